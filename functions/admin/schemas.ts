@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { ALIAS_NAME, MODEL_NAME } from "../../infra/shared/config-schema";
+import { TENANT_ID } from "../core/admin";
+
+/** Admin request bodies. Strict: unknown or privileged fields (keyHash, tenantId…) are a 400. */
+
+export const createTenantBody = z.strictObject({
+  tenantId: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}"),
+  name: z.string().min(1).max(200).optional(),
+  models: z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}")])).max(500),
+  plan: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/)
+    .optional(),
+});
+
+export const createKeyBody = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  scopes: z
+    .array(z.enum(["invoke", "usage:read"]))
+    .min(1)
+    .optional(),
+});
+
+export const setAliasBody = z.strictObject({
+  /** One version, or weighted versions summing to 100. */
+  target: z.union([
+    z.number().int().min(1),
+    z
+      .array(z.strictObject({ version: z.number().int().min(1), weight: z.number().int().min(0).max(100) }))
+      .min(1)
+      .max(10),
+  ]),
+  /** The alias revision this update is based on; 0 creates a new alias. */
+  expectedRevision: z.number().int().min(0),
+});
+
+export const tenantIdParam = z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}");
+export const modelParam = z.string().regex(MODEL_NAME, "unknown model");
+export const aliasParam = z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}");
+export const keyIdParam = z.string().regex(/^[0-9A-Za-z]{16}$/, "unknown key id");

@@ -1,0 +1,24 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/**
+ * SDK clients, created once per module (so once per Lambda instance). Endpoints come from
+ * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables: the local host sets them, the cloud
+ * does not, and no code here knows which host it runs on.
+ */
+let dynamo: DynamoDBDocumentClient | undefined;
+let sagemaker: SageMakerRuntimeClient | undefined;
+
+export function documentClient(): DynamoDBDocumentClient {
+  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return dynamo;
+}
+
+export function sageMakerRuntimeClient(): SageMakerRuntimeClient {
+  // One attempt: a retried inference doubles model load; the client decides on 503s.
+  sagemaker ??= new SageMakerRuntimeClient({ maxAttempts: 1 });
+  return sagemaker;
+}

@@ -1,0 +1,79 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { RegistrySeed } from "../../infra/shared/function-env";
+import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
+
+/**
+ * Writes what the config declares into the registry, at deploy (custom resource) and at local
+ * start. Models and versions are upserted (versions are immutable, so rewriting one with the
+ * same data changes nothing; `createdAt` and `status` survive). Aliases are written only when
+ * absent: an alias an operator has moved since is never put back.
+ */
+export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: string, seed: RegistrySeed, now = new Date()): Promise<void> {
+  const at = now.toISOString();
+  for (const m of seed.models) {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: modelPk(m.model),
+          sk: "MODEL",
+          type: "model",
+          model: m.model,
+          defaultAlias: m.defaultAlias,
+          description: m.description,
+        },
+      }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { pk: CATALOG_PK, sk: `MODEL#${m.model}`, type: "catalog", model: m.model } }),
+    );
+  }
+  for (const v of seed.versions) {
+    await putIfAbsent(doc, tableName, {
+      pk: modelPk(v.model),
+      sk: versionSk(v.version),
+      type: "version",
+      ...v,
+      status: "ready",
+      createdAt: at,
+    });
+  }
+  for (const a of seed.aliases) {
+    const created = await putIfAbsent(doc, tableName, {
+      pk: modelPk(a.model),
+      sk: aliasSk(a.alias),
+      type: "alias",
+      model: a.model,
+      alias: a.alias,
+      targets: a.targets,
+      revision: 1,
+      updatedAt: at,
+      updatedBy: "seed",
+    });
+    if (created) {
+      await putIfAbsent(doc, tableName, {
+        pk: historyPk(a.model),
+        sk: historySk(a.alias, 1),
+        type: "aliasHistory",
+        model: a.model,
+        alias: a.alias,
+        revision: 1,
+        from: null,
+        to: a.targets,
+        at,
+        by: "seed",
+      });
+    }
+  }
+}
+
+async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
+  try {
+    await doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}

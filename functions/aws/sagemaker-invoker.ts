@@ -1,0 +1,73 @@
+import {
+  InternalDependencyException,
+  InternalFailure,
+  InvokeEndpointCommand,
+  ModelError,
+  ModelNotReadyException,
+  type SageMakerRuntimeClient,
+  ServiceUnavailable,
+  ValidationError,
+} from "@aws-sdk/client-sagemaker-runtime";
+import {
+  ApiError,
+  BadRequestError,
+  DeadlineExceededError,
+  ModelFailedError,
+  ModelInputError,
+  ServiceUnavailableError,
+} from "../core/errors";
+import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../core/ports";
+
+/** InvokeEndpoint with TargetVariant and our own deadline; SageMaker failures become ApiErrors. */
+export class SageMakerInvoker implements ModelInvoker {
+  constructor(private readonly client: SageMakerRuntimeClient) {}
+
+  async invoke(req: InvokeRequest): Promise<InvokeResponse> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
+    try {
+      const out = await this.client.send(
+        new InvokeEndpointCommand({
+          EndpointName: req.endpointName,
+          TargetVariant: req.variantName,
+          Body: req.body,
+          ContentType: req.contentType,
+          ...(req.accept ? { Accept: req.accept } : {}),
+        }),
+        { abortSignal: abort.signal },
+      );
+      return {
+        body: out.Body ?? new Uint8Array(),
+        contentType: out.ContentType ?? "application/octet-stream",
+        ...(out.InvokedProductionVariant ? { invokedVariant: out.InvokedProductionVariant } : {}),
+      };
+    } catch (err) {
+      if (abort.signal.aborted) throw new DeadlineExceededError(`the model did not answer within ${req.timeoutMs} ms`, { cause: err });
+      throw mapSageMakerError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */
+export function mapSageMakerError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ValidationError) return new BadRequestError(err.message || "the model endpoint rejected the request", { cause: err });
+  if (err instanceof ModelError) {
+    const original = err.OriginalStatusCode ?? 500;
+    const message = err.OriginalMessage || err.message || "the model failed";
+    if (original === 400) return new BadRequestError(message, { cause: err });
+    if (original >= 400 && original < 500) return new ModelInputError(message, { cause: err });
+    return new ModelFailedError(`the model failed (status ${original}): ${message}`, { cause: err });
+  }
+  if (err instanceof ModelNotReadyException || err instanceof ServiceUnavailable || err instanceof InternalDependencyException) {
+    return new ServiceUnavailableError("the model is not ready to serve; retry shortly", { cause: err, retryAfterSeconds: 5 });
+  }
+  const name = (err as { name?: string } | undefined)?.name ?? "";
+  if (/Throttl/i.test(name))
+    return new ServiceUnavailableError("the model endpoint is throttling; retry shortly", { cause: err, retryAfterSeconds: 2 });
+  if (err instanceof InternalFailure) return new ModelFailedError("the model endpoint failed", { cause: err });
+  // Connection refused, reset, DNS: the endpoint is not reachable right now.
+  return new ServiceUnavailableError("the model endpoint is unreachable; retry shortly", { cause: err, retryAfterSeconds: 5 });
+}

@@ -1,0 +1,121 @@
+/**
+ * Typed errors of the domain and the one mapping from error to HTTP response. Handlers throw
+ * these (or let adapters throw them) and `toErrorResponse` turns any of them into the JSON
+ * error shape `{"error":{"type","message","request_id"}}`. Anything unknown is a 500 whose
+ * message says nothing about the internals.
+ */
+
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  /** Seconds a client should wait before retrying (429/503). */
+  readonly retryAfterSeconds?: number;
+  /** Extra response headers (rate-limit headers on a 429, say). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly type: string;
+  readonly retryAfterSeconds: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class BadRequestError extends ApiError {
+  override readonly name = "BadRequestError";
+  readonly status = 400;
+  readonly type = "invalid_request";
+}
+export class UnauthorizedError extends ApiError {
+  override readonly name = "UnauthorizedError";
+  readonly status = 401;
+  readonly type = "unauthorized";
+}
+export class ForbiddenError extends ApiError {
+  override readonly name = "ForbiddenError";
+  readonly status = 403;
+  readonly type = "forbidden";
+}
+export class NotFoundError extends ApiError {
+  override readonly name = "NotFoundError";
+  readonly status = 404;
+  readonly type = "not_found";
+}
+export class MethodNotAllowedError extends ApiError {
+  override readonly name = "MethodNotAllowedError";
+  readonly status = 405;
+  readonly type = "method_not_allowed";
+}
+export class ConflictError extends ApiError {
+  override readonly name = "ConflictError";
+  readonly status = 409;
+  readonly type = "conflict";
+}
+export class PayloadTooLargeError extends ApiError {
+  override readonly name = "PayloadTooLargeError";
+  readonly status = 413;
+  readonly type = "payload_too_large";
+}
+export class UnsupportedMediaTypeError extends ApiError {
+  override readonly name = "UnsupportedMediaTypeError";
+  readonly status = 415;
+  readonly type = "unsupported_media_type";
+}
+/** The model refused the input as invalid (its own 4xx). */
+export class ModelInputError extends ApiError {
+  override readonly name = "ModelInputError";
+  readonly status = 422;
+  readonly type = "model_input_error";
+}
+export class RateLimitedError extends ApiError {
+  override readonly name = "RateLimitedError";
+  readonly status = 429;
+  readonly type = "rate_limited";
+}
+/** The model failed (its own 5xx, or an answer we cannot use). */
+export class ModelFailedError extends ApiError {
+  override readonly name = "ModelFailedError";
+  readonly status = 502;
+  readonly type = "model_error";
+}
+export class ServiceUnavailableError extends ApiError {
+  override readonly name = "ServiceUnavailableError";
+  readonly status = 503;
+  readonly type = "service_unavailable";
+}
+export class DeadlineExceededError extends ApiError {
+  override readonly name = "DeadlineExceededError";
+  readonly status = 504;
+  readonly type = "timeout";
+}
+export class InternalError extends ApiError {
+  override readonly name = "InternalError";
+  readonly status = 500;
+  readonly type = "internal_error";
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export function errorBody(type: string, message: string, requestId: string): string {
+  return JSON.stringify({ error: { type, message, request_id: requestId } });
+}
+
+/** Maps any thrown value to the JSON error response; unknown errors become an opaque 500. */
+export function toErrorResponse(err: unknown, requestId: string): HttpResponse {
+  const e = err instanceof ApiError ? err : new InternalError("internal error");
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-request-id": requestId,
+    ...e.headers,
+  };
+  if (e.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterSeconds)));
+  return { statusCode: e.status, headers, body: errorBody(e.type, e.message, requestId) };
+}

@@ -1,0 +1,51 @@
+import type { KeyScope } from "../../infra/shared/routes";
+import { ForbiddenError, UnauthorizedError } from "./errors";
+
+/**
+ * Who is calling: built by the authorizer, carried in the API Gateway authorizer context
+ * (whose values must be strings), and read back by every handler. The tenant id comes from
+ * here only, never from a path, query or body.
+ */
+export interface Principal {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly scopes: readonly KeyScope[];
+  /** Granted model names, or `["*"]` for all. */
+  readonly models: readonly string[];
+  readonly plan: string;
+}
+
+export type AuthorizerContext = Record<string, string>;
+
+export function principalToContext(p: Principal): AuthorizerContext {
+  return { tenantId: p.tenantId, keyId: p.keyId, scopes: p.scopes.join(","), models: p.models.join(","), plan: p.plan };
+}
+
+/** Reads the principal back from the authorizer context; a missing context is a 401. */
+export function principalFromContext(ctx: Readonly<Record<string, unknown>> | null | undefined): Principal {
+  const tenantId = ctx?.tenantId;
+  const keyId = ctx?.keyId;
+  if (typeof tenantId !== "string" || typeof keyId !== "string" || !tenantId || !keyId) {
+    throw new UnauthorizedError("missing caller identity");
+  }
+  const list = (v: unknown) => (typeof v === "string" && v ? v.split(",") : []);
+  return {
+    tenantId,
+    keyId,
+    scopes: list(ctx?.scopes) as KeyScope[],
+    models: list(ctx?.models),
+    plan: typeof ctx?.plan === "string" ? ctx.plan : "default",
+  };
+}
+
+export function requireScope(p: Principal, scope: KeyScope): void {
+  if (!p.scopes.includes(scope)) throw new ForbiddenError(`this API key lacks the '${scope}' scope`);
+}
+
+export function isGranted(p: Pick<Principal, "models">, model: string): boolean {
+  return p.models.includes("*") || p.models.includes(model);
+}
+
+export function requireGrant(p: Principal, model: string): void {
+  if (!isGranted(p, model)) throw new ForbiddenError(`tenant '${p.tenantId}' is not granted model '${model}'`);
+}

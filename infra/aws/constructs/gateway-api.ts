@@ -1,0 +1,238 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as apigw from "aws-cdk-lib/aws-apigateway";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as wafv2 from "aws-cdk-lib/aws-wafv2";
+import { Construct } from "constructs";
+import type { PlatformConfig } from "../../shared/config-schema";
+import { type HandlerName, ROUTES, type RouteDefinition } from "../../shared/routes";
+
+export interface GatewayApiProps {
+  readonly platformName: string;
+  /** The route handlers, by the name the route table uses. */
+  readonly handlers: Readonly<Record<HandlerName, lambda.IFunction>>;
+  /** REQUEST authorizer for `apiKey` routes. */
+  readonly authorizer: lambda.IFunction;
+  readonly limits: PlatformConfig["limits"];
+  /** @default ROUTES (infra/shared/routes.ts) */
+  readonly routes?: readonly RouteDefinition[];
+  /** @default "prod" */
+  readonly stageName?: string;
+  /** A WAFv2 web ACL (REGIONAL scope) to associate with the stage. @default none */
+  readonly webAclArn?: string;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /** Media types API Gateway passes to the handlers base64-encoded. @default ["application/octet-stream"] */
+  readonly binaryMediaTypes?: string[];
+}
+
+/** Fields of the JSON access log line; `$context` variables API Gateway fills in. */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: "$context.requestId",
+  extendedRequestId: "$context.extendedRequestId",
+  requestTime: "$context.requestTimeEpoch",
+  ip: "$context.identity.sourceIp",
+  userAgent: "$context.identity.userAgent",
+  httpMethod: "$context.httpMethod",
+  resourcePath: "$context.resourcePath",
+  path: "$context.path",
+  protocol: "$context.protocol",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationLatency: "$context.integrationLatency",
+  integrationStatus: "$context.integration.status",
+  tenantId: "$context.authorizer.tenantId",
+  keyId: "$context.authorizer.keyId",
+  iamUser: "$context.identity.userArn",
+  errorMessage: "$context.error.message",
+  errorType: "$context.error.responseType",
+  authorizerError: "$context.authorizer.error",
+  authorizerLatency: "$context.authorizer.integrationLatency",
+  wafStatus: "$context.waf.status",
+  xrayTraceId: "$context.xrayTraceId",
+};
+
+interface GatewayError {
+  readonly type: apigw.ResponseType;
+  readonly statusCode: string;
+  readonly errorType: string;
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * Responses API Gateway raises itself (before or instead of a handler), given the handlers'
+ * JSON error shape so clients parse one format. Statuses follow the handlers' vocabulary.
+ */
+export const GATEWAY_ERRORS: readonly GatewayError[] = [
+  { type: apigw.ResponseType.BAD_REQUEST_PARAMETERS, statusCode: "400", errorType: "invalid_request" },
+  { type: apigw.ResponseType.BAD_REQUEST_BODY, statusCode: "400", errorType: "invalid_request" },
+  { type: apigw.ResponseType.UNAUTHORIZED, statusCode: "401", errorType: "unauthorized" },
+  { type: apigw.ResponseType.ACCESS_DENIED, statusCode: "403", errorType: "forbidden" },
+  // Raised both for an unsigned admin call and for a path/method with no route.
+  { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: "403", errorType: "forbidden" },
+  { type: apigw.ResponseType.INVALID_SIGNATURE, statusCode: "403", errorType: "forbidden" },
+  { type: apigw.ResponseType.EXPIRED_TOKEN, statusCode: "403", errorType: "forbidden" },
+  { type: apigw.ResponseType.WAF_FILTERED, statusCode: "403", errorType: "forbidden" },
+  { type: apigw.ResponseType.RESOURCE_NOT_FOUND, statusCode: "404", errorType: "not_found" },
+  { type: apigw.ResponseType.REQUEST_TOO_LARGE, statusCode: "413", errorType: "payload_too_large" },
+  { type: apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: "415", errorType: "unsupported_media_type" },
+  { type: apigw.ResponseType.THROTTLED, statusCode: "429", errorType: "rate_limited", retryAfterSeconds: 1 },
+  { type: apigw.ResponseType.QUOTA_EXCEEDED, statusCode: "429", errorType: "rate_limited", retryAfterSeconds: 60 },
+  { type: apigw.ResponseType.AUTHORIZER_FAILURE, statusCode: "503", errorType: "service_unavailable", retryAfterSeconds: 1 },
+  { type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, statusCode: "500", errorType: "internal_error" },
+  { type: apigw.ResponseType.INTEGRATION_FAILURE, statusCode: "502", errorType: "internal_error" },
+  { type: apigw.ResponseType.INTEGRATION_TIMEOUT, statusCode: "504", errorType: "timeout" },
+  { type: apigw.ResponseType.DEFAULT_4XX, statusCode: "400", errorType: "invalid_request" },
+  { type: apigw.ResponseType.DEFAULT_5XX, statusCode: "500", errorType: "internal_error" },
+];
+
+/** The mapping template of a gateway error: the same body `toErrorResponse` produces. */
+export function gatewayErrorTemplate(errorType: string): string {
+  return `{"error":{"type":"${errorType}","message":$context.error.messageString,"request_id":"$context.requestId"}}`;
+}
+
+/**
+ * The public API: a regional REST API whose resources and methods are generated from the
+ * shared route table. Tenant routes go through a cached REQUEST authorizer on the
+ * `Authorization` header, admin routes through IAM (SigV4). The stage has throttling from the
+ * config, JSON access logs, X-Ray, execution logs for errors; gateway-raised errors use the
+ * platform's JSON error shape; a WAF web ACL can be attached.
+ */
+export class GatewayApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly authorizer: apigw.RequestAuthorizer;
+  readonly accessLogs: logs.LogGroup;
+  readonly stage: apigw.Stage;
+  readonly webAcl?: wafv2.CfnWebACLAssociation;
+  readonly methods: ReadonlyArray<{ readonly route: RouteDefinition; readonly method: apigw.Method }>;
+
+  constructor(scope: Construct, id: string, props: GatewayApiProps) {
+    super(scope, id);
+    const { limits } = props;
+
+    this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigw.RestApi(this, "Api", {
+      restApiName: `${props.platformName}-api`,
+      description: `${props.platformName}: multi-tenant model API`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      binaryMediaTypes: props.binaryMediaTypes ?? ["application/octet-stream"],
+      // Execution logging needs the account-level CloudWatch role.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName ?? "prod",
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Request and response bodies are tenants' data: never in execution logs.
+        dataTraceEnabled: false,
+        throttlingRateLimit: limits.rateLimitPerSecond,
+        throttlingBurstLimit: limits.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.stage = this.api.deploymentStage;
+
+    const ttl = limits.authorizerCacheTtlSeconds;
+    this.authorizer = new apigw.RequestAuthorizer(this, "Authorizer", {
+      authorizerName: `${props.platformName}-api-key`,
+      handler: props.authorizer,
+      // The identity source is the cache key, and every listed source is required when caching
+      // is on: listing both Authorization and x-api-key would refuse clients sending only one.
+      // Authorization (`Bearer mg_live_…`) is the documented form; with caching off (TTL 0) no
+      // source is required and the authorizer also accepts x-api-key.
+      identitySources: ttl > 0 ? [apigw.IdentitySource.header("Authorization")] : [],
+      resultsCacheTtl: Duration.seconds(ttl),
+    });
+
+    const validator = this.api.addRequestValidator("ParameterValidator", {
+      requestValidatorName: "parameters-and-body",
+      validateRequestParameters: true,
+      // Only methods with a request model (the KServe infer routes) have a body to check.
+      validateRequestBody: true,
+    });
+
+    const integrations = new Map<HandlerName, apigw.LambdaIntegration>();
+    const integration = (name: HandlerName): apigw.LambdaIntegration => {
+      let found = integrations.get(name);
+      if (!found) {
+        // One invoke permission per function for the whole API instead of one per method.
+        found = new apigw.LambdaIntegration(props.handlers[name], { proxy: true, scopePermissionToMethod: false });
+        integrations.set(name, found);
+      }
+      return found;
+    };
+
+    this.methods = (props.routes ?? ROUTES).map((route) => {
+      const resource = this.api.root.resourceForPath(route.path);
+      const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
+      const method = resource.addMethod(route.method, integration(route.handler), {
+        ...this.authorization(route),
+        requestValidator: validator,
+        requestParameters: Object.fromEntries(params.map((p) => [`method.request.path.${p}`, true])),
+        ...(route.method === "POST" && route.path.endsWith("/infer")
+          ? { requestModels: { "application/json": this.inferRequestModel() } }
+          : {}),
+      });
+      return { route, method };
+    });
+
+    for (const e of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(`Error${e.type.responseType}`, {
+        type: e.type,
+        statusCode: e.statusCode,
+        templates: { "application/json": gatewayErrorTemplate(e.errorType) },
+        responseHeaders: {
+          "Content-Type": "'application/json'",
+          ...(e.retryAfterSeconds ? { "Retry-After": `'${e.retryAfterSeconds}'` } : {}),
+        },
+      });
+    }
+
+    if (props.webAclArn) {
+      this.webAcl = new wafv2.CfnWebACLAssociation(this, "WebAcl", {
+        resourceArn: this.stage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    }
+  }
+
+  private inferModel?: apigw.Model;
+
+  /** KServe v2 JSON inference request: an object with a non-empty `inputs` array. */
+  private inferRequestModel(): apigw.Model {
+    this.inferModel ??= this.api.addModel("InferRequest", {
+      contentType: "application/json",
+      modelName: "KServeV2InferRequest",
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ["inputs"],
+        properties: {
+          id: { type: apigw.JsonSchemaType.STRING },
+          inputs: { type: apigw.JsonSchemaType.ARRAY, minItems: 1 },
+          outputs: { type: apigw.JsonSchemaType.ARRAY },
+          parameters: { type: apigw.JsonSchemaType.OBJECT },
+        },
+      },
+    });
+    return this.inferModel;
+  }
+
+  private authorization(route: RouteDefinition): Pick<apigw.MethodOptions, "authorizationType" | "authorizer"> {
+    switch (route.auth) {
+      case "apiKey":
+        return { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.authorizer };
+      case "iam":
+        return { authorizationType: apigw.AuthorizationType.IAM };
+      case "none":
+        return { authorizationType: apigw.AuthorizationType.NONE };
+    }
+  }
+}

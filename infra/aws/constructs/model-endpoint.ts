@@ -1,0 +1,321 @@
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
+import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
+import { Construct } from "constructs";
+import { variantName } from "../../shared/config";
+import type { ModelConfig, VersionConfig } from "../../shared/config-schema";
+import { parseS3Uri } from "./artifacts";
+import { ecrRepositoryArn, servingImage, servingImageFor } from "./container-images";
+import type { ModelStore, StoredArtifact } from "./model-store";
+
+export interface DataCaptureOptions {
+  /** Share of requests captured, 0–100. @default 10 */
+  readonly samplingPercentage?: number;
+}
+
+export interface ModelEndpointProps {
+  /** SageMaker endpoint name (`<platform>-<model>`, from `endpointName`). */
+  readonly endpointName: string;
+  readonly model: string;
+  readonly config: ModelConfig;
+  readonly store: ModelStore;
+  /** Local artifacts the store uploads, by version; versions absent here use their `s3://` URI. */
+  readonly artifacts: ReadonlyMap<number, StoredArtifact>;
+  /** Capture requests and responses to `s3://<store>/data-capture/<model>/`. @default off */
+  readonly dataCapture?: DataCaptureOptions;
+  /** Containers get no network access (the model is loaded by SageMaker from S3). @default true */
+  readonly networkIsolation?: boolean;
+  /** Scale in no faster than this. @default Duration.minutes(5) */
+  readonly scaleInCooldown?: Duration;
+  /** Scale out no slower than this. @default Duration.minutes(1) */
+  readonly scaleOutCooldown?: Duration;
+}
+
+/** One version as served: its production variant on the model's endpoint. */
+export interface EndpointVariant {
+  readonly version: number;
+  readonly variantName: string;
+  readonly instanceType: string;
+  readonly initialWeight: number;
+  readonly model: sagemaker.CfnModel;
+  readonly scalableTarget: appscaling.ScalableTarget;
+}
+
+/**
+ * Instance families with local NVMe storage. SageMaker refuses an EndpointConfig `KmsKeyId`
+ * when any variant runs on them (their instance store is hardware-encrypted instead).
+ */
+const INSTANCE_STORE_FAMILY = /^ml\.(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|trn1|trn1n|[a-z]+\dd|[a-z]+\d[a-z]*d)\./;
+
+export function hasInstanceStorage(instanceType: string): boolean {
+  return INSTANCE_STORE_FAMILY.test(instanceType);
+}
+
+/** Initial weight of each version: its share in the default alias, 0 when the alias skips it. */
+export function initialWeights(config: ModelConfig): Map<number, number> {
+  const target = config.aliases[config.defaultAlias];
+  const weights = new Map<number, number>(config.versions.map((v) => [v.version, 0]));
+  if (typeof target === "number") weights.set(target, 100);
+  else for (const t of target ?? []) weights.set(t.version, t.weight);
+  return weights;
+}
+
+/**
+ * One model served by SageMaker: a Model per version (image by runtime, region-aware), one
+ * EndpointConfig with a production variant `v<N>` per version, the Endpoint, and
+ * target-tracking autoscaling per variant on invocations per instance. The execution role
+ * reads only this model's artifacts and decrypts with the store key.
+ */
+export class ModelEndpoint extends Construct {
+  readonly endpointName: string;
+  readonly modelName: string;
+  readonly endpointArn: string;
+  readonly role: iam.Role;
+  readonly endpoint: sagemaker.CfnEndpoint;
+  readonly endpointConfig: sagemaker.CfnEndpointConfig;
+  readonly variants: readonly EndpointVariant[];
+  /** True when the EndpointConfig could not take a KMS key because of instance storage. */
+  readonly volumeKeyOmitted: boolean;
+
+  constructor(scope: Construct, id: string, props: ModelEndpointProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { model, config, store } = props;
+    this.endpointName = props.endpointName;
+    this.modelName = model;
+    this.endpointArn = stack.formatArn({ service: "sagemaker", resource: "endpoint", resourceName: props.endpointName });
+
+    this.role = new iam.Role(this, "ExecutionRole", {
+      assumedBy: new iam.ServicePrincipal("sagemaker.amazonaws.com"),
+      description: `SageMaker execution role of ${props.endpointName}`,
+    });
+    store.grantReadModel(this.role, model);
+    this.grantRuntimeBasics();
+
+    const weights = initialWeights(config);
+    const repositories = new Set<string>();
+    const models = config.versions.map((v) => {
+      const container = this.container(v, props, repositories);
+      const m = new sagemaker.CfnModel(this, `Model-v${v.version}`, {
+        executionRoleArn: this.role.roleArn,
+        primaryContainer: container,
+        enableNetworkIsolation: props.networkIsolation ?? true,
+      });
+      // The role's policy must exist before SageMaker validates the model's S3 and ECR access.
+      m.node.addDependency(this.role);
+      const local = props.artifacts.get(v.version);
+      if (local) m.node.addDependency(local.deployment);
+      return { v, m };
+    });
+    if (repositories.size > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          resources: [...repositories],
+        }),
+      );
+    }
+
+    this.volumeKeyOmitted = config.versions.some((v) => hasInstanceStorage(v.instanceType));
+    const capture = props.dataCapture;
+    if (capture) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [store.bucket.arnForObjects(`data-capture/${model}/*`)] }),
+      );
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ["kms:GenerateDataKey", "kms:Encrypt"], resources: [store.key.keyArn] }),
+      );
+    }
+
+    this.endpointConfig = new sagemaker.CfnEndpointConfig(this, "Config", {
+      productionVariants: models.map(({ v, m }) => ({
+        variantName: variantName(v.version),
+        modelName: m.attrModelName,
+        instanceType: v.instanceType,
+        initialInstanceCount: v.instances.initial,
+        initialVariantWeight: weights.get(v.version) ?? 0,
+        ...(v.runtime === "tgi" || v.runtime === "lmi"
+          ? { containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 1800 }
+          : {}),
+      })),
+      ...(this.volumeKeyOmitted ? {} : { kmsKeyId: store.key.keyArn }),
+      ...(capture
+        ? {
+            dataCaptureConfig: {
+              enableCapture: true,
+              initialSamplingPercentage: capture.samplingPercentage ?? 10,
+              destinationS3Uri: store.s3Uri(`data-capture/${model}/`),
+              kmsKeyId: store.key.keyArn,
+              captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
+              captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
+            },
+          }
+        : {}),
+    });
+    this.endpointConfig.node.addDependency(this.role);
+
+    this.endpoint = new sagemaker.CfnEndpoint(this, "Endpoint", {
+      endpointName: props.endpointName,
+      endpointConfigName: this.endpointConfig.attrEndpointConfigName,
+    });
+
+    // Application Auto Scaling uses its SageMaker service-linked role (created on first use).
+    const scalingRole = iam.Role.fromRoleArn(
+      this,
+      "ScalingRole",
+      stack.formatArn({
+        service: "iam",
+        region: "",
+        resource: "role",
+        resourceName:
+          "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+      }),
+      { mutable: false },
+    );
+    this.variants = models.map(({ v, m }) => {
+      const name = variantName(v.version);
+      const target = new appscaling.ScalableTarget(this, `Scaling-${name}`, {
+        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+        resourceId: `endpoint/${props.endpointName}/variant/${name}`,
+        scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+        minCapacity: v.instances.min,
+        maxCapacity: v.instances.max,
+        role: scalingRole,
+      });
+      target.node.addDependency(this.endpoint);
+      target.scaleToTrackMetric("InvocationsPerInstance", {
+        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+        targetValue: v.targetInvocationsPerInstance,
+        scaleInCooldown: props.scaleInCooldown ?? Duration.minutes(5),
+        scaleOutCooldown: props.scaleOutCooldown ?? Duration.minutes(1),
+      });
+      return {
+        version: v.version,
+        variantName: name,
+        instanceType: v.instanceType,
+        initialWeight: weights.get(v.version) ?? 0,
+        model: m,
+        scalableTarget: target,
+      };
+    });
+  }
+
+  /**
+   * A metric of one variant: invocation metrics live in `AWS/SageMaker`, instance metrics
+   * (GPU, memory, disk) in `/aws/sagemaker/Endpoints`.
+   */
+  metric(metricName: string, variant: string, props: cloudwatch.MetricOptions = {}, namespace = "AWS/SageMaker"): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace,
+      metricName,
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: variant },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** GPU utilization of one variant's instances (namespace /aws/sagemaker/Endpoints). */
+  metricGpuUtilization(variant: string): cloudwatch.Metric {
+    return this.metric("GPUUtilization", variant, { statistic: "Average" }, "/aws/sagemaker/Endpoints");
+  }
+
+  private container(
+    v: VersionConfig,
+    props: ModelEndpointProps,
+    repositories: Set<string>,
+  ): sagemaker.CfnModel.ContainerDefinitionProperty {
+    const stack = Stack.of(this);
+    const serving = servingImageFor(v.runtime);
+    let image: string;
+    if (v.image) {
+      image = v.image;
+      const repo = ecrRepositoryArn(v.image, stack.partition);
+      if (repo) repositories.add(repo);
+    } else if (serving) {
+      const found = servingImage(stack, serving);
+      image = found.uri;
+      repositories.add(found.repositoryArn);
+    } else {
+      // The schema requires `image` for custom; this guards the construct used directly.
+      throw new Error(`ModelEndpoint ${this.node.path}: version ${v.version} of '${props.model}' needs an image`);
+    }
+
+    const environment: Record<string, string> = {};
+    const local = props.artifacts.get(v.version);
+    let data: Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource">;
+    if (local) {
+      data =
+        local.layout.mode === "compressed"
+          ? { modelDataUrl: local.uri }
+          : { modelDataSource: { s3DataSource: { s3Uri: local.prefixUri, s3DataType: "S3Prefix", compressionType: "None" } } };
+      if (local.layout.tritonModelName) environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME = local.layout.tritonModelName;
+    } else {
+      data = this.externalArtifact(v);
+    }
+    if (v.runtime === "tgi" || v.runtime === "lmi") environment.HF_MODEL_ID = "/opt/ml/model";
+    return {
+      image,
+      mode: "SingleModel",
+      ...data,
+      ...(Object.keys(environment).length ? { environment } : {}),
+    };
+  }
+
+  /** An `s3://` artifact named in the config: read access to exactly that object or prefix. */
+  private externalArtifact(v: VersionConfig): Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource"> {
+    const loc = parseS3Uri(v.artifact);
+    if (!loc)
+      throw new Error(
+        `ModelEndpoint ${this.node.path}: version ${v.version} has no uploaded artifact and '${v.artifact}' is not an s3:// URI`,
+      );
+    const partition = Stack.of(this).partition;
+    const compressed = /\.(tar\.gz|tgz)$/i.test(loc.key);
+    const isPrefix = loc.key.endsWith("/");
+    const objects =
+      compressed || !isPrefix ? `arn:${partition}:s3:::${loc.bucket}/${loc.key}` : `arn:${partition}:s3:::${loc.bucket}/${loc.key}*`;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [objects] }));
+    if (isPrefix) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["s3:ListBucket"],
+          resources: [`arn:${partition}:s3:::${loc.bucket}`],
+          conditions: { StringLike: { "s3:prefix": [`${loc.key}*`] } },
+        }),
+      );
+    }
+    if (compressed) return { modelDataUrl: v.artifact };
+    return {
+      modelDataSource: {
+        s3DataSource: { s3Uri: v.artifact, s3DataType: isPrefix ? "S3Prefix" : "S3Object", compressionType: "None" },
+      },
+    };
+  }
+
+  /** Logs of this endpoint's containers, its metrics, and the ECR token SageMaker pulls with. */
+  private grantRuntimeBasics(): void {
+    const stack = Stack.of(this);
+    const logGroup = stack.formatArn({
+      service: "logs",
+      resource: "log-group",
+      resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        resources: [logGroup, `${logGroup}:*`],
+      }),
+    );
+    // GetAuthorizationToken and PutMetricData have no resource-level permissions.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        conditions: { StringLike: { "cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"] } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,206 @@
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Size } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
+import { Construct } from "constructs";
+import type { Runtime } from "../../shared/config-schema";
+import { artifactKey } from "../../shared/function-env";
+import { type ArtifactLayout, artifactLayout, sha256File } from "./artifacts";
+
+export interface ModelStoreProps {
+  /**
+   * What happens to the buckets and the key when the stack is deleted. Artifacts and access
+   * logs outlive the stack unless told otherwise.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Days a replaced or deleted artifact object version is kept. @default 90 */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** Days server access logs are kept. @default 365 */
+  readonly accessLogRetentionDays?: number;
+  /** Memory of the function that copies local artifacts into the bucket at deploy. @default 2048 */
+  readonly uploadMemoryMiB?: number;
+  /**
+   * Ephemeral storage of that function; bounds the largest local artifact (put larger ones in
+   * S3 yourself and reference them as `s3://`).
+   * @default Size.gibibytes(10)
+   */
+  readonly uploadEphemeralStorage?: Size;
+  /** Retention of the upload function's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** A local artifact the store uploads at deploy. */
+export interface StoredArtifact {
+  readonly model: string;
+  readonly version: number;
+  /** Object key of the artifact file. */
+  readonly key: string;
+  /** `s3://<bucket>/<key>` (the bucket name is a deploy-time token). */
+  readonly uri: string;
+  /** `s3://<bucket>/models/<model>/<version>/` */
+  readonly prefixUri: string;
+  /** SHA-256 (hex) of the file, computed at synth. */
+  readonly sha256: string;
+  readonly layout: ArtifactLayout;
+  /** The deployment that puts the file in place; SageMaker models depend on it. */
+  readonly deployment: s3deploy.BucketDeployment;
+}
+
+export interface AddArtifactOptions {
+  readonly model: string;
+  readonly version: number;
+  readonly runtime: Runtime;
+  /** Absolute path of the local file. */
+  readonly file: string;
+}
+
+/**
+ * The model artifact store: a versioned, KMS-encrypted (rotating key), TLS-only, private
+ * bucket with server access logs in a second bucket and a lifecycle for old object versions.
+ * Local artifacts from the config are uploaded at deploy as CDK assets, each under
+ * `models/<model>/<version>/`, with the SHA-256 computed at synth.
+ */
+export class ModelStore extends Construct {
+  readonly key: kms.Key;
+  readonly bucket: s3.Bucket;
+  readonly accessLogsBucket: s3.Bucket;
+  private readonly uploadLogGroup: logs.LogGroup;
+  private readonly props: ModelStoreProps;
+
+  constructor(scope: Construct, id: string, props: ModelStoreProps = {}) {
+    super(scope, id);
+    this.props = props;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.key = new kms.Key(this, "Key", {
+      description: "modelgate model artifacts and data capture",
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    // Server access logs can only be delivered to an SSE-S3 bucket.
+    this.accessLogsBucket = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(props.accessLogRetentionDays ?? 365) }],
+      removalPolicy,
+    });
+
+    this.bucket = new s3.Bucket(this, "Bucket", {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: "artifacts/",
+      lifecycleRules: [
+        {
+          id: "noncurrent-versions",
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays ?? 90),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy,
+    });
+
+    this.uploadLogGroup = new logs.LogGroup(this, "UploadLogs", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** ARN pattern of every object of a model (all its versions). */
+  modelObjectsArn(model: string): string {
+    return this.bucket.arnForObjects(`models/${model}/*`);
+  }
+
+  /** `s3://` URI of an object in the store. */
+  s3Uri(key: string): string {
+    return `s3://${this.bucket.bucketName}/${key}`;
+  }
+
+  /**
+   * Uploads a local artifact at deploy to `models/<model>/<version>/…`. The asset hash is the
+   * file's SHA-256 plus its key, so an unchanged file is never uploaded twice.
+   */
+  addLocalArtifact(options: AddArtifactOptions): StoredArtifact {
+    const { model, version, runtime, file } = options;
+    const layout = artifactLayout(model, runtime, file);
+    const sha256 = sha256File(file);
+    const prefix = artifactKey(model, version, "");
+    const key = artifactKey(model, version, layout.relativeKey);
+
+    const source = s3deploy.Source.asset(dirname(file), {
+      assetHash: `${sha256}:${layout.relativeKey}`,
+      assetHashType: AssetHashType.CUSTOM,
+      // Local "bundling" only copies the one file into its place; Docker is never started.
+      bundling: {
+        image: DockerImage.fromRegistry("public.ecr.aws/docker/library/busybox"),
+        local: {
+          tryBundle(outputDir: string): boolean {
+            const target = join(outputDir, layout.relativeKey);
+            mkdirSync(dirname(target), { recursive: true });
+            copyFileSync(file, target);
+            return true;
+          },
+        },
+      },
+    });
+
+    const deployment = new s3deploy.BucketDeployment(this, `Upload-${model}-v${version}`, {
+      sources: [source],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: prefix,
+      // Versions are immutable: never delete what an earlier deploy or an operator put there.
+      prune: false,
+      retainOnDelete: true,
+      extract: true,
+      outputObjectKeys: false,
+      memoryLimit: this.props.uploadMemoryMiB ?? 2048,
+      ephemeralStorageSize: this.props.uploadEphemeralStorage ?? Size.gibibytes(10),
+      logGroup: this.uploadLogGroup,
+      metadata: { sha256 },
+    });
+
+    return {
+      model,
+      version,
+      key,
+      uri: this.s3Uri(key),
+      prefixUri: this.s3Uri(prefix),
+      sha256,
+      layout,
+      deployment,
+    };
+  }
+
+  /**
+   * Read access to one model's artifacts (all its versions) and decrypt with the store key:
+   * GetObject on the model prefix, ListBucket only under it — nothing of any other model.
+   */
+  grantReadModel(grantee: iam.IGrantable, model: string): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [this.modelObjectsArn(model)] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [`models/${model}/*`] } },
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["kms:Decrypt"], resources: [this.key.keyArn] }));
+  }
+}

@@ -1,0 +1,226 @@
+import { CfnResource, Stack, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type { IConstruct } from "constructs";
+import type { PlatformStack } from "./platform-stack";
+
+/**
+ * Every cdk-nag finding this stack acknowledges, each on the construct it concerns and with
+ * its reason. cdk-nag v3 acknowledges one finding per call (`AwsSolutions-IAM5[Resource::…]`),
+ * so a new wildcard or a new resource is never covered by an old acknowledgement.
+ */
+
+export interface WildcardReason {
+  /** Matched against the finding, e.g. `Resource::*` or `Action::s3:GetObject*`. */
+  readonly finding: RegExp;
+  readonly reason: string;
+}
+
+/** How cdk-nag renders a CloudFormation value in a finding id (its flattenCfnReference). */
+export function flattenCfnReference(node: unknown): string {
+  if (node === undefined) return "";
+  if (typeof node === "string") return node.replace(/\$\{/g, "<").replace(/}/g, ">");
+  if (typeof node === "object" && node !== null) {
+    const o = node as Record<string, unknown>;
+    if (Array.isArray(o["Fn::Join"])) {
+      const [delimiter, items] = o["Fn::Join"] as [string, unknown[]];
+      return items.map(flattenCfnReference).join(delimiter);
+    }
+    if (o["Fn::Sub"] !== undefined) return flattenCfnReference(o["Fn::Sub"]);
+    if (Array.isArray(o["Fn::GetAtt"])) {
+      const [resource, attribute] = o["Fn::GetAtt"] as [unknown, unknown];
+      return `<${flattenCfnReference(resource)}.${flattenCfnReference(attribute)}>`;
+    }
+    if (o["Fn::ImportValue"] !== undefined) return flattenCfnReference(o["Fn::ImportValue"]);
+    if (o.Ref !== undefined) return `<${flattenCfnReference(o.Ref)}>`;
+  }
+  return JSON.stringify(node);
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The AwsSolutions-IAM5 findings of one policy document, as cdk-nag computes them. */
+export function wildcardFindings(document: unknown): string[] {
+  const found = new Set<string>();
+  const statements = asArray((document as { Statement?: unknown[] } | undefined)?.Statement) as Array<Record<string, unknown>>;
+  for (const st of statements) {
+    if (st.Effect !== "Allow") continue;
+    for (const a of asArray(st.Action as string | string[])) if (a.includes("*")) found.add(`Action::${a}`);
+    for (const r of asArray(st.Resource as unknown)) {
+      const flat = flattenCfnReference(r);
+      if (flat.includes("*")) found.add(`Resource::${flat}`);
+    }
+  }
+  return [...found];
+}
+
+/**
+ * Acknowledges each wildcard in the IAM policies under `scope` with the first matching reason.
+ * A wildcard no reason matches throws: it has to be looked at, not waved through.
+ */
+export function acknowledgeWildcards(scope: IConstruct, reasons: readonly WildcardReason[]): void {
+  const stack = Stack.of(scope);
+  for (const node of scope.node.findAll()) {
+    if (!(node instanceof iam.CfnPolicy)) continue;
+    for (const finding of wildcardFindings(stack.resolve(node.policyDocument))) {
+      const match = reasons.find((r) => r.finding.test(finding));
+      if (!match) throw new Error(`no acknowledgement reason for AwsSolutions-IAM5[${finding}] at ${node.node.path}`);
+      Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: match.reason });
+    }
+  }
+}
+
+function ack(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+const XRAY: WildcardReason = {
+  finding: /^Resource::\*$/,
+  reason: "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.",
+};
+
+export function addPlatformNagSuppressions(stack: PlatformStack): void {
+  const { functions, seeder, gateway, endpoints } = stack;
+
+  // Handlers: own roles, logs to their own log group, table and endpoint ARNs only.
+  for (const [name, fn] of Object.entries(functions)) {
+    acknowledgeWildcards(fn, [XRAY]);
+    ack(
+      fn.function,
+      "Serverless-LambdaDLQ",
+      `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
+    );
+  }
+
+  // Registry seed: the handler and the custom-resource provider framework.
+  acknowledgeWildcards(seeder.handler, [XRAY]);
+  ack(
+    seeder.handler.function,
+    "Serverless-LambdaDLQ",
+    "Invoked synchronously by the custom-resource provider; a failure fails the deployment, which is the signal.",
+  );
+  const framework = seeder.provider.node.findChild("framework-onEvent");
+  ack(
+    framework,
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    "CDK custom-resource provider framework function (aws-cdk-lib owned); the managed policy only allows writing its own logs.",
+  );
+  acknowledgeWildcards(framework, [
+    {
+      finding: /^Resource::<.+\.Arn>:\*$/,
+      reason: "The provider framework may invoke any version of the seed handler function; the function itself is named exactly.",
+    },
+  ]);
+  ack(
+    framework,
+    "Serverless-LambdaDLQ",
+    "CloudFormation invokes the provider framework synchronously per resource event; failures fail the deployment.",
+  );
+  ack(
+    framework,
+    "Serverless-LambdaDefaultMemorySize",
+    "aws-cdk-lib's provider framework function; its default memory suffices for relaying one event.",
+  );
+  ack(
+    framework,
+    "Serverless-LambdaTracing",
+    "aws-cdk-lib's provider framework function exposes no tracing setting; the seed handler it calls is traced.",
+  );
+
+  // Artifact upload: aws-cdk-lib's BucketDeployment singleton function.
+  const upload = stack.node.children.find((c) => c.node.id.startsWith("Custom::CDKBucketDeployment"));
+  if (upload) {
+    ack(
+      upload,
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      "aws-cdk-lib BucketDeployment function role; the managed policy only allows writing its own logs.",
+    );
+    acknowledgeWildcards(upload, [
+      {
+        finding: /^Action::(s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*|kms:(ReEncrypt|GenerateDataKey)\*)$/,
+        reason:
+          "aws-cdk-lib BucketDeployment grants (grantRead on the asset, grantReadWrite on the store): action groups the S3 sync needs; scoped to the two buckets.",
+      },
+      {
+        finding: /^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.+\/\*$/,
+        reason:
+          "Reads the deployment's zip from the CDK bootstrap asset bucket; the object key is content-addressed and only known at publish time.",
+      },
+      {
+        finding: /^Resource::<ModelStoreBucket[A-F0-9]+\.Arn>\/\*$/,
+        reason:
+          "BucketDeployment writes versions under models/<model>/<version>/ of the model store; CDK grants the destination bucket's objects.",
+      },
+    ]);
+    ack(upload, "AwsSolutions-L1", "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.");
+    ack(
+      upload,
+      "Serverless-LambdaLatestVersion",
+      "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.",
+    );
+    ack(upload, "Serverless-LambdaDLQ", "Invoked synchronously by CloudFormation at deploy; a failure fails the deployment.");
+    ack(upload, "Serverless-LambdaTracing", "aws-cdk-lib's BucketDeployment exposes no tracing setting; it runs only at deploy.");
+  }
+
+  // SageMaker execution roles: only the model's own prefix, log group and the two unscopable actions.
+  for (const ep of endpoints.values()) {
+    acknowledgeWildcards(ep.role, [
+      {
+        finding: /^Resource::\*$/,
+        reason:
+          "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (the latter limited by a namespace condition) support no resource-level permissions.",
+      },
+      {
+        finding: new RegExp(`^Resource::<ModelStoreBucket[A-F0-9]+\\.Arn>/models/${ep.modelName}/\\*$`),
+        reason: `Objects of model '${ep.modelName}' (all its versions) only; no other model's artifacts.`,
+      },
+      {
+        finding: new RegExp(`^Resource::<ModelStoreBucket[A-F0-9]+\\.Arn>/data-capture/${ep.modelName}/\\*$`),
+        reason: `Data capture writes under data-capture/${ep.modelName}/ only.`,
+      },
+      {
+        finding: new RegExp(
+          `^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${ep.endpointName}:\\*$`,
+        ),
+        reason: "Log streams of this endpoint's own log group.",
+      },
+      {
+        finding: /^Resource::arn:<AWS::Partition>:s3:::[^*]+\*$/,
+        reason: "An s3:// artifact prefix named in the config: the objects under exactly that prefix.",
+      },
+    ]);
+  }
+
+  // API: tenant keys through a Lambda authorizer, admins through SigV4, one public probe.
+  for (const { route, method } of gateway.methods) {
+    const cfn = method.node.defaultChild;
+    if (!(cfn instanceof CfnResource)) continue;
+    const why =
+      route.auth === "apiKey"
+        ? "Tenants authenticate with platform API keys verified by the REQUEST Lambda authorizer (hashed keys in DynamoDB); Cognito is not part of the design."
+        : route.auth === "iam"
+          ? "Admin route authorized with IAM (SigV4); admins are IAM principals, not Cognito users."
+          : "Public readiness probe of the KServe v2 protocol; returns no data.";
+    ack(method, "AwsSolutions-COG4", why);
+    if (route.auth === "none")
+      ack(
+        method,
+        "AwsSolutions-APIG4",
+        "KServe v2 `GET /v2/health/ready` must answer unauthenticated load balancers and clients; it returns no data.",
+      );
+  }
+  const cwRole = gateway.api.node.tryFindChild("CloudWatchRole");
+  if (cwRole) {
+    ack(
+      cwRole,
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+      "The AWS-documented account-level role API Gateway needs to write execution and access logs.",
+    );
+  }
+  if (!gateway.webAcl) {
+    ack(
+      gateway.stage,
+      "AwsSolutions-APIG3",
+      "WAF is optional (-c webAclArn=…): a web ACL costs per request and its rules are the operator's; throttling and the authorizer protect the API meanwhile.",
+    );
+  }
+}

@@ -1,0 +1,191 @@
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as logs from "aws-cdk-lib/aws-logs";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import type { Construct } from "constructs";
+import { ConfigError, endpointName } from "../shared/config";
+import type { PlatformConfig } from "../shared/config-schema";
+import { functionEnvironment, registrySeed } from "../shared/function-env";
+import type { HandlerName } from "../shared/routes";
+import { ControlTables } from "./constructs/control-tables";
+import { GatewayApi } from "./constructs/gateway-api";
+import { type DataCaptureOptions, ModelEndpoint } from "./constructs/model-endpoint";
+import { ModelStore, type StoredArtifact } from "./constructs/model-store";
+import { Observability } from "./constructs/observability";
+import { PlatformFunction } from "./constructs/platform-function";
+import { RegistrySeeder } from "./constructs/registry-seeder";
+import { addPlatformNagSuppressions } from "./nag-suppressions";
+
+export interface PlatformStackProps extends StackProps {
+  /** The validated platform config (parsePlatformConfig). */
+  readonly config: PlatformConfig;
+  /** Absolute path of each local artifact by `model/version` (resolveArtifacts). */
+  readonly localArtifacts: ReadonlyMap<string, string>;
+  /** Repository root, where `functions/` and `package-lock.json` are. */
+  readonly projectRoot: string;
+  /** WAFv2 web ACL (REGIONAL) for the API stage. @default none */
+  readonly webAclArn?: string;
+  /** Capture model requests/responses to the store. @default off */
+  readonly dataCapture?: DataCaptureOptions;
+  /** SNS topic for alarms. @default none */
+  readonly alarmTopic?: sns.ITopic;
+  /** Powertools log level of the handlers. @default "INFO" */
+  readonly logLevel?: string;
+  /** Retention of the handlers' logs. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The whole platform in one stack: model store, control tables, one SageMaker endpoint per
+ * model, the handlers, the registry seed, the REST API, dashboard and alarms.
+ */
+export class PlatformStack extends Stack {
+  readonly store: ModelStore;
+  readonly tables: ControlTables;
+  readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
+  readonly functions: Readonly<Record<HandlerName | "authorizer", PlatformFunction>>;
+  readonly seeder: RegistrySeeder;
+  readonly gateway: GatewayApi;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config, projectRoot } = props;
+
+    this.store = new ModelStore(this, "ModelStore");
+    this.tables = new ControlTables(this, "Tables", { platformName: config.name });
+
+    const uploaded = new Map<string, StoredArtifact>();
+    const endpoints = new Map<string, ModelEndpoint>();
+    for (const [model, m] of Object.entries(config.models)) {
+      const byVersion = new Map<number, StoredArtifact>();
+      m.versions.forEach((v, i) => {
+        const file = props.localArtifacts.get(`${model}/${v.version}`);
+        if (!file) {
+          if (!v.artifact.startsWith("s3://")) {
+            throw new ConfigError(`models.${model}.versions.${i}.artifact: local artifact was not resolved`, [
+              `models.${model}.versions.${i}.artifact`,
+            ]);
+          }
+          return;
+        }
+        const stored = this.store.addLocalArtifact({ model, version: v.version, runtime: v.runtime, file });
+        if (v.sha256 && v.sha256 !== stored.sha256) {
+          const field = `models.${model}.versions.${i}.sha256`;
+          throw new ConfigError(`invalid platform config:\n  - ${field}: expected ${v.sha256}, file ${file} has ${stored.sha256}`, [field]);
+        }
+        byVersion.set(v.version, stored);
+        uploaded.set(`${model}/${v.version}`, stored);
+      });
+      endpoints.set(
+        model,
+        new ModelEndpoint(this, `Endpoint-${model}`, {
+          endpointName: endpointName(config, model),
+          model,
+          config: m,
+          store: this.store,
+          artifacts: byVersion,
+          ...(props.dataCapture ? { dataCapture: props.dataCapture } : {}),
+        }),
+      );
+    }
+    this.endpoints = endpoints;
+
+    const environment = functionEnvironment(config);
+    const fn = (handlerName: string, description: string, memorySize: number, timeout: Duration) =>
+      new PlatformFunction(this, `Fn-${handlerName}`, {
+        projectRoot,
+        handlerName,
+        description,
+        environment,
+        memorySize,
+        timeout,
+        ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+    // The invoke function outlives its model call by a margin, and API Gateway's 29 s cap.
+    const invokeTimeout = Duration.seconds(Math.min(29, Math.ceil(config.limits.invokeTimeoutMs / 1000) + 3));
+    this.functions = {
+      authorizer: fn("authorizer", "REQUEST authorizer: tenant API keys", 256, Duration.seconds(5)),
+      invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
+      usage: fn("usage", "Tenant usage reads", 512, Duration.seconds(10)),
+      admin: fn("admin", "Admin API: tenants, keys, aliases, usage", 512, Duration.seconds(10)),
+    };
+    this.grantLeastPrivilege([...endpoints.values()]);
+
+    this.seeder = new RegistrySeeder(this, "RegistrySeed", {
+      projectRoot,
+      table: this.tables.registry,
+      environment,
+      seed: registrySeed(
+        config,
+        (model, version) => uploaded.get(`${model}/${version}`)?.uri ?? artifactOf(config, model, version),
+        (model, version) => uploaded.get(`${model}/${version}`)?.sha256,
+      ),
+    });
+
+    this.gateway = new GatewayApi(this, "Gateway", {
+      platformName: config.name,
+      handlers: { invoke: this.functions.invoke.function, usage: this.functions.usage.function, admin: this.functions.admin.function },
+      authorizer: this.functions.authorizer.function,
+      limits: config.limits,
+      ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
+    });
+
+    this.observability = new Observability(this, "Observability", {
+      dashboardName: config.name,
+      api: this.gateway.api,
+      endpoints: [...endpoints.values()],
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.function])),
+      latencyThresholdMs: config.limits.invokeTimeoutMs,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
+
+    new CfnOutput(this, "ApiUrl", { value: this.gateway.api.url, description: "Base URL of the API" });
+    new CfnOutput(this, "ModelBucketName", { value: this.store.bucket.bucketName });
+    new CfnOutput(this, "IdentityTableName", { value: this.tables.identity.tableName });
+    new CfnOutput(this, "RegistryTableName", { value: this.tables.registry.tableName });
+    new CfnOutput(this, "UsageTableName", { value: this.tables.usage.tableName });
+    new CfnOutput(this, "DashboardName", { value: config.name });
+
+    addPlatformNagSuppressions(this);
+  }
+
+  /** Each handler gets the table actions it uses, on the exact table (and index) ARNs. */
+  private grantLeastPrivilege(endpoints: readonly ModelEndpoint[]): void {
+    const { identity, usage } = this.tables;
+    const allow = (f: PlatformFunction, actions: string[], resources: string[]) =>
+      f.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const { authorizer, invoke, usage: usageFn, admin } = this.functions;
+    const read = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+    const write = [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:BatchWriteItem",
+    ];
+
+    allow(authorizer, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [identity.tableArn]);
+
+    allow(
+      invoke,
+      ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+      endpoints.map((e) => e.endpointArn),
+    );
+    allow(invoke, read, this.tables.arns("registry"));
+    allow(invoke, read, this.tables.arns("identity"));
+    // Usage records are one TransactWriteItems: a conditional put plus aggregate updates.
+    allow(invoke, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+
+    allow(usageFn, read, this.tables.arns("usage"));
+
+    allow(admin, [...read, ...write], this.tables.arns("identity"));
+    allow(admin, [...read, ...write], this.tables.arns("registry"));
+    allow(admin, read, this.tables.arns("usage"));
+  }
+}
+
+function artifactOf(config: PlatformConfig, model: string, version: number): string {
+  return config.models[model]?.versions.find((v) => v.version === version)?.artifact ?? "";
+}

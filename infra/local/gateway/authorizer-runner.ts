@@ -1,0 +1,86 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { authorizerEvent, type IncomingRequest, methodArn } from "./events";
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+export type AuthorizerOutcome =
+  | { readonly kind: "allow"; readonly context: Record<string, unknown> }
+  | { readonly kind: "unauthorized" }
+  | { readonly kind: "denied" }
+  | { readonly kind: "error" };
+
+/**
+ * Runs the REQUEST authorizer as API Gateway does: the identity source (Authorization, else
+ * x-api-key) must be present or the answer is 401 without a call; policies are cached per
+ * identity value for the TTL and evaluated against each request's method ARN; a thrown
+ * "Unauthorized" is a 401, an explicit or missing Allow a 403, anything else a 500.
+ */
+export class AuthorizerRunner {
+  private readonly cache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+
+  constructor(
+    private readonly handler: AuthorizerHandler,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authorize(req: IncomingRequest): Promise<AuthorizerOutcome> {
+    const identity = identityValue(req);
+    if (identity === undefined) return { kind: "unauthorized" };
+    let result = this.ttlSeconds > 0 ? this.cached(identity) : undefined;
+    if (!result) {
+      try {
+        result = await this.handler(authorizerEvent(req));
+      } catch (err) {
+        return (err as Error)?.message === "Unauthorized" ? { kind: "unauthorized" } : { kind: "error" };
+      }
+      if (this.ttlSeconds > 0) {
+        if (this.cache.size > 10_000) this.cache.clear();
+        this.cache.set(identity, { result, expires: this.now() + this.ttlSeconds * 1000 });
+      }
+    }
+    if (!allows(result, methodArn(req))) return { kind: "denied" };
+    return { kind: "allow", context: { ...(result.context ?? {}), principalId: result.principalId } };
+  }
+
+  private cached(identity: string): APIGatewayAuthorizerResult | undefined {
+    const hit = this.cache.get(identity);
+    if (!hit) return undefined;
+    if (hit.expires > this.now()) return hit.result;
+    this.cache.delete(identity);
+    return undefined;
+  }
+}
+
+function identityValue(req: IncomingRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === "string" && auth.trim()) return `authorization:${auth}`;
+  const key = req.headers["x-api-key"];
+  if (typeof key === "string" && key.trim()) return `x-api-key:${key}`;
+  return undefined;
+}
+
+/** IAM-style evaluation: an explicit Deny wins, else some Allow must match. */
+export function allows(result: APIGatewayAuthorizerResult, arn: string): boolean {
+  let allowed = false;
+  for (const s of result.policyDocument?.Statement ?? []) {
+    const st = s as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
+    const actions = ([] as string[]).concat(st.Action ?? []);
+    if (!actions.some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*")) continue;
+    const resources = ([] as string[]).concat(st.Resource ?? []);
+    if (!resources.some((r) => globMatch(r, arn))) continue;
+    if (st.Effect === "Deny") return false;
+    if (st.Effect === "Allow") allowed = true;
+  }
+  return allowed;
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+  return re.test(value);
+}

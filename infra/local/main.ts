@@ -1,0 +1,63 @@
+import { parseArgs } from "node:util";
+import { ConfigError } from "../shared/config";
+import { DEFAULT_CONFIG_FILE } from "../shared/load-config";
+import { startLocalPlatform } from "./platform";
+
+/**
+ * `npm start`: the whole platform on this machine.
+ *   --port <n>       (MODELGATE_PORT, default 8080; 0 picks a free port)
+ *   --data-dir <dir> (MODELGATE_DATA_DIR, default .modelgate)
+ *   --config <file>  (MODELGATE_CONFIG, default modelgate.config.ts)
+ */
+const USAGE = "usage: npm start -- [--port <n>] [--data-dir <dir>] [--config <file>]";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      config: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port ?? process.env.MODELGATE_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got '${values.port}'`);
+  const dataDir = values["data-dir"] ?? process.env.MODELGATE_DATA_DIR ?? ".modelgate";
+  const configPath = values.config ?? process.env.MODELGATE_CONFIG ?? DEFAULT_CONFIG_FILE;
+
+  const platform = await startLocalPlatform({ port, dataDir, configPath });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`modelgate: ${signal}, stopping`);
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  const firstModel = Object.keys(platform.config.models)[0] ?? "iris";
+  if (platform.newDemoKey) {
+    console.log(
+      `\nDemo tenant 'demo' created. Its API key (shown once; also in ${dataDir}/credentials.json):\n\n  ${platform.newDemoKey}\n`,
+    );
+  }
+  console.log(
+    `Try it:\n\n  curl -s ${platform.url}/v2/models/${firstModel}/infer \\\n` +
+      `    -H "Authorization: Bearer ${platform.credentials.apiKey}" \\\n` +
+      `    -H "content-type: application/json" \\\n` +
+      `    -d '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'\n`,
+  );
+  console.log(`modelgate ready on ${platform.url}`);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
+  console.error(`modelgate: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+export { ModelLoadError } from "./errors";
+export type { InferRequest, InferResponse, KServeDatatype, ModelSignature, TensorMetadata } from "./kserve";
+export { DEFAULT_MAX_BODY_BYTES, type ModelHost, type ModelHostOptions, startOnnxModelHost } from "./server";
+export { readOnnxSignature } from "./signature";

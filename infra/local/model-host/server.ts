@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { InferenceSession } from "onnxruntime-node";
+import { decodeInferRequest } from "./decode-request";
+import { ModelLoadError, RequestError } from "./errors";
+import type { InferResponse, ModelSignature } from "./kserve";
+import { readBody } from "./read-body";
+import { signatureFromSession } from "./signature";
+import { tensorToJson } from "./tensor-data";
+
+export interface ModelHost {
+  readonly url: string;
+  readonly port: number;
+  readonly signature: ModelSignature;
+  close(): Promise<void>;
+}
+
+export interface ModelHostOptions {
+  modelPath: string;
+  modelName: string;
+  version: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 6 MB, SageMaker's real-time payload limit. */
+  maxBodyBytes?: number;
+  /**
+   * onnxruntime intra-op threads. Default 1: the demo models are tiny, where fanning one
+   * request over threads costs more than it saves (measured ~2x fewer req/s with ORT's default);
+   * throughput comes from concurrent requests instead. Raise it for large models.
+   */
+  intraOpNumThreads?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/**
+ * A local stand-in for the GPU model container: the SageMaker container contract
+ * (GET /ping, POST /invocations) carrying KServe v2 JSON, served by onnxruntime on CPU.
+ * It listens before the model is loaded, so /ping answers 503 until the session is ready,
+ * as a real container does while it warms up; the promise resolves once it is ready.
+ */
+export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelHost> {
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let model: { session: InferenceSession; signature: ModelSignature } | undefined;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => sendError(res, err));
+  });
+  // Longer than the usual client agent idle timeouts, so pooled connections are reused, not raced.
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url?.split("?", 1)[0];
+    if (path === "/ping") {
+      if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
+      if (!model) return sendJson(res, 503, { error: "model is loading" });
+      return sendJson(res, 200, { status: "ready" });
+    }
+    if (path !== "/invocations") throw new RequestError(404, `no route ${req.method} ${path}`);
+    if (req.method !== "POST") throw new RequestError(405, "use POST /invocations");
+    const body = await readBody(req, maxBodyBytes);
+    if (!model) throw new RequestError(503, "model is loading");
+    const { session, signature } = model;
+    const request = decodeInferRequest(body.toString("utf8"), signature);
+    let results: InferenceSession.ReturnType;
+    try {
+      results = await session.run(request.feeds, request.outputNames);
+    } catch (err) {
+      // Inputs were validated against the signature, so a failure here is the model's, not the client's.
+      throw new Error(`inference failed: ${(err as Error).message}`);
+    }
+    const response: InferResponse = {
+      model_name: opts.modelName,
+      model_version: String(opts.version),
+      ...(request.id !== undefined && { id: request.id }),
+      outputs: request.outputNames.map((name) => {
+        const tensor = results[name];
+        const meta = signature.outputs.find((t) => t.name === name);
+        if (!tensor || !meta) throw new Error(`onnxruntime returned no output '${name}'`);
+        return { name, datatype: meta.datatype, shape: tensor.dims.slice(), data: tensorToJson(tensor) };
+      }),
+    };
+    sendJson(res, 200, response);
+  }
+
+  await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
+  try {
+    const session = await InferenceSession.create(opts.modelPath, {
+      intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+    });
+    model = { session, signature: signatureFromSession(session) };
+  } catch (err) {
+    await closeServer(server);
+    throw new ModelLoadError(opts.modelPath, err);
+  }
+
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = (opts.host ?? "127.0.0.1").includes(":") ? `[${opts.host}]` : (opts.host ?? "127.0.0.1");
+  const loaded = model;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    signature: loaded.signature,
+    async close() {
+      await closeServer(server);
+      await loaded.session.release();
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof RequestError) {
+    // A 413 is sent before the body was read: close rather than drain megabytes we refused.
+    if (err.status === 413) res.setHeader("connection", "close");
+    sendJson(res, err.status, { error: err.message });
+    return;
+  }
+  sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

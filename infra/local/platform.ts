@@ -1,0 +1,206 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { seedRegistry } from "../../functions/aws/registry-seed";
+import { createKey, createTenant } from "../../functions/core/admin";
+import { endpointName, variantName } from "../shared/config";
+import type { PlatformConfig } from "../shared/config-schema";
+import { functionEnvironment, registrySeed, type VersionSeed } from "../shared/function-env";
+import { loadPlatformConfig } from "../shared/load-config";
+import { ROUTES } from "../shared/routes";
+import { identityTable, registryTable, tableName } from "../shared/tables";
+import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap/artifacts";
+import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
+import { ensureTables } from "./bootstrap/tables";
+import type { AuthorizerHandler } from "./gateway/authorizer-runner";
+import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
+import { type ModelHost, startOnnxModelHost } from "./model-host";
+import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from "./sagemaker-runtime";
+import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
+import { assertPortFree } from "./services/free-port";
+import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
+
+export interface LocalPlatformOptions {
+  /** Gateway port; 0 picks a free one. */
+  readonly port: number;
+  readonly dataDir: string;
+  readonly configPath: string;
+  readonly host?: string;
+  /** Access log lines of the gateway (for reconciliation and debugging). */
+  readonly onAccess?: (entry: AccessLogEntry) => void;
+}
+
+export interface LocalPlatform {
+  readonly url: string;
+  readonly port: number;
+  readonly config: PlatformConfig;
+  readonly credentials: LocalCredentials;
+  /** The demo key, only when this start created it (shown once). */
+  readonly newDemoKey?: string;
+  /** Endpoints of the local AWS stand-ins (for adapter tests and debugging). */
+  readonly services: { readonly dynamodb: string; readonly s3: string; readonly sagemakerRuntime: string };
+  stop(): Promise<void>;
+}
+
+const REGION = "us-east-1";
+export const DEMO_TENANT = "demo";
+
+type Stoppable = { stop(): Promise<void> } | { close(): Promise<void> };
+
+/**
+ * Starts the whole platform on this machine: DynamoDB Local, s3rver, one ONNX model host per
+ * version, the SageMaker Runtime emulator, and the API Gateway emulator in front of the same
+ * handler exports that Lambda runs. Handlers find the services only through the standard
+ * AWS_ENDPOINT_URL_* variables set here.
+ */
+export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<LocalPlatform> {
+  const dataDir = resolve(opts.dataDir);
+  const { config, localArtifacts } = await loadPlatformConfig(opts.configPath);
+  if (opts.port !== 0) await assertPortFree(opts.port, opts.host);
+  mkdirSync(dataDir, { recursive: true });
+  const started: Stoppable[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await ("stop" in s ? s.stop() : s.close()).catch(() => undefined);
+  };
+  try {
+    const dynamo: RunningDynamoDb = await startDynamoDbLocal(join(dataDir, "dynamodb"));
+    started.push(dynamo);
+    const s3: RunningS3 = await startS3Local(join(dataDir, "s3"));
+    started.push(s3);
+    const sagemaker: SageMakerRuntimeEmulator = await startSageMakerRuntimeEmulator({ host: "127.0.0.1" });
+    started.push(sagemaker);
+
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sagemaker.url,
+      // s3rver would store aws-chunked framing verbatim; checksums only where S3 requires them.
+      AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+      AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+      ...functionEnvironment(config),
+    });
+
+    const dynamoClient = new DynamoDBClient({ region: REGION });
+    const doc = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+    await ensureTables(dynamoClient, config.name);
+
+    const s3Client = new S3Client({ region: REGION, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+    const bucket = `${config.name}-models`;
+    await ensureBucket(s3Client, bucket);
+
+    const uploaded = new Map<string, UploadedArtifact>();
+    const signatures = new Map<string, Pick<VersionSeed, "inputs" | "outputs">>();
+    for (const [model, m] of Object.entries(config.models)) {
+      const variants = [];
+      for (const v of m.versions) {
+        const id = `${model}/${v.version}`;
+        let url = v.localUrl;
+        const file = localArtifacts.get(id);
+        if (file) {
+          const artifact = await uploadArtifact(s3Client, bucket, model, v.version, file, v.sha256);
+          uploaded.set(id, artifact);
+          if (!url) {
+            // Like SageMaker, the model host serves what it fetched from the model store.
+            const local = await fetchArtifact(s3Client, artifact.uri, join(dataDir, "model-cache", model, String(v.version)));
+            const host: ModelHost = await startOnnxModelHost({ modelPath: local, modelName: model, version: v.version });
+            started.push(host);
+            url = host.url;
+            signatures.set(id, { inputs: host.signature.inputs, outputs: host.signature.outputs });
+          }
+        }
+        if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// artifact needs 'localUrl' on the local host`);
+        variants.push({ variantName: variantName(v.version), url });
+      }
+      sagemaker.setEndpoint(endpointName(config, model), variants);
+    }
+
+    const seed = registrySeed(
+      config,
+      (model, version) => uploaded.get(`${model}/${version}`)?.uri ?? "",
+      (model, version) => uploaded.get(`${model}/${version}`)?.sha256,
+    );
+    await seedRegistry(doc, tableName(config.name, registryTable), {
+      ...seed,
+      versions: seed.versions.map((v) => ({ ...v, ...signatures.get(`${v.model}/${v.version}`) })),
+    });
+
+    const { credentials, newDemoKey } = await ensureCredentials(doc, config, dataDir);
+
+    // Imported only now: handlers create their SDK clients from the environment at load.
+    const [{ handler: authorizer }, { handler: invoke }, { handler: usage }, { handler: admin }] = await Promise.all([
+      import("../../functions/authorizer/handler"),
+      import("../../functions/invoke/handler"),
+      import("../../functions/usage/handler"),
+      import("../../functions/admin/handler"),
+    ]);
+    const gateway: Gateway = await startGateway({
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port,
+      routes: ROUTES,
+      handlers: { invoke, usage, admin } as Record<
+        "invoke" | "usage" | "admin",
+        (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>
+      >,
+      authorizer: authorizer as AuthorizerHandler,
+      authorizerCacheTtlSeconds: config.limits.authorizerCacheTtlSeconds,
+      admin: credentials.admin,
+      rateLimitPerSecond: config.limits.rateLimitPerSecond,
+      burstLimit: config.limits.burstLimit,
+      ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
+    });
+    started.push(gateway);
+    const finalCredentials = { ...credentials, apiUrl: gateway.url };
+    writeCredentials(dataDir, finalCredentials);
+    return {
+      url: gateway.url,
+      port: gateway.port,
+      config,
+      credentials: finalCredentials,
+      ...(newDemoKey ? { newDemoKey } : {}),
+      services: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sagemakerRuntime: sagemaker.url },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function fetchArtifact(s3: S3Client, uri: string, dir: string): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m?.[1] || !m[2]) throw new Error(`not an s3 uri: ${uri}`);
+  const out = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  const bytes = await out.Body?.transformToByteArray();
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, m[2].split("/").pop() ?? "model.onnx");
+  writeFileSync(file, bytes ?? new Uint8Array());
+  return file;
+}
+
+/**
+ * First start: a demo tenant granted every configured model, its key, and a local admin
+ * credential pair. Later starts reuse them from credentials.json.
+ */
+async function ensureCredentials(doc: DynamoDBDocumentClient, config: PlatformConfig, dataDir: string) {
+  const existing = readCredentials(dataDir);
+  if (existing) return { credentials: existing, newDemoKey: undefined };
+  const identity = new DynamoIdentityStore(doc, tableName(config.name, identityTable));
+  if (!(await identity.getTenant(DEMO_TENANT))) {
+    await createTenant(identity, { tenantId: DEMO_TENANT, name: "Demo tenant", models: Object.keys(config.models) });
+  }
+  const key = await createKey(identity, DEMO_TENANT, { name: "demo" });
+  const credentials: LocalCredentials = {
+    apiUrl: "",
+    tenantId: DEMO_TENANT,
+    apiKey: key.apiKey,
+    admin: { ...generateAdminCredential(), region: REGION },
+  };
+  return { credentials, newDemoKey: key.apiKey };
+}

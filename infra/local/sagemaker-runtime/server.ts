@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SageMakerError, sendSageMakerError } from "./aws-errors";
+import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
+import { encodePayloadPart } from "./event-stream";
+import { pickVariant, type VariantTarget } from "./variants";
+
+export type { VariantTarget } from "./variants";
+
+export interface SageMakerRuntimeEmulator {
+  readonly url: string;
+  readonly port: number;
+  setEndpoint(name: string, variants: readonly VariantTarget[]): void;
+  removeEndpoint(name: string): void;
+  close(): Promise<void>;
+}
+
+export interface SageMakerRuntimeEmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** How long a container may take to answer /invocations; SageMaker's is 60 s. */
+  containerTimeoutMs?: number;
+  /** Used in ARNs and console links of error messages. Default us-east-1 / 000000000000. */
+  region?: string;
+  accountId?: string;
+}
+
+const ROUTE = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream)$/;
+/** The container name SageMaker puts in ModelError messages for single-container endpoints. */
+const CONTAINER = "primary";
+const PING_TIMEOUT_MS = 2_000;
+
+/**
+ * A local SageMaker Runtime: InvokeEndpoint and InvokeEndpointWithResponseStream for endpoints
+ * registered with setEndpoint, forwarded to each variant's container over a keep-alive pool.
+ * It does not check SigV4 signatures: the SDK signs with whatever credentials it is given.
+ */
+export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulatorOptions = {}): Promise<SageMakerRuntimeEmulator> {
+  const containerTimeoutMs = opts.containerTimeoutMs ?? 60_000;
+  const region = opts.region ?? "us-east-1";
+  const accountId = opts.accountId ?? "000000000000";
+  const endpoints = new Map<string, readonly VariantTarget[]>();
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      const failure = err instanceof SageMakerError ? err : new SageMakerError("InternalFailure", (err as Error).message ?? String(err));
+      sendSageMakerError(res, failure);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = req.method === "POST" ? ROUTE.exec(req.url?.split("?", 1)[0] ?? "") : null;
+    if (!match) throw new SageMakerError("ValidationError", `Unsupported operation: ${req.method} ${req.url}`);
+    const endpointName = decodeURIComponent(match[1] as string);
+    const streaming = match[2] === "invocations-response-stream";
+    const body = await readAll(req);
+    const variants = endpoints.get(endpointName);
+    if (!variants) {
+      throw new SageMakerError("ValidationError", `Endpoint ${endpointName} of account ${accountId} not found.`);
+    }
+    const variant = pickVariant(endpointName, variants, header(req, "x-amzn-sagemaker-target-variant"));
+    // InvokeEndpoint carries Accept as `Accept`; the streaming call as X-Amzn-SageMaker-Accept.
+    const accept = header(req, streaming ? "x-amzn-sagemaker-accept" : "accept");
+    const customAttributes = header(req, "x-amzn-sagemaker-custom-attributes");
+    const headers: Record<string, string> = {
+      "content-type": header(req, "content-type") ?? "application/octet-stream",
+      "content-length": String(body.length),
+      ...(accept && { accept }),
+      ...(customAttributes && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
+    };
+    const init = { method: "POST" as const, path: "invocations", headers, body };
+    const context = { endpointName, variant };
+    try {
+      if (streaming) await stream(res, context, init);
+      else await invoke(res, context, init);
+    } catch (err) {
+      throw await toSageMakerError(err, context);
+    }
+  }
+
+  type Context = { endpointName: string; variant: VariantTarget };
+  type Init = Parameters<typeof callContainer>[1];
+
+  async function invoke(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
+    const answer = await callContainer(variant.url, init, agent, containerTimeoutMs);
+    if (answer.status < 200 || answer.status > 299) {
+      throw await containerFailure(endpointName, variant, answer.status, answer.body.toString("utf8"));
+    }
+    const customAttributes = answer.headers["x-amzn-sagemaker-custom-attributes"];
+    res.writeHead(200, {
+      "content-type": answer.headers["content-type"] ?? "application/octet-stream",
+      "content-length": answer.body.length,
+      "x-amzn-invoked-production-variant": variant.variantName,
+      "x-amzn-requestid": randomUUID(),
+      ...(typeof customAttributes === "string" && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
+    });
+    res.end(answer.body);
+  }
+
+  /** Each chunk the container sends becomes one PayloadPart event, as SageMaker relays a streamed body. */
+  async function stream(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
+    const { response } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      throw await containerFailure(endpointName, variant, status, Buffer.concat(chunks).toString("utf8"));
+    }
+    res.writeHead(200, {
+      "content-type": "application/vnd.amazon.eventstream",
+      "x-amzn-sagemaker-content-type": response.headers["content-type"] ?? "application/octet-stream",
+      "x-amzn-invoked-production-variant": variant.variantName,
+      "x-amzn-requestid": randomUUID(),
+    });
+    try {
+      for await (const chunk of response) res.write(encodePayloadPart(chunk as Buffer));
+    } catch {
+      // Headers are gone: a broken stream can only be signalled by cutting the connection.
+      res.destroy();
+      return;
+    }
+    res.end();
+  }
+
+  /** ModelError as SageMaker words it, or ModelNotReady when the container says it is not up. */
+  async function containerFailure(
+    endpointName: string,
+    variant: VariantTarget,
+    status: number,
+    originalMessage: string,
+  ): Promise<SageMakerError> {
+    if (status === 503 && !(await pingOk(variant))) {
+      return new SageMakerError(
+        "ModelNotReadyException",
+        `Model for endpoint ${endpointName} variant ${variant.variantName} is not ready: its /ping does not answer 200.`,
+      );
+    }
+    return modelError(endpointName, status, originalMessage);
+  }
+
+  function modelError(endpointName: string, status: number, originalMessage: string): SageMakerError {
+    const kind = status >= 400 && status < 500 ? "client" : "server";
+    const logGroup = `/aws/sagemaker/Endpoints/${endpointName}`;
+    return new SageMakerError(
+      "ModelError",
+      `Received ${kind} error (${status}) from ${CONTAINER} with message "${originalMessage}". See https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup} in account ${accountId} for more information.`,
+      {
+        OriginalStatusCode: status,
+        OriginalMessage: originalMessage,
+        LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup}`,
+      },
+    );
+  }
+
+  async function toSageMakerError(err: unknown, { endpointName, variant }: Context): Promise<unknown> {
+    if (err instanceof ContainerTimeoutError) {
+      // SageMaker reports a container timeout as a ModelError with original status 0.
+      return modelError(
+        endpointName,
+        0,
+        `Your invocation timed out while waiting for a response from container ${CONTAINER}. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`,
+      );
+    }
+    if (err instanceof ContainerUnreachableError) {
+      return new SageMakerError(
+        "ServiceUnavailable",
+        `Endpoint ${endpointName} variant ${variant.variantName} has no reachable instance (${err.message}).`,
+      );
+    }
+    return err;
+  }
+
+  async function pingOk(variant: VariantTarget): Promise<boolean> {
+    try {
+      return (await callContainer(variant.url, { method: "GET", path: "ping" }, agent, PING_TIMEOUT_MS)).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host ?? "127.0.0.1";
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    setEndpoint(name, variants) {
+      if (variants.length === 0) throw new Error(`endpoint ${name} needs at least one variant`);
+      endpoints.set(name, [...variants]);
+    },
+    removeEndpoint(name) {
+      endpoints.delete(name);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}

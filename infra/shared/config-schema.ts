@@ -1,0 +1,147 @@
+import { z } from "zod";
+
+/**
+ * The platform config: the one file operators edit (`modelgate.config.ts`). Both hosts read
+ * it: CDK turns it into endpoints and variants, the local host into model hosts. Validation
+ * errors name the field so a bad config fails at start and at synth with a useful message.
+ */
+
+export const MODEL_NAME = /^[a-z][a-z0-9-]{0,47}$/;
+export const ALIAS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Serving runtimes. `onnx` and `tensorrt` run on NVIDIA Triton, `tgi`/`lmi` on the LLM containers. */
+export const RUNTIMES = ["onnx", "tensorrt", "tgi", "lmi", "custom"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
+
+export const versionConfigSchema = z
+  .strictObject({
+    /** Version number, immutable, unique per model. */
+    version: z.number().int().min(1).max(9999),
+    /** Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI. */
+    artifact: z.string().min(1),
+    /** Expected SHA-256 of the artifact (hex). Verified after upload when given. */
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/)
+      .optional(),
+    runtime: z.enum(RUNTIMES).default("onnx"),
+    /** Container image for `custom` (required there), or an override for the others. */
+    image: z.string().min(1).optional(),
+    /** @default ml.g5.xlarge */
+    instanceType: instanceType.default("ml.g5.xlarge"),
+    /** Instances at deploy; autoscaling moves between min and max. */
+    instances: z
+      .strictObject({
+        initial: z.number().int().min(1).default(1),
+        min: z.number().int().min(1).default(1),
+        max: z.number().int().min(1).default(2),
+      })
+      .default({ initial: 1, min: 1, max: 2 }),
+    /** Target invocations per instance per minute for autoscaling. @default 600 */
+    targetInvocationsPerInstance: z.number().int().min(1).default(600),
+    /**
+     * Local host only: an HTTP server speaking the SageMaker container contract
+     * (`GET /ping`, `POST /invocations`) to use instead of the built-in ONNX host.
+     */
+    localUrl: z.url().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.runtime === "custom" && !v.image) {
+      ctx.addIssue({ code: "custom", path: ["image"], message: "is required when runtime is 'custom'" });
+    }
+    if (v.instances.min > v.instances.max) {
+      ctx.addIssue({ code: "custom", path: ["instances", "min"], message: "must not exceed instances.max" });
+    }
+    if (v.instances.initial < v.instances.min || v.instances.initial > v.instances.max) {
+      ctx.addIssue({ code: "custom", path: ["instances", "initial"], message: "must lie between min and max" });
+    }
+  });
+
+export const weightedTargetSchema = z.strictObject({
+  version: z.number().int().min(1),
+  weight: z.number().int().min(0).max(100),
+});
+
+/** An alias target: one version, or weighted versions summing to 100. */
+export const aliasTargetSchema = z.union([
+  z.number().int().min(1),
+  z
+    .array(weightedTargetSchema)
+    .min(1)
+    .max(10)
+    .refine((ts) => ts.reduce((s, t) => s + t.weight, 0) === 100, "weights must sum to 100")
+    .refine((ts) => new Set(ts.map((t) => t.version)).size === ts.length, "versions must be distinct"),
+]);
+
+export const modelConfigSchema = z
+  .strictObject({
+    description: z.string().max(500).optional(),
+    versions: z.array(versionConfigSchema).min(1),
+    /** Alias name → target. Moved at run time by the admin API; this is the initial value. */
+    aliases: z.record(z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}"), aliasTargetSchema),
+    /** Alias used when a request names none. @default prod */
+    defaultAlias: z.string().regex(ALIAS_NAME).default("prod"),
+  })
+  .superRefine((m, ctx) => {
+    const declared = new Set<number>();
+    m.versions.forEach((v, i) => {
+      if (declared.has(v.version)) {
+        ctx.addIssue({ code: "custom", path: ["versions", i, "version"], message: `version ${v.version} is declared twice` });
+      }
+      declared.add(v.version);
+    });
+    for (const [alias, target] of Object.entries(m.aliases)) {
+      const versions = typeof target === "number" ? [target] : target.map((t) => t.version);
+      versions.forEach((v) => {
+        if (!declared.has(v)) {
+          ctx.addIssue({ code: "custom", path: ["aliases", alias], message: `points at undeclared version ${v}` });
+        }
+      });
+    }
+    if (!(m.defaultAlias in m.aliases)) {
+      ctx.addIssue({ code: "custom", path: ["defaultAlias"], message: `alias '${m.defaultAlias}' is not declared` });
+    }
+  });
+
+export const limitsConfigSchema = z.strictObject({
+  /** Largest request body accepted, in bytes (SageMaker real-time payloads stop at 6 MB). @default 6 MiB */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(6 * 1024 * 1024)
+    .default(6 * 1024 * 1024),
+  /** Our deadline for a model call; API Gateway's integration timeout is 29 s. @default 25000 */
+  invokeTimeoutMs: z.number().int().min(100).max(28_000).default(25_000),
+  /** Authorizer result cache TTL; revocation takes effect within it. @default 60 */
+  authorizerCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
+  /** Stage-wide steady request rate and burst (API Gateway throttling). */
+  rateLimitPerSecond: z.number().min(1).default(1000),
+  burstLimit: z.number().int().min(1).default(2000),
+});
+
+export const platformConfigSchema = z.strictObject({
+  /** Prefix for every resource name (endpoints, tables). */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,23}$/, "must match [a-z][a-z0-9-]{1,23}")
+    .default("modelgate"),
+  models: z
+    .record(z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}"), modelConfigSchema)
+    .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
+  limits: limitsConfigSchema.default(limitsConfigSchema.parse({})),
+  usage: z
+    .strictObject({
+      /** Per-request usage records expire after this many days; aggregates never do. @default 400 */
+      retentionDays: z.number().int().min(1).max(3650).default(400),
+    })
+    .default({ retentionDays: 400 }),
+});
+
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+export type PlatformConfig = z.output<typeof platformConfigSchema>;
+export type ModelConfig = z.output<typeof modelConfigSchema>;
+export type VersionConfig = z.output<typeof versionConfigSchema>;
+export type AliasTargetConfig = z.output<typeof aliasTargetSchema>;

@@ -1,0 +1,73 @@
+/**
+ * The route table: every HTTP route of the API, read by both hosts. CDK generates API Gateway
+ * resources and methods from it; the local API Gateway emulator matches requests against it.
+ * `openapi.yaml` documents the same routes and a test fails when the two drift.
+ */
+
+export type HandlerName = "invoke" | "usage" | "admin";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+/** `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public. */
+export type RouteAuth = "apiKey" | "iam" | "none";
+/** Scope a tenant key needs for the route. */
+export type KeyScope = "invoke" | "usage:read";
+
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  /** API Gateway resource path, `{param}` for path parameters. */
+  readonly path: string;
+  readonly handler: HandlerName;
+  readonly auth: RouteAuth;
+  readonly scope?: KeyScope;
+  readonly summary: string;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  // KServe v2 inference protocol.
+  { method: "GET", path: "/v2/health/ready", handler: "invoke", auth: "none", summary: "Server readiness" },
+  { method: "GET", path: "/v2/models/{model}", handler: "invoke", auth: "apiKey", scope: "invoke", summary: "Model metadata" },
+  { method: "GET", path: "/v2/models/{model}/ready", handler: "invoke", auth: "apiKey", scope: "invoke", summary: "Model readiness" },
+  {
+    method: "POST",
+    path: "/v2/models/{model}/infer",
+    handler: "invoke",
+    auth: "apiKey",
+    scope: "invoke",
+    summary: "Inference through the default alias",
+  },
+  {
+    method: "POST",
+    path: "/v2/models/{model}/versions/{version}/infer",
+    handler: "invoke",
+    auth: "apiKey",
+    scope: "invoke",
+    summary: "Inference on a version number or alias",
+  },
+  // Raw passthrough for any container.
+  {
+    method: "POST",
+    path: "/v1/models/{model}/invoke",
+    handler: "invoke",
+    auth: "apiKey",
+    scope: "invoke",
+    summary: "Raw invocation (?alias= or ?version=)",
+  },
+  // Tenant self-service.
+  { method: "GET", path: "/v1/models", handler: "invoke", auth: "apiKey", summary: "Models granted to the calling tenant" },
+  { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", scope: "usage:read", summary: "Usage of the calling tenant" },
+  // Admin (SigV4).
+  { method: "POST", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "Create a tenant" },
+  { method: "GET", path: "/admin/tenants/{tenantId}", handler: "admin", auth: "iam", summary: "Get a tenant" },
+  { method: "POST", path: "/admin/tenants/{tenantId}/keys", handler: "admin", auth: "iam", summary: "Create an API key" },
+  { method: "DELETE", path: "/admin/tenants/{tenantId}/keys/{keyId}", handler: "admin", auth: "iam", summary: "Revoke an API key" },
+  { method: "GET", path: "/admin/tenants/{tenantId}/usage", handler: "admin", auth: "iam", summary: "Usage of any tenant" },
+  { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
+  {
+    method: "PUT",
+    path: "/admin/models/{model}/aliases/{alias}",
+    handler: "admin",
+    auth: "iam",
+    summary: "Move an alias (conditional on its revision)",
+  },
+];
+
+export const HANDLERS: readonly HandlerName[] = ["invoke", "usage", "admin"];

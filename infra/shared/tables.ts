@@ -1,0 +1,74 @@
+/**
+ * DynamoDB table definitions, read by both hosts: CDK builds the tables from them, the local
+ * host creates the same tables in DynamoDB Local. Three tables so each function's IAM policy
+ * can name only what it needs.
+ */
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: "S" | "N";
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Logical id, also the suffix of the physical name (`<platform>-<id>`). */
+  readonly id: "identity" | "registry" | "usage";
+  readonly description: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  readonly timeToLiveAttribute?: string;
+}
+
+const pk: KeyAttribute = { name: "pk", type: "S" };
+const sk: KeyAttribute = { name: "sk", type: "S" };
+
+/** GSI shared by tables that need a second access path: `gsi1pk` / `gsi1sk`. */
+export const GSI1 = "gsi1";
+
+export const identityTable: TableDefinition = {
+  id: "identity",
+  description: "Tenants and their API keys (keys stored as SHA-256 of the secret).",
+  partitionKey: pk,
+  sortKey: sk,
+  // Lists a tenant's keys: gsi1pk = TENANT#<id>#, gsi1sk = KEY#<createdAt>#<keyId>.
+  globalSecondaryIndexes: [{ indexName: GSI1, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } }],
+};
+
+export const registryTable: TableDefinition = {
+  id: "registry",
+  description: "Models, immutable versions, and aliases with revision and history.",
+  partitionKey: pk,
+  sortKey: sk,
+  globalSecondaryIndexes: [],
+};
+
+export const usageTable: TableDefinition = {
+  id: "usage",
+  description: "Per-request usage records (expire by TTL) and sharded aggregates (kept).",
+  partitionKey: pk,
+  sortKey: sk,
+  // Reads a tenant's records by time: gsi1pk = TENANT#<id>#DAY#<yyyy-mm-dd>, gsi1sk = <iso time>#<requestId>.
+  globalSecondaryIndexes: [{ indexName: GSI1, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } }],
+  timeToLiveAttribute: "expiresAt",
+};
+
+export const TABLES = [identityTable, registryTable, usageTable] as const;
+
+/** Physical table name: `<platform>-<id>`. */
+export function tableName(platformName: string, table: Pick<TableDefinition, "id">): string {
+  return `${platformName}-${table.id}`;
+}
+
+/** Environment variable through which handlers learn a table's physical name. */
+export const TABLE_ENV = {
+  identity: "IDENTITY_TABLE",
+  registry: "REGISTRY_TABLE",
+  usage: "USAGE_TABLE",
+} as const;

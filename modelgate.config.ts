@@ -1,0 +1,23 @@
+import { defineConfig } from "./infra/shared/config";
+
+/**
+ * The platform config: models, their versions and initial aliases, and default limits.
+ * `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
+ */
+export default defineConfig({
+  name: "modelgate",
+  models: {
+    iris: {
+      description: "Iris flower classifier (demo): float32 [N,4] features → class probabilities [N,3].",
+      versions: [
+        { version: 1, artifact: "models/iris/1/model.onnx", runtime: "onnx", instanceType: "ml.g5.xlarge" },
+        { version: 2, artifact: "models/iris/2/model.onnx", runtime: "onnx", instanceType: "ml.g5.xlarge" },
+      ],
+      aliases: { prod: 1, staging: 2 },
+    },
+  },
+  limits: {
+    maxBodyBytes: 1024 * 1024,
+    authorizerCacheTtlSeconds: 60,
+  },
+});

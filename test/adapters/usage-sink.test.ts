@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import { recordPk } from "../../functions/aws/usage-items";
+import { DynamoUsageReader } from "../../functions/aws/usage-reader";
+import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { buildUsageRecord } from "../../functions/core/usage";
+import { usageTable } from "../../infra/shared/tables";
+import { e2eTable, localDocumentClient } from "./dynamo";
+
+const doc = localDocumentClient();
+const table = e2eTable(usageTable);
+
+function record(tenantId: string, requestId = randomUUID()) {
+  const now = Date.now();
+  return buildUsageRecord({
+    requestId,
+    receivedAt: now,
+    finishedAt: now + 3,
+    tenantId,
+    keyId: "k1",
+    model: "iris",
+    version: 1,
+    status: 200,
+    bytesIn: 10,
+    bytesOut: 20,
+  });
+}
+
+describe("DynamoUsageSink (DynamoDB Local)", () => {
+  it("the same request id delivered 5 times concurrently is recorded once", async () => {
+    const sink = new DynamoUsageSink(doc, table, { retentionDays: 30 });
+    const tenant = `dup-${randomUUID().slice(0, 8)}`;
+    const r = record(tenant);
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => sink.record(r)));
+    expect(outcomes.filter((o) => o === "recorded")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+    // And again later, from another sink instance (another Lambda instance).
+    expect(await new DynamoUsageSink(doc, table, { retentionDays: 30 }).record(r)).toBe("duplicate");
+    const today = r.time.slice(0, 10);
+    const report = await new DynamoUsageReader(doc, table).aggregates(tenant, "day", today, today);
+    expect(report.reduce((s, row) => s + row.requests, 0)).toBe(1);
+  });
+
+  it("group-commits concurrent records: 500 at once all land, aggregates equal the count", async () => {
+    const sink = new DynamoUsageSink(doc, table, { retentionDays: 30 });
+    const tenant = `many-${randomUUID().slice(0, 8)}`;
+    const records = Array.from({ length: 500 }, () => record(tenant));
+    const outcomes = await Promise.all(records.map((r) => sink.record(r)));
+    expect(outcomes.every((o) => o === "recorded")).toBe(true);
+    const today = records[0]?.time.slice(0, 10) ?? "";
+    const rows = await new DynamoUsageReader(doc, table).aggregates(tenant, "day", today, today);
+    expect(rows.reduce((s, row) => s + row.requests, 0)).toBe(500);
+    expect(rows.reduce((s, row) => s + row.bytesOut, 0)).toBe(500 * 20);
+    const listed = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": `TENANT#${tenant}#DAY#${today}` },
+        Select: "COUNT",
+      }),
+    );
+    expect(listed.Count).toBe(500);
+  });
+
+  it("stores a TTL on records (retention) and none on aggregates", async () => {
+    const sink = new DynamoUsageSink(doc, table, { retentionDays: 30 });
+    const r = record(`ttl-${randomUUID().slice(0, 8)}`);
+    await sink.record(r);
+    const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: recordPk(r.requestId), sk: "REQ" } }))).Item;
+    expect(item?.expiresAt).toBe(Math.floor(Date.parse(r.time) / 1000) + 30 * 86_400);
+  });
+
+  it("fails closed when DynamoDB throttles: the record is rejected and nothing is written", async () => {
+    const throttling = Object.assign(new Error("Rate of requests exceeds the allowed throughput."), { name: "ThrottlingException" });
+    const failing = { send: async () => Promise.reject(throttling) } as unknown as typeof doc;
+    const sink = new DynamoUsageSink(failing, table, { retentionDays: 30 });
+    const r = record(`thr-${randomUUID().slice(0, 8)}`);
+    await expect(sink.record(r)).rejects.toThrow(/throughput/);
+    expect((await doc.send(new GetCommand({ TableName: table, Key: { pk: recordPk(r.requestId), sk: "REQ" } }))).Item).toBeUndefined();
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
+
+export interface E2EPlatform {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly apiKey: string;
+  readonly admin: { accessKeyId: string; secretAccessKey: string; region: string };
+  readonly dynamodb: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    platform: E2EPlatform;
+  }
+}
+
+let platform: LocalPlatform | undefined;
+let dataDir: string | undefined;
+
+/** One local platform (free ports, temp data dir) shared by every suite of the run. */
+export async function setup(project: TestProject): Promise<void> {
+  dataDir = mkdtempSync(join(tmpdir(), "modelgate-e2e-"));
+  // Requests are logged by the handlers; keep test output readable.
+  process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
+  process.env.REGISTRY_CACHE_TTL_MS = "500";
+  platform = await startLocalPlatform({ port: 0, dataDir, configPath: "test/e2e/e2e.config.ts" });
+  project.provide("platform", {
+    url: platform.url,
+    dataDir,
+    apiKey: platform.credentials.apiKey,
+    admin: platform.credentials.admin,
+    dynamodb: platform.services.dynamodb,
+  });
+}
+
+export async function teardown(): Promise<void> {
+  await platform?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}

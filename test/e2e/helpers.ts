@@ -1,0 +1,62 @@
+import { inject } from "vitest";
+import { AdminClient, type ApiResponse, toApiResponse } from "../../cli/api-client";
+
+export const platform = () => inject("platform");
+
+export function admin(): AdminClient {
+  const p = platform();
+  return new AdminClient({ apiUrl: p.url, region: p.admin.region, credentials: p.admin });
+}
+
+export const SETOSA = [5.1, 3.5, 1.4, 0.2];
+export const VIRGINICA = [6.7, 3.0, 5.2, 2.3];
+
+export function inferBody(rows: number[][] = [SETOSA]) {
+  return { inputs: [{ name: "input", shape: [rows.length, 4], datatype: "FP32", data: rows.flat() }] };
+}
+
+/** POSTs (or GETs) with a tenant key. */
+export async function call(
+  path: string,
+  opts: { key?: string | undefined; method?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<any>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+  let body: string | Buffer | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const res = await fetch(`${platform().url}${path}`, {
+    method: opts.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  return toApiResponse(res);
+}
+
+let counter = 0;
+/** A fresh tenant with its own key, so suites never share state. */
+export async function newTenant(models: string[] = ["iris"], prefix = "t"): Promise<{ tenantId: string; apiKey: string; keyId: string }> {
+  const tenantId = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`.slice(0, 40);
+  const created = await admin().request("POST", "/admin/tenants", { tenantId, models });
+  if (created.status !== 201) throw new Error(`tenant create failed: ${created.status} ${created.text}`);
+  const key = await admin().request<{ apiKey: string; keyId: string }>("POST", `/admin/tenants/${tenantId}/keys`, {});
+  if (key.status !== 201) throw new Error(`key create failed: ${key.status} ${key.text}`);
+  return { tenantId, apiKey: key.body.apiKey, keyId: key.body.keyId };
+}
+
+export function probabilities(body: any): number[] {
+  const out = body.outputs.find((o: { name: string }) => o.name === "probabilities");
+  return out.data as number[];
+}
+
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import { App, Stack, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { describe, expect, it } from "vitest";
+import { artifactLayout } from "../../infra/aws/constructs/artifacts";
+import { ecrRepositoryArn, servingImageFor } from "../../infra/aws/constructs/container-images";
+import { hasInstanceStorage, initialWeights } from "../../infra/aws/constructs/model-endpoint";
+import { flattenCfnReference, wildcardFindings } from "../../infra/aws/nag-suppressions";
+import { createPlatformApp } from "../../infra/aws/platform-app";
+import { ConfigError, parsePlatformConfig } from "../../infra/shared/config";
+import { artifactDir, projectRoot } from "./fixtures";
+
+const dir = artifactDir({ "m/1/model.onnx": "bytes" });
+const version = (over: Record<string, unknown> = {}) => ({ version: 1, artifact: "m/1/model.onnx", ...over });
+const configWith = (over: Record<string, unknown> = {}, aliases: Record<string, unknown> = { prod: 1 }) => ({
+  name: "bad",
+  models: { clf: { versions: [version(over)], aliases } },
+});
+const synth = (config: unknown) => createPlatformApp({ config, baseDir: dir, projectRoot, nag: false });
+
+describe("a bad config fails synth with a message naming the field", () => {
+  it.each([
+    ["unknown runtime", configWith({ runtime: "pytorch" }), "models.clf.versions.0.runtime"],
+    [
+      "alias at an undeclared version",
+      configWith(
+        {},
+        {
+          prod: 1,
+          canary: [
+            { version: 1, weight: 50 },
+            { version: 9, weight: 50 },
+          ],
+        },
+      ),
+      "models.clf.aliases.canary",
+    ],
+    ["instance type that is not ml.*", configWith({ instanceType: "g5.xlarge" }), "models.clf.versions.0.instanceType"],
+    ["custom runtime without an image", configWith({ runtime: "custom" }), "models.clf.versions.0.image"],
+    ["missing local artifact", configWith({ artifact: "m/1/missing.onnx" }), "models.clf.versions.0.artifact"],
+    ["sha256 that does not match the file", configWith({ sha256: "0".repeat(64) }), "models.clf.versions.0.sha256"],
+  ])("%s", (_name, config, field) => {
+    let thrown: unknown;
+    try {
+      synth(config);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toContain(field);
+  });
+
+  it("accepts the file when its sha256 matches (the check is real)", () => {
+    const sha256 = createHash("sha256").update("bytes").digest("hex");
+    expect(() => parsePlatformConfig(configWith({ sha256 }))).not.toThrow();
+  });
+});
+
+describe("construct helpers", () => {
+  it("lays a single ONNX file out as a Triton repository and keeps tarballs compressed", () => {
+    expect(artifactLayout("iris", "onnx", "/x/model.onnx")).toEqual({
+      relativeKey: "iris/1/model.onnx",
+      mode: "prefix",
+      tritonModelName: "iris",
+    });
+    expect(artifactLayout("iris", "onnx", "/x/model.tar.gz")).toEqual({ relativeKey: "model.tar.gz", mode: "compressed" });
+    expect(artifactLayout("llm", "tgi", "/x/weights.safetensors")).toEqual({ relativeKey: "weights.safetensors", mode: "prefix" });
+  });
+
+  it("maps runtimes to serving images and parses ECR image URIs", () => {
+    expect(servingImageFor("tensorrt")).toBe("triton");
+    expect(servingImageFor("lmi")).toBe("lmi");
+    expect(servingImageFor("custom")).toBeUndefined();
+    expect(ecrRepositoryArn("111122223333.dkr.ecr.eu-west-1.amazonaws.com/my/model:1.2", "aws")).toBe(
+      "arn:aws:ecr:eu-west-1:111122223333:repository/my/model",
+    );
+    expect(ecrRepositoryArn("ghcr.io/x/y:1", "aws")).toBeUndefined();
+  });
+
+  it("knows which instance types carry local NVMe storage", () => {
+    for (const t of ["ml.g5.xlarge", "ml.g6.2xlarge", "ml.p4d.24xlarge", "ml.m5d.large", "ml.g4dn.xlarge"])
+      expect(hasInstanceStorage(t), t).toBe(true);
+    for (const t of ["ml.c5.xlarge", "ml.m5.xlarge", "ml.inf2.xlarge"]) expect(hasInstanceStorage(t), t).toBe(false);
+  });
+
+  it("weights variants by the default alias", () => {
+    const m = parsePlatformConfig({
+      models: {
+        a: {
+          versions: [version(), version({ version: 2 }), version({ version: 3 })],
+          aliases: {
+            prod: [
+              { version: 2, weight: 75 },
+              { version: 3, weight: 25 },
+            ],
+            old: 1,
+          },
+        },
+      },
+    }).models.a;
+    expect(m && [...initialWeights(m)]).toEqual([
+      [1, 0],
+      [2, 75],
+      [3, 25],
+    ]);
+  });
+
+  it("renders wildcard findings the way cdk-nag names them", () => {
+    expect(flattenCfnReference({ "Fn::Join": ["", [{ "Fn::GetAtt": ["Bucket", "Arn"] }, "/models/*"]] })).toBe("<Bucket.Arn>/models/*");
+    expect(
+      wildcardFindings({
+        Statement: [
+          { Effect: "Allow", Action: ["s3:Get*", "s3:PutObject"], Resource: "*" },
+          { Effect: "Deny", Action: "s3:*", Resource: "*" },
+        ],
+      }),
+    ).toEqual(["Action::s3:Get*", "Resource::*"]);
+  });
+
+  it("cdk-nag fails synth on an unacknowledged finding (the clean runs can fail)", () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, "Nag");
+    new iam.Role(stack, "R", { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") }).addToPolicy(
+      new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: ["*"] }),
+    );
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
+  });
+});

@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ROUTES } from "../../infra/shared/routes";
+
+type Operation = { security?: Array<Record<string, unknown>> };
+const doc = parse(readFileSync("infra/shared/openapi.yaml", "utf8")) as {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+};
+
+describe("openapi.yaml and the route table", () => {
+  it("is OpenAPI 3.1", () => expect(doc.openapi).toBe("3.1.0"));
+
+  it("documents exactly the routes in routes.ts", () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it("documents each route's authorization", () => {
+    for (const r of ROUTES) {
+      const op = doc.paths[r.path]?.[r.method.toLowerCase()];
+      const scheme = Object.keys(op?.security?.[0] ?? {})[0] ?? "none";
+      expect(`${r.method} ${r.path}: ${scheme}`).toBe(`${r.method} ${r.path}: ${r.auth}`);
+    }
+  });
+});

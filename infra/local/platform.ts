@@ -42,7 +42,13 @@ export interface LocalPlatform {
   /** The demo key, only when this start created it (shown once). */
   readonly newDemoKey?: string;
   /** Endpoints of the local AWS stand-ins (for adapter tests and debugging). */
-  readonly services: { readonly dynamodb: string; readonly s3: string; readonly sagemakerRuntime: string };
+  readonly services: {
+    readonly dynamodb: string;
+    readonly s3: string;
+    readonly sagemakerRuntime: string;
+    /** Model host URL by `model/version` (the "container" behind each variant). */
+    readonly modelHosts: Readonly<Record<string, string>>;
+  };
   stop(): Promise<void>;
 }
 
@@ -97,6 +103,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
 
     const uploaded = new Map<string, UploadedArtifact>();
     const signatures = new Map<string, Pick<VersionSeed, "inputs" | "outputs">>();
+    const modelHosts: Record<string, string> = {};
     for (const [model, m] of Object.entries(config.models)) {
       const variants = [];
       for (const v of m.versions) {
@@ -116,6 +123,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
           }
         }
         if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// artifact needs 'localUrl' on the local host`);
+        modelHosts[id] = url;
         variants.push({ variantName: variantName(v.version), url });
       }
       sagemaker.setEndpoint(endpointName(config, model), variants);
@@ -164,7 +172,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       config,
       credentials: finalCredentials,
       ...(newDemoKey ? { newDemoKey } : {}),
-      services: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sagemakerRuntime: sagemaker.url },
+      services: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sagemakerRuntime: sagemaker.url, modelHosts },
       stop: stopAll,
     };
   } catch (err) {

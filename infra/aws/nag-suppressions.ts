@@ -73,6 +73,11 @@ function ack(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
 }
 
+// A pseudo parameter as cdk-nag renders it, or its value when the stack's environment is known.
+const PARTITION = "(<AWS::Partition>|aws[a-z-]*)";
+const REGION = "(<AWS::Region>|[a-z0-9-]+)";
+const ACCOUNT = "(<AWS::AccountId>|\\d{12})";
+
 const XRAY: WildcardReason = {
   finding: /^Resource::\*$/,
   reason: "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.",
@@ -179,12 +184,12 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
       },
       {
         finding: new RegExp(
-          `^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${ep.endpointName}:\\*$`,
+          `^Resource::arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/sagemaker/Endpoints/${ep.endpointName}:\\*$`,
         ),
         reason: "Log streams of this endpoint's own log group.",
       },
       {
-        finding: /^Resource::arn:<AWS::Partition>:s3:::[^*]+\*$/,
+        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::[^*]+\\*$`),
         reason: "An s3:// artifact prefix named in the config: the objects under exactly that prefix.",
       },
     ]);

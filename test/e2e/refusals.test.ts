@@ -63,8 +63,8 @@ describe("refusals are JSON errors with the right status", () => {
     );
   });
 
-  it("unknown paths → 404; a tenant key on an admin route → 403", async () => {
-    expectJsonError(await call("/v9/whatever", { key: platform().apiKey }), 404);
+  it("unknown paths → 403 (API Gateway's missing-authentication-token); a tenant key on an admin route → 403", async () => {
+    expectJsonError(await call("/v9/whatever", { key: platform().apiKey }), 403);
     expectJsonError(await call("/admin/tenants", { key: platform().apiKey, body: { tenantId: "x", models: [] } }), 403);
     expectJsonError(await call(`/admin/tenants/${irisOnly.tenantId}`, { key: irisOnly.apiKey }), 403);
   });

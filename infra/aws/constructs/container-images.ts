@@ -1,4 +1,5 @@
-import { CfnMapping, Fn, type Stack } from "aws-cdk-lib";
+import { CfnMapping, Fn, type Stack, Token } from "aws-cdk-lib";
+import { RegionInfo } from "aws-cdk-lib/region-info";
 import type { Runtime } from "../../shared/config-schema";
 
 /**
@@ -93,9 +94,13 @@ export function servingImage(stack: Stack, image: ServingImage): { readonly uri:
   const { repository, tag } = SERVING_IMAGES[image];
   // stack.region (not Aws.REGION) so a lazy mapping resolves at synth when the region is known.
   const account = registryMapping(stack).findInMap(stack.region, image);
+  // With a concrete region the whole URI becomes a literal (the lazy mapping resolves too).
+  const known = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region);
+  const suffix = known?.domainSuffix ?? stack.urlSuffix;
+  const partition = known?.partition ?? stack.partition;
   return {
-    uri: Fn.join("", [account, ".dkr.ecr.", stack.region, ".", stack.urlSuffix, `/${repository}:${tag}`]),
-    repositoryArn: Fn.join("", ["arn:", stack.partition, ":ecr:", stack.region, ":", account, `:repository/${repository}`]),
+    uri: Fn.join("", [account, ".dkr.ecr.", stack.region, ".", suffix, `/${repository}:${tag}`]),
+    repositoryArn: Fn.join("", ["arn:", partition, ":ecr:", stack.region, ":", account, `:repository/${repository}`]),
   };
 }
 

@@ -4,6 +4,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
+import { authorizerIdentityHeaders } from "../../shared/authorizer";
 import type { PlatformConfig } from "../../shared/config-schema";
 import { type HandlerName, ROUTES, type RouteDefinition } from "../../shared/routes";
 
@@ -147,7 +148,7 @@ export class GatewayApi extends Construct {
       // is on: listing both Authorization and x-api-key would refuse clients sending only one.
       // Authorization (`Bearer mg_live_…`) is the documented form; with caching off (TTL 0) no
       // source is required and the authorizer also accepts x-api-key.
-      identitySources: ttl > 0 ? [apigw.IdentitySource.header("Authorization")] : [],
+      identitySources: authorizerIdentityHeaders(ttl).map((h) => apigw.IdentitySource.header(h)),
       resultsCacheTtl: Duration.seconds(ttl),
     });
 

@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { authorizerIdentityHeaders } from "../../shared/authorizer";
 import { authorizerEvent, type IncomingRequest, methodArn } from "./events";
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -10,10 +11,11 @@ export type AuthorizerOutcome =
   | { readonly kind: "error" };
 
 /**
- * Runs the REQUEST authorizer as API Gateway does: the identity source (Authorization, else
- * x-api-key) must be present or the answer is 401 without a call; policies are cached per
- * identity value for the TTL and evaluated against each request's method ARN; a thrown
- * "Unauthorized" is a 401, an explicit or missing Allow a 403, anything else a 500.
+ * Runs the REQUEST authorizer as API Gateway does: with caching on, every identity source
+ * (infra/shared/authorizer.ts) must be present or the answer is 401 without a call, and
+ * policies are cached per identity value for the TTL; with caching off the authorizer runs on
+ * every request. Policies are evaluated against each request's method ARN; a thrown
+ * "Unauthorized" is a 401, an explicit or missing Allow a 403, anything else an error.
  */
 export class AuthorizerRunner {
   private readonly cache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
@@ -22,11 +24,16 @@ export class AuthorizerRunner {
     private readonly handler: AuthorizerHandler,
     private readonly ttlSeconds: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.identityHeaders = authorizerIdentityHeaders(ttlSeconds);
+  }
+
+  private readonly identityHeaders: readonly string[];
 
   async authorize(req: IncomingRequest): Promise<AuthorizerOutcome> {
-    const identity = identityValue(req);
-    if (identity === undefined) return { kind: "unauthorized" };
+    const values = this.identityHeaders.map((h) => req.headers[h.toLowerCase()]);
+    if (values.some((v) => typeof v !== "string" || !v.trim())) return { kind: "unauthorized" };
+    const identity = values.join("\n");
     let result = this.ttlSeconds > 0 ? this.cached(identity) : undefined;
     if (!result) {
       try {
@@ -50,14 +57,6 @@ export class AuthorizerRunner {
     this.cache.delete(identity);
     return undefined;
   }
-}
-
-function identityValue(req: IncomingRequest): string | undefined {
-  const auth = req.headers.authorization;
-  if (typeof auth === "string" && auth.trim()) return `authorization:${auth}`;
-  const key = req.headers["x-api-key"];
-  if (typeof key === "string" && key.trim()) return `x-api-key:${key}`;
-  return undefined;
 }
 
 /** IAM-style evaluation: an explicit Deny wins, else some Allow must match. */

@@ -84,10 +84,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     try {
       const body = await readBody(req, maxPayload);
       const match = router.match(req.method ?? "GET", url.pathname);
-      if (!match) throw new GatewayResponse(404, "not_found", `no route for ${url.pathname}`);
-      // API Gateway answers a known path with an unknown method as MISSING_AUTHENTICATION_TOKEN.
-      if ("methodMismatch" in match)
-        throw new GatewayResponse(403, "forbidden", `Missing Authentication Token: ${req.method} is not a method of ${url.pathname}`);
+      // API Gateway answers a path or method it has no resource for with MISSING_AUTHENTICATION_TOKEN
+      // (403), the same response an unsigned admin call gets; the cloud's gateway responses
+      // give it the JSON error shape, as here.
+      if (!match || "methodMismatch" in match) throw new GatewayResponse(403, "forbidden", "Missing Authentication Token");
       const incoming: IncomingRequest = {
         requestId,
         receivedAt,

@@ -1,18 +1,34 @@
 import { z } from "zod";
 import { ALIAS_NAME, MODEL_NAME } from "../../infra/shared/config-schema";
-import { TENANT_ID } from "../core/admin";
+import { MAX_GRACE_SECONDS } from "../core/api-keys";
+import { TENANT_ID } from "../core/tenants";
 
 /** Admin request bodies. Strict: unknown or privileged fields (keyHash, tenantId…) are a 400. */
 
+const tenantName = z.string().min(1).max(200);
+const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}")])).max(500);
+const plan = z.string().regex(/^[a-z0-9-]{1,40}$/, "plans match [a-z0-9-]{1,40}");
+
 export const createTenantBody = z.strictObject({
   tenantId: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}"),
-  name: z.string().min(1).max(200).optional(),
-  models: z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}")])).max(500),
-  plan: z
-    .string()
-    .regex(/^[a-z0-9-]{1,40}$/)
-    .optional(),
+  name: tenantName.optional(),
+  models: modelGrants,
+  plan: plan.optional(),
 });
+
+/** What an operator may change; status has its own routes (disable/enable/delete). */
+export const updateTenantBody = z
+  .strictObject({ name: tenantName.optional(), models: modelGrants.optional(), plan: plan.optional() })
+  .refine((b) => b.name !== undefined || b.models !== undefined || b.plan !== undefined, "give at least one of name, models, plan");
+
+export const rotateKeyBody = z.strictObject({
+  /** How long the old key keeps working. */
+  graceSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional(),
+  /** Expiry of the new key. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const listLimit = z.coerce.number().int().min(1).max(100).default(50);
 
 export const createKeyBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),

@@ -1,17 +1,83 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { KeyScope } from "../../infra/shared/routes";
-import { ConflictError, NotFoundError } from "../core/errors";
-import type { IdentityAdmin, StoredKey, Tenant } from "../core/ports";
+import { GSI1 } from "../../infra/shared/tables";
+import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
+import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
+import { StaleRevisionError } from "../core/tenants";
 
 /**
  * Tenants and keys in the identity table.
- *   tenant: pk TENANT#<id>#  sk TENANT
- *   key:    pk KEY#<keyId>   sk KEY   gsi1pk TENANT#<id>#  gsi1sk KEY#<createdAt>#<keyId>
+ *   tenant: pk TENANT#<id>#  sk TENANT   gsi1pk TENANTS  gsi1sk TENANT#<id>#   (gsi1 removed once deleted)
+ *   key:    pk KEY#<keyId>   sk KEY      gsi1pk TENANT#<id>#  gsi1sk KEY#<createdAt>#<keyId>
  * Tenant partition keys end with '#' so `acme` can never prefix-match `acme-corp`.
  */
 export const tenantPk = (tenantId: string) => `TENANT#${tenantId}#`;
 export const keyPk = (keyId: string) => `KEY#${keyId}`;
+const TENANT_LIST_PK = "TENANTS";
+
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+function toKey(i: Record<string, unknown>): StoredKey {
+  const opt = (name: keyof StoredKey) => (typeof i[name] === "string" ? { [name]: i[name] as string } : {});
+  return {
+    keyId: String(i.keyId),
+    tenantId: String(i.tenantId),
+    secretHash: String(i.secretHash),
+    scopes: (i.scopes as KeyScope[] | undefined) ?? [],
+    status: i.status === "active" ? "active" : "revoked",
+    createdAt: String(i.createdAt),
+    ...opt("name"),
+    ...opt("expiresAt"),
+    ...opt("lastUsedAt"),
+    ...opt("revokedAt"),
+    ...opt("replacedBy"),
+    ...opt("rotatedFrom"),
+  };
+}
+
+function toTenant(i: Record<string, unknown>): Tenant {
+  const updatedAt = str(i.updatedAt);
+  return {
+    tenantId: String(i.tenantId),
+    name: String(i.name ?? i.tenantId),
+    models: (i.models as string[] | undefined) ?? [],
+    plan: String(i.plan ?? "default"),
+    status: i.status === "active" ? "active" : i.status === "deleted" ? "deleted" : "disabled",
+    createdAt: String(i.createdAt),
+    ...(updatedAt ? { updatedAt } : {}),
+    revision: typeof i.revision === "number" ? i.revision : 0,
+  };
+}
+
+/** Condition that a tenant item is still at `expected` (0: written before revisions existed). */
+function revisionCondition(expected: number): { expr: string; values: Record<string, unknown> } {
+  return expected === 0
+    ? { expr: "attribute_not_exists(revision)", values: {} }
+    : { expr: "revision = :expectedRevision", values: { ":expectedRevision": expected } };
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key), "utf8").toString("base64url") : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (v && typeof v === "object" && Object.values(v).every((x) => typeof x === "string")) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new BadRequestError("invalid cursor");
+}
 
 export class DynamoIdentityStore implements IdentityAdmin {
   constructor(
@@ -21,32 +87,31 @@ export class DynamoIdentityStore implements IdentityAdmin {
 
   async getKey(keyId: string): Promise<StoredKey | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: keyPk(keyId), sk: "KEY" } }));
-    const i = out.Item;
-    if (!i) return undefined;
-    return {
-      keyId: String(i.keyId),
-      tenantId: String(i.tenantId),
-      secretHash: String(i.secretHash),
-      scopes: (i.scopes as KeyScope[] | undefined) ?? [],
-      status: i.status === "active" ? "active" : "revoked",
-      createdAt: String(i.createdAt),
-      ...(typeof i.name === "string" ? { name: i.name } : {}),
-      ...(typeof i.expiresAt === "string" ? { expiresAt: i.expiresAt } : {}),
-    };
+    return out.Item ? toKey(out.Item) : undefined;
   }
 
   async getTenant(tenantId: string): Promise<Tenant | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: "TENANT" } }));
-    const i = out.Item;
-    if (!i) return undefined;
-    return {
-      tenantId: String(i.tenantId),
-      name: String(i.name ?? i.tenantId),
-      models: (i.models as string[] | undefined) ?? [],
-      plan: String(i.plan ?? "default"),
-      status: i.status === "active" ? "active" : "disabled",
-      createdAt: String(i.createdAt),
-    };
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: tenantPk(tenantId), sk: "TENANT" }, ConsistentRead: true }),
+    );
+    return out.Item ? toTenant(out.Item) : undefined;
+  }
+
+  async touchKey(keyId: string, usedAt: string, staleBefore: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: keyPk(keyId), sk: "KEY" },
+          UpdateExpression: "SET lastUsedAt = :now",
+          ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :stale)",
+          ExpressionAttributeValues: { ":now": usedAt, ":stale": staleBefore },
+        }),
+      );
+    } catch (err) {
+      // Someone else recorded a use within the interval: nothing to do.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async createTenant(t: Tenant): Promise<void> {
@@ -54,46 +119,191 @@ export class DynamoIdentityStore implements IdentityAdmin {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: tenantPk(t.tenantId), sk: "TENANT", type: "tenant", ...t, models: [...t.models] },
+          Item: {
+            pk: tenantPk(t.tenantId),
+            sk: "TENANT",
+            type: "tenant",
+            gsi1pk: TENANT_LIST_PK,
+            gsi1sk: tenantPk(t.tenantId),
+            ...t,
+            models: [...t.models],
+          },
+          // Tombstones of deleted tenants count: an id is never reused.
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new ConflictError(`tenant '${t.tenantId}' already exists`, { cause: err });
+      if (err instanceof ConditionalCheckFailedException)
+        throw new ConflictError(`tenant '${t.tenantId}' already exists (or existed: ids of deleted tenants are not reused)`, {
+          cause: err,
+        });
       throw err;
     }
   }
 
-  async putKey(k: StoredKey): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
+  async listTenants(limit: number, cursor?: string): Promise<Page<Tenant>> {
+    const out = await this.doc.send(
+      new QueryCommand({
         TableName: this.table,
-        Item: {
-          pk: keyPk(k.keyId),
-          sk: "KEY",
-          type: "key",
-          gsi1pk: tenantPk(k.tenantId),
-          gsi1sk: `KEY#${k.createdAt}#${k.keyId}`,
-          ...k,
-          scopes: [...k.scopes],
-        },
-        // A key id collision (~95 random bits) must never overwrite another tenant's key.
-        ConditionExpression: "attribute_not_exists(pk)",
+        IndexName: GSI1,
+        KeyConditionExpression: "gsi1pk = :p",
+        ExpressionAttributeValues: { ":p": TENANT_LIST_PK },
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
       }),
     );
+    const next = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(toTenant), ...(next ? { cursor: next } : {}) };
   }
 
-  async revokeKey(tenantId: string, keyId: string): Promise<void> {
+  async updateTenant(tenantId: string, patch: TenantPatch, expectedRevision: number, now: string): Promise<Tenant> {
+    const names: Record<string, string> = { "#revision": "revision", "#updatedAt": "updatedAt" };
+    const values: Record<string, unknown> = { ":one": 1, ":zero": 0, ":now": now };
+    const sets = ["#revision = if_not_exists(#revision, :zero) + :one", "#updatedAt = :now"];
+    const removes: string[] = [];
+    const fields: Array<[keyof TenantPatch, unknown]> = [
+      ["name", patch.name],
+      ["models", patch.models ? [...patch.models] : undefined],
+      ["plan", patch.plan],
+      ["status", patch.status],
+    ];
+    for (const [field, value] of fields) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    if (patch.status === "deleted") {
+      // Off the tenant list; the tombstone stays so the id is not reused.
+      removes.push("gsi1pk", "gsi1sk");
+      sets.push("deletedAt = :now");
+    } else {
+      sets.push("gsi1pk = :listPk", "gsi1sk = :listSk");
+      values[":listPk"] = TENANT_LIST_PK;
+      values[":listSk"] = tenantPk(tenantId);
+    }
+    const cond = revisionCondition(expectedRevision);
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: tenantPk(tenantId), sk: "TENANT" },
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+          ConditionExpression: `attribute_exists(pk) AND ${cond.expr}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ...cond.values },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return toTenant(out.Attributes ?? {});
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        if (!(await this.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`, { cause: err });
+        throw new StaleRevisionError(`tenant '${tenantId}' changed concurrently; retry`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async listKeys(tenantId: string): Promise<StoredKey[]> {
+    const keys: StoredKey[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: GSI1,
+          KeyConditionExpression: "gsi1pk = :p AND begins_with(gsi1sk, :k)",
+          ExpressionAttributeValues: { ":p": tenantPk(tenantId), ":k": "KEY#" },
+          ExclusiveStartKey: start,
+        }),
+      );
+      // The index key already pins the tenant; the check costs nothing and guards the delimiter rule.
+      for (const i of out.Items ?? []) if (i.tenantId === tenantId) keys.push(toKey(i));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return keys;
+  }
+
+  async putKey(
+    k: StoredKey,
+    tenantRevision: number,
+    rotate?: { readonly keyId: string; readonly expiresAt: string; readonly now: string },
+  ): Promise<void> {
+    const cond = revisionCondition(tenantRevision);
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
+      {
+        // Bumping the tenant revision serialises key writes of a tenant: the cap holds under races.
+        Update: {
+          TableName: this.table,
+          Key: { pk: tenantPk(k.tenantId), sk: "TENANT" },
+          UpdateExpression: "SET #revision = if_not_exists(#revision, :zero) + :one",
+          ConditionExpression: `#status = :active AND ${cond.expr}`,
+          ExpressionAttributeNames: { "#revision": "revision", "#status": "status" },
+          ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":active": "active", ...cond.values },
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: keyPk(k.keyId),
+            sk: "KEY",
+            type: "key",
+            gsi1pk: tenantPk(k.tenantId),
+            gsi1sk: `KEY#${k.createdAt}#${k.keyId}`,
+            ...k,
+            scopes: [...k.scopes],
+          },
+          // A key id collision (~95 random bits) must never overwrite another tenant's key.
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+    ];
+    if (rotate) {
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: { pk: keyPk(rotate.keyId), sk: "KEY" },
+          UpdateExpression: "SET replacedBy = :new, expiresAt = :exp",
+          ConditionExpression:
+            "tenantId = :tenant AND #status = :active AND attribute_not_exists(replacedBy) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":new": k.keyId,
+            ":exp": rotate.expiresAt,
+            ":tenant": k.tenantId,
+            ":active": "active",
+            ":now": rotate.now,
+          },
+        },
+      });
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const [tenant, key, old] = (err.CancellationReasons ?? []).map((r) => r.Code);
+      if (tenant === "ConditionalCheckFailed")
+        throw new StaleRevisionError(`tenant '${k.tenantId}' changed concurrently; retry`, { cause: err });
+      if (old === "ConditionalCheckFailed")
+        throw new ConflictError(`key '${rotate?.keyId}' changed concurrently (revoked, expired or rotated)`, { cause: err });
+      if (key === "ConditionalCheckFailed") throw new ConflictError("key id collision; retry", { cause: err });
+      throw err;
+    }
+  }
+
+  async revokeKey(tenantId: string, keyId: string, now = new Date().toISOString()): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: keyPk(keyId), sk: "KEY" },
-          UpdateExpression: "SET #status = :revoked, revokedAt = :now",
+          UpdateExpression: "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :now)",
           // The tenant check lives in the condition: a key of another tenant looks absent.
           ConditionExpression: "attribute_exists(pk) AND tenantId = :tenant",
           ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":revoked": "revoked", ":now": new Date().toISOString(), ":tenant": tenantId },
+          ExpressionAttributeValues: { ":revoked": "revoked", ":now": now, ":tenant": tenantId },
         }),
       );
     } catch (err) {

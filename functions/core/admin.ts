@@ -1,85 +1,10 @@
-import type { KeyScope } from "../../infra/shared/routes";
-import { BadRequestError, ForbiddenError, NotFoundError } from "./errors";
-import { generateApiKey } from "./keys";
-import type { IdentityAdmin, RegistryAdmin, Tenant } from "./ports";
+import { BadRequestError, NotFoundError } from "./errors";
+import type { RegistryAdmin } from "./ports";
 import type { Alias, WeightedTarget } from "./registry";
 
-export const TENANT_ID = /^[a-z0-9-]{3,40}$/;
-export const ALL_SCOPES: readonly KeyScope[] = ["invoke", "usage:read"];
-
-export interface NewTenant {
-  readonly tenantId: string;
-  readonly name?: string | undefined;
-  readonly models: readonly string[];
-  readonly plan?: string | undefined;
-}
-
-export async function createTenant(store: IdentityAdmin, input: NewTenant, now = new Date()): Promise<Tenant> {
-  const tenant: Tenant = {
-    tenantId: input.tenantId,
-    name: input.name ?? input.tenantId,
-    models: [...new Set(input.models)].sort(),
-    plan: input.plan ?? "default",
-    status: "active",
-    createdAt: now.toISOString(),
-  };
-  await store.createTenant(tenant);
-  return tenant;
-}
-
-export async function requireTenant(store: IdentityAdmin, tenantId: string): Promise<Tenant> {
-  const tenant = await store.getTenant(tenantId);
-  if (!tenant) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
-  return tenant;
-}
-
-export interface NewKey {
-  readonly name?: string | undefined;
-  readonly expiresAt?: string | undefined;
-  readonly scopes?: readonly KeyScope[] | undefined;
-}
-
-export interface CreatedKey {
-  readonly keyId: string;
-  /** The whole key: returned once, never stored. */
-  readonly apiKey: string;
-  readonly tenantId: string;
-  readonly prefix: string;
-  readonly name?: string;
-  readonly scopes: readonly KeyScope[];
-  readonly createdAt: string;
-  readonly expiresAt?: string;
-}
-
-export async function createKey(store: IdentityAdmin, tenantId: string, input: NewKey, now = new Date()): Promise<CreatedKey> {
-  const tenant = await requireTenant(store, tenantId);
-  if (tenant.status !== "active") throw new ForbiddenError(`tenant '${tenantId}' is disabled`);
-  if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime())
-    throw new BadRequestError("expiresAt must be in the future");
-  const key = generateApiKey();
-  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...ALL_SCOPES];
-  const createdAt = now.toISOString();
-  await store.putKey({
-    keyId: key.keyId,
-    tenantId,
-    secretHash: key.secretHash,
-    scopes,
-    status: "active",
-    createdAt,
-    ...(input.name ? { name: input.name } : {}),
-    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
-  });
-  return {
-    keyId: key.keyId,
-    apiKey: key.apiKey,
-    tenantId,
-    prefix: key.displayPrefix,
-    scopes,
-    createdAt,
-    ...(input.name ? { name: input.name } : {}),
-    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
-  };
-}
+// Tenants and keys live in their own modules; re-exported here for existing callers.
+export { ALL_SCOPES, type CreatedKey, createKey, type NewKey } from "./api-keys";
+export { createTenant, type NewTenant, requireTenant, TENANT_ID } from "./tenants";
 
 /**
  * Moves an alias, conditional on the revision the caller last saw. Every target must be a

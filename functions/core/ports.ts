@@ -7,7 +7,7 @@ import type { Granularity, UsageRecord, UsageRow } from "./usage";
  * against DynamoDB and SageMaker; tests can implement them in memory.
  */
 
-export type TenantStatus = "active" | "disabled";
+export type TenantStatus = "active" | "disabled" | "deleted";
 export type KeyStatus = "active" | "revoked";
 
 export interface Tenant {
@@ -15,8 +15,12 @@ export interface Tenant {
   readonly name: string;
   readonly models: readonly string[];
   readonly plan: string;
+  /** `deleted` is a tombstone: the id is never reused, so kept usage stays unambiguous. */
   readonly status: TenantStatus;
   readonly createdAt: string;
+  readonly updatedAt?: string;
+  /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). 0 when absent. */
+  readonly revision?: number;
 }
 
 export interface StoredKey {
@@ -28,20 +32,64 @@ export interface StoredKey {
   readonly status: KeyStatus;
   readonly createdAt: string;
   readonly expiresAt?: string;
+  readonly lastUsedAt?: string;
+  readonly revokedAt?: string;
+  /** Set on a key that was rotated: the id of its successor. */
+  readonly replacedBy?: string;
+  /** Set on a key created by rotation: the id of the key it replaces. */
+  readonly rotatedFrom?: string;
 }
 
 export interface KeyStore {
   getKey(keyId: string): Promise<StoredKey | undefined>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
+  /**
+   * Records that a key was used, only if its stored `lastUsedAt` is absent or older than
+   * `staleBefore` (a conditional write, so concurrent callers write at most once). Optional:
+   * stores that do not track use (test doubles) leave it out.
+   */
+  touchKey?(keyId: string, usedAt: string, staleBefore: string): Promise<void>;
+}
+
+export interface TenantPatch {
+  readonly name?: string | undefined;
+  readonly models?: readonly string[] | undefined;
+  readonly plan?: string | undefined;
+  readonly status?: TenantStatus | undefined;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly cursor?: string;
 }
 
 export interface IdentityAdmin extends KeyStore {
-  /** Creates a tenant; ConflictError when it exists. */
+  /** Creates a tenant; ConflictError when the id exists (or existed: tombstones count). */
   createTenant(t: Tenant): Promise<void>;
-  /** Stores a new key; the tenant must exist and be active. */
-  putKey(k: StoredKey): Promise<void>;
+  /** Live (non-deleted) tenants by id. */
+  listTenants(limit: number, cursor?: string): Promise<Page<Tenant>>;
+  /**
+   * Applies a patch if the tenant's revision is still `expectedRevision`; StaleRevisionError
+   * otherwise, NotFoundError when it does not exist. Returns the updated tenant.
+   */
+  updateTenant(tenantId: string, patch: TenantPatch, expectedRevision: number, now: string): Promise<Tenant>;
+  /** Every key of a tenant (any status), oldest first. */
+  listKeys(tenantId: string): Promise<StoredKey[]>;
+  /**
+   * Stores a new key, atomically with a check that the tenant is active and still at
+   * `tenantRevision` (and bumps it), so concurrent creations cannot exceed the key cap.
+   * `rotate`, when given, supersedes that key of the same tenant in the same transaction:
+   * it must be active and not yet replaced; it gets `replacedBy` and `expiresAt`.
+   * StaleRevisionError when the tenant changed; ConflictError when `rotate` no longer applies.
+   */
+  putKey(
+    k: StoredKey,
+    tenantRevision: number,
+    rotate?: { readonly keyId: string; readonly expiresAt: string; readonly now: string },
+  ): Promise<void>;
   /** Revokes a key of `tenantId`; NotFoundError when that tenant has no such key. */
-  revokeKey(tenantId: string, keyId: string): Promise<void>;
+  revokeKey(tenantId: string, keyId: string, now?: string): Promise<void>;
 }
 
 export interface RegistryReader {

@@ -56,9 +56,28 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", scope: "usage:read", summary: "Usage of the calling tenant" },
   // Admin (SigV4).
   { method: "POST", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "Create a tenant" },
+  { method: "GET", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "List tenants (?limit=&cursor=)" },
   { method: "GET", path: "/admin/tenants/{tenantId}", handler: "admin", auth: "iam", summary: "Get a tenant" },
+  { method: "PATCH", path: "/admin/tenants/{tenantId}", handler: "admin", auth: "iam", summary: "Update a tenant's name, grants or plan" },
+  {
+    method: "DELETE",
+    path: "/admin/tenants/{tenantId}",
+    handler: "admin",
+    auth: "iam",
+    summary: "Delete a tenant (keys revoked, usage kept)",
+  },
+  { method: "POST", path: "/admin/tenants/{tenantId}/disable", handler: "admin", auth: "iam", summary: "Disable a tenant" },
+  { method: "POST", path: "/admin/tenants/{tenantId}/enable", handler: "admin", auth: "iam", summary: "Re-enable a tenant" },
   { method: "POST", path: "/admin/tenants/{tenantId}/keys", handler: "admin", auth: "iam", summary: "Create an API key" },
+  { method: "GET", path: "/admin/tenants/{tenantId}/keys", handler: "admin", auth: "iam", summary: "List a tenant's API keys" },
   { method: "DELETE", path: "/admin/tenants/{tenantId}/keys/{keyId}", handler: "admin", auth: "iam", summary: "Revoke an API key" },
+  {
+    method: "POST",
+    path: "/admin/tenants/{tenantId}/keys/{keyId}/rotate",
+    handler: "admin",
+    auth: "iam",
+    summary: "Rotate an API key (the old one stays valid for a grace period)",
+  },
   { method: "GET", path: "/admin/tenants/{tenantId}/usage", handler: "admin", auth: "iam", summary: "Usage of any tenant" },
   { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
   {

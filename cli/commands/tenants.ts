@@ -1,0 +1,131 @@
+import type { Command } from "commander";
+import { adminCall, type GlobalOptions, resolveTarget } from "../context";
+import { parseList } from "../durations";
+import { usageError } from "../errors";
+import { printFields, printJson, printTable, shortTime } from "../output";
+
+interface TenantOut {
+  tenantId: string;
+  name: string;
+  models: string[];
+  plan: string;
+  status: string;
+  createdAt: string;
+  updatedAt?: string;
+}
+
+const enc = encodeURIComponent;
+
+function showTenant(t: TenantOut, json: boolean | undefined): void {
+  if (json) {
+    printJson(t);
+    return;
+  }
+  printFields([
+    ["tenant", t.tenantId],
+    ["name", t.name],
+    ["status", t.status],
+    ["plan", t.plan],
+    ["models", t.models.join(",") || "(none)"],
+    ["created", shortTime(t.createdAt)],
+    ["updated", shortTime(t.updatedAt)],
+  ]);
+}
+
+export function registerTenants(program: Command): void {
+  const tenants = program.command("tenants").description("create, list, show, update, disable and delete tenants");
+  const g = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
+
+  tenants
+    .command("create")
+    .description("create a tenant granted some models")
+    .argument("<id>", "tenant id: 3-40 of [a-z0-9-]")
+    .requiredOption("--models <list>", "comma-separated model names, or '*' for all models")
+    .option("--name <text>", "display name (default: the id)")
+    .option("--plan <plan>", "plan name (default: default)")
+    .action(async (id: string, o: { models: string; name?: string; plan?: string }, cmd: Command) => {
+      const opts = g(cmd);
+      const body = { tenantId: id, models: parseList(o.models), ...(o.name ? { name: o.name } : {}), ...(o.plan ? { plan: o.plan } : {}) };
+      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "POST", "/admin/tenants", body), opts.json);
+    });
+
+  tenants
+    .command("list")
+    .description("list tenants (deleted tenants are not listed)")
+    .action(async (_o: unknown, cmd: Command) => {
+      const opts = g(cmd);
+      const target = resolveTarget(opts);
+      const all: TenantOut[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await adminCall<{ tenants: TenantOut[]; cursor?: string }>(target, "GET", "/admin/tenants", undefined, {
+          limit: "100",
+          cursor,
+        });
+        all.push(...page.tenants);
+        cursor = page.cursor;
+      } while (cursor);
+      if (opts.json) return printJson({ tenants: all });
+      printTable(
+        ["TENANT", "NAME", "STATUS", "PLAN", "MODELS", "CREATED"],
+        all.map((t) => [t.tenantId, t.name, t.status, t.plan, t.models.join(","), shortTime(t.createdAt)]),
+      );
+    });
+
+  tenants
+    .command("show")
+    .description("show one tenant")
+    .argument("<id>", "tenant id")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const opts = g(cmd);
+      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "GET", `/admin/tenants/${enc(id)}`), opts.json);
+    });
+
+  tenants
+    .command("update")
+    .description("change a tenant's model grants, name or plan")
+    .argument("<id>", "tenant id")
+    .option("--models <list>", "replace the grants: comma-separated model names, or '*'")
+    .option("--name <text>", "new display name")
+    .option("--plan <plan>", "new plan")
+    .action(async (id: string, o: { models?: string; name?: string; plan?: string }, cmd: Command) => {
+      const opts = g(cmd);
+      if (o.models === undefined && o.name === undefined && o.plan === undefined)
+        throw usageError("tenants update needs at least one of --models, --name, --plan");
+      const body = {
+        ...(o.models !== undefined ? { models: parseList(o.models) } : {}),
+        ...(o.name !== undefined ? { name: o.name } : {}),
+        ...(o.plan !== undefined ? { plan: o.plan } : {}),
+      };
+      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "PATCH", `/admin/tenants/${enc(id)}`, body), opts.json);
+    });
+
+  tenants
+    .command("disable")
+    .description("disable a tenant: all its keys are refused within the authorizer cache TTL")
+    .argument("<id>", "tenant id")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const opts = g(cmd);
+      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "POST", `/admin/tenants/${enc(id)}/disable`), opts.json);
+    });
+
+  tenants
+    .command("enable")
+    .description("re-enable a disabled tenant")
+    .argument("<id>", "tenant id")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const opts = g(cmd);
+      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "POST", `/admin/tenants/${enc(id)}/enable`), opts.json);
+    });
+
+  tenants
+    .command("delete")
+    .description("delete a tenant: its keys are revoked, its usage is kept, its id is never reused")
+    .argument("<id>", "tenant id")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const opts = g(cmd);
+      const out = await adminCall<{ tenantId: string; revokedKeys: number }>(resolveTarget(opts), "DELETE", `/admin/tenants/${enc(id)}`);
+      if (opts.json) return printJson(out);
+      process.stdout.write(`deleted tenant ${out.tenantId} (${out.revokedKeys} key(s) revoked; usage kept)\n`);
+    });
+}

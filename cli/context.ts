@@ -1,0 +1,89 @@
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { readCredentials } from "../infra/local/bootstrap/credentials";
+import { AdminClient, type ApiResponse } from "./api-client";
+import { CliError, configError, EXIT } from "./errors";
+
+/** Options every command accepts (commander merges them from the program). */
+export interface GlobalOptions {
+  readonly dataDir: string;
+  readonly endpoint?: string;
+  readonly json?: boolean;
+}
+
+export interface Target {
+  readonly apiUrl: string;
+  /** Builds the signing client on first use: invoke alone needs no admin credentials. */
+  admin(): AdminClient;
+  /** The local demo key, when the target is a local platform with credentials.json. */
+  readonly defaultApiKey?: string;
+}
+
+/**
+ * Where the CLI talks to. `--endpoint` (or MODELGATE_ENDPOINT): a deployed API, signed with
+ * the standard AWS credential chain and AWS_REGION. Otherwise the local platform described by
+ * `<data-dir>/credentials.json`, which holds its URL and local admin credential pair.
+ */
+export function resolveTarget(opts: GlobalOptions): Target {
+  if (opts.endpoint) {
+    const apiUrl = checkUrl(opts.endpoint);
+    return {
+      apiUrl,
+      admin: () => {
+        const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+        if (!region) throw configError("set AWS_REGION to the region of the deployed API");
+        return new AdminClient({ apiUrl, region, credentials: fromNodeProviderChain() });
+      },
+    };
+  }
+  let creds: ReturnType<typeof readCredentials>;
+  try {
+    creds = readCredentials(opts.dataDir);
+  } catch (err) {
+    throw configError(`cannot read ${opts.dataDir}/credentials.json: ${(err as Error).message}`);
+  }
+  if (!creds)
+    throw configError(`no ${opts.dataDir}/credentials.json: start the local platform (npm start), or pass --data-dir or --endpoint`);
+  const { apiUrl, admin, apiKey } = creds;
+  return { apiUrl, defaultApiKey: apiKey, admin: () => new AdminClient({ apiUrl, region: admin.region, credentials: admin }) };
+}
+
+function checkUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+    return u;
+  } catch {
+    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.usage);
+  }
+}
+
+/** Network failures are configuration errors (wrong URL, platform not running). */
+export async function reach<T>(apiUrl: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    throw configError(`cannot reach ${apiUrl}: ${cause ?? (err as Error).message}`);
+  }
+}
+
+/** Turns an error response into a one-line CliError. */
+export function apiFailure(res: ApiResponse): CliError {
+  const e = (res.body as { error?: { type?: string; message?: string } } | undefined)?.error;
+  const detail = e?.message ? `${e.message} (HTTP ${res.status} ${e.type ?? ""})`.trim() : `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
+  return new CliError(detail.replace(/\s+/g, " ").replace(/ \)$/, ")"), EXIT.api);
+}
+
+/** Calls an admin route; anything but 2xx becomes a CliError. */
+export async function adminCall<T>(
+  target: Target,
+  method: string,
+  path: string,
+  body?: unknown,
+  query?: Record<string, string | undefined>,
+) {
+  const res = await reach(target.apiUrl, () => target.admin().request<T>(method, path, body, query));
+  if (res.status < 200 || res.status > 299) throw apiFailure(res);
+  return res.body;
+}

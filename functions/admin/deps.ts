@@ -1,0 +1,25 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { TABLE_ENV } from "../../infra/shared/tables";
+import { documentClient } from "../aws/clients";
+import { intEnv, requireEnv } from "../aws/env";
+import { DynamoIdentityStore } from "../aws/identity-store";
+import { DynamoRegistry } from "../aws/registry-store";
+import { DynamoUsageReader } from "../aws/usage-reader";
+import { DEFAULT_MAX_KEYS } from "../core/api-keys";
+import { jsonBody } from "../http/event";
+
+/** Clients and settings of the admin function, created once per instance. */
+const doc = documentClient();
+export const identity = new DynamoIdentityStore(doc, requireEnv(TABLE_ENV.identity));
+export const registry = new DynamoRegistry(doc, requireEnv(TABLE_ENV.registry));
+export const usage = new DynamoUsageReader(doc, requireEnv(TABLE_ENV.usage));
+export const maxBodyBytes = intEnv("MAX_BODY_BYTES", 6 * 1024 * 1024);
+export const maxKeysPerTenant = intEnv("MAX_KEYS_PER_TENANT", DEFAULT_MAX_KEYS);
+
+/** The JSON body, or `{}` when the request has none (routes whose fields are all optional). */
+export const optionalBody = (event: APIGatewayProxyEvent): unknown => (event.body ? jsonBody(event, maxBodyBytes) : {});
+
+/** Who made an admin call: the IAM principal API Gateway verified (SigV4). */
+export function actorOf(event: APIGatewayProxyEvent): string {
+  return event.requestContext.identity?.userArn ?? event.requestContext.identity?.caller ?? "unknown";
+}

@@ -1,0 +1,41 @@
+import { createKey, listKeys, revokeKey, rotateKey } from "../core/api-keys";
+import { pathParam, requestIdOf } from "../http/event";
+import type { Route } from "../http/handler";
+import { json, parseWith } from "../http/respond";
+import { identity, maxKeysPerTenant, optionalBody } from "./deps";
+import { createKeyBody, keyIdParam, rotateKeyBody, tenantIdParam } from "./schemas";
+
+/** Responses that carry a secret must never be cached anywhere. */
+const NO_STORE = { "cache-control": "no-store" };
+
+/** API key routes of the admin API. */
+export const keyRoutes: Record<string, Route> = {
+  "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    const body = parseWith(createKeyBody, optionalBody(event));
+    const key = await createKey(identity, tenantId, body, new Date(), maxKeysPerTenant);
+    log.keyId = key.keyId;
+    return json(201, key, requestIdOf(event), NO_STORE);
+  },
+  "GET /admin/tenants/{tenantId}/keys": async (event) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    return json(200, { tenantId, keys: await listKeys(identity, tenantId) }, requestIdOf(event));
+  },
+  "DELETE /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    const keyId = parseWith(keyIdParam, pathParam(event, "keyId"));
+    log.tenantId = tenantId;
+    log.keyId = keyId;
+    return json(200, await revokeKey(identity, tenantId, keyId), requestIdOf(event));
+  },
+  "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    const keyId = parseWith(keyIdParam, pathParam(event, "keyId"));
+    log.tenantId = tenantId;
+    log.keyId = keyId;
+    const body = parseWith(rotateKeyBody, optionalBody(event));
+    const key = await rotateKey(identity, tenantId, keyId, body);
+    return json(201, key, requestIdOf(event), NO_STORE);
+  },
+};

@@ -1,0 +1,68 @@
+import { NotFoundError } from "../core/errors";
+import {
+  createTenant,
+  deleteTenant,
+  disableTenant,
+  enableTenant,
+  listTenants,
+  requireTenant,
+  tenantView,
+  updateTenant,
+} from "../core/tenants";
+import { usageReport } from "../core/usage-query";
+import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
+import type { Route } from "../http/handler";
+import { json, parseWith } from "../http/respond";
+import { identity, maxBodyBytes, usage } from "./deps";
+import { createTenantBody, listLimit, tenantIdParam, updateTenantBody } from "./schemas";
+
+/** Tenant routes of the admin API. */
+export const tenantRoutes: Record<string, Route> = {
+  "POST /admin/tenants": async (event, log) => {
+    const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes));
+    log.tenantId = body.tenantId;
+    return json(201, tenantView(await createTenant(identity, body)), requestIdOf(event));
+  },
+  "GET /admin/tenants": async (event) => {
+    const limit = parseWith(listLimit, queryParam(event, "limit"));
+    const page = await listTenants(identity, limit, queryParam(event, "cursor"));
+    return json(200, { tenants: page.items.map(tenantView), ...(page.cursor ? { cursor: page.cursor } : {}) }, requestIdOf(event));
+  },
+  "GET /admin/tenants/{tenantId}": async (event) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    return json(200, tenantView(await requireTenant(identity, tenantId)), requestIdOf(event));
+  },
+  "PATCH /admin/tenants/{tenantId}": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    const body = parseWith(updateTenantBody, jsonBody(event, maxBodyBytes));
+    return json(200, tenantView(await updateTenant(identity, tenantId, body)), requestIdOf(event));
+  },
+  "POST /admin/tenants/{tenantId}/disable": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    return json(200, tenantView(await disableTenant(identity, tenantId)), requestIdOf(event));
+  },
+  "POST /admin/tenants/{tenantId}/enable": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    return json(200, tenantView(await enableTenant(identity, tenantId)), requestIdOf(event));
+  },
+  "DELETE /admin/tenants/{tenantId}": async (event, log) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    return json(200, await deleteTenant(identity, tenantId), requestIdOf(event));
+  },
+  "GET /admin/tenants/{tenantId}/usage": async (event) => {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    // Usage outlives its tenant: a deleted tenant's usage stays readable.
+    if (!(await identity.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
+    const report = await usageReport(usage, tenantId, {
+      from: queryParam(event, "from"),
+      to: queryParam(event, "to"),
+      model: queryParam(event, "model"),
+      by: queryParam(event, "by"),
+    });
+    return json(200, report, requestIdOf(event));
+  },
+};

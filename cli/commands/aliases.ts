@@ -23,7 +23,10 @@ export function parseTargets(args: readonly string[]): number | Array<{ version:
 }
 
 function show(out: AliasOut, json: boolean | undefined): void {
-  if (json) return printJson(out);
+  if (json) {
+    printJson(out);
+    return;
+  }
   printFields([
     ["model", out.model],
     ["alias", out.alias],

@@ -49,14 +49,20 @@ describe("route matching", () => {
 describe("authorizer runner (API Gateway semantics)", () => {
   it("with caching off, x-api-key alone reaches the authorizer", async () => {
     let calls = 0;
-    const runner = new AuthorizerRunner(async () => (calls++, allowAll()), 0);
+    const runner = new AuthorizerRunner(async () => {
+      calls++;
+      return allowAll();
+    }, 0);
     expect((await runner.authorize(incoming("GET", "/v1/models", { "x-api-key": "k" }))).kind).toBe("allow");
     expect(calls).toBe(1);
   });
 
   it("no identity source → 401 without calling the authorizer", async () => {
     let calls = 0;
-    const runner = new AuthorizerRunner(async () => (calls++, allowAll()), 60);
+    const runner = new AuthorizerRunner(async () => {
+      calls++;
+      return allowAll();
+    }, 60);
     expect(await runner.authorize(incoming("GET", "/v1/models"))).toEqual({ kind: "unauthorized" });
     expect(calls).toBe(0);
   });

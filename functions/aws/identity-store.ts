@@ -12,6 +12,7 @@ import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
 import { StaleRevisionError } from "../core/tenants";
+import { queryAll } from "./query-all";
 
 /**
  * Tenants and keys in the identity table.
@@ -206,23 +207,14 @@ export class DynamoIdentityStore implements IdentityAdmin {
   }
 
   async listKeys(tenantId: string): Promise<StoredKey[]> {
-    const keys: StoredKey[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: GSI1,
-          KeyConditionExpression: "gsi1pk = :p AND begins_with(gsi1sk, :k)",
-          ExpressionAttributeValues: { ":p": tenantPk(tenantId), ":k": "KEY#" },
-          ExclusiveStartKey: start,
-        }),
-      );
-      // The index key already pins the tenant; the check costs nothing and guards the delimiter rule.
-      for (const i of out.Items ?? []) if (i.tenantId === tenantId) keys.push(toKey(i));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return keys;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      IndexName: GSI1,
+      KeyConditionExpression: "gsi1pk = :p AND begins_with(gsi1sk, :k)",
+      ExpressionAttributeValues: { ":p": tenantPk(tenantId), ":k": "KEY#" },
+    });
+    // The index key already pins the tenant; the check costs nothing and guards the delimiter rule.
+    return items.filter((i) => i.tenantId === tenantId).map(toKey);
   }
 
   async putKey(

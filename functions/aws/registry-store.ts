@@ -1,8 +1,9 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError } from "../core/errors";
 import type { RegistryAdmin } from "../core/ports";
 import type { Alias, ModelRecord, ModelVersion, WeightedTarget } from "../core/registry";
+import { queryAll } from "./query-all";
 import { aliasFromItem, aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionFromItem } from "./registry-items";
 
 export class DynamoRegistry implements RegistryAdmin {
@@ -12,20 +13,11 @@ export class DynamoRegistry implements RegistryAdmin {
   ) {}
 
   async getModel(model: string): Promise<ModelRecord | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": modelPk(model) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": modelPk(model) },
+    });
     const head = items.find((i) => i.sk === "MODEL");
     if (!head) return undefined;
     const versions = new Map<number, ModelVersion>();
@@ -49,21 +41,12 @@ export class DynamoRegistry implements RegistryAdmin {
   }
 
   async listModels(): Promise<string[]> {
-    const names: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": CATALOG_PK },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of out.Items ?? []) names.push(String(i.model));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return names.sort();
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": CATALOG_PK },
+    });
+    return items.map((i) => String(i.model)).sort();
   }
 
   async getAlias(model: string, alias: string): Promise<Alias | undefined> {

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { UsageReader } from "../core/ports";
 import { AGGREGATE_SHARDS, type Granularity, type UsageRow } from "../core/usage";
+import { queryAll } from "./query-all";
 import { aggregatePk, periodPrefix } from "./usage-items";
 
 /** Reads aggregate rows by querying every shard of the tenant (never a scan). */
@@ -15,26 +16,17 @@ export class DynamoUsageReader implements UsageReader {
     const shards = Array.from({ length: AGGREGATE_SHARDS }, (_, s) => s);
     const perShard = await Promise.all(
       shards.map(async (shard) => {
-        const rows: UsageRow[] = [];
-        let start: Record<string, unknown> | undefined;
-        do {
-          const out = await this.doc.send(
-            new QueryCommand({
-              TableName: this.table,
-              KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-              ExpressionAttributeValues: {
-                ":pk": aggregatePk(tenantId, shard),
-                ":from": `${prefix}#${fromPeriod}`,
-                // '~' sorts after every character of a period, model name and version.
-                ":to": `${prefix}#${toPeriod}~`,
-              },
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const i of out.Items ?? []) rows.push(rowOf(i));
-          start = out.LastEvaluatedKey;
-        } while (start);
-        return rows;
+        const items = await queryAll(this.doc, {
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: {
+            ":pk": aggregatePk(tenantId, shard),
+            ":from": `${prefix}#${fromPeriod}`,
+            // '~' sorts after every character of a period, model name and version.
+            ":to": `${prefix}#${toPeriod}~`,
+          },
+        });
+        return items.map(rowOf);
       }),
     );
     return perShard.flat();

@@ -21,14 +21,22 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, "body" | "isBase64En
 
 /** Parses a JSON body; anything but well-formed JSON with a JSON content type is a client error. */
 export function jsonBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">, maxBytes: number): unknown {
+  return jsonBodyWithBytes(event, maxBytes).json;
+}
+
+/** The parsed JSON body and the bytes it came from, decoded once (the inference path needs both). */
+export function jsonBodyWithBytes(
+  event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">,
+  maxBytes: number,
+): { json: unknown; bytes: Buffer } {
   const type = header(event, "content-type");
   if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new UnsupportedMediaTypeError(`content-type must be application/json, got '${type}'`);
   }
-  const buf = bodyBytes(event, maxBytes);
-  if (buf.length === 0) throw new BadRequestError("request body is empty; a JSON document is required");
+  const bytes = bodyBytes(event, maxBytes);
+  if (bytes.length === 0) throw new BadRequestError("request body is empty; a JSON document is required");
   try {
-    return JSON.parse(buf.toString("utf8"));
+    return { json: JSON.parse(bytes.toString("utf8")), bytes };
   } catch {
     throw new BadRequestError("request body is not valid JSON");
   }

@@ -3,7 +3,7 @@ import { BadRequestError, toErrorResponse } from "../core/errors";
 import { InferenceFailedError, type InferenceRequest, lookupModel, runInference } from "../core/inference";
 import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
-import { bodyBytes, header, jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
+import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import { bytes, json } from "../http/respond";
 import { invokeDeps } from "./deps";
@@ -45,13 +45,13 @@ async function infer(
 
 function kserveInfer(selectorOf: (e: APIGatewayProxyEvent) => VersionSelector) {
   return (event: APIGatewayProxyEvent, log: LogFields) => {
-    const parsed = jsonBody(event, deps.maxBodyBytes);
+    const { json: parsed, bytes } = jsonBodyWithBytes(event, deps.maxBodyBytes);
     return infer(event, log, {
       model: pathParam(event, "model"),
       selector: selectorOf(event),
       protocol: "kserve",
       json: parsed,
-      body: bodyBytes(event, deps.maxBodyBytes),
+      body: bytes,
       contentType: "application/json",
     });
   };

@@ -16,7 +16,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts", "test/adapters/**/*.test.ts"],
           globalSetup: ["test/e2e/global-setup.ts"],
-          testTimeout: 120_000,
+          testTimeout: 300_000,
         },
       },
     ],

@@ -1,19 +1,48 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalPlatform } from "../infra/local/platform";
 
-/** The platform under test, in its own process so the load generator does not share its event loop. */
+/**
+ * The platform under test, in its own process so the load generator does not share its event
+ * loop. The parent sets USAGE_METERING=off in the environment of the metering-off child.
+ * Messages: "stop"; "profile-start" and {profileStop: file}, V8 CPU profile of just the
+ * loaded window (bench/profile.ts), without start-up noise.
+ */
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
 const platform = await startLocalPlatform({
   port: 0,
   dataDir: mkdtempSync(join(tmpdir(), "modelgate-bench-")),
   configPath: "modelgate.config.ts",
 });
-process.send?.({ url: platform.url, apiKey: platform.credentials.apiKey, modelHosts: platform.services.modelHosts });
-process.on("message", async (m) => {
-  if (m === "stop") {
-    await platform.stop();
-    process.exit(0);
+process.send?.({
+  url: platform.url,
+  apiKey: platform.credentials.apiKey,
+  modelHosts: platform.services.modelHosts,
+  sagemakerRuntime: platform.services.sagemakerRuntime,
+});
+
+let session: Session | undefined;
+const stop = async () => {
+  await platform.stop();
+  process.exit(0);
+};
+process.on("message", async (m: unknown) => {
+  if (m === "stop") return void stop();
+  if (m === "profile-start") {
+    session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 200 });
+    await session.post("Profiler.start");
+    process.send?.("profiling");
+  } else if (typeof m === "object" && m !== null && "profileStop" in m && session) {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(String(m.profileStop), JSON.stringify(profile));
+    session.disconnect();
+    process.send?.("profiled");
   }
 });
+// A parent that died (an error, Ctrl-C) must not leave a platform and its JVM running.
+process.on("disconnect", () => void stop());

@@ -1,12 +1,15 @@
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { type LoadResult, median, runLoad, type Target } from "./load";
+import { cpuDelta, treeCpu } from "./proc-cpu";
 
 /**
  * `npm run bench`: iris inference through the whole local gateway (authorizer, registry,
- * alias routing, SageMaker emulator, metering) against the same requests sent straight to
- * the model host, alternating rounds in one run; medians of the rounds and their ratio.
+ * alias routing, SageMaker emulator, metering), through a second gateway with metering off
+ * (USAGE_METERING=off), and straight to the model host, alternating rounds in one run so all
+ * three see the same machine; medians of the rounds and their ratios.
  */
 const { values } = parseArgs({
   options: {
@@ -19,58 +22,128 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 
-const child = fork("bench/platform-child.ts", { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-const info = await new Promise<{ url: string; apiKey: string; modelHosts: Record<string, string> }>((resolve, reject) => {
-  child.once("message", (m) => resolve(m as never));
-  child.once("exit", (code) => reject(new Error(`platform exited (${code})`)));
-});
+interface ChildInfo {
+  url: string;
+  apiKey: string;
+  modelHosts: Record<string, string>;
+}
+
+function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<ChildInfo> } {
+  const child = fork("bench/platform-child.ts", {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    env: { ...process.env, ...env },
+  });
+  const ready = new Promise<ChildInfo>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as ChildInfo));
+    child.once("exit", (code) => reject(new Error(`platform exited (${code})`)));
+  });
+  return { child, ready };
+}
+
+// Two platforms, one metering and one not; started one after the other so their JVMs do not
+// warm up against each other on a small machine. A child whose parent exits stops itself.
+const metered = startChild({});
+const meteredInfo = await metered.ready;
+const unmetered = startChild({ USAGE_METERING: "off" });
+const unmeteredInfo = await unmetered.ready;
 
 const body = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
-const targets: Record<string, Target> = {
-  gateway: {
-    url: `${info.url}/v2/models/iris/infer`,
-    headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
-    body,
-  },
-  direct: { url: `${info.modelHosts["iris/1"]}/invocations`, headers: { "content-type": "application/json" }, body },
+const gateway = (info: ChildInfo): Target => ({
+  url: `${info.url}/v2/models/iris/infer`,
+  headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
+  body,
+});
+const PATHS = ["gateway", "no-meter", "direct"] as const;
+type PathName = (typeof PATHS)[number];
+const targets: Record<PathName, Target> = {
+  gateway: gateway(meteredInfo),
+  "no-meter": gateway(unmeteredInfo),
+  direct: { url: `${meteredInfo.modelHosts["iris/1"]}/invocations`, headers: { "content-type": "application/json" }, body },
 };
 
-const results: Record<string, LoadResult[]> = { gateway: [], direct: [] };
-// Warm both paths (JIT, connections, caches) before measuring.
+// The platform process (and its JVM) that serves each path: CPU per request is read from it.
+const servedBy: Record<PathName, number> = {
+  gateway: metered.child.pid ?? 0,
+  "no-meter": unmetered.child.pid ?? 0,
+  direct: metered.child.pid ?? 0,
+};
+type Round = LoadResult & { readonly cpuMsPerRequest: { platform: number; dynamodb: number; loadgen: number } };
+const results: Record<PathName, Round[]> = { gateway: [], "no-meter": [], direct: [] };
+const load: number[] = [loadavg()[0] ?? 0];
+// Warm every path (JIT, connections, caches) before measuring.
 for (const t of Object.values(targets)) await runLoad(t, concurrency, 2);
 for (let r = 0; r < rounds; r++) {
-  for (const name of r % 2 === 0 ? ["gateway", "direct"] : ["direct", "gateway"]) {
-    const res = await runLoad(targets[name] as Target, concurrency, seconds);
-    results[name]?.push(res);
+  // Rotate the order each round, so no path always runs first (or right after another).
+  const order = PATHS.map((_, i) => PATHS[(i + r) % PATHS.length] as PathName);
+  for (const name of order) {
+    const before = treeCpu(servedBy[name]);
+    const self = process.cpuUsage();
+    const load = await runLoad(targets[name], concurrency, seconds);
+    const used = cpuDelta(before, treeCpu(servedBy[name]));
+    const own = process.cpuUsage(self);
+    const perRequest = (s: number) => (s * 1000) / Math.max(1, load.requests);
+    const res: Round = {
+      ...load,
+      cpuMsPerRequest: {
+        platform: perRequest(used.node ?? 0),
+        dynamodb: perRequest(used.java ?? 0),
+        loadgen: perRequest((own.user + own.system) / 1e6),
+      },
+    };
+    results[name].push(res);
+    const cpu = res.cpuMsPerRequest;
     console.error(
-      `round ${r + 1} ${name}: ${res.throughput.toFixed(0)} req/s, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}`,
+      `round ${r + 1} ${name.padEnd(8)}: ${res.throughput.toFixed(0)} req/s, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}; ` +
+        `cpu ms/req platform ${cpu.platform.toFixed(2)}, dynamodb ${cpu.dynamodb.toFixed(2)}, load generator ${cpu.loadgen.toFixed(2)}`,
     );
   }
+  load.push(loadavg()[0] ?? 0);
 }
-child.send("stop");
+metered.child.send("stop");
+unmetered.child.send("stop");
 
 const summary = Object.fromEntries(
-  Object.entries(results).map(([name, rs]) => [
-    name,
-    {
-      throughput: median(rs.map((r) => r.throughput)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: rs.reduce((s, r) => s + r.errors, 0),
-    },
-  ]),
-) as Record<"gateway" | "direct", { throughput: number; p50: number; p99: number; errors: number }>;
+  PATHS.map((name) => {
+    const rs = results[name];
+    return [
+      name,
+      {
+        throughput: median(rs.map((r) => r.throughput)),
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        errors: rs.reduce((s, r) => s + r.errors, 0),
+        cpuMsPerRequest: {
+          platform: median(rs.map((r) => r.cpuMsPerRequest.platform)),
+          dynamodb: median(rs.map((r) => r.cpuMsPerRequest.dynamodb)),
+          loadgen: median(rs.map((r) => r.cpuMsPerRequest.loadgen)),
+        },
+      },
+    ];
+  }),
+) as Record<PathName, { throughput: number; p50: number; p99: number; errors: number; cpuMsPerRequest: Round["cpuMsPerRequest"] }>;
+const ratios = {
+  meteringOnOff: summary.gateway.throughput / summary["no-meter"].throughput,
+  gatewayDirect: summary.gateway.throughput / summary.direct.throughput,
+  noMeterDirect: summary["no-meter"].throughput / summary.direct.throughput,
+  p50OnOff: summary.gateway.p50 / summary["no-meter"].p50,
+  p50GatewayDirect: summary.gateway.p50 / summary.direct.p50,
+};
 const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
 const lines = [
-  `iris /v2/models/iris/infer, ${concurrency} concurrent, ${rounds} rounds x ${seconds} s, medians`,
-  "path        req/s      p50 ms    p99 ms   errors",
-  `gateway  ${fmt(summary.gateway.throughput, 0)} ${fmt(summary.gateway.p50)} ${fmt(summary.gateway.p99)} ${String(summary.gateway.errors).padStart(8)}`,
-  `direct   ${fmt(summary.direct.throughput, 0)} ${fmt(summary.direct.p50)} ${fmt(summary.direct.p99)} ${String(summary.direct.errors).padStart(8)}`,
-  `ratio gateway/direct: throughput ${(summary.gateway.throughput / summary.direct.throughput).toFixed(2)}, p50 ${(summary.gateway.p50 / summary.direct.p50).toFixed(2)}x`,
+  `iris /v2/models/iris/infer, ${concurrency} concurrent, ${rounds} rounds x ${seconds} s, medians; load avg ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`,
+  "path         req/s    p50 ms    p99 ms   errors   cpu ms/req: platform  dynamodb  loadgen",
+  ...PATHS.map((name) => {
+    const { throughput, p50, p99, errors, cpuMsPerRequest: cpu } = summary[name];
+    return `${name.padEnd(9)}${fmt(throughput, 0)} ${fmt(p50)} ${fmt(p99)} ${String(errors).padStart(8)}              ${fmt(cpu.platform, 2)} ${fmt(cpu.dynamodb, 2)} ${fmt(cpu.loadgen, 2)}`;
+  }),
+  `metering on/off:      throughput ${ratios.meteringOnOff.toFixed(2)}, p50 ${ratios.p50OnOff.toFixed(2)}x`,
+  `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
+  `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
 ];
 console.log(lines.join("\n"));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
   "bench/results/latest.json",
-  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, summary, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, results }, null, 2)}\n`,
 );

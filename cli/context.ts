@@ -1,3 +1,4 @@
+import { S3Client } from "@aws-sdk/client-s3";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { readCredentials } from "../infra/local/bootstrap/credentials";
 import { AdminClient, type ApiResponse } from "./api-client";
@@ -16,6 +17,8 @@ export interface Target {
   admin(): AdminClient;
   /** The local demo key, when the target is a local platform with credentials.json. */
   readonly defaultApiKey?: string;
+  /** The model store's S3 client: the AWS credential chain in the cloud, s3rver locally. */
+  s3(): S3Client;
 }
 
 /**
@@ -33,6 +36,7 @@ export function resolveTarget(opts: GlobalOptions): Target {
         if (!region) throw configError("set AWS_REGION to the region of the deployed API");
         return new AdminClient({ apiUrl, region, credentials: fromNodeProviderChain() });
       },
+      s3: () => new S3Client({}),
     };
   }
   let creds: ReturnType<typeof readCredentials>;
@@ -43,8 +47,24 @@ export function resolveTarget(opts: GlobalOptions): Target {
   }
   if (!creds)
     throw configError(`no ${opts.dataDir}/credentials.json: start the local platform (npm start), or pass --data-dir or --endpoint`);
-  const { apiUrl, admin, apiKey } = creds;
-  return { apiUrl, defaultApiKey: apiKey, admin: () => new AdminClient({ apiUrl, region: admin.region, credentials: admin }) };
+  const { apiUrl, admin, apiKey, s3 } = creds;
+  return {
+    apiUrl,
+    defaultApiKey: apiKey,
+    admin: () => new AdminClient({ apiUrl, region: admin.region, credentials: admin }),
+    s3: () => {
+      if (!s3) throw configError(`${opts.dataDir}/credentials.json names no model store: restart the local platform (npm start)`);
+      return new S3Client({
+        endpoint: s3.endpoint,
+        region: admin.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+        // s3rver would store aws-chunked framing verbatim.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      });
+    },
+  };
 }
 
 function checkUrl(u: string): string {

@@ -2,13 +2,14 @@ import { Command, CommanderError, Option } from "commander";
 import { registerAliases } from "./commands/aliases";
 import { registerInvoke } from "./commands/invoke";
 import { registerKeys } from "./commands/keys";
+import { registerModels } from "./commands/models";
 import { registerTenants } from "./commands/tenants";
 import { registerUsage } from "./commands/usage";
 import { CliError, EXIT } from "./errors";
 
 export function buildProgram(): Command {
   const program = new Command("modelgate")
-    .description("operate a modelgate platform: tenants, API keys, usage, and model calls (local or deployed)")
+    .description("operate a modelgate platform: tenants, API keys, models and aliases, usage, and model calls (local or deployed)")
     .addOption(
       new Option("--data-dir <dir>", "local platform data directory; its credentials.json gives URL and admin credentials")
         .env("MODELGATE_DATA_DIR")
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerInvoke(program);
   registerUsage(program);
+  registerModels(program);
   registerAliases(program);
   // Every subcommand reports usage errors the same way, through the override below.
   const override = (cmd: Command) => {

@@ -1,15 +1,29 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { usageError } from "../errors";
-import { printFields, printJson } from "../output";
+import { printFields, printJson, printTable, shortTime } from "../output";
 
-interface AliasOut {
+interface TargetOut {
+  targets: Array<{ version: number; weight: number }>;
+  shadow?: { version: number; percent: number };
+  fallback?: number;
+}
+
+interface AliasOut extends TargetOut {
   model: string;
   alias: string;
-  targets: Array<{ version: number; weight: number }>;
   revision: number;
   updatedAt: string;
   updatedBy: string;
+}
+
+interface HistoryOut {
+  revision: number;
+  from: TargetOut | null;
+  to: TargetOut;
+  at: string;
+  by: string;
+  rollbackOf?: number;
 }
 
 /** `<v>` or `<v1>=<w1> <v2>=<w2> …` → the admin API's alias target. */
@@ -22,6 +36,22 @@ export function parseTargets(args: readonly string[]): number | Array<{ version:
   });
 }
 
+/** `--shadow <v>:<pct>`. */
+export function parseShadow(value: string): { version: number; percent: number } {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  if (!m) throw usageError(`--shadow takes <version>:<percent>, got '${value}'`);
+  return { version: Number(m[1]), percent: Number(m[2]) };
+}
+
+/** `v1=90 v3=10 shadow v2:5% fallback v1`: one line for tables and history. */
+export function describeTarget(t: TargetOut | null): string {
+  if (!t) return "(created)";
+  const parts = [t.targets.map((w) => (t.targets.length === 1 ? `v${w.version}` : `v${w.version}=${w.weight}`)).join(" ")];
+  if (t.shadow) parts.push(`shadow v${t.shadow.version}:${t.shadow.percent}%`);
+  if (t.fallback !== undefined) parts.push(`fallback v${t.fallback}`);
+  return parts.join(", ");
+}
+
 function show(out: AliasOut, json: boolean | undefined): void {
   if (json) {
     printJson(out);
@@ -31,36 +61,79 @@ function show(out: AliasOut, json: boolean | undefined): void {
     ["model", out.model],
     ["alias", out.alias],
     ["targets", out.targets.map((t) => `v${t.version}=${t.weight}`).join(" ")],
+    ["shadow", out.shadow ? `v${out.shadow.version} (${out.shadow.percent}% of requests, answers discarded)` : undefined],
+    ["fallback", out.fallback !== undefined ? `v${out.fallback}` : undefined],
     ["revision", String(out.revision)],
     ["updated", `${out.updatedAt} by ${out.updatedBy}`],
   ]);
 }
 
+const aliasPath = (model: string, alias: string) => `/admin/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`;
+
 export function registerAliases(program: Command): void {
-  const aliases = program.command("aliases").description("move model aliases (prod → v7, canaries)");
+  const aliases = program.command("aliases").description("move model aliases (prod → v7, canaries, shadows, rollback)");
+  const g = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
   aliases
     .command("show <model> <alias>")
-    .description("an alias's targets and revision")
+    .description("an alias's targets, shadow, fallback and revision")
     .action(async (model: string, alias: string, _o: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<GlobalOptions>();
-      show(
-        await adminCall<AliasOut>(
-          resolveTarget(opts),
-          "GET",
-          `/admin/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`,
-        ),
-        opts.json,
-      );
+      show(await adminCall<AliasOut>(resolveTarget(g(cmd)), "GET", aliasPath(model, alias)), g(cmd).json);
     });
   aliases
     .command("set <model> <alias> <targets...>")
-    .description("point an alias at one version (`3`) or weighted versions (`1=90 3=10`)")
-    .action(async (model: string, alias: string, targets: string[], _o: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<GlobalOptions>();
+    .description("point an alias at one version (`3`) or weighted versions (`1=90 3=10`, weights sum to 100)")
+    .addOption(new Option("--shadow <version:percent>", "also send a sample of requests to this version; its answers are discarded"))
+    .addOption(new Option("--fallback <version>", "version that answers when the chosen one fails (5xx) or is not ready"))
+    .action(async (model: string, alias: string, targets: string[], o: { shadow?: string; fallback?: string }, cmd: Command) => {
       const target = parseTargets(targets);
-      const path = `/admin/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`;
+      const shadow = o.shadow !== undefined ? parseShadow(o.shadow) : undefined;
+      if (o.fallback !== undefined && !/^\d+$/.test(o.fallback)) throw usageError(`--fallback takes a version number, got '${o.fallback}'`);
+      const t = resolveTarget(g(cmd));
       // Conditional on the revision just read: a concurrent move makes this a 409, never a lost update.
-      const current = await adminCall<AliasOut>(resolveTarget(opts), "GET", path).catch(() => undefined);
-      show(await adminCall<AliasOut>(resolveTarget(opts), "PUT", path, { target, expectedRevision: current?.revision ?? 0 }), opts.json);
+      const current = await adminCall<AliasOut>(t, "GET", aliasPath(model, alias)).catch(() => undefined);
+      const body = {
+        target,
+        expectedRevision: current?.revision ?? 0,
+        ...(shadow ? { shadow } : {}),
+        ...(o.fallback !== undefined ? { fallback: Number(o.fallback) } : {}),
+      };
+      show(await adminCall<AliasOut>(t, "PUT", aliasPath(model, alias), body), g(cmd).json);
+    });
+  aliases
+    .command("history <model> <alias>")
+    .description("every move of an alias, newest first: who, when, from, to")
+    .option("--limit <n>", "at most this many moves", "50")
+    .action(async (model: string, alias: string, o: { limit: string }, cmd: Command) => {
+      const out = await adminCall<{ history: HistoryOut[] }>(
+        resolveTarget(g(cmd)),
+        "GET",
+        `${aliasPath(model, alias)}/history`,
+        undefined,
+        {
+          limit: o.limit,
+        },
+      );
+      if (g(cmd).json) {
+        printJson(out);
+        return;
+      }
+      printTable(
+        ["REVISION", "AT", "BY", "FROM", "TO"],
+        out.history.map((h) => [
+          `${h.revision}${h.rollbackOf !== undefined ? " (rollback)" : ""}`,
+          shortTime(h.at),
+          h.by,
+          describeTarget(h.from),
+          describeTarget(h.to),
+        ]),
+      );
+    });
+  aliases
+    .command("rollback <model> <alias>")
+    .description("restore the alias's previous target in one conditional move")
+    .action(async (model: string, alias: string, _o: unknown, cmd: Command) => {
+      const out = await adminCall<AliasOut>(resolveTarget(g(cmd)), "POST", `${aliasPath(model, alias)}/rollback`);
+      if (!g(cmd).json) process.stderr.write(`rolled back ${model}/${alias} to ${describeTarget(out)} (revision ${out.revision})\n`);
+      show(out, g(cmd).json);
     });
 }

@@ -12,9 +12,63 @@ interface TenantOut {
   status: string;
   createdAt: string;
   updatedAt?: string;
+  limits?: Limits;
+}
+
+interface Limits {
+  ratePerSecond?: number;
+  burst?: number;
+  monthlyRequests?: number;
+  monthlyTokens?: number;
+  concurrency?: number;
+}
+
+interface LimitFlags {
+  rate?: string;
+  burst?: string;
+  monthlyRequests?: string;
+  monthlyTokens?: string;
+  concurrency?: string;
 }
 
 const enc = encodeURIComponent;
+
+const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, string, string]> = [
+  ["rate", "ratePerSecond", "--rate <rps>", "sustained requests per second"],
+  ["burst", "burst", "--burst <n>", "requests allowed at once on top of the rate (default: the rate)"],
+  ["monthlyRequests", "monthlyRequests", "--monthly-requests <n>", "requests per calendar month (UTC)"],
+  ["monthlyTokens", "monthlyTokens", "--monthly-tokens <n>", "model tokens per calendar month (UTC)"],
+  ["concurrency", "concurrency", "--concurrency <n>", "requests in flight at once"],
+];
+
+function withLimitOptions(cmd: Command): Command {
+  for (const [, , flag, help] of LIMIT_FLAGS) cmd.option(flag, help);
+  return cmd;
+}
+
+/** The limits given as flags (positive integers), or undefined when none was given. */
+function limitsFrom(o: LimitFlags): Limits | undefined {
+  const out: Limits = {};
+  for (const [flag, field, spelled] of LIMIT_FLAGS) {
+    const raw = o[flag];
+    if (raw === undefined) continue;
+    if (!/^[1-9]\d*$/.test(raw)) throw usageError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
+    out[field] = Number(raw);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+const describeLimits = (l: Limits | undefined) =>
+  !l || Object.keys(l).length === 0
+    ? "(none)"
+    : [
+        l.ratePerSecond !== undefined ? `${l.ratePerSecond}/s burst ${l.burst ?? l.ratePerSecond}` : undefined,
+        l.monthlyRequests !== undefined ? `${l.monthlyRequests} requests/month` : undefined,
+        l.monthlyTokens !== undefined ? `${l.monthlyTokens} tokens/month` : undefined,
+        l.concurrency !== undefined ? `${l.concurrency} concurrent` : undefined,
+      ]
+        .filter(Boolean)
+        .join(", ");
 
 function showTenant(t: TenantOut, json: boolean | undefined): void {
   if (json) {
@@ -27,6 +81,7 @@ function showTenant(t: TenantOut, json: boolean | undefined): void {
     ["status", t.status],
     ["plan", t.plan],
     ["models", t.models.join(",") || "(none)"],
+    ["limits", describeLimits(t.limits)],
     ["created", shortTime(t.createdAt)],
     ["updated", shortTime(t.updatedAt)],
   ]);
@@ -36,18 +91,26 @@ export function registerTenants(program: Command): void {
   const tenants = program.command("tenants").description("create, list, show, update, disable and delete tenants");
   const g = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 
-  tenants
-    .command("create")
-    .description("create a tenant granted some models")
-    .argument("<id>", "tenant id: 3-40 of [a-z0-9-]")
-    .requiredOption("--models <list>", "comma-separated model names, or '*' for all models")
-    .option("--name <text>", "display name (default: the id)")
-    .option("--plan <plan>", "plan name (default: default)")
-    .action(async (id: string, o: { models: string; name?: string; plan?: string }, cmd: Command) => {
-      const opts = g(cmd);
-      const body = { tenantId: id, models: parseList(o.models), ...(o.name ? { name: o.name } : {}), ...(o.plan ? { plan: o.plan } : {}) };
-      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "POST", "/admin/tenants", body), opts.json);
-    });
+  withLimitOptions(
+    tenants
+      .command("create")
+      .description("create a tenant granted some models, optionally with limits")
+      .argument("<id>", "tenant id: 3-40 of [a-z0-9-]")
+      .requiredOption("--models <list>", "comma-separated model names, or '*' for all models")
+      .option("--name <text>", "display name (default: the id)")
+      .option("--plan <plan>", "plan name (default: default)"),
+  ).action(async (id: string, o: { models: string; name?: string; plan?: string } & LimitFlags, cmd: Command) => {
+    const opts = g(cmd);
+    const limits = limitsFrom(o);
+    const body = {
+      tenantId: id,
+      models: parseList(o.models),
+      ...(o.name ? { name: o.name } : {}),
+      ...(o.plan ? { plan: o.plan } : {}),
+      ...(limits ? { limits } : {}),
+    };
+    showTenant(await adminCall<TenantOut>(resolveTarget(opts), "POST", "/admin/tenants", body), opts.json);
+  });
 
   tenants
     .command("list")
@@ -81,24 +144,32 @@ export function registerTenants(program: Command): void {
       showTenant(await adminCall<TenantOut>(resolveTarget(opts), "GET", `/admin/tenants/${enc(id)}`), opts.json);
     });
 
-  tenants
-    .command("update")
-    .description("change a tenant's model grants, name or plan")
-    .argument("<id>", "tenant id")
-    .option("--models <list>", "replace the grants: comma-separated model names, or '*'")
-    .option("--name <text>", "new display name")
-    .option("--plan <plan>", "new plan")
-    .action(async (id: string, o: { models?: string; name?: string; plan?: string }, cmd: Command) => {
-      const opts = g(cmd);
-      if (o.models === undefined && o.name === undefined && o.plan === undefined)
-        throw usageError("tenants update needs at least one of --models, --name, --plan");
-      const body = {
-        ...(o.models !== undefined ? { models: parseList(o.models) } : {}),
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(o.plan !== undefined ? { plan: o.plan } : {}),
-      };
-      showTenant(await adminCall<TenantOut>(resolveTarget(opts), "PATCH", `/admin/tenants/${enc(id)}`, body), opts.json);
-    });
+  withLimitOptions(
+    tenants
+      .command("update")
+      .description("change a tenant's model grants, name, plan or limits (limit flags change only the limits named)")
+      .argument("<id>", "tenant id")
+      .option("--models <list>", "replace the grants: comma-separated model names, or '*'")
+      .option("--name <text>", "new display name")
+      .option("--plan <plan>", "new plan")
+      .option("--clear-limits", "remove every limit before applying the limit flags"),
+  ).action(async (id: string, o: { models?: string; name?: string; plan?: string; clearLimits?: boolean } & LimitFlags, cmd: Command) => {
+    const opts = g(cmd);
+    const changed = limitsFrom(o);
+    if (o.models === undefined && o.name === undefined && o.plan === undefined && !changed && !o.clearLimits)
+      throw usageError("tenants update needs at least one of --models, --name, --plan, --clear-limits or a limit flag");
+    const target = resolveTarget(opts);
+    // The API replaces the whole set: merge the flags into the current limits first.
+    const current = changed && !o.clearLimits ? (await adminCall<TenantOut>(target, "GET", `/admin/tenants/${enc(id)}`)).limits : {};
+    const limits = changed || o.clearLimits ? { ...(current ?? {}), ...(changed ?? {}) } : undefined;
+    const body = {
+      ...(o.models !== undefined ? { models: parseList(o.models) } : {}),
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.plan !== undefined ? { plan: o.plan } : {}),
+      ...(limits ? { limits } : {}),
+    };
+    showTenant(await adminCall<TenantOut>(target, "PATCH", `/admin/tenants/${enc(id)}`, body), opts.json);
+  });
 
   tenants
     .command("disable")

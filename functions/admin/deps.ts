@@ -1,5 +1,7 @@
+import { S3Client } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { TABLE_ENV } from "../../infra/shared/tables";
+import { S3ArtifactStore } from "../aws/artifact-store";
 import { documentClient } from "../aws/clients";
 import { intEnv, requireEnv } from "../aws/env";
 import { DynamoIdentityStore } from "../aws/identity-store";
@@ -13,6 +15,19 @@ const doc = documentClient();
 export const identity = new DynamoIdentityStore(doc, requireEnv(TABLE_ENV.identity));
 export const registry = new DynamoRegistry(doc, requireEnv(TABLE_ENV.registry));
 export const usage = new DynamoUsageReader(doc, requireEnv(TABLE_ENV.usage));
+/**
+ * How a registered version becomes ready: `automatic` where the host watches the registry and
+ * serves new versions itself (the local platform), `deploy` where the operator adds it to the
+ * config and runs `cdk deploy` (the cloud). The CLI tells the user what happens next from it.
+ */
+export const versionActivation = process.env.VERSION_ACTIVATION === "automatic" ? "automatic" : "deploy";
+
+let artifactStore: S3ArtifactStore | undefined;
+/** The model store; built on first use so the other admin routes need no bucket configured. */
+export function artifacts(): S3ArtifactStore {
+  artifactStore ??= new S3ArtifactStore(new S3Client({}), requireEnv("MODEL_BUCKET"));
+  return artifactStore;
+}
 export const maxBodyBytes = intEnv("MAX_BODY_BYTES", 6 * 1024 * 1024);
 export const maxKeysPerTenant = intEnv("MAX_KEYS_PER_TENANT", DEFAULT_MAX_KEYS);
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { ALIAS_NAME, MODEL_NAME } from "../../infra/shared/config-schema";
+import { ALIAS_NAME, MODEL_NAME, RUNTIMES } from "../../infra/shared/config-schema";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
+import { type TenantLimits, validateLimits } from "../core/limits";
 import { TENANT_ID } from "../core/tenants";
 
 /** Admin request bodies. Strict: unknown or privileged fields (keyHash, tenantId…) are a 400. */
@@ -9,17 +10,29 @@ const tenantName = z.string().min(1).max(200);
 const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}")])).max(500);
 const plan = z.string().regex(/^[a-z0-9-]{1,40}$/, "plans match [a-z0-9-]{1,40}");
 
+/** Rate, quota and concurrency limits, checked by the same validator the core uses. */
+const limits = z.unknown().transform((value, ctx): TenantLimits => {
+  const r = validateLimits(value);
+  if (r.ok) return r.limits;
+  ctx.addIssue({ code: "custom", message: r.message });
+  return z.NEVER;
+});
+
 export const createTenantBody = z.strictObject({
   tenantId: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}"),
   name: tenantName.optional(),
   models: modelGrants,
   plan: plan.optional(),
+  limits: limits.optional(),
 });
 
 /** What an operator may change; status has its own routes (disable/enable/delete). */
 export const updateTenantBody = z
-  .strictObject({ name: tenantName.optional(), models: modelGrants.optional(), plan: plan.optional() })
-  .refine((b) => b.name !== undefined || b.models !== undefined || b.plan !== undefined, "give at least one of name, models, plan");
+  .strictObject({ name: tenantName.optional(), models: modelGrants.optional(), plan: plan.optional(), limits: limits.optional() })
+  .refine(
+    (b) => b.name !== undefined || b.models !== undefined || b.plan !== undefined || b.limits !== undefined,
+    "give at least one of name, models, plan, limits",
+  );
 
 export const rotateKeyBody = z.strictObject({
   /** How long the old key keeps working. */
@@ -39,18 +52,44 @@ export const createKeyBody = z.strictObject({
     .optional(),
 });
 
+const versionNumber = z.number().int().min(1).max(9999);
+
 export const setAliasBody = z.strictObject({
   /** One version, or weighted versions summing to 100. */
   target: z.union([
-    z.number().int().min(1),
+    versionNumber,
     z
-      .array(z.strictObject({ version: z.number().int().min(1), weight: z.number().int().min(0).max(100) }))
+      .array(z.strictObject({ version: versionNumber, weight: z.number().int().min(0).max(100) }))
       .min(1)
       .max(10),
   ]),
+  /** A version that receives a sampled copy of the traffic; its answers are discarded. */
+  shadow: z.strictObject({ version: versionNumber, percent: z.number().int().min(1).max(100) }).optional(),
+  /** The version that answers when the chosen one fails with a 5xx or is not ready. */
+  fallback: versionNumber.optional(),
   /** The alias revision this update is based on; 0 creates a new alias. */
   expectedRevision: z.number().int().min(0),
 });
+
+const tensorSpec = z.strictObject({
+  name: z.string().min(1).max(200),
+  datatype: z.string().regex(/^[A-Z0-9_]{2,8}$/, "KServe v2 datatypes look like FP32"),
+  shape: z.array(z.number().int().min(-1)).max(16),
+});
+
+export const uploadBody = z.strictObject({ fileName: z.string().min(1).max(100) });
+
+export const registerVersionBody = z.strictObject({
+  upload: z.string().min(1).max(400),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "sha256 is 64 lowercase hex digits"),
+  size: z.number().int().min(1),
+  runtime: z.enum(RUNTIMES).default("onnx"),
+  version: versionNumber.optional(),
+  inputs: z.array(tensorSpec).max(100).optional(),
+  outputs: z.array(tensorSpec).max(100).optional(),
+});
+
+export const versionParam = z.coerce.number().int().min(1).max(9999);
 
 export const tenantIdParam = z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}");
 export const modelParam = z.string().regex(MODEL_NAME, "unknown model");

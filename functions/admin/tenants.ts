@@ -1,4 +1,3 @@
-import { NotFoundError } from "../core/errors";
 import {
   createTenant,
   deleteTenant,
@@ -9,11 +8,10 @@ import {
   tenantView,
   updateTenant,
 } from "../core/tenants";
-import { usageReport } from "../core/usage-query";
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import type { Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import { identity, maxBodyBytes, usage } from "./deps";
+import { identity, maxBodyBytes } from "./deps";
 import { createTenantBody, listLimit, tenantIdParam, updateTenantBody } from "./schemas";
 
 /** Tenant routes of the admin API. */
@@ -52,17 +50,5 @@ export const tenantRoutes: Record<string, Route> = {
     const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
     log.tenantId = tenantId;
     return json(200, await deleteTenant(identity, tenantId), requestIdOf(event));
-  },
-  "GET /admin/tenants/{tenantId}/usage": async (event) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    // Usage outlives its tenant: a deleted tenant's usage stays readable.
-    if (!(await identity.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
-    const report = await usageReport(usage, tenantId, {
-      from: queryParam(event, "from"),
-      to: queryParam(event, "to"),
-      model: queryParam(event, "model"),
-      by: queryParam(event, "by"),
-    });
-    return json(200, report, requestIdOf(event));
   },
 };

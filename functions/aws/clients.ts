@@ -10,8 +10,15 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 let dynamo: DynamoDBDocumentClient | undefined;
 let sagemaker: SageMakerRuntimeClient | undefined;
 
+/**
+ * Keep-alive pools larger than the SDK's 50 sockets: one process of the local host serves
+ * hundreds of concurrent requests, each holding a model call, and past 50 they queued for a
+ * socket (with a warning). A Lambda instance, one request at a time, never gets near either.
+ */
+const POOL = { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } };
+
 export function documentClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), {
+  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3, requestHandler: POOL }), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
@@ -19,6 +26,6 @@ export function documentClient(): DynamoDBDocumentClient {
 
 export function sageMakerRuntimeClient(): SageMakerRuntimeClient {
   // One attempt: a retried inference doubles model load; the client decides on 503s.
-  sagemaker ??= new SageMakerRuntimeClient({ maxAttempts: 1 });
+  sagemaker ??= new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: POOL });
   return sagemaker;
 }

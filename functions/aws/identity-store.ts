@@ -10,6 +10,7 @@ import {
 import type { KeyScope } from "../../infra/shared/routes";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
+import type { TenantLimits } from "../core/limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
 import { StaleRevisionError } from "../core/tenants";
 import { queryAll } from "./query-all";
@@ -55,6 +56,7 @@ function toTenant(i: Record<string, unknown>): Tenant {
     createdAt: String(i.createdAt),
     ...(updatedAt ? { updatedAt } : {}),
     revision: typeof i.revision === "number" ? i.revision : 0,
+    ...(i.limits && typeof i.limits === "object" ? { limits: i.limits as TenantLimits } : {}),
   };
 }
 
@@ -167,6 +169,7 @@ export class DynamoIdentityStore implements IdentityAdmin {
       ["models", patch.models ? [...patch.models] : undefined],
       ["plan", patch.plan],
       ["status", patch.status],
+      ["limits", patch.limits ? { ...patch.limits } : undefined],
     ];
     for (const [field, value] of fields) {
       if (value === undefined) continue;

@@ -1,4 +1,4 @@
-import type { Alias, ModelVersion, TensorSpec, VersionStatus, WeightedTarget } from "../core/registry";
+import type { Alias, AliasHistoryEntry, AliasTarget, ModelVersion, TensorSpec, VersionStatus, WeightedTarget } from "../core/registry";
 
 /**
  * Registry table layout: one partition per model, so one Query reads a whole model.
@@ -28,9 +28,32 @@ export function versionFromItem(i: Item): ModelVersion {
     artifactUri: String(i.artifactUri),
     createdAt: String(i.createdAt),
     ...(typeof i.sha256 === "string" ? { sha256: i.sha256 } : {}),
+    ...(typeof i.size === "number" ? { size: i.size } : {}),
+    ...(typeof i.statusReason === "string" ? { statusReason: i.statusReason } : {}),
+    ...(typeof i.updatedAt === "string" ? { updatedAt: i.updatedAt } : {}),
     ...(typeof i.instanceType === "string" ? { instanceType: i.instanceType } : {}),
     ...(Array.isArray(i.inputs) ? { inputs: i.inputs as TensorSpec[] } : {}),
     ...(Array.isArray(i.outputs) ? { outputs: i.outputs as TensorSpec[] } : {}),
+  };
+}
+
+/** An alias target as stored; history items written before shadows existed hold a bare target list. */
+export function aliasTargetFromItem(value: unknown): AliasTarget {
+  const i = (Array.isArray(value) ? { targets: value } : (value ?? {})) as Item;
+  const shadow = i.shadow as { version?: unknown; percent?: unknown } | undefined;
+  return {
+    targets: (i.targets as WeightedTarget[] | undefined)?.map((t) => ({ version: Number(t.version), weight: Number(t.weight) })) ?? [],
+    ...(shadow && shadow.version !== undefined ? { shadow: { version: Number(shadow.version), percent: Number(shadow.percent) } } : {}),
+    ...(typeof i.fallback === "number" ? { fallback: i.fallback } : {}),
+  };
+}
+
+/** The stored form of an alias target (no undefined fields). */
+export function aliasTargetItem(t: AliasTarget): Item {
+  return {
+    targets: t.targets.map((w) => ({ version: w.version, weight: w.weight })),
+    ...(t.shadow ? { shadow: { version: t.shadow.version, percent: t.shadow.percent } } : {}),
+    ...(t.fallback !== undefined ? { fallback: t.fallback } : {}),
   };
 }
 
@@ -38,9 +61,22 @@ export function aliasFromItem(i: Item): Alias {
   return {
     model: String(i.model),
     alias: String(i.alias),
-    targets: (i.targets as WeightedTarget[] | undefined)?.map((t) => ({ version: Number(t.version), weight: Number(t.weight) })) ?? [],
+    ...aliasTargetFromItem(i),
     revision: Number(i.revision),
     updatedAt: String(i.updatedAt),
     updatedBy: String(i.updatedBy),
+  };
+}
+
+export function historyFromItem(i: Item): AliasHistoryEntry {
+  return {
+    model: String(i.model),
+    alias: String(i.alias),
+    revision: Number(i.revision),
+    from: i.from === null || i.from === undefined ? null : aliasTargetFromItem(i.from),
+    to: aliasTargetFromItem(i.to),
+    at: String(i.at),
+    by: String(i.by),
+    ...(typeof i.rollbackOf === "number" ? { rollbackOf: i.rollbackOf } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RegistrySeed } from "../../infra/shared/function-env";
 import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
 
@@ -30,7 +30,7 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
     );
   }
   for (const v of seed.versions) {
-    await putIfAbsent(doc, tableName, {
+    const created = await putIfAbsent(doc, tableName, {
       pk: modelPk(v.model),
       sk: versionSk(v.version),
       type: "version",
@@ -38,6 +38,8 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
       status: "ready",
       createdAt: at,
     });
+    // A version uploaded at run time, then added to the config and deployed: now it is served.
+    if (!created) await activateRegistered(doc, tableName, v.model, v.version, at);
   }
   for (const a of seed.aliases) {
     const created = await putIfAbsent(doc, tableName, {
@@ -60,7 +62,7 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
         alias: a.alias,
         revision: 1,
         from: null,
-        to: a.targets,
+        to: { targets: a.targets },
         at,
         by: "seed",
       });
@@ -75,5 +77,23 @@ async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item:
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return false;
     throw err;
+  }
+}
+
+/** registered → ready; a retired or already-ready version is left alone. */
+async function activateRegistered(doc: DynamoDBDocumentClient, tableName: string, model: string, version: number, at: string) {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: modelPk(model), sk: versionSk(version) },
+        UpdateExpression: "SET #status = :ready, updatedAt = :at",
+        ConditionExpression: "#status = :registered",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":ready": "ready", ":registered": "registered", ":at": at },
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
   }
 }

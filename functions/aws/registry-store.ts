@@ -1,10 +1,21 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { ConflictError } from "../core/errors";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConflictError, NotFoundError } from "../core/errors";
 import type { RegistryAdmin } from "../core/ports";
-import type { Alias, ModelRecord, ModelVersion, WeightedTarget } from "../core/registry";
+import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../core/registry";
 import { queryAll } from "./query-all";
-import { aliasFromItem, aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionFromItem } from "./registry-items";
+import {
+  aliasFromItem,
+  aliasSk,
+  aliasTargetItem,
+  CATALOG_PK,
+  historyFromItem,
+  historyPk,
+  historySk,
+  modelPk,
+  versionFromItem,
+  versionSk,
+} from "./registry-items";
 
 export class DynamoRegistry implements RegistryAdmin {
   constructor(
@@ -57,19 +68,21 @@ export class DynamoRegistry implements RegistryAdmin {
   async setAlias(
     model: string,
     alias: string,
-    targets: readonly WeightedTarget[],
+    target: AliasTarget,
     expectedRevision: number,
     actor: string,
+    rollbackOf?: number,
   ): Promise<Alias> {
     const previous = expectedRevision > 0 ? await this.getAlias(model, alias) : undefined;
-    const next: Alias = {
+    const stored = aliasTargetItem(target);
+    const next = aliasFromItem({
       model,
       alias,
-      targets: [...targets],
+      ...stored,
       revision: expectedRevision + 1,
       updatedAt: new Date().toISOString(),
       updatedBy: actor,
-    };
+    });
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -77,7 +90,7 @@ export class DynamoRegistry implements RegistryAdmin {
             {
               Put: {
                 TableName: this.table,
-                Item: { pk: modelPk(model), sk: aliasSk(alias), type: "alias", ...next },
+                Item: { pk: modelPk(model), sk: aliasSk(alias), type: "alias", model, alias, ...stored, ...revisionFields(next) },
                 ConditionExpression: expectedRevision === 0 ? "attribute_not_exists(pk)" : "revision = :expected",
                 ...(expectedRevision === 0 ? {} : { ExpressionAttributeValues: { ":expected": expectedRevision } }),
               },
@@ -93,10 +106,11 @@ export class DynamoRegistry implements RegistryAdmin {
                   model,
                   alias,
                   revision: next.revision,
-                  from: previous?.targets ?? null,
-                  to: next.targets,
+                  from: previous ? aliasTargetItem(previous) : null,
+                  to: stored,
                   at: next.updatedAt,
                   by: actor,
+                  ...(rollbackOf !== undefined ? { rollbackOf } : {}),
                 },
                 ConditionExpression: "attribute_not_exists(pk)",
               },
@@ -112,4 +126,90 @@ export class DynamoRegistry implements RegistryAdmin {
     }
     return next;
   }
+
+  async aliasHistory(model: string, alias: string, limit: number): Promise<AliasHistoryEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": historyPk(model), ":prefix": `${alias}#` },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(historyFromItem);
+  }
+
+  async aliasHistoryEntry(model: string, alias: string, revision: number): Promise<AliasHistoryEntry | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: historyPk(model), sk: historySk(alias, revision) } }),
+    );
+    return out.Item ? historyFromItem(out.Item) : undefined;
+  }
+
+  async registerVersion(v: ModelVersion): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            // The model must exist; checking it in the same transaction keeps a concurrent delete honest.
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: { pk: modelPk(v.model), sk: "MODEL" },
+                ConditionExpression: "attribute_exists(pk)",
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { pk: modelPk(v.model), sk: versionSk(v.version), type: "version", ...v },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        const [model, version] = err.CancellationReasons ?? [];
+        if (model?.Code === "ConditionalCheckFailed") throw new NotFoundError(`model '${v.model}' does not exist`, { cause: err });
+        if (version?.Code === "ConditionalCheckFailed") {
+          throw new ConflictError(`version ${v.version} of '${v.model}' already exists; versions are immutable`, { cause: err });
+        }
+      }
+      throw err;
+    }
+  }
+
+  async setVersionStatus(model: string, version: number, from: VersionStatus, to: VersionStatus, reason?: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: modelPk(model), sk: versionSk(version) },
+          UpdateExpression: reason
+            ? "SET #status = :to, updatedAt = :at, statusReason = :reason"
+            : "SET #status = :to, updatedAt = :at REMOVE statusReason",
+          ConditionExpression: "#status = :from",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":to": to,
+            ":from": from,
+            ":at": new Date().toISOString(),
+            ...(reason ? { ":reason": reason } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ConflictError(`version ${version} of '${model}' is not ${from}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+function revisionFields(a: Alias) {
+  return { revision: a.revision, updatedAt: a.updatedAt, updatedBy: a.updatedBy };
 }

@@ -24,7 +24,14 @@ export async function authorizeKey(store: KeyStore, presented: string | undefine
   const tenant = await store.getTenant(key.tenantId);
   if (tenant?.status !== "active") throw refuse("tenant missing or disabled");
   await recordUse(store, key, now);
-  return { tenantId: tenant.tenantId, keyId: key.keyId, scopes: key.scopes, models: tenant.models, plan: tenant.plan };
+  return {
+    tenantId: tenant.tenantId,
+    keyId: key.keyId,
+    scopes: key.scopes,
+    models: tenant.models,
+    plan: tenant.plan,
+    ...(tenant.limits ? { limits: tenant.limits } : {}),
+  };
 }
 
 /** Whether `lastUsedAt` is stale enough to be written again. */

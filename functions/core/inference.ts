@@ -1,10 +1,13 @@
+import { admit, settle, tokenEstimateOf } from "./admission";
 import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
-import type { ModelInvoker, RegistryReader, UsageSink } from "./ports";
+import type { LimitStore } from "./limits";
+import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import { type Principal, requireGrant, requireScope } from "./principal";
-import type { ModelRecord } from "./registry";
-import { resolveVersion, type VersionSelector } from "./routing";
-import { buildUsageRecord } from "./usage";
+import type { ModelRecord, ModelVersion } from "./registry";
+import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
+import type { ShadowDispatcher } from "./shadow";
+import { buildRefusalRecord, buildUsageRecord } from "./usage";
 
 export interface InferenceRequest {
   readonly requestId: string;
@@ -28,6 +31,10 @@ export interface InferenceResult {
   readonly model: string;
   readonly version: number;
   readonly alias?: string;
+  /** Set when the alias's fallback answered: the version that failed or was not ready. */
+  readonly fallbackFrom?: number;
+  /** x-ratelimit-* headers of the tenant's limits, when it has any. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface InferenceDeps {
@@ -35,10 +42,16 @@ export interface InferenceDeps {
   readonly invoker: ModelInvoker;
   readonly usage: UsageSink;
   readonly invokeTimeoutMs: number;
+  /** Tenant limits; without a store, limits are not enforced. */
+  readonly limits?: LimitStore;
+  /** Where sampled shadow copies go; without one, aliases' shadows are not served. */
+  readonly shadow?: ShadowDispatcher;
+  /** Told about shadow copies that could not be handed off (they never affect the client). */
+  readonly onShadowError?: (err: unknown) => void;
   readonly now?: () => number;
 }
 
-/** Failure after the model was reached: carries what answered so usage and headers can say so. */
+/** Failure after a version was chosen: carries what answered so usage and headers can say so. */
 export class InferenceFailedError extends Error {
   override readonly name = "InferenceFailedError";
   constructor(
@@ -46,6 +59,7 @@ export class InferenceFailedError extends Error {
     readonly model: string,
     readonly version: number,
     readonly alias: string | undefined,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super("inference failed", { cause: error });
   }
@@ -59,36 +73,88 @@ export async function lookupModel(registry: RegistryReader, model: string): Prom
 
 /**
  * The request path after authorization: scope and grant checks, version resolution, the
- * model call, and exactly one usage record for every request that reached the model. A usage
- * record that cannot be written fails the request (503): nothing is served unbilled.
+ * tenant's limits (charged atomically before the model is called), the model call with the
+ * alias's fallback, and exactly one usage record for every request that reached the model. A
+ * usage record that cannot be written fails the request (503): nothing is served unbilled.
  */
 export async function runInference(deps: InferenceDeps, req: InferenceRequest): Promise<InferenceResult> {
   const now = deps.now ?? Date.now;
   requireScope(req.principal, "invoke");
   const model = await lookupModel(deps.registry, req.model);
   requireGrant(req.principal, req.model);
-  const { version, alias } = resolveVersion(model, req.selector, req.routingKey);
+  const resolution = resolveVersion(model, req.selector, req.routingKey);
   if (req.protocol === "kserve") validateInferRequest(req.json);
-
-  let status = 200;
-  let response: Awaited<ReturnType<ModelInvoker["invoke"]>> | undefined;
-  let failure: unknown;
+  const admission = await admit(deps.limits, req.principal, {
+    now: now(),
+    requestId: req.requestId,
+    tokenEstimate: tokenEstimateOf(req.json),
+  });
+  if ("refused" in admission) {
+    await recordRefusal(deps, req, resolution);
+    throw new InferenceFailedError(admission.refused, req.model, resolution.version.version, resolution.alias);
+  }
+  const used: { tokens?: number } = {};
   try {
-    response = await deps.invoker.invoke({
-      endpointName: version.endpointName,
-      variantName: version.variantName,
+    return await serve(deps, req, resolution, admission.headers, used);
+  } finally {
+    // Frees the concurrency slot and settles the token reservation to what the model reported.
+    await settle(deps.limits, admission, used.tokens);
+  }
+}
+
+/** The model call (with fallback), its usage record, and the answer. Reports tokens in `used`. */
+async function serve(
+  deps: InferenceDeps,
+  req: InferenceRequest,
+  resolution: Resolution,
+  limitHeaders: Readonly<Record<string, string>>,
+  used: { tokens?: number },
+): Promise<InferenceResult> {
+  const now = deps.now ?? Date.now;
+  const { alias } = resolution;
+  // Handed off before the model call, so the copy never waits for (or delays) the answer.
+  dispatchShadow(deps, req, resolution);
+
+  const call = (v: ModelVersion) =>
+    deps.invoker.invoke({
+      endpointName: v.endpointName,
+      variantName: v.variantName,
       body: req.body,
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,
       ...(req.accept ? { accept: req.accept } : {}),
     });
+
+  let answered = resolution.version;
+  let fallbackFrom = resolution.notReady;
+  let status = 200;
+  let response: InvokeResponse | undefined;
+  let failure: unknown;
+  try {
+    response = await call(answered);
   } catch (err) {
+    if (resolution.fallback && isServerSide(err)) {
+      // The primary failed on its side (5xx, not ready, unreachable): the fallback answers instead.
+      fallbackFrom = answered.version;
+      answered = resolution.fallback;
+      try {
+        response = await call(answered);
+      } catch (again) {
+        failure = again;
+      }
+    } else {
+      failure = err;
+    }
+  }
+  const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, alias, limitHeaders);
+  if (failure !== undefined) {
     // Not-ready and unreachable endpoints never ran the model: nothing to meter.
-    if (err instanceof ServiceUnavailableError) throw new InferenceFailedError(err, req.model, version.version, alias);
-    failure = err;
-    status = err instanceof ApiError ? err.status : 500;
+    if (failure instanceof ServiceUnavailableError) throw fail(failure);
+    status = failure instanceof ApiError ? failure.status : 500;
   }
 
+  const tokens = response ? tokensOf(response.body, response.contentType) : undefined;
+  if (tokens) used.tokens = tokens.input + tokens.output;
   const record = buildUsageRecord({
     requestId: req.requestId,
     receivedAt: req.receivedAt,
@@ -96,31 +162,77 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
     tenantId: req.principal.tenantId,
     keyId: req.principal.keyId,
     model: req.model,
-    version: version.version,
+    version: answered.version,
     alias,
     status,
     bytesIn: req.body.byteLength,
     bytesOut: response?.body.byteLength ?? 0,
-    tokens: response ? tokensOf(response.body, response.contentType) : undefined,
+    tokens,
   });
   try {
     await deps.usage.record(record);
   } catch (err) {
-    throw new InferenceFailedError(
+    throw fail(
       new ServiceUnavailableError("usage could not be recorded; the request was not served", { cause: err, retryAfterSeconds: 1 }),
-      req.model,
-      version.version,
-      alias,
     );
   }
-  if (failure !== undefined || !response) throw new InferenceFailedError(failure, req.model, version.version, alias);
+  if (failure !== undefined || !response) throw fail(failure);
   return {
     body: response.body,
     contentType: response.contentType,
     model: req.model,
-    version: version.version,
+    version: answered.version,
     ...(alias ? { alias } : {}),
+    ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
+    headers: limitHeaders,
   };
+}
+
+/**
+ * A refusal is counted (never billed) so operators see pressure on limits. Best effort: the
+ * client gets its 429 either way, and a lost refusal record bills nobody.
+ */
+async function recordRefusal(deps: InferenceDeps, req: InferenceRequest, r: Resolution): Promise<void> {
+  await deps.usage
+    .record(
+      buildRefusalRecord({
+        requestId: req.requestId,
+        receivedAt: req.receivedAt,
+        tenantId: req.principal.tenantId,
+        keyId: req.principal.keyId,
+        model: req.model,
+        version: r.version.version,
+        alias: r.alias,
+        bytesIn: req.body.byteLength,
+      }),
+    )
+    .catch(() => undefined);
+}
+
+/** Failures a fallback may cover: the model side broke, not the request. */
+function isServerSide(err: unknown): boolean {
+  return !(err instanceof ApiError) || err.status >= 500;
+}
+
+function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Resolution): void {
+  if (!deps.shadow || !r.shadow || !r.alias || !inShadowSample(req.requestId, r.shadow.percent)) return;
+  const shadow = r.shadow.version;
+  deps.shadow
+    .dispatch({
+      requestId: req.requestId,
+      receivedAt: req.receivedAt,
+      tenantId: req.principal.tenantId,
+      keyId: req.principal.keyId,
+      model: req.model,
+      alias: r.alias,
+      version: shadow.version,
+      endpointName: shadow.endpointName,
+      variantName: shadow.variantName,
+      body: Buffer.from(req.body).toString("base64"),
+      contentType: req.contentType,
+      ...(req.accept ? { accept: req.accept } : {}),
+    })
+    .catch((err: unknown) => deps.onShadowError?.(err));
 }
 
 function tokensOf(body: Uint8Array, contentType: string) {

@@ -1,5 +1,6 @@
 import type { KeyScope } from "../../infra/shared/routes";
-import type { Alias, ModelRecord, WeightedTarget } from "./registry";
+import type { TenantLimits } from "./limits";
+import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
 
 /**
@@ -21,6 +22,8 @@ export interface Tenant {
   readonly updatedAt?: string;
   /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). 0 when absent. */
   readonly revision?: number;
+  /** Rate, quota and concurrency limits; absent fields are unlimited. */
+  readonly limits?: TenantLimits;
 }
 
 export interface StoredKey {
@@ -56,6 +59,8 @@ export interface TenantPatch {
   readonly models?: readonly string[] | undefined;
   readonly plan?: string | undefined;
   readonly status?: TenantStatus | undefined;
+  /** Replaces the whole set; `{}` removes every limit. */
+  readonly limits?: TenantLimits | undefined;
 }
 
 export interface Page<T> {
@@ -102,10 +107,25 @@ export interface RegistryReader {
 export interface RegistryAdmin extends RegistryReader {
   getAlias(model: string, alias: string): Promise<Alias | undefined>;
   /**
-   * Moves an alias if its revision still equals `expectedRevision` (0: must not exist yet).
-   * ConflictError otherwise, so concurrent updates never get lost.
+   * Moves an alias if its revision still equals `expectedRevision` (0: must not exist yet),
+   * writing a history entry in the same transaction. ConflictError otherwise, so concurrent
+   * updates never get lost.
    */
-  setAlias(model: string, alias: string, targets: readonly WeightedTarget[], expectedRevision: number, actor: string): Promise<Alias>;
+  setAlias(model: string, alias: string, target: AliasTarget, expectedRevision: number, actor: string, rollbackOf?: number): Promise<Alias>;
+  /** Moves of an alias, newest first. */
+  aliasHistory(model: string, alias: string, limit: number): Promise<AliasHistoryEntry[]>;
+  /** One history entry (the move that produced `revision`). */
+  aliasHistoryEntry(model: string, alias: string, revision: number): Promise<AliasHistoryEntry | undefined>;
+  /**
+   * Adds a version that must not exist yet (versions are immutable): ConflictError when the
+   * number is taken. The model must exist.
+   */
+  registerVersion(v: ModelVersion): Promise<void>;
+  /**
+   * Changes a version's status only if it is still `from`: ConflictError otherwise (so a
+   * retired version never comes back, and two deployers never both activate one).
+   */
+  setVersionStatus(model: string, version: number, from: VersionStatus, to: VersionStatus, reason?: string): Promise<void>;
 }
 
 export type RecordOutcome = "recorded" | "duplicate";
@@ -121,6 +141,16 @@ export interface UsageSink {
 export interface UsageReader {
   /** Aggregate rows (possibly one per shard) of a tenant in [from, to] periods inclusive. */
   aggregates(tenantId: string, granularity: Granularity, fromPeriod: string, toPeriod: string): Promise<UsageRow[]>;
+  /**
+   * Records (every kind) of a tenant received on `day` (yyyy-mm-dd) with `time` in
+   * [fromTime, toTime], oldest first, at most `limit`, starting after position `after` (a
+   * previous page's cursor). The page's cursor is absent once that day has no more records.
+   */
+  records(
+    tenantId: string,
+    day: string,
+    q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
+  ): Promise<Page<UsageRecord>>;
 }
 
 export interface InvokeRequest {
@@ -141,4 +171,13 @@ export interface InvokeResponse {
 export interface ModelInvoker {
   /** Calls the model; throws ApiErrors mapped from the runtime's failures. */
   invoke(req: InvokeRequest): Promise<InvokeResponse>;
+}
+
+/** The model store (S3), as the admin function needs it to turn an upload into a version. */
+export interface ArtifactStore {
+  readonly bucket: string;
+  /** SHA-256 (hex) and size of a stored object, read back from the store; undefined when absent. */
+  digest(key: string): Promise<{ readonly sha256: string; readonly size: number } | undefined>;
+  copy(fromKey: string, toKey: string): Promise<void>;
+  delete(key: string): Promise<void>;
 }

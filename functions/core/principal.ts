@@ -1,5 +1,6 @@
 import type { KeyScope } from "../../infra/shared/routes";
 import { ForbiddenError, UnauthorizedError } from "./errors";
+import { hasLimits, type TenantLimits, validateLimits } from "./limits";
 
 /**
  * Who is calling: built by the authorizer, carried in the API Gateway authorizer context
@@ -13,12 +14,32 @@ export interface Principal {
   /** Granted model names, or `["*"]` for all. */
   readonly models: readonly string[];
   readonly plan: string;
+  /** The tenant's limits, as of the (cached) authorization. */
+  readonly limits?: TenantLimits;
 }
 
 export type AuthorizerContext = Record<string, string>;
 
 export function principalToContext(p: Principal): AuthorizerContext {
-  return { tenantId: p.tenantId, keyId: p.keyId, scopes: p.scopes.join(","), models: p.models.join(","), plan: p.plan };
+  return {
+    tenantId: p.tenantId,
+    keyId: p.keyId,
+    scopes: p.scopes.join(","),
+    models: p.models.join(","),
+    plan: p.plan,
+    // Context values must be strings: the limits travel as JSON.
+    ...(p.limits && hasLimits(p.limits) ? { limits: JSON.stringify(p.limits) } : {}),
+  };
+}
+
+function limitsOf(value: unknown): TenantLimits | undefined {
+  if (typeof value !== "string" || !value) return undefined;
+  try {
+    const r = validateLimits(JSON.parse(value));
+    return r.ok ? r.limits : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the principal back from the authorizer context; a missing context is a 401. */
@@ -35,8 +56,11 @@ export function principalFromContext(ctx: Readonly<Record<string, unknown>> | nu
     scopes: list(ctx?.scopes) as KeyScope[],
     models: list(ctx?.models),
     plan: typeof ctx?.plan === "string" ? ctx.plan : "default",
+    ...withLimits(limitsOf(ctx?.limits)),
   };
 }
+
+const withLimits = (limits: TenantLimits | undefined) => (limits ? { limits } : {});
 
 export function requireScope(p: Principal, scope: KeyScope): void {
   if (!p.scopes.includes(scope)) throw new ForbiddenError(`this API key lacks the '${scope}' scope`);

@@ -18,10 +18,15 @@ export interface ModelVersion {
   readonly variantName: string;
   readonly artifactUri: string;
   readonly sha256?: string;
+  /** Artifact size in bytes. */
+  readonly size?: number;
   readonly instanceType?: string;
   readonly inputs?: readonly TensorSpec[];
   readonly outputs?: readonly TensorSpec[];
   readonly createdAt: string;
+  /** Why a version is not ready (e.g. its artifact failed to load), when known. */
+  readonly statusReason?: string;
+  readonly updatedAt?: string;
 }
 
 export interface WeightedTarget {
@@ -29,14 +34,41 @@ export interface WeightedTarget {
   readonly weight: number;
 }
 
-export interface Alias {
+/** A sampled copy of an alias's traffic sent to another version; its answers are discarded. */
+export interface ShadowTarget {
+  readonly version: number;
+  /** Share of requests copied, 1–100. */
+  readonly percent: number;
+}
+
+/** Where an alias sends traffic: everything an alias move changes, and what rollback restores. */
+export interface AliasTarget {
+  readonly targets: readonly WeightedTarget[];
+  readonly shadow?: ShadowTarget;
+  /** Version that answers when the chosen one answers 5xx or is not ready. */
+  readonly fallback?: number;
+}
+
+export interface Alias extends AliasTarget {
   readonly model: string;
   readonly alias: string;
-  readonly targets: readonly WeightedTarget[];
   /** Incremented on every move; updates are conditional on it. */
   readonly revision: number;
   readonly updatedAt: string;
   readonly updatedBy: string;
+}
+
+/** One alias move: revision `revision` went from `from` (null: created) to `to`. */
+export interface AliasHistoryEntry {
+  readonly model: string;
+  readonly alias: string;
+  readonly revision: number;
+  readonly from: AliasTarget | null;
+  readonly to: AliasTarget;
+  readonly at: string;
+  readonly by: string;
+  /** Set when this move was a rollback. */
+  readonly rollbackOf?: number;
 }
 
 export interface ModelRecord {

@@ -19,6 +19,12 @@ export interface Resolution {
   readonly version: ModelVersion;
   /** The alias that was followed, if any. */
   readonly alias?: string;
+  /** The alias's fallback, when it has one that is ready and differs from `version`. */
+  readonly fallback?: ModelVersion;
+  /** Set when the alias's chosen version was not ready and `version` is its fallback. */
+  readonly notReady?: number;
+  /** The alias's shadow version and the share of requests it samples. */
+  readonly shadow?: { readonly version: ModelVersion; readonly percent: number };
 }
 
 /**
@@ -39,8 +45,27 @@ export function resolveVersion(model: ModelRecord, selector: VersionSelector, ro
   if (!alias) throw new NotFoundError(`model '${model.model}' has no alias '${aliasName}'`);
   const chosen = pickWeighted(alias.targets, `${model.model}/${aliasName}/${routingKey}`);
   const version = model.versions.get(chosen);
-  if (!version) throw new ServiceUnavailableError(`alias '${aliasName}' points at missing version ${chosen}`, { retryAfterSeconds: 5 });
-  return { version, alias: aliasName };
+  const fallback = alias.fallback !== undefined ? model.versions.get(alias.fallback) : undefined;
+  const usableFallback = fallback && fallback.status === "ready" && fallback.version !== chosen ? fallback : undefined;
+  // A primary that is missing or not ready (e.g. retired under the alias) is served by the fallback.
+  if (!version || version.status !== "ready") {
+    if (usableFallback) return { version: usableFallback, alias: aliasName, notReady: chosen };
+    throw new ServiceUnavailableError(`alias '${aliasName}' points at version ${chosen}, which is not being served`, {
+      retryAfterSeconds: 5,
+    });
+  }
+  const shadowVersion = alias.shadow ? model.versions.get(alias.shadow.version) : undefined;
+  return {
+    version,
+    alias: aliasName,
+    ...(usableFallback ? { fallback: usableFallback } : {}),
+    ...(alias.shadow && shadowVersion?.status === "ready" ? { shadow: { version: shadowVersion, percent: alias.shadow.percent } } : {}),
+  };
+}
+
+/** Whether a request is in a shadow's sample: stable per request id, so a replay samples alike. */
+export function inShadowSample(requestId: string, percent: number): boolean {
+  return routingBucket(`shadow/${requestId}`) < percent;
 }
 
 /** Stable bucket in [0, 100) for a routing key. */

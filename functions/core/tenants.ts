@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from "./errors";
+import { hasLimits, type TenantLimits } from "./limits";
 import type { IdentityAdmin, Page, Tenant, TenantPatch } from "./ports";
 
 export const TENANT_ID = /^[a-z0-9-]{3,40}$/;
@@ -11,6 +12,7 @@ export interface NewTenant {
   readonly name?: string | undefined;
   readonly models: readonly string[];
   readonly plan?: string | undefined;
+  readonly limits?: TenantLimits | undefined;
 }
 
 const normalizeModels = (models: readonly string[]) => (models.includes("*") ? ["*"] : [...new Set(models)].sort());
@@ -26,6 +28,7 @@ export async function createTenant(store: IdentityAdmin, input: NewTenant, now =
     createdAt: at,
     updatedAt: at,
     revision: 1,
+    ...(input.limits && hasLimits(input.limits) ? { limits: input.limits } : {}),
   };
   await store.createTenant(tenant);
   return tenant;
@@ -109,5 +112,6 @@ export function tenantView(t: Tenant) {
     createdAt: t.createdAt,
     ...(t.updatedAt ? { updatedAt: t.updatedAt } : {}),
     revision: t.revision ?? 0,
+    limits: t.limits ?? {},
   };
 }

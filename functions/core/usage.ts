@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 
-/** One billable usage record: exactly one per request that reached a model. */
+/**
+ * What a record is for. `billable`: the request reached the model for the tenant's own answer.
+ * `refused`: refused by a limit (429) before the model was called. `shadow`: a copy sent to a
+ * shadow version whose answer was discarded. Only billable records count as `requests`.
+ */
+export type UsageKind = "billable" | "refused" | "shadow";
+export const USAGE_KINDS: readonly UsageKind[] = ["billable", "refused", "shadow"];
+
+/** One usage record: exactly one per request that reached a model (or was refused by a limit). */
 export interface UsageRecord {
   readonly requestId: string;
   /** ISO-8601 time the request was received. */
@@ -8,8 +16,11 @@ export interface UsageRecord {
   readonly tenantId: string;
   readonly keyId: string;
   readonly model: string;
+  /** 0 on a refusal made before a version was chosen. */
   readonly version: number;
   readonly alias?: string;
+  /** Absent means billable, so records stored before kinds existed stay valid. */
+  readonly kind?: UsageKind;
   /** HTTP status returned to the client. */
   readonly status: number;
   readonly latencyMs: number;
@@ -17,6 +28,8 @@ export interface UsageRecord {
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number };
 }
+
+export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
 
 export interface UsageRecordInput {
   readonly requestId: string;
@@ -27,6 +40,8 @@ export interface UsageRecordInput {
   readonly model: string;
   readonly version: number;
   readonly alias?: string | undefined;
+  /** @default "billable" */
+  readonly kind?: UsageKind | undefined;
   readonly status: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -42,6 +57,8 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     model: i.model,
     version: i.version,
     ...(i.alias ? { alias: i.alias } : {}),
+    // Billable stays implicit: the stored shape of ordinary records does not change.
+    ...(i.kind && i.kind !== "billable" ? { kind: i.kind } : {}),
     status: i.status,
     latencyMs: Math.max(0, Math.round(i.finishedAt - i.receivedAt)),
     bytesIn: i.bytesIn,
@@ -49,6 +66,39 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     ...(i.tokens ? { tokens: i.tokens } : {}),
   };
 }
+
+export interface RefusalRecordInput {
+  readonly requestId: string;
+  readonly receivedAt: number;
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly model: string;
+  /** The version the request would have gone to, when already resolved. @default 0 */
+  readonly version?: number | undefined;
+  readonly alias?: string | undefined;
+  /** @default 429 */
+  readonly status?: number | undefined;
+  readonly bytesIn: number;
+}
+
+/** The record of a request a limit refused before the model was called: counted, never billed. */
+export function buildRefusalRecord(i: RefusalRecordInput): UsageRecord {
+  return buildUsageRecord({
+    ...i,
+    kind: "refused",
+    version: i.version ?? 0,
+    status: i.status ?? 429,
+    // Nothing ran: no latency or answer worth metering.
+    finishedAt: i.receivedAt,
+    bytesOut: 0,
+  });
+}
+
+/**
+ * Request id of the shadow copy of request `requestId`: records are keyed by request id, so
+ * the copy needs its own, and a derived one keeps a redelivered copy idempotent.
+ */
+export const shadowRequestId = (requestId: string) => `${requestId}:shadow`;
 
 /** Aggregates are sharded so one busy tenant spreads its counter writes over partitions. */
 export const AGGREGATE_SHARDS = 4;
@@ -64,34 +114,83 @@ export function periodOf(isoTime: string, granularity: Granularity): string {
   return granularity === "day" ? isoTime.slice(0, 10) : isoTime.slice(0, 13);
 }
 
-/** Counter increments one record contributes to its aggregates. */
+/**
+ * Counter increments one record contributes to its aggregates. The unprefixed counters are
+ * the billable ones; refusals and shadow copies have their own so they can never be billed.
+ */
 export interface UsageCounters {
+  /** Billable requests. */
   requests: number;
+  /** Billable requests answered with a 4xx/5xx (the model was still called). */
   errors: number;
   bytesIn: number;
   bytesOut: number;
   latencyMs: number;
   inputTokens: number;
   outputTokens: number;
+  /** Requests refused by a limit before the model was called. */
+  refused: number;
+  /**
+   * Shadow copies: the operator's cost of trying a version, and the numbers to compare it
+   * with the live one (error rate, latency, tokens). Bytes are left out: the input is the
+   * live request's and the answer is discarded.
+   */
+  shadowRequests: number;
+  shadowErrors: number;
+  shadowLatencyMs: number;
+  shadowInputTokens: number;
+  shadowOutputTokens: number;
 }
 
+export const COUNTER_FIELDS = [
+  "requests",
+  "errors",
+  "bytesIn",
+  "bytesOut",
+  "latencyMs",
+  "inputTokens",
+  "outputTokens",
+  "refused",
+  "shadowRequests",
+  "shadowErrors",
+  "shadowLatencyMs",
+  "shadowInputTokens",
+  "shadowOutputTokens",
+] as const satisfies ReadonlyArray<keyof UsageCounters>;
+
 export function emptyCounters(): UsageCounters {
-  return { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, latencyMs: 0, inputTokens: 0, outputTokens: 0 };
+  const c = {} as UsageCounters;
+  for (const k of COUNTER_FIELDS) c[k] = 0;
+  return c;
 }
 
 export function countersOf(r: UsageRecord): UsageCounters {
-  return {
-    requests: 1,
-    errors: r.status >= 400 ? 1 : 0,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    latencyMs: r.latencyMs,
-    inputTokens: r.tokens?.input ?? 0,
-    outputTokens: r.tokens?.output ?? 0,
-  };
+  const c = emptyCounters();
+  const error = r.status >= 400 ? 1 : 0;
+  switch (kindOf(r)) {
+    case "billable":
+      c.requests = 1;
+      c.errors = error;
+      c.bytesIn = r.bytesIn;
+      c.bytesOut = r.bytesOut;
+      c.latencyMs = r.latencyMs;
+      c.inputTokens = r.tokens?.input ?? 0;
+      c.outputTokens = r.tokens?.output ?? 0;
+      break;
+    case "refused":
+      // A 429 is not a model error and nothing was transferred to or from a model.
+      c.refused = 1;
+      break;
+    case "shadow":
+      c.shadowRequests = 1;
+      c.shadowErrors = error;
+      c.shadowLatencyMs = r.latencyMs;
+      c.shadowInputTokens = r.tokens?.input ?? 0;
+      c.shadowOutputTokens = r.tokens?.output ?? 0;
+      break;
+  }
+  return c;
 }
-
-const COUNTER_FIELDS = ["requests", "errors", "bytesIn", "bytesOut", "latencyMs", "inputTokens", "outputTokens"] as const;
 
 /** Adds the counter fields of `add` into `into` (other fields of either are left alone). */
 export function addCounters<T extends UsageCounters>(into: T, add: Readonly<UsageCounters>): T {
@@ -99,13 +198,14 @@ export function addCounters<T extends UsageCounters>(into: T, add: Readonly<Usag
   return into;
 }
 
-/** Identifies one aggregate item: tenant × period × model × version (× shard). */
+/** Identifies one aggregate item: tenant × period × model × version × key (× shard). */
 export interface AggregateKey {
   readonly tenantId: string;
   readonly granularity: Granularity;
   readonly period: string;
   readonly model: string;
   readonly version: number;
+  readonly keyId: string;
   readonly shard: number;
 }
 
@@ -117,14 +217,35 @@ export function aggregateKeysOf(r: UsageRecord): AggregateKey[] {
     period: periodOf(r.time, granularity),
     model: r.model,
     version: r.version,
+    keyId: r.keyId,
     shard,
   }));
 }
 
+/** One stored aggregate (possibly one of several shards): the finest grain. */
 export interface UsageRow extends UsageCounters {
   readonly period: string;
   readonly model: string;
   readonly version: number;
+  /** Absent on aggregates written before keys were part of the grain. */
+  readonly keyId?: string;
+}
+
+/** How report rows are grouped within a period: by model, by model and version, or by API key. */
+export type UsageGroup = "model" | "version" | "key";
+export const USAGE_GROUPS: readonly UsageGroup[] = ["model", "version", "key"];
+
+/** Key id shown for aggregates stored before keys were part of the grain. */
+export const UNKNOWN_KEY = "unknown";
+
+export interface UsageReportRow extends UsageCounters {
+  readonly period: string;
+  /** Set when grouped by model or version. */
+  readonly model?: string;
+  /** Set when grouped by version. */
+  readonly version?: number;
+  /** Set when grouped by key. */
+  readonly keyId?: string;
 }
 
 export interface UsageReport {
@@ -132,30 +253,41 @@ export interface UsageReport {
   readonly from: string;
   readonly to: string;
   readonly granularity: Granularity;
+  readonly group: UsageGroup;
   readonly totals: UsageCounters;
-  readonly rows: UsageRow[];
+  readonly rows: UsageReportRow[];
 }
 
-/** Sums shard rows into one row per period/model/version, sorted, with totals. */
+function dimensionsOf(r: UsageRow, group: UsageGroup): Pick<UsageReportRow, "period" | "model" | "version" | "keyId"> {
+  if (group === "model") return { period: r.period, model: r.model };
+  if (group === "key") return { period: r.period, keyId: r.keyId ?? UNKNOWN_KEY };
+  return { period: r.period, model: r.model, version: r.version };
+}
+
+function compareRows(a: UsageReportRow, b: UsageReportRow): number {
+  if (a.period !== b.period) return a.period < b.period ? -1 : 1;
+  if ((a.model ?? "") !== (b.model ?? "")) return (a.model ?? "") < (b.model ?? "") ? -1 : 1;
+  if ((a.version ?? 0) !== (b.version ?? 0)) return (a.version ?? 0) - (b.version ?? 0);
+  if ((a.keyId ?? "") !== (b.keyId ?? "")) return (a.keyId ?? "") < (b.keyId ?? "") ? -1 : 1;
+  return 0;
+}
+
+/** Sums stored rows (shards, keys, versions) into one row per period and group, sorted, with totals. */
 export function summarize(
   tenantId: string,
-  range: { from: string; to: string; granularity: Granularity },
+  range: { from: string; to: string; granularity: Granularity; group?: UsageGroup },
   shardRows: ReadonlyArray<UsageRow>,
 ): UsageReport {
-  const merged = new Map<string, UsageRow>();
+  const group = range.group ?? "version";
+  const merged = new Map<string, UsageReportRow>();
   for (const r of shardRows) {
-    const key = `${r.period}|${r.model}|${r.version}`;
+    const dims = dimensionsOf(r, group);
+    const key = JSON.stringify([dims.period, dims.model, dims.version, dims.keyId]);
     const existing = merged.get(key);
     if (existing) addCounters(existing, r);
-    else merged.set(key, { ...r });
+    else merged.set(key, addCounters({ ...dims, ...emptyCounters() }, r));
   }
-  const rows = [...merged.values()].sort((a, b) =>
-    a.period === b.period
-      ? a.model === b.model
-        ? a.version - b.version
-        : a.model.localeCompare(b.model)
-      : a.period.localeCompare(b.period),
-  );
+  const rows = [...merged.values()].sort(compareRows);
   const totals = rows.reduce((t, r) => addCounters(t, r), emptyCounters());
-  return { tenantId, ...range, totals, rows };
+  return { tenantId, from: range.from, to: range.to, granularity: range.granularity, group, totals, rows };
 }

@@ -1,11 +1,15 @@
 import { TABLE_ENV } from "../../infra/shared/tables";
 import { documentClient, sageMakerRuntimeClient } from "../aws/clients";
 import { intEnv, requireEnv } from "../aws/env";
+import { shadowDispatcherFromEnv } from "../aws/lambda-shadow-dispatcher";
+import { DynamoLimitStore } from "../aws/limit-store";
 import { DynamoRegistry } from "../aws/registry-store";
 import { SageMakerInvoker } from "../aws/sagemaker-invoker";
-import { DynamoUsageSink } from "../aws/usage-sink";
+import { DynamoUsageSink, discardingUsageSink } from "../aws/usage-sink";
 import { CachedRegistry } from "../core/cached-registry";
 import type { InferenceDeps } from "../core/inference";
+import type { ShadowDispatcher } from "../core/shadow";
+import { logger } from "../http/logger";
 
 /** Wiring of the invoke handler, built once per process from the environment. */
 export function invokeDeps(): InferenceDeps & { readonly maxBodyBytes: number } {
@@ -13,8 +17,19 @@ export function invokeDeps(): InferenceDeps & { readonly maxBodyBytes: number } 
   return {
     registry: new CachedRegistry(new DynamoRegistry(doc, requireEnv(TABLE_ENV.registry)), intEnv("REGISTRY_CACHE_TTL_MS", 5000)),
     invoker: new SageMakerInvoker(sageMakerRuntimeClient()),
-    usage: new DynamoUsageSink(doc, requireEnv(TABLE_ENV.usage), { retentionDays: intEnv("USAGE_RETENTION_DAYS", 400) }),
+    // USAGE_METERING=off is for the benchmark only (bench/README.md): it measures what metering costs.
+    usage:
+      process.env.USAGE_METERING === "off"
+        ? discardingUsageSink
+        : new DynamoUsageSink(doc, requireEnv(TABLE_ENV.usage), { retentionDays: intEnv("USAGE_RETENTION_DAYS", 400) }),
     invokeTimeoutMs: intEnv("INVOKE_TIMEOUT_MS", 25_000),
+    limits: new DynamoLimitStore(doc, requireEnv(TABLE_ENV.usage), { leaseMs: intEnv("INVOKE_TIMEOUT_MS", 25_000) + 30_000 }),
+    ...withShadow(shadowDispatcherFromEnv()),
     maxBodyBytes: intEnv("MAX_BODY_BYTES", 6 * 1024 * 1024),
   };
+}
+
+function withShadow(shadow: ShadowDispatcher | undefined): Pick<InferenceDeps, "shadow" | "onShadowError"> {
+  if (!shadow) return {};
+  return { shadow, onShadowError: (err) => logger.warn("shadow copy not handed off", { error: String(err) }) };
 }

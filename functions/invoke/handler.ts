@@ -10,8 +10,14 @@ import { invokeDeps } from "./deps";
 
 const deps = invokeDeps();
 
-function versionHeaders(model: string, version: number, alias: string | undefined): Record<string, string> {
-  return { "x-model-name": model, "x-model-version": String(version), ...(alias ? { "x-model-alias": alias } : {}) };
+function versionHeaders(model: string, version: number, alias: string | undefined, fallbackFrom?: number): Record<string, string> {
+  return {
+    "x-model-name": model,
+    "x-model-version": String(version),
+    ...(alias ? { "x-model-alias": alias } : {}),
+    // The alias's fallback answered: which version it stood in for.
+    ...(fallbackFrom !== undefined ? { "x-model-fallback-from": String(fallbackFrom) } : {}),
+  };
 }
 
 /** Runs an inference and shapes the answer; failures keep the version headers when a model was chosen. */
@@ -34,12 +40,17 @@ async function infer(
       routingKey: header(event, "x-routing-key") ?? principal.keyId,
     });
     log.version = out.version;
-    return bytes(200, out.body, out.contentType, { "x-request-id": requestId, ...versionHeaders(out.model, out.version, out.alias) });
+    if (out.fallbackFrom !== undefined) log.fallbackFrom = out.fallbackFrom;
+    return bytes(200, out.body, out.contentType, {
+      ...out.headers,
+      "x-request-id": requestId,
+      ...versionHeaders(out.model, out.version, out.alias, out.fallbackFrom),
+    });
   } catch (err) {
     if (!(err instanceof InferenceFailedError)) throw err;
     log.version = err.version;
     const res = toErrorResponse(err.error, requestId);
-    return { ...res, headers: { ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
+    return { ...res, headers: { ...err.headers, ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
   }
 }
 

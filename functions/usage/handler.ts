@@ -1,27 +1,45 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
 import { TABLE_ENV } from "../../infra/shared/tables";
 import { documentClient } from "../aws/clients";
 import { requireEnv } from "../aws/env";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { principalFromContext, requireScope } from "../core/principal";
+import { exportUsage } from "../core/usage-export";
 import { usageReport } from "../core/usage-query";
 import { queryParam, requestIdOf } from "../http/event";
-import { httpHandler } from "../http/handler";
+import { httpHandler, type LogFields } from "../http/handler";
 import { json } from "../http/respond";
 
 const reader = new DynamoUsageReader(documentClient(), requireEnv(TABLE_ENV.usage));
 
-/** `GET /v1/usage`: the calling tenant's usage; the tenant comes from the authorizer only. */
+/** The calling tenant, from the authorizer only (never from the request), with `usage:read`. */
+function callingTenant(event: APIGatewayProxyEvent, log: LogFields): string {
+  const principal = principalFromContext(event.requestContext.authorizer);
+  log.tenantId = principal.tenantId;
+  requireScope(principal, "usage:read");
+  return principal.tenantId;
+}
+
+/** `GET /v1/usage` and `GET /v1/usage/records`: the calling tenant's usage. */
 export const handler = httpHandler({
   "GET /v1/usage": async (event, log) => {
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
-    requireScope(principal, "usage:read");
-    const report = await usageReport(reader, principal.tenantId, {
+    const report = await usageReport(reader, callingTenant(event, log), {
       from: queryParam(event, "from"),
       to: queryParam(event, "to"),
       model: queryParam(event, "model"),
       by: queryParam(event, "by"),
+      group: queryParam(event, "group"),
     });
     return json(200, report, requestIdOf(event));
+  },
+  "GET /v1/usage/records": async (event, log) => {
+    const page = await exportUsage(reader, callingTenant(event, log), {
+      from: queryParam(event, "from"),
+      to: queryParam(event, "to"),
+      limit: queryParam(event, "limit"),
+      cursor: queryParam(event, "cursor"),
+      include: queryParam(event, "include"),
+    });
+    return json(200, page, requestIdOf(event));
   },
 });

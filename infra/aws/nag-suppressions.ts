@@ -88,11 +88,20 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
 
   // Handlers: own roles, logs to their own log group, table and endpoint ARNs only.
   for (const [name, fn] of Object.entries(functions)) {
-    acknowledgeWildcards(fn, [XRAY]);
+    acknowledgeWildcards(fn, [
+      XRAY,
+      {
+        finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/(uploads|models)\/\*$/,
+        reason:
+          "The admin function verifies uploads under uploads/ (read, delete) and copies them to models/<model>/<version>/ (put): object keys are chosen at run time, so only the prefix can be named.",
+      },
+    ]);
     ack(
       fn.function,
       "Serverless-LambdaDLQ",
-      `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
+      name === "shadow"
+        ? "The shadow function runs sampled copies whose answers are discarded: after Lambda's two asynchronous retries a failed copy is logged and dropped, there is nothing to replay."
+        : `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
     );
   }
 

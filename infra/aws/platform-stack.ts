@@ -3,6 +3,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
+import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName } from "../shared/config";
 import type { PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
@@ -43,7 +44,7 @@ export class PlatformStack extends Stack {
   readonly store: ModelStore;
   readonly tables: ControlTables;
   readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
-  readonly functions: Readonly<Record<HandlerName | "authorizer", PlatformFunction>>;
+  readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow", PlatformFunction>>;
   readonly seeder: RegistrySeeder;
   readonly gateway: GatewayApi;
   readonly observability: Observability;
@@ -109,8 +110,28 @@ export class PlatformStack extends Stack {
       authorizer: fn("authorizer", "REQUEST authorizer: tenant API keys", 256, Duration.seconds(5)),
       invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
       usage: fn("usage", "Tenant usage reads", 512, Duration.seconds(10)),
-      admin: fn("admin", "Admin API: tenants, keys, aliases, usage", 512, Duration.seconds(10)),
+      // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
+      admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage", 1024, Duration.seconds(300)),
+      shadow: fn("shadow", "Shadow copies: call an alias's shadow variant, meter as shadow", 512, invokeTimeout),
     };
+    const { invoke, admin, shadow } = this.functions;
+    // Sampled shadow copies leave the request path as asynchronous invocations (see LambdaShadowDispatcher).
+    invoke.function.addEnvironment("SHADOW_FUNCTION_NAME", shadow.function.functionName);
+    invoke.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
+    );
+    // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
+    // and copies them to models/<model>/<version>/. Serving stays deploy-driven: VERSION_ACTIVATION.
+    admin.function.addEnvironment("MODEL_BUCKET", this.store.bucket.bucketName);
+    admin.function.addEnvironment("VERSION_ACTIVATION", "deploy");
+    const objects = (prefix: string) => this.store.bucket.arnForObjects(`${prefix}*`);
+    admin.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [objects(UPLOAD_PREFIX)] }),
+    );
+    admin.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [objects("models/")] }));
+    admin.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.store.key.keyArn] }),
+    );
     this.grantLeastPrivilege([...endpoints.values()]);
 
     this.seeder = new RegistrySeeder(this, "RegistrySeed", {
@@ -156,7 +177,7 @@ export class PlatformStack extends Stack {
     const { identity, usage } = this.tables;
     const allow = (f: PlatformFunction, actions: string[], resources: string[]) =>
       f.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const { authorizer, invoke, usage: usageFn, admin } = this.functions;
+    const { authorizer, invoke, usage: usageFn, admin, shadow } = this.functions;
     const read = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
     const write = [
       "dynamodb:PutItem",
@@ -175,8 +196,16 @@ export class PlatformStack extends Stack {
     );
     allow(invoke, read, this.tables.arns("registry"));
     allow(invoke, read, this.tables.arns("identity"));
-    // Usage records are one TransactWriteItems: a conditional put plus aggregate updates.
-    allow(invoke, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+    // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
+    // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
+    allow(invoke, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+
+    allow(
+      shadow,
+      ["sagemaker:InvokeEndpoint"],
+      endpoints.map((e) => e.endpointArn),
+    );
+    allow(shadow, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
 
     allow(usageFn, read, this.tables.arns("usage"));
 

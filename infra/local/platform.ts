@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
+import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { createKey, createTenant } from "../../functions/core/admin";
 import { endpointName, variantName } from "../shared/config";
 import type { PlatformConfig } from "../shared/config-schema";
@@ -16,10 +17,12 @@ import { identityTable, registryTable, tableName } from "../shared/tables";
 import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap/artifacts";
 import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
 import { ensureTables } from "./bootstrap/tables";
+import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import type { AuthorizerHandler } from "./gateway/authorizer-runner";
 import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
+import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
 import { type ModelHost, startOnnxModelHost } from "./model-host";
-import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from "./sagemaker-runtime";
+import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type VariantTarget } from "./sagemaker-runtime";
 import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
 import { assertPortFree } from "./services/free-port";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
@@ -46,6 +49,7 @@ export interface LocalPlatform {
     readonly dynamodb: string;
     readonly s3: string;
     readonly sagemakerRuntime: string;
+    readonly lambda: string;
     /** Model host URL by `model/version` (the "container" behind each variant). */
     readonly modelHosts: Readonly<Record<string, string>>;
   };
@@ -79,6 +83,15 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     started.push(s3);
     const sagemaker: SageMakerRuntimeEmulator = await startSageMakerRuntimeEmulator({ host: "127.0.0.1" });
     started.push(sagemaker);
+    // Functions invoked through the Lambda API (shadow copies); filled once the handlers are imported.
+    const functions: Record<string, LocalFunction> = {};
+    const lambda: LambdaEmulator = await startLambdaEmulator({
+      functions,
+      onAsyncFailure: (name, err) => console.error(`async invocation of ${name} failed: ${(err as Error).message}`),
+    });
+    started.push(lambda);
+    const bucket = `${config.name}-models`;
+    const shadowFunction = `${config.name}-shadow`;
 
     Object.assign(process.env, {
       AWS_REGION: REGION,
@@ -87,10 +100,15 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sagemaker.url,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
       // s3rver would store aws-chunked framing verbatim; checksums only where S3 requires them.
       AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
       AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
       ...functionEnvironment(config),
+      MODEL_BUCKET: bucket,
+      SHADOW_FUNCTION_NAME: shadowFunction,
+      // Uploaded versions are served by the local deployer below, not by a `cdk deploy`.
+      VERSION_ACTIVATION: "automatic",
     });
 
     const dynamoClient = new DynamoDBClient({ region: REGION });
@@ -98,12 +116,12 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     await ensureTables(dynamoClient, config.name);
 
     const s3Client = new S3Client({ region: REGION, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
-    const bucket = `${config.name}-models`;
     await ensureBucket(s3Client, bucket);
 
     const uploaded = new Map<string, UploadedArtifact>();
     const signatures = new Map<string, Pick<VersionSeed, "inputs" | "outputs">>();
     const modelHosts: Record<string, string> = {};
+    const endpointVariants = new Map<string, VariantTarget[]>();
     for (const [model, m] of Object.entries(config.models)) {
       const variants = [];
       for (const v of m.versions) {
@@ -126,6 +144,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         modelHosts[id] = url;
         variants.push({ variantName: variantName(v.version), url });
       }
+      endpointVariants.set(endpointName(config, model), variants);
       sagemaker.setEndpoint(endpointName(config, model), variants);
     }
 
@@ -140,14 +159,27 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     });
 
     const { credentials, newDemoKey } = await ensureCredentials(doc, config, dataDir);
+    const deployer: LocalDeployer = startLocalDeployer({
+      registry: new DynamoRegistry(doc, tableName(config.name, registryTable)),
+      s3: s3Client,
+      cacheDir: join(dataDir, "model-cache"),
+      endpoints: sagemaker,
+      variants: endpointVariants,
+      served: new Set(Object.keys(modelHosts)),
+      log: (message) => console.error(`deployer: ${message}`),
+    });
+    started.push(deployer);
+    await deployer.reconcile();
 
     // Imported only now: handlers create their SDK clients from the environment at load.
-    const [{ handler: authorizer }, { handler: invoke }, { handler: usage }, { handler: admin }] = await Promise.all([
+    const [{ handler: authorizer }, { handler: invoke }, { handler: usage }, { handler: admin }, { handler: shadow }] = await Promise.all([
       import("../../functions/authorizer/handler"),
       import("../../functions/invoke/handler"),
       import("../../functions/usage/handler"),
       import("../../functions/admin/handler"),
+      import("../../functions/shadow/handler"),
     ]);
+    functions[shadowFunction] = shadow;
     const gateway: Gateway = await startGateway({
       host: opts.host ?? "127.0.0.1",
       port: opts.port,
@@ -164,7 +196,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
     });
     started.push(gateway);
-    const finalCredentials = { ...credentials, apiUrl: gateway.url };
+    const finalCredentials = { ...credentials, apiUrl: gateway.url, s3: { endpoint: s3.endpoint, ...S3RVER_CREDENTIALS } };
     writeCredentials(dataDir, finalCredentials);
     return {
       url: gateway.url,
@@ -172,7 +204,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       config,
       credentials: finalCredentials,
       ...(newDemoKey ? { newDemoKey } : {}),
-      services: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sagemakerRuntime: sagemaker.url, modelHosts },
+      services: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sagemakerRuntime: sagemaker.url, lambda: lambda.url, modelHosts },
       stop: stopAll,
     };
   } catch (err) {

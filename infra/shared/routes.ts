@@ -54,6 +54,14 @@ export const ROUTES: readonly RouteDefinition[] = [
   // Tenant self-service.
   { method: "GET", path: "/v1/models", handler: "invoke", auth: "apiKey", summary: "Models granted to the calling tenant" },
   { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", scope: "usage:read", summary: "Usage of the calling tenant" },
+  {
+    method: "GET",
+    path: "/v1/usage/records",
+    handler: "usage",
+    auth: "apiKey",
+    scope: "usage:read",
+    summary: "Usage records of the calling tenant (paginated export)",
+  },
   // Admin (SigV4).
   { method: "POST", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "Create a tenant" },
   { method: "GET", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "List tenants (?limit=&cursor=)" },
@@ -79,6 +87,38 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Rotate an API key (the old one stays valid for a grace period)",
   },
   { method: "GET", path: "/admin/tenants/{tenantId}/usage", handler: "admin", auth: "iam", summary: "Usage of any tenant" },
+  {
+    method: "GET",
+    path: "/admin/tenants/{tenantId}/usage/records",
+    handler: "admin",
+    auth: "iam",
+    summary: "Usage records of any tenant (paginated export)",
+  },
+  { method: "GET", path: "/admin/models", handler: "admin", auth: "iam", summary: "List models" },
+  { method: "GET", path: "/admin/models/{model}", handler: "admin", auth: "iam", summary: "A model with its versions and aliases" },
+  { method: "GET", path: "/admin/models/{model}/versions", handler: "admin", auth: "iam", summary: "A model's versions" },
+  { method: "GET", path: "/admin/models/{model}/versions/{version}", handler: "admin", auth: "iam", summary: "One version" },
+  {
+    method: "POST",
+    path: "/admin/models/{model}/uploads",
+    handler: "admin",
+    auth: "iam",
+    summary: "Where to upload a new version's artifact (a staging key in the model store)",
+  },
+  {
+    method: "POST",
+    path: "/admin/models/{model}/versions",
+    handler: "admin",
+    auth: "iam",
+    summary: "Register an uploaded artifact as the next version (sha256 checked)",
+  },
+  {
+    method: "POST",
+    path: "/admin/models/{model}/versions/{version}/retire",
+    handler: "admin",
+    auth: "iam",
+    summary: "Retire a version no alias uses",
+  },
   { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
   {
     method: "PUT",
@@ -86,6 +126,14 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: "admin",
     auth: "iam",
     summary: "Move an alias (conditional on its revision)",
+  },
+  { method: "GET", path: "/admin/models/{model}/aliases/{alias}/history", handler: "admin", auth: "iam", summary: "An alias's moves" },
+  {
+    method: "POST",
+    path: "/admin/models/{model}/aliases/{alias}/rollback",
+    handler: "admin",
+    auth: "iam",
+    summary: "Restore an alias's previous target",
   },
 ];
 

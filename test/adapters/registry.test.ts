@@ -14,14 +14,14 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
     expect(m?.versions.get(1)?.inputs?.[0]?.name).toBe("input");
     expect(m?.versions.get(1)?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await registry.getModel("missing")).toBeUndefined();
-    expect(await registry.listModels()).toEqual(["iris", "iris-b"]);
+    expect(await registry.listModels()).toEqual(["iris", "iris-b", "iris-fx", "iris-up"]);
   });
 
   it("20 concurrent conditional updates of one revision: exactly one wins", async () => {
-    const created = await registry.setAlias("iris", `race-${Date.now()}`, [{ version: 1, weight: 100 }], 0, "test");
+    const created = await registry.setAlias("iris", `race-${Date.now()}`, { targets: [{ version: 1, weight: 100 }] }, 0, "test");
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        registry.setAlias("iris", created.alias, [{ version: (i % 2) + 1, weight: 100 }], created.revision, `actor-${i}`),
+        registry.setAlias("iris", created.alias, { targets: [{ version: (i % 2) + 1, weight: 100 }] }, created.revision, `actor-${i}`),
       ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -29,5 +29,38 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
     expect(rejected).toHaveLength(19);
     for (const r of rejected) expect(r.reason).toBeInstanceOf(ConflictError);
     expect((await registry.getAlias("iris", created.alias))?.revision).toBe(created.revision + 1);
+    const history = await registry.aliasHistory("iris", created.alias, 10);
+    expect(history.map((h) => h.revision)).toEqual([2, 1]);
+    expect(history[0]?.from).toEqual({ targets: [{ version: 1, weight: 100 }] });
+  });
+
+  it("stores shadow and fallback with the alias and in its history", async () => {
+    const target = { targets: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 25 }, fallback: 2 };
+    const a = await registry.setAlias("iris", `sf-${Date.now()}`, target, 0, "test");
+    expect(await registry.getAlias("iris", a.alias)).toMatchObject(target);
+    expect((await registry.aliasHistoryEntry("iris", a.alias, 1))?.to).toEqual(target);
+  });
+
+  it("registers a version once; a second registration of the number is a conflict; status moves only from the expected one", async () => {
+    const model = "iris-b";
+    const version = 9000 + Math.floor(Math.random() * 900);
+    const v = {
+      model,
+      version,
+      runtime: "onnx",
+      status: "registered" as const,
+      endpointName: "mge2e-iris-b",
+      variantName: `v${version}`,
+      artifactUri: `s3://mge2e-models/models/${model}/${version}/model.onnx`,
+      sha256: "0".repeat(64),
+      size: 10,
+      createdAt: new Date().toISOString(),
+    };
+    await registry.registerVersion(v);
+    await expect(registry.registerVersion(v)).rejects.toBeInstanceOf(ConflictError);
+    await expect(registry.registerVersion({ ...v, model: "no-such-model" })).rejects.toThrow(/does not exist/);
+    await registry.setVersionStatus(model, version, "registered", "retired", "test");
+    await expect(registry.setVersionStatus(model, version, "registered", "ready")).rejects.toBeInstanceOf(ConflictError);
+    expect((await registry.getModel(model))?.versions.get(version)).toMatchObject({ status: "retired", statusReason: "test", size: 10 });
   });
 });

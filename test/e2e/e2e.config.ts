@@ -1,5 +1,8 @@
 import { defineConfig } from "../../infra/shared/config";
 
+/** Port 9 (discard) has no listener here: a container that cannot be reached. */
+const UNREACHABLE = "http://127.0.0.1:9";
+
 /** The platform the end-to-end suites run against: the demo model with test-sized limits. */
 export default defineConfig({
   name: "mge2e",
@@ -22,6 +25,21 @@ export default defineConfig({
     "iris-b": {
       versions: [{ version: 1, artifact: "../../models/iris/2/model.onnx" }],
       aliases: { prod: 1 },
+    },
+    // Upload tests add versions here, so other suites see iris unchanged.
+    "iris-up": {
+      versions: [{ version: 1, artifact: "../../models/iris/1/model.onnx" }],
+      aliases: { prod: 1 },
+    },
+    // Fault injection: v1 always answers 500, v3 answers after 1.5 s, v4's container is unreachable.
+    "iris-fx": {
+      versions: [
+        { version: 1, artifact: "../../models/iris/1/model.onnx", localUrl: process.env.MG_E2E_FAILING_URL ?? UNREACHABLE },
+        { version: 2, artifact: "../../models/iris/2/model.onnx" },
+        { version: 3, artifact: "../../models/iris/2/model.onnx", localUrl: process.env.MG_E2E_SLOW_URL ?? UNREACHABLE },
+        { version: 4, artifact: "../../models/iris/2/model.onnx", localUrl: UNREACHABLE },
+      ],
+      aliases: { prod: 2 },
     },
   },
   limits: {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
+import { type FaultContainer, startFaultContainer } from "./fault-container";
 
 export interface E2EPlatform {
   readonly url: string;
@@ -20,6 +21,7 @@ declare module "vitest" {
 
 let platform: LocalPlatform | undefined;
 let dataDir: string | undefined;
+let faults: FaultContainer[] = [];
 
 /** One local platform (free ports, temp data dir) shared by every suite of the run. */
 export async function setup(project: TestProject): Promise<void> {
@@ -27,6 +29,10 @@ export async function setup(project: TestProject): Promise<void> {
   // Requests are logged by the handlers; keep test output readable.
   process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
   process.env.REGISTRY_CACHE_TTL_MS = "500";
+  // Containers that fail or answer slowly, behind versions of `iris-fx` (see e2e.config.ts).
+  faults = [await startFaultContainer("fail"), await startFaultContainer("slow", 1500)];
+  process.env.MG_E2E_FAILING_URL = faults[0]?.url;
+  process.env.MG_E2E_SLOW_URL = faults[1]?.url;
   platform = await startLocalPlatform({ port: 0, dataDir, configPath: "test/e2e/e2e.config.ts" });
   project.provide("platform", {
     url: platform.url,
@@ -39,5 +45,6 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await platform?.stop();
+  for (const f of faults) await f.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@ describe("usage metering", () => {
     const usage = await call("/v1/usage", { key: t.apiKey });
     expect(usage.status).toBe(200);
     expect(usage.body.tenantId).toBe(t.tenantId);
-    expect(usage.body.totals.requests).toBe(200);
+    expect(usage.body).toMatchObject({ granularity: "day", group: "version", totals: { requests: 200, refused: 0, shadowRequests: 0 } });
     expect(usage.body.rows).toEqual([expect.objectContaining({ model: "iris", version: 1, requests: 200, errors: 0 })]);
   });
 
@@ -22,7 +22,8 @@ describe("usage metering", () => {
     expect((await call("/v2/models/iris/infer", { key: t.apiKey, body: { inputs: [] } })).status).toBe(400);
     expect((await call("/v2/models/nope/infer", { key: t.apiKey, body: inferBody() })).status).toBe(404);
     const usage = await call("/v1/usage", { key: t.apiKey });
-    expect(usage.body.totals).toMatchObject({ requests: 1, errors: 1 });
+    // Validation and lookup refusals never reach a model or a limit: not recorded at all.
+    expect(usage.body.totals).toMatchObject({ requests: 1, errors: 1, refused: 0 });
   });
 
   it("filters by model and validates the range", async () => {

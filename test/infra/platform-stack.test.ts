@@ -100,7 +100,8 @@ describe("PlatformStack (two models, three versions)", () => {
     template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
     // The four handlers and the seed function (plus aws-cdk-lib's own x86 helpers).
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs24.x", Architectures: ["arm64"] } });
-    expect(Object.keys(handlers)).toHaveLength(5);
+    // invoke, authorizer, usage, admin, shadow, and the registry seed.
+    expect(Object.keys(handlers)).toHaveLength(6);
   });
 
   describe("ModelStore", () => {
@@ -383,13 +384,35 @@ describe("PlatformStack (two models, three versions)", () => {
             Resource: [endpointArn("mgtest-iris"), endpointArn("mgtest-llm")],
           }),
           expect.objectContaining({
-            Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
             Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+          }),
+          // Shadow copies: only the shadow function, unqualified.
+          expect.objectContaining({
+            Action: "lambda:InvokeFunction",
+            Resource: { "Fn::GetAtt": [expect.stringMatching(/^Fnshadow/), "Arn"] },
           }),
         ]),
       );
       const writes = statements.filter((s) => /PutItem|UpdateItem|DeleteItem/.test(JSON.stringify(s.Action)));
       expect(writes).toHaveLength(1);
+    });
+
+    it("lets admin read and delete only staged uploads and write only under models/", () => {
+      const statements = policyOf(roleIdOf(stack.functions.admin.function));
+      const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
+      expect(s3).toEqual([
+        expect.objectContaining({
+          Action: ["s3:GetObject", "s3:DeleteObject"],
+          Resource: expect.objectContaining({ "Fn::Join": expect.anything() }),
+        }),
+        expect.objectContaining({ Action: "s3:PutObject" }),
+      ]);
+      expect(JSON.stringify(s3[0]?.Resource)).toContain("/uploads/*");
+      expect(JSON.stringify(s3[1]?.Resource)).toContain("/models/*");
+      const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
+      const vars = Object.values(env)[0]?.Properties?.Environment?.Variables ?? {};
+      expect(vars).toMatchObject({ VERSION_ACTIVATION: "deploy", MODEL_BUCKET: expect.anything() });
     });
 
     it("uses no wildcard resource except where AWS requires one", () => {

@@ -17,6 +17,15 @@ describe("openapi.yaml and the route table", () => {
     expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
   });
 
+  it("resolves every $ref", () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(refs.length).toBeGreaterThan(0);
+    const missing = refs.filter(
+      (ref) => ref.split("/").reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], doc) === undefined,
+    );
+    expect(missing).toEqual([]);
+  });
+
   it("documents each route's authorization", () => {
     for (const r of ROUTES) {
       const op = doc.paths[r.path]?.[r.method.toLowerCase()];

@@ -9,6 +9,8 @@ export interface LocalCredentials {
   readonly tenantId: string;
   readonly apiKey: string;
   readonly admin: AdminCredential & { readonly region: string };
+  /** The local model store (s3rver) and its fixed credential pair, for `modelgate models upload`. */
+  readonly s3?: { readonly endpoint: string; readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export const credentialsPath = (dataDir: string) => join(dataDir, "credentials.json");

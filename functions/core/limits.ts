@@ -1,0 +1,270 @@
+import { RateLimitedError } from "./errors";
+import type { LimitWindow } from "./limits/math";
+import { tighter } from "./limits/math";
+
+/**
+ * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file
+ * holds the shapes, the validator, the `LimitStore` port and the response headers; the
+ * arithmetic lives in `limits/math.ts`, the DynamoDB store in `functions/aws/limit-store.ts`.
+ */
+
+/** Limits of one subject (a tenant, or one key of it). An absent field is no limit. */
+export interface TenantLimits {
+  /** Sustained requests per second (GCRA). */
+  readonly ratePerSecond?: number;
+  /** Requests that may arrive at once on top of an idle rate. @default ratePerSecond */
+  readonly burst?: number;
+  /** Requests per UTC calendar month. */
+  readonly monthlyRequests?: number;
+  /** Model tokens (input + output) per UTC calendar month. */
+  readonly monthlyTokens?: number;
+  /** Requests in flight at once. */
+  readonly concurrency?: number;
+}
+
+export type LimitKind = keyof Omit<TenantLimits, "burst">;
+
+/**
+ * Upper bounds, each for a reason: a rate above 10^6/s would need sub-microsecond GCRA cells;
+ * concurrency slots are entries of one DynamoDB item (400 KB, and every write is billed by
+ * the item's size), so they stay small.
+ */
+export const LIMIT_MAXIMUMS: Readonly<Record<keyof TenantLimits, number>> = {
+  ratePerSecond: 1_000_000,
+  burst: 1_000_000,
+  monthlyRequests: Number.MAX_SAFE_INTEGER,
+  monthlyTokens: Number.MAX_SAFE_INTEGER,
+  concurrency: 1_000,
+};
+
+const FIELDS = Object.keys(LIMIT_MAXIMUMS) as (keyof TenantLimits)[];
+
+export type LimitsValidation = { readonly ok: true; readonly limits: TenantLimits } | { readonly ok: false; readonly message: string };
+
+/**
+ * Checks untrusted input (an admin API body, a config file) and returns the limits or one
+ * message naming the first bad field. Every limit is a positive integer; `burst` needs a rate.
+ */
+export function validateLimits(input: unknown): LimitsValidation {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return bad("limits must be an object");
+  const record = input as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((k) => !FIELDS.includes(k as keyof TenantLimits));
+  if (unknown.length > 0) return bad(`unknown limit '${unknown[0]}' (known: ${FIELDS.join(", ")})`);
+  const limits: Record<string, number> = {};
+  for (const field of FIELDS) {
+    const v = record[field];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) return bad(`${field} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (v > LIMIT_MAXIMUMS[field]) return bad(`${field} must be at most ${LIMIT_MAXIMUMS[field]}, got ${v}`);
+    limits[field] = v;
+  }
+  if (limits.burst !== undefined && limits.ratePerSecond === undefined) return bad("burst needs ratePerSecond");
+  return { ok: true, limits };
+}
+
+const bad = (message: string): LimitsValidation => ({ ok: false, message });
+
+/** Whether any limit is set; a subject without limits costs no store calls at all. */
+export function hasLimits(l: TenantLimits): boolean {
+  return FIELDS.some((f) => l[f] !== undefined);
+}
+
+export const burstOf = (l: TenantLimits): number | undefined => l.burst ?? l.ratePerSecond;
+
+/** The subject string of a tenant's own limits or of one of its keys' (no `#`: it goes into keys). */
+export function limitSubject(tenantId: string, keyId?: string): string {
+  return keyId === undefined ? tenantId : `${tenantId}/${keyId}`;
+}
+
+/** The windows reported to clients; a family is absent when no limit of it is set. */
+export interface RateLimitState {
+  /** The binding one of the rate and the monthly request quota. */
+  readonly requests?: LimitWindow;
+  readonly tokens?: LimitWindow;
+}
+
+/**
+ * `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`: reset is in whole seconds from now
+ * (the same unit as Retry-After). Empty when no limit applies.
+ */
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const family of ["requests", "tokens"] as const) {
+    const w = state[family];
+    if (!w) continue;
+    headers[`x-ratelimit-limit-${family}`] = String(w.limit);
+    headers[`x-ratelimit-remaining-${family}`] = String(w.remaining);
+    headers[`x-ratelimit-reset-${family}`] = String(w.resetSeconds);
+  }
+  return headers;
+}
+
+/** The state of two subjects (tenant and key) as one: each family's binding window. */
+export function mergeStates(a: RateLimitState, b: RateLimitState): RateLimitState {
+  const requests = tighter(a.requests, b.requests);
+  const tokens = tighter(a.tokens, b.tokens);
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+}
+
+/** Per-request facts an admission needs. */
+export interface AdmitContext {
+  /** Epoch milliseconds; injected so tests (and the month boundary) are deterministic. */
+  readonly now: number;
+  /** Unique per request: names the concurrency slot it holds. */
+  readonly requestId: string;
+  /**
+   * Tokens to reserve against `monthlyTokens` (an upper bound such as max_tokens keeps the
+   * quota exact). @default 0: then a request is only refused once the quota is spent.
+   */
+  readonly tokenEstimate?: number;
+}
+
+/**
+ * What an admission charged, for `settle`/`cancel`. Plain data the issuing store interprets;
+ * callers only pass it back.
+ */
+export interface LimitHandle {
+  readonly subject: string;
+  readonly requestId: string;
+  /** The GCRA interval taken from the rate, when a rate applies. */
+  readonly rateIntervalUs?: number;
+  /** The `yyyy-mm` whose counters were charged, when a monthly limit applies. */
+  readonly month?: string;
+  readonly requestCharged: boolean;
+  /** Tokens reserved, when `monthlyTokens` applies. */
+  readonly tokensReserved?: number;
+  /** Whether a concurrency slot is held. */
+  readonly leased: boolean;
+}
+
+export interface Admitted {
+  readonly admitted: true;
+  readonly handle: LimitHandle;
+  readonly state: RateLimitState;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface Refused {
+  readonly admitted: false;
+  /** The limit that refused. */
+  readonly limit: LimitKind;
+  readonly message: string;
+  /** Whole seconds ≥ 1. */
+  readonly retryAfterSeconds: number;
+  readonly state: RateLimitState;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type Admission = Admitted | Refused;
+
+export interface SettleUsage {
+  /** Tokens the model really used; omit when unknown to keep the reservation as the charge. */
+  readonly actualTokens?: number;
+}
+
+/**
+ * Atomic limit accounting, shared by every process serving a subject. `admit` either charges
+ * every set limit or nothing (a refusal consumes nothing); store errors (throttling, say)
+ * reject, and the caller fails closed.
+ */
+export interface LimitStore {
+  admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission>;
+  /**
+   * After the model call (or its failure): frees the concurrency slot and corrects the token
+   * reservation to `actualTokens`. The request stays counted. A second call does nothing.
+   */
+  settle(handle: LimitHandle, usage: SettleUsage): Promise<void>;
+  /**
+   * Undoes an admission that will not reach the model (another subject refused, say): gives
+   * back the rate cell, the request, the tokens and the slot. A second call does nothing.
+   */
+  cancel(handle: LimitHandle): Promise<void>;
+  /** The windows as they stand, charging nothing (for usage reads). */
+  peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState>;
+}
+
+export function admitted(handle: LimitHandle, state: RateLimitState): Admitted {
+  return { admitted: true, handle, state, headers: rateLimitHeaders(state) };
+}
+
+export function refused(limit: LimitKind, message: string, retryAfterSeconds: number, state: RateLimitState): Refused {
+  return {
+    admitted: false,
+    limit,
+    message,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)),
+    state,
+    headers: rateLimitHeaders(state),
+  };
+}
+
+/** Why a request was refused, in words a client can act on. */
+export function refusalMessage(kind: LimitKind, l: TenantLimits, reservedTokens = 0): string {
+  switch (kind) {
+    case "ratePerSecond":
+      return `rate limit of ${l.ratePerSecond} requests/s (burst ${burstOf(l)}) exceeded`;
+    case "monthlyRequests":
+      return `monthly request quota of ${l.monthlyRequests} is used up`;
+    case "monthlyTokens":
+      return reservedTokens > 0
+        ? `monthly token quota of ${l.monthlyTokens} cannot cover the ${reservedTokens} tokens this request may use`
+        : `monthly token quota of ${l.monthlyTokens} is used up`;
+    case "concurrency":
+      return `concurrency limit of ${l.concurrency} requests in flight reached`;
+  }
+}
+
+/** The handle of a subject with no limits: nothing charged, nothing to settle. */
+export const freeHandle = (subject: string, requestId: string): LimitHandle => ({
+  subject,
+  requestId,
+  requestCharged: false,
+  leased: false,
+});
+
+/** The 429 for a refusal, carrying Retry-After and the x-ratelimit-* headers. */
+export function refusalError(r: Refused): RateLimitedError {
+  return new RateLimitedError(r.message, { retryAfterSeconds: r.retryAfterSeconds, headers: r.headers });
+}
+
+/** One subject's limits to check for a request. */
+export interface LimitCheck {
+  readonly subject: string;
+  readonly limits: TenantLimits;
+}
+
+export interface AdmittedAll {
+  readonly admitted: true;
+  /** Pass to `settleAll` once the model call is over. */
+  readonly handles: readonly LimitHandle[];
+  readonly state: RateLimitState;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Admits a request against several subjects (tenant and key) at once: all admit, or the
+ * admitted ones are cancelled and the refusal with the longest wait is returned. Subjects
+ * without limits cost nothing.
+ */
+export async function admitAll(store: LimitStore, checks: readonly LimitCheck[], ctx: AdmitContext): Promise<AdmittedAll | Refused> {
+  const active = checks.filter((c) => hasLimits(c.limits));
+  const results = await Promise.allSettled(active.map((c) => store.admit(c.subject, c.limits, ctx)));
+  const granted = results.flatMap((r) => (r.status === "fulfilled" && r.value.admitted ? [r.value] : []));
+  const failure = results.find((r) => r.status === "rejected");
+  const refusals = results.flatMap((r) => (r.status === "fulfilled" && !r.value.admitted ? [r.value] : []));
+  if (failure || refusals.length > 0) {
+    // Best effort: a cancel that fails leaks one cell until the month / lease runs out.
+    await Promise.allSettled(granted.map((a) => store.cancel(a.handle)));
+    if (failure) throw failure.reason;
+    return refusals.reduce((a, b) => (b.retryAfterSeconds > a.retryAfterSeconds ? b : a));
+  }
+  const state = granted.reduce<RateLimitState>((s, a) => mergeStates(s, a.state), {});
+  return { admitted: true, handles: granted.map((a) => a.handle), state, headers: rateLimitHeaders(state) };
+}
+
+/** Settles every handle of an `admitAll`; rejects if any store call failed (after trying all). */
+export async function settleAll(store: LimitStore, handles: readonly LimitHandle[], usage: SettleUsage): Promise<void> {
+  const results = await Promise.allSettled(handles.map((h) => store.settle(h, usage)));
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure) throw failure.reason;
+}

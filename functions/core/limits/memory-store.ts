@@ -1,0 +1,148 @@
+import {
+  type Admission,
+  type AdmitContext,
+  admitted,
+  burstOf,
+  freeHandle,
+  hasLimits,
+  type LimitHandle,
+  type LimitStore,
+  type RateLimitState,
+  refusalMessage,
+  refused,
+  type SettleUsage,
+  type TenantLimits,
+} from "../limits";
+import {
+  gcra,
+  gcraParams,
+  monthOf,
+  quotaWindow,
+  rateWindow,
+  retryAfterSeconds,
+  tighter,
+  tokenCeiling,
+  tokenReservation,
+  toMicros,
+} from "./math";
+
+interface Counters {
+  requests: number;
+  tokens: number;
+}
+
+/**
+ * LimitStore of one process, for tests and single-process hosts: the same semantics as the
+ * DynamoDB store (same math, same order, refusals consume nothing), atomic because every
+ * admission runs synchronously.
+ */
+export class MemoryLimitStore implements LimitStore {
+  private readonly tat = new Map<string, number>();
+  private readonly months = new Map<string, Counters>();
+  private readonly leases = new Map<string, Map<string, number>>();
+  private readonly done = new WeakSet<LimitHandle>();
+
+  /** @param leaseMs how long a slot outlives a holder that never settles. */
+  constructor(private readonly leaseMs = 120_000) {}
+
+  async admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
+    if (!hasLimits(limits)) return admitted(freeHandle(subject, ctx.requestId), {});
+    const nowUs = toMicros(ctx.now);
+    const month = monthOf(ctx.now);
+    let state: RateLimitState = {};
+    let rateIntervalUs: number | undefined;
+    let nextTat: number | undefined;
+    const burst = burstOf(limits);
+    if (limits.ratePerSecond !== undefined && burst !== undefined) {
+      const p = gcraParams(limits.ratePerSecond, burst);
+      const d = gcra(this.tat.get(subject), nowUs, p);
+      if (!d.admitted) {
+        const window = rateWindow(this.tat.get(subject), nowUs, p);
+        return refused("ratePerSecond", refusalMessage("ratePerSecond", limits), retryAfterSeconds(d.retryAfterUs), { requests: window });
+      }
+      nextTat = d.tatUs;
+      rateIntervalUs = p.intervalUs;
+      state = { requests: rateWindow(d.tatUs, nowUs, p) };
+    }
+    const key = `${subject}|${month.period}`;
+    const counters = this.months.get(key) ?? { requests: 0, tokens: 0 };
+    const reserve = limits.monthlyTokens === undefined ? 0 : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
+    if (limits.monthlyRequests !== undefined && counters.requests >= limits.monthlyRequests) {
+      const window = quotaWindow(limits.monthlyRequests, counters.requests, month, ctx.now);
+      return refused("monthlyRequests", refusalMessage("monthlyRequests", limits), window.resetSeconds, {
+        requests: tighter(state.requests, window),
+      });
+    }
+    if (limits.monthlyTokens !== undefined && counters.tokens > tokenCeiling(limits.monthlyTokens, reserve)) {
+      const window = quotaWindow(limits.monthlyTokens, counters.tokens, month, ctx.now);
+      return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), window.resetSeconds, { ...state, tokens: window });
+    }
+    const held = this.leases.get(subject) ?? new Map<string, number>();
+    if (limits.concurrency !== undefined) {
+      for (const [id, until] of held) if (until < ctx.now) held.delete(id);
+      if (held.size >= limits.concurrency) {
+        return refused("concurrency", refusalMessage("concurrency", limits), 1, state);
+      }
+      held.set(ctx.requestId, ctx.now + this.leaseMs);
+      this.leases.set(subject, held);
+    }
+    if (nextTat !== undefined) this.tat.set(subject, nextTat);
+    if (limits.monthlyRequests !== undefined) counters.requests++;
+    if (limits.monthlyTokens !== undefined) counters.tokens += reserve;
+    this.months.set(key, counters);
+    if (limits.monthlyRequests !== undefined) {
+      state = { ...state, requests: tighter(state.requests, quotaWindow(limits.monthlyRequests, counters.requests, month, ctx.now)) };
+    }
+    if (limits.monthlyTokens !== undefined)
+      state = { ...state, tokens: quotaWindow(limits.monthlyTokens, counters.tokens, month, ctx.now) };
+    const monthly = limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined;
+    return admitted(
+      {
+        subject,
+        requestId: ctx.requestId,
+        ...(rateIntervalUs !== undefined ? { rateIntervalUs } : {}),
+        ...(monthly ? { month: month.period } : {}),
+        requestCharged: limits.monthlyRequests !== undefined,
+        ...(limits.monthlyTokens !== undefined ? { tokensReserved: reserve } : {}),
+        leased: limits.concurrency !== undefined,
+      },
+      state,
+    );
+  }
+
+  async settle(handle: LimitHandle, usage: SettleUsage): Promise<void> {
+    if (this.done.has(handle)) return;
+    this.done.add(handle);
+    if (handle.leased) this.leases.get(handle.subject)?.delete(handle.requestId);
+    const c = handle.month === undefined ? undefined : this.months.get(`${handle.subject}|${handle.month}`);
+    if (c && handle.tokensReserved !== undefined && usage.actualTokens !== undefined)
+      c.tokens += Math.max(0, Math.ceil(usage.actualTokens)) - handle.tokensReserved;
+  }
+
+  async cancel(handle: LimitHandle): Promise<void> {
+    if (this.done.has(handle)) return;
+    this.done.add(handle);
+    if (handle.leased) this.leases.get(handle.subject)?.delete(handle.requestId);
+    const tat = this.tat.get(handle.subject);
+    if (handle.rateIntervalUs !== undefined && tat !== undefined) this.tat.set(handle.subject, tat - handle.rateIntervalUs);
+    const c = handle.month === undefined ? undefined : this.months.get(`${handle.subject}|${handle.month}`);
+    if (c && handle.requestCharged) c.requests--;
+    if (c && handle.tokensReserved !== undefined) c.tokens -= handle.tokensReserved;
+  }
+
+  async peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState> {
+    const month = monthOf(now);
+    const c = this.months.get(`${subject}|${month.period}`) ?? { requests: 0, tokens: 0 };
+    const burst = burstOf(limits);
+    const rate =
+      limits.ratePerSecond !== undefined && burst !== undefined
+        ? rateWindow(this.tat.get(subject), toMicros(now), gcraParams(limits.ratePerSecond, burst))
+        : undefined;
+    const quota = limits.monthlyRequests === undefined ? undefined : quotaWindow(limits.monthlyRequests, c.requests, month, now);
+    const requests = tighter(rate, quota);
+    return {
+      ...(requests ? { requests } : {}),
+      ...(limits.monthlyTokens !== undefined ? { tokens: quotaWindow(limits.monthlyTokens, c.tokens, month, now) } : {}),
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import { createHash } from "node:crypto";
+import { createWriteStream, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { x as extractTar } from "tar";
+import { ConflictError } from "../../functions/core/errors";
+import type { RegistryAdmin } from "../../functions/core/ports";
+import type { ModelVersion } from "../../functions/core/registry";
+import { type ModelHost, startOnnxModelHost } from "./model-host";
+import type { VariantTarget } from "./sagemaker-runtime";
+
+/** What the deployer needs from the SageMaker Runtime emulator. */
+export interface EndpointRegistry {
+  setEndpoint(name: string, variants: readonly VariantTarget[]): void;
+}
+
+export interface LocalDeployerOptions {
+  readonly registry: RegistryAdmin;
+  readonly s3: S3Client;
+  readonly cacheDir: string;
+  readonly endpoints: EndpointRegistry;
+  /** Variants already served per endpoint (the config's versions, started by the platform). */
+  readonly variants: Map<string, VariantTarget[]>;
+  /** `model/version` ids already served. */
+  readonly served: ReadonlySet<string>;
+  /** @default 500 */
+  readonly intervalMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalDeployer {
+  /** One pass over the registry (the interval runs these; tests may call it directly). */
+  reconcile(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stand-in for `cdk deploy` adding a variant: it watches the registry, and for each
+ * version no variant serves yet (a `registered` upload, or a `ready` one uploaded before a
+ * restart) it fetches the artifact from the model store, checks its sha256, starts a model
+ * host, adds the variant to the model's endpoint and marks the version `ready` — all without
+ * a restart. A version that fails to load keeps `registered` with the reason recorded; a
+ * retired version's host is stopped.
+ */
+export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
+  const hosts = new Map<string, ModelHost>();
+  const failed = new Set<string>();
+  const log = opts.log ?? (() => undefined);
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  async function deploy(v: ModelVersion): Promise<void> {
+    const id = `${v.model}/${v.version}`;
+    try {
+      const file = await fetchVerified(opts.s3, v, join(opts.cacheDir, v.model, String(v.version)));
+      const host = await startOnnxModelHost({ modelPath: file, modelName: v.model, version: v.version });
+      hosts.set(id, host);
+      const variants = (opts.variants.get(v.endpointName) ?? []).filter((t) => t.variantName !== v.variantName);
+      // Weight 0: like a SageMaker variant, reachable only by TargetVariant, which the router always sends.
+      variants.push({ variantName: v.variantName, url: host.url, weight: 0 });
+      opts.variants.set(v.endpointName, variants);
+      opts.endpoints.setEndpoint(v.endpointName, variants);
+      if (v.status === "registered") await opts.registry.setVersionStatus(v.model, v.version, "registered", "ready");
+      log(`serving ${id} (${v.variantName} of ${v.endpointName})`);
+    } catch (err) {
+      // Registration claims the number before it copies the bytes in: give a fresh upload time to land.
+      const justRegistered = v.status === "registered" && Date.now() - Date.parse(v.createdAt) < 120_000;
+      if ((err as { name?: string }).name === "NoSuchKey" && justRegistered) return;
+      failed.add(id);
+      const reason = `could not be served: ${(err as Error).message}`.slice(0, 500);
+      log(`version ${id} ${reason}`);
+      if (v.status === "registered") {
+        await opts.registry.setVersionStatus(v.model, v.version, "registered", "registered", reason).catch(() => undefined);
+      }
+    }
+  }
+
+  async function undeploy(id: string, v: ModelVersion): Promise<void> {
+    const host = hosts.get(id);
+    hosts.delete(id);
+    const variants = (opts.variants.get(v.endpointName) ?? []).filter((t) => t.variantName !== v.variantName);
+    opts.variants.set(v.endpointName, variants);
+    if (variants.length > 0) opts.endpoints.setEndpoint(v.endpointName, variants);
+    await host?.close();
+    log(`retired ${id}`);
+  }
+
+  async function reconcile(): Promise<void> {
+    for (const model of await opts.registry.listModels()) {
+      const record = await opts.registry.getModel(model);
+      for (const v of record?.versions.values() ?? []) {
+        const id = `${v.model}/${v.version}`;
+        if (stopped) return;
+        if (v.status === "retired") {
+          if (hosts.has(id)) await undeploy(id, v);
+        } else if (!opts.served.has(id) && !hosts.has(id) && !failed.has(id)) {
+          await deploy(v);
+        }
+      }
+    }
+  }
+
+  const tick = () => {
+    running ??= reconcile()
+      .catch((err: unknown) => {
+        if (!(err instanceof ConflictError)) log(`deployer pass failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const timer = setInterval(tick, opts.intervalMs ?? 500);
+  timer.unref();
+  return {
+    reconcile: tick,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      for (const h of hosts.values()) await h.close().catch(() => undefined);
+      hosts.clear();
+    },
+  };
+}
+
+/** Downloads a version's artifact, verifies its sha256, and returns the ONNX file to serve. */
+async function fetchVerified(s3: S3Client, v: ModelVersion, dir: string): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(v.artifactUri);
+  if (!m?.[1] || !m[2]) throw new Error(`artifact ${v.artifactUri} is not in the model store`);
+  const fileName = m[2].slice(m[2].lastIndexOf("/") + 1);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, fileName);
+  const out = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  const hash = createHash("sha256");
+  const body = out.Body as Readable;
+  body.on("data", (c: Buffer) => hash.update(c));
+  await pipeline(body, createWriteStream(file));
+  const sha256 = hash.digest("hex");
+  if (v.sha256 && sha256 !== v.sha256) throw new Error(`artifact sha256 is ${sha256}, the registry says ${v.sha256}`);
+  if (!fileName.endsWith(".tar.gz")) return file;
+  const unpacked = join(dir, "unpacked");
+  mkdirSync(unpacked, { recursive: true });
+  await extractTar({ file, cwd: unpacked, strict: true });
+  const onnx = findOnnx(unpacked);
+  if (!onnx) throw new Error("the packed model holds no .onnx file");
+  return onnx;
+}
+
+function findOnnx(dir: string): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith(".onnx")) return path;
+    if (entry.isDirectory()) {
+      const inner = findOnnx(path);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { cli } from "./cli-run";
+import { admin, call, eventually, inferBody, platform } from "./helpers";
+
+let n = 0;
+/** A tenant created with the CLI's limit flags, and its key. */
+async function limitedTenant(flags: string[]): Promise<{ tenantId: string; apiKey: string }> {
+  const tenantId = `lim-${process.pid}-${Date.now().toString(36)}-${n++}`;
+  const created = await cli(["tenants", "create", tenantId, "--models", "iris", ...flags]);
+  expect(created.code, created.stderr).toBe(0);
+  const key = await admin().request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {});
+  return { tenantId, apiKey: key.body.apiKey };
+}
+
+const infer = (key: string) => call("/v2/models/iris/infer", { key, body: inferBody() });
+
+describe("tenant limits through the gateway", () => {
+  it("a monthly quota of 100 with 300 concurrent requests admits exactly 100; every 429 says when to retry", async () => {
+    const t = await limitedTenant(["--monthly-requests", "100"]);
+    expect((await cli(["tenants", "show", t.tenantId])).stdout).toMatch(/limits:\s+100 requests\/month/);
+    const results = await Promise.all(Array.from({ length: 300 }, () => infer(t.apiKey)));
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(100);
+    expect(refused).toHaveLength(200);
+    for (const r of refused) {
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(r.headers.get("x-ratelimit-limit-requests")).toBe("100");
+      expect(r.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+      expect(Number(r.headers.get("x-ratelimit-reset-requests"))).toBeGreaterThan(0);
+      expect(r.body.error.type).toBeDefined();
+    }
+    for (const r of ok) expect(r.headers.get("x-ratelimit-limit-requests")).toBe("100");
+
+    // Billing sees the 100, and the refusals apart.
+    const usage = await eventually(
+      () => admin().request<{ totals: { requests: number; refused: number } }>("GET", `/admin/tenants/${t.tenantId}/usage`),
+      (r) => r.body.totals?.requests === 100 && r.body.totals.refused === 200,
+    );
+    expect(usage.body.totals).toMatchObject({ requests: 100, refused: 200 });
+  });
+
+  it("50 req/s offered against 10 req/s with burst 20 admits at most burst + rate × elapsed (+10 %)", async () => {
+    const t = await limitedTenant(["--rate", "10", "--burst", "20"]);
+    const seconds = 5;
+    const started = Date.now();
+    const pending: Array<Promise<number>> = [];
+    // Open loop: one request every 20 ms whatever the answers do.
+    for (let i = 0; i < 50 * seconds; i++) {
+      pending.push(infer(t.apiKey).then((r) => r.status));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const statuses = await Promise.all(pending);
+    const elapsed = (Date.now() - started) / 1000;
+    const admitted = statuses.filter((s) => s === 200).length;
+    const bound = 20 + 10 * elapsed;
+    console.info(`rate limit: offered ${statuses.length} in ${elapsed.toFixed(1)} s, admitted ${admitted}, bound ${bound.toFixed(0)}`);
+    expect(admitted).toBeLessThanOrEqual(Math.ceil(bound * 1.1));
+    expect(admitted).toBeGreaterThanOrEqual(20);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+  });
+
+  it("raising a limit with `tenants update` applies once the authorizer's cached answer expires", async () => {
+    const t = await limitedTenant(["--monthly-requests", "1"]);
+    expect((await infer(t.apiKey)).status).toBe(200);
+    expect((await infer(t.apiKey)).status).toBe(429);
+    const updated = await cli(["tenants", "update", t.tenantId, "--monthly-requests", "5", "--concurrency", "4"]);
+    expect(updated.stdout).toMatch(/5 requests\/month, 4 concurrent/);
+    const res = await eventually(
+      () => infer(t.apiKey),
+      (r) => r.status === 200,
+      15_000,
+    );
+    expect(res.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(platform().url).toBeTruthy();
+  });
+});

@@ -63,6 +63,6 @@ describe("inference through the gateway", () => {
   it("lists the models granted to the caller", async () => {
     const res = await call("/v1/models", { key: platform().apiKey });
     expect(res.status).toBe(200);
-    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(["iris", "iris-b"]);
+    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(["iris", "iris-b", "iris-fx", "iris-up"]);
   });
 });

@@ -1,47 +1,17 @@
-import { spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type CliRun, cli, recorded } from "./cli-run";
 import { inferBody, platform } from "./helpers";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Set MODELGATE_TRANSCRIPT=<file> to record the must-show session. */
 const transcript = process.env.MODELGATE_TRANSCRIPT;
 
-function cli(args: string[], env: Record<string, string> = {}, opts: { dataDir?: boolean } = {}): Promise<Run> {
-  const full = opts.dataDir === false ? args : ["--data-dir", platform().dataDir, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["cli/bin.mjs", ...full], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 /** Runs a command of the must-show session and records it. */
-async function show(args: string[]): Promise<Run> {
-  const r = await cli(args);
-  if (transcript) {
-    const quoted = args.map((a) => (/^[\w@./:,*=-]+$/.test(a) ? a : `'${a}'`)).join(" ");
-    appendFileSync(transcript, `$ modelgate ${quoted}\n${r.stdout}${r.stderr}[exit ${r.code}]\n\n`);
-  }
-  return r;
-}
+const show = (args: string[]): Promise<CliRun> => recorded(args, transcript);
 
 const DATA = JSON.stringify(inferBody());
 

@@ -1,33 +1,8 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { UsageRecord } from "../../functions/core/usage";
 import { parseCsv, parseJsonLines } from "../../functions/core/usage-csv";
-import { admin, call, inferBody, newTenant, platform } from "./helpers";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["cli/bin.mjs", "--data-dir", platform().dataDir, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { cli } from "./cli-run";
+import { admin, call, inferBody, newTenant } from "./helpers";
 
 /** Every record of the range through the API, following cursors; counts the pages. */
 async function exportViaApi(

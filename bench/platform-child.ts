@@ -11,13 +11,15 @@ import { startLocalPlatform } from "../infra/local/platform";
  * loaded window (bench/profile.ts), without start-up noise.
  */
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
+// MODELGATE_DATA_DIR / MODELGATE_CONFIG: the crash-recovery tests restart a platform on its data.
 const platform = await startLocalPlatform({
   port: 0,
-  dataDir: mkdtempSync(join(tmpdir(), "modelgate-bench-")),
-  configPath: "modelgate.config.ts",
+  dataDir: process.env.MODELGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "modelgate-bench-")),
+  configPath: process.env.MODELGATE_CONFIG ?? "modelgate.config.ts",
 });
 process.send?.({
   url: platform.url,
+  dynamodb: platform.services.dynamodb,
   apiKey: platform.credentials.apiKey,
   modelHosts: platform.services.modelHosts,
   sagemakerRuntime: platform.services.sagemakerRuntime,

@@ -22,6 +22,17 @@ interface RecordsOut {
   cursor?: string;
 }
 
+interface ReconcileOut {
+  from: string;
+  to: string;
+  accessRecords: number;
+  matched: number;
+  gaps: number;
+  missing: Array<{ requestId: string; time: string; tenantId: string; keyId: string; model: string; version: number }>;
+  inFlight: number;
+  repaired: number;
+}
+
 interface Who {
   tenant?: string;
   key?: string;
@@ -154,4 +165,40 @@ export function registerUsage(program: Command): void {
         } while (cursor !== undefined);
       },
     );
+
+  usage
+    .command("reconcile")
+    .description(
+      "compare the access records of a range with its usage records (all tenants) and report each request that has none; --repair records them",
+    )
+    .requiredOption("--from <ISO>", "start of the range (a date or date-time)")
+    .requiredOption("--to <ISO>", "end of the range, inclusive (a bare date means that whole day)")
+    .option("--repair", "write the missing usage records (status 502: the model ran, the client got no answer)")
+    .option("--min-age <seconds>", "skip access records younger than this: their requests may still be running", "60")
+    .action(async (o: { from: string; to: string; repair?: boolean; minAge: string }, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<GlobalOptions>();
+      if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400) throw usageError(`--min-age takes 0 to 86400 seconds, got '${o.minAge}'`);
+      const out = await adminCall<ReconcileOut>(resolveTarget(opts), "POST", "/admin/usage/reconcile", {
+        from: o.from,
+        to: o.to,
+        repair: o.repair === true,
+        minAgeSeconds: Number(o.minAge),
+      });
+      if (opts.json) return printJson(out);
+      printFields([
+        ["range", `${out.from} .. ${out.to}`],
+        ["access records", String(out.accessRecords)],
+        ["with usage", String(out.matched)],
+        ["gaps", String(out.gaps)],
+        ["in flight", String(out.inFlight)],
+        ["repaired", String(out.repaired)],
+      ]);
+      if (out.missing.length === 0) return;
+      process.stdout.write("\n");
+      printTable(
+        ["REQUEST", "TIME", "TENANT", "KEY", "MODEL", "VERSION"],
+        out.missing.map((m) => [m.requestId, m.time, m.tenantId, m.keyId, m.model, String(m.version)]),
+      );
+      if (out.gaps > out.missing.length) process.stdout.write(`(${out.gaps - out.missing.length} more not listed)\n`);
+    });
 }

@@ -1,12 +1,14 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { TABLE_ENV } from "../../infra/shared/tables";
+import { DynamoAccessLog } from "../aws/access-log";
 import { S3ArtifactStore } from "../aws/artifact-store";
 import { documentClient } from "../aws/clients";
 import { intEnv, requireEnv } from "../aws/env";
 import { DynamoIdentityStore } from "../aws/identity-store";
 import { DynamoRegistry } from "../aws/registry-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
+import { DynamoUsageSink } from "../aws/usage-sink";
 import { DEFAULT_MAX_KEYS } from "../core/api-keys";
 import { jsonBody } from "../http/event";
 
@@ -15,6 +17,11 @@ const doc = documentClient();
 export const identity = new DynamoIdentityStore(doc, requireEnv(TABLE_ENV.identity));
 export const registry = new DynamoRegistry(doc, requireEnv(TABLE_ENV.registry));
 export const usage = new DynamoUsageReader(doc, requireEnv(TABLE_ENV.usage));
+/** Reconciliation: the access records it reads and the sink its repairs write through. */
+export const reconciliation = {
+  access: new DynamoAccessLog(doc, requireEnv(TABLE_ENV.usage)),
+  usage: new DynamoUsageSink(doc, requireEnv(TABLE_ENV.usage), { retentionDays: intEnv("USAGE_RETENTION_DAYS", 400) }),
+};
 /**
  * How a registered version becomes ready: `automatic` where the host watches the registry and
  * serves new versions itself (the local platform), `deploy` where the operator adds it to the

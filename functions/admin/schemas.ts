@@ -95,3 +95,11 @@ export const tenantIdParam = z.string().regex(TENANT_ID, "tenant ids match [a-z0
 export const modelParam = z.string().regex(MODEL_NAME, "unknown model");
 export const aliasParam = z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}");
 export const keyIdParam = z.string().regex(/^[0-9A-Za-z]{16}$/, "unknown key id");
+
+/** Times are checked (and bounded) by the usage range parser, like the usage queries'. */
+export const reconcileBody = z.strictObject({
+  from: z.string().min(1).max(40),
+  to: z.string().min(1).max(40),
+  repair: z.boolean().optional(),
+  minAgeSeconds: z.number().int().min(0).max(86_400).optional(),
+});

@@ -1,12 +1,13 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
 import { exportUsage } from "../core/usage-export";
 import { usageReport } from "../core/usage-query";
 import { pathParam, queryParam, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import { identity, usage } from "./deps";
-import { tenantIdParam } from "./schemas";
+import { identity, optionalBody, reconciliation, usage } from "./deps";
+import { reconcileBody, tenantIdParam } from "./schemas";
 
 /** The tenant of the path; 404 if it never existed. Usage outlives its tenant: a deleted one's stays readable. */
 async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise<string> {
@@ -37,5 +38,10 @@ export const usageRoutes: Record<string, Route> = {
       include: queryParam(event, "include"),
     });
     return json(200, page, requestIdOf(event));
+  },
+  /** Access records without usage records in a range: reported, and written with `repair`. */
+  "POST /admin/usage/reconcile": async (event) => {
+    const report = await reconcile(reconciliation, parseWith(reconcileBody, optionalBody(event)));
+    return json(200, report, requestIdOf(event));
   },
 };

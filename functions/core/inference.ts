@@ -1,8 +1,9 @@
+import type { AccessRecord } from "./access";
 import { admit, settle, tokenEstimateOf } from "./admission";
 import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits";
-import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
+import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import { type Principal, requireGrant, requireScope } from "./principal";
 import type { ModelRecord, ModelVersion } from "./registry";
 import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
@@ -35,12 +36,16 @@ export interface InferenceResult {
   readonly fallbackFrom?: number;
   /** x-ratelimit-* headers of the tenant's limits, when it has any. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Tokens the model reported (KServe v2 outputs or an LLM usage object), as metered. */
+  readonly tokens?: { readonly input: number; readonly output: number };
 }
 
 export interface InferenceDeps {
   readonly registry: RegistryReader;
   readonly invoker: ModelInvoker;
   readonly usage: UsageSink;
+  /** Access records, written before the model is called, so reconciliation can find lost usage. */
+  readonly access?: AccessJournal;
   readonly invokeTimeoutMs: number;
   /** Tenant limits; without a store, limits are not enforced. */
   readonly limits?: LimitStore;
@@ -95,7 +100,13 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
   }
   const used: { tokens?: number } = {};
   try {
-    return await serve(deps, req, resolution, admission.headers, used);
+    const access = accessRecordOf(req, resolution);
+    try {
+      await deps.access?.record(access);
+    } catch (err) {
+      throw new InferenceFailedError(unrecorded(err), req.model, resolution.version.version, resolution.alias, admission.headers);
+    }
+    return await serve(deps, req, resolution, admission.headers, used, access);
   } finally {
     // Frees the concurrency slot and settles the token reservation to what the model reported.
     await settle(deps.limits, admission, used.tokens);
@@ -109,6 +120,7 @@ async function serve(
   resolution: Resolution,
   limitHeaders: Readonly<Record<string, string>>,
   used: { tokens?: number },
+  access: AccessRecord,
 ): Promise<InferenceResult> {
   const now = deps.now ?? Date.now;
   const { alias } = resolution;
@@ -148,8 +160,11 @@ async function serve(
   }
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, alias, limitHeaders);
   if (failure !== undefined) {
-    // Not-ready and unreachable endpoints never ran the model: nothing to meter.
-    if (failure instanceof ServiceUnavailableError) throw fail(failure);
+    // Not-ready and unreachable endpoints never ran the model: nothing to meter, no gap to find.
+    if (failure instanceof ServiceUnavailableError) {
+      await discardAccess(deps, access);
+      throw fail(failure);
+    }
     status = failure instanceof ApiError ? failure.status : 500;
   }
 
@@ -172,9 +187,9 @@ async function serve(
   try {
     await deps.usage.record(record);
   } catch (err) {
-    throw fail(
-      new ServiceUnavailableError("usage could not be recorded; the request was not served", { cause: err, retryAfterSeconds: 1 }),
-    );
+    // The client gets a 503 and owes nothing: the access record must not turn into a gap.
+    await discardAccess(deps, access);
+    throw fail(unrecorded(err));
   }
   if (failure !== undefined || !response) throw fail(failure);
   return {
@@ -185,6 +200,7 @@ async function serve(
     ...(alias ? { alias } : {}),
     ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
     headers: limitHeaders,
+    ...(tokens ? { tokens } : {}),
   };
 }
 
@@ -207,6 +223,31 @@ async function recordRefusal(deps: InferenceDeps, req: InferenceRequest, r: Reso
       }),
     )
     .catch(() => undefined);
+}
+
+function unrecorded(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError("usage could not be recorded; the request was not served", { cause, retryAfterSeconds: 1 });
+}
+
+function accessRecordOf(req: InferenceRequest, r: Resolution): AccessRecord {
+  return {
+    requestId: req.requestId,
+    time: new Date(req.receivedAt).toISOString(),
+    tenantId: req.principal.tenantId,
+    keyId: req.principal.keyId,
+    model: req.model,
+    version: r.version.version,
+    ...(r.alias ? { alias: r.alias } : {}),
+    bytesIn: req.body.byteLength,
+  };
+}
+
+/**
+ * Best effort: when the store that refused the usage write refuses this too, reconciliation
+ * later reports the request as a gap (status 502), which an operator can tell from the 503 logged.
+ */
+async function discardAccess(deps: InferenceDeps, access: AccessRecord): Promise<void> {
+  await deps.access?.discard(access).catch(() => undefined);
 }
 
 /** Failures a fallback may cover: the model side broke, not the request. */

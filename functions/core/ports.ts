@@ -1,4 +1,5 @@
 import type { KeyScope } from "../../infra/shared/routes";
+import type { AccessRecord } from "./access";
 import type { TenantLimits } from "./limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
@@ -136,6 +137,25 @@ export interface UsageSink {
    * the same id changes nothing and reports "duplicate". Rejects when the write failed.
    */
   record(r: UsageRecord): Promise<RecordOutcome>;
+}
+
+/** Where the invoke path writes access records (functions/core/access.ts). */
+export interface AccessJournal {
+  /** Durably stores the record before the model is called; rejects when it could not. */
+  record(a: AccessRecord): Promise<void>;
+  /**
+   * Removes the record of a request that failed closed because its usage could not be
+   * written: the client got a 503, so no usage record is owed and no gap may be reported.
+   */
+  discard(a: AccessRecord): Promise<void>;
+}
+
+/** What reconciliation reads: access records by time, and which requests have usage records. */
+export interface AccessLog {
+  /** Every access record with `time` in [fromTime, toTime], a page at a time. */
+  accessRecords(fromTime: string, toTime: string): AsyncIterable<AccessRecord[]>;
+  /** Those of `requestIds` that have a usage record (any kind). */
+  usageRecorded(requestIds: readonly string[]): Promise<Set<string>>;
 }
 
 export interface UsageReader {

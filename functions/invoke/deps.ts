@@ -1,4 +1,6 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { TABLE_ENV } from "../../infra/shared/tables";
+import { DynamoAccessJournal } from "../aws/access-journal";
 import { documentClient, sageMakerRuntimeClient } from "../aws/clients";
 import { intEnv, requireEnv } from "../aws/env";
 import { shadowDispatcherFromEnv } from "../aws/lambda-shadow-dispatcher";
@@ -17,15 +19,25 @@ export function invokeDeps(): InferenceDeps & { readonly maxBodyBytes: number } 
   return {
     registry: new CachedRegistry(new DynamoRegistry(doc, requireEnv(TABLE_ENV.registry)), intEnv("REGISTRY_CACHE_TTL_MS", 5000)),
     invoker: new SageMakerInvoker(sageMakerRuntimeClient()),
-    // USAGE_METERING=off is for the benchmark only (bench/README.md): it measures what metering costs.
-    usage:
-      process.env.USAGE_METERING === "off"
-        ? discardingUsageSink
-        : new DynamoUsageSink(doc, requireEnv(TABLE_ENV.usage), { retentionDays: intEnv("USAGE_RETENTION_DAYS", 400) }),
+    ...metering(doc),
     invokeTimeoutMs: intEnv("INVOKE_TIMEOUT_MS", 25_000),
     limits: new DynamoLimitStore(doc, requireEnv(TABLE_ENV.usage), { leaseMs: intEnv("INVOKE_TIMEOUT_MS", 25_000) + 30_000 }),
     ...withShadow(shadowDispatcherFromEnv()),
     maxBodyBytes: intEnv("MAX_BODY_BYTES", 6 * 1024 * 1024),
+  };
+}
+
+/**
+ * The usage sink and the access journal reconciliation reads. USAGE_METERING=off is for the
+ * benchmark only (bench/README.md): it measures what metering costs, both writes included.
+ */
+function metering(doc: DynamoDBDocumentClient): Pick<InferenceDeps, "usage" | "access"> {
+  if (process.env.USAGE_METERING === "off") return { usage: discardingUsageSink };
+  const table = requireEnv(TABLE_ENV.usage);
+  const retentionDays = intEnv("USAGE_RETENTION_DAYS", 400);
+  return {
+    usage: new DynamoUsageSink(doc, table, { retentionDays }),
+    access: new DynamoAccessJournal(doc, table, { retentionDays }),
   };
 }
 

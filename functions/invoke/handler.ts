@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { BadRequestError, toErrorResponse } from "../core/errors";
-import { InferenceFailedError, type InferenceRequest, lookupModel, runInference } from "../core/inference";
+import { InferenceFailedError, type InferenceRequest, type InferenceResult, lookupModel, runInference } from "../core/inference";
 import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
+import { publishInferenceMetrics } from "../http/metrics";
 import { bytes, json } from "../http/respond";
 import { invokeDeps } from "./deps";
 
@@ -31,16 +32,30 @@ async function infer(
   log.tenantId = principal.tenantId;
   log.keyId = principal.keyId;
   log.model = req.model;
+  const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
+  // Only requests that reached version resolution: unknown model names never become dimensions.
+  const publish = (model: string, version: number, status: number, tokens?: InferenceResult["tokens"]) =>
+    publishInferenceMetrics({
+      tenantId: principal.tenantId,
+      model,
+      version,
+      keyId: principal.keyId,
+      requestId,
+      status,
+      latencyMs: Date.now() - receivedAt,
+      ...(tokens ? { tokens } : {}),
+    });
   try {
     const out = await runInference(deps, {
       ...req,
       requestId,
-      receivedAt: event.requestContext.requestTimeEpoch ?? Date.now(),
+      receivedAt,
       principal,
       routingKey: header(event, "x-routing-key") ?? principal.keyId,
     });
     log.version = out.version;
     if (out.fallbackFrom !== undefined) log.fallbackFrom = out.fallbackFrom;
+    publish(out.model, out.version, 200, out.tokens);
     return bytes(200, out.body, out.contentType, {
       ...out.headers,
       "x-request-id": requestId,
@@ -50,6 +65,7 @@ async function infer(
     if (!(err instanceof InferenceFailedError)) throw err;
     log.version = err.version;
     const res = toErrorResponse(err.error, requestId);
+    publish(err.model, err.version, res.statusCode);
     return { ...res, headers: { ...err.headers, ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
   }
 }

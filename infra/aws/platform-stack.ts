@@ -159,6 +159,8 @@ export class PlatformStack extends Stack {
       endpoints: [...endpoints.values()],
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.function])),
       latencyThresholdMs: config.limits.invokeTimeoutMs,
+      // The namespace the handlers' POWERTOOLS_METRICS_NAMESPACE names (functionEnvironment).
+      metricsNamespace: config.name,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
 
@@ -198,7 +200,20 @@ export class PlatformStack extends Stack {
     allow(invoke, read, this.tables.arns("identity"));
     // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
     // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
-    allow(invoke, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+    // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
+    // call, and deleted again when a request fails closed.
+    allow(
+      invoke,
+      [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+      ],
+      [usage.tableArn],
+    );
 
     allow(
       shadow,
@@ -212,6 +227,8 @@ export class PlatformStack extends Stack {
     allow(admin, [...read, ...write], this.tables.arns("identity"));
     allow(admin, [...read, ...write], this.tables.arns("registry"));
     allow(admin, read, this.tables.arns("usage"));
+    // Reconciliation repairs write the missing usage records: a conditional put plus aggregate updates.
+    allow(admin, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
   }
 }
 

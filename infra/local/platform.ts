@@ -77,7 +77,9 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     for (const s of started.reverse()) await ("stop" in s ? s.stop() : s.close()).catch(() => undefined);
   };
   try {
-    const dynamo: RunningDynamoDb = await startDynamoDbLocal(join(dataDir, "dynamodb"));
+    const dynamo: RunningDynamoDb = await startDynamoDbLocal(join(dataDir, "dynamodb"), {
+      onRestart: (reason) => console.error(`modelgate: ${reason}`),
+    });
     started.push(dynamo);
     const s3: RunningS3 = await startS3Local(join(dataDir, "s3"));
     started.push(s3);
@@ -109,6 +111,8 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       SHADOW_FUNCTION_NAME: shadowFunction,
       // Uploaded versions are served by the local deployer below, not by a `cdk deploy`.
       VERSION_ACTIVATION: "automatic",
+      // No CloudWatch here to read EMF lines: off unless the caller asks (MODELGATE_METRICS=on).
+      MODELGATE_METRICS: process.env.MODELGATE_METRICS ?? "off",
     });
 
     const dynamoClient = new DynamoDBClient({ region: REGION });

@@ -10,6 +10,8 @@ export function functionEnvironment(config: PlatformConfig): Record<string, stri
   const env: Record<string, string> = {
     PLATFORM_NAME: config.name,
     POWERTOOLS_SERVICE_NAME: config.name,
+    // EMF metrics namespace; the dashboard's SEARCH expressions read the same one.
+    POWERTOOLS_METRICS_NAMESPACE: config.name,
     MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
     INVOKE_TIMEOUT_MS: String(config.limits.invokeTimeoutMs),
     USAGE_RETENTION_DAYS: String(config.usage.retentionDays),

@@ -94,6 +94,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: "iam",
     summary: "Usage records of any tenant (paginated export)",
   },
+  {
+    method: "POST",
+    path: "/admin/usage/reconcile",
+    handler: "admin",
+    auth: "iam",
+    summary: "Compare access records with usage records in a range; repair the gaps",
+  },
   { method: "GET", path: "/admin/models", handler: "admin", auth: "iam", summary: "List models" },
   { method: "GET", path: "/admin/models/{model}", handler: "admin", auth: "iam", summary: "A model with its versions and aliases" },
   { method: "GET", path: "/admin/models/{model}/versions", handler: "admin", auth: "iam", summary: "A model's versions" },

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 
 export interface FaultContainer {
   readonly url: string;
+  /** Invocations received so far (a slow one counts when it arrives, before it answers). */
+  invocations(): number;
   close(): Promise<void>;
 }
 
@@ -12,9 +14,11 @@ export interface FaultContainer {
  * platform serves some versions from these to prove fallback and shadow isolation.
  */
 export async function startFaultContainer(mode: "fail" | "slow", delayMs = 1500): Promise<FaultContainer> {
+  let invocations = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
+      if (req.url !== "/ping") invocations++;
       if (req.url === "/ping") {
         res.writeHead(200).end();
       } else if (mode === "fail") {
@@ -31,6 +35,7 @@ export async function startFaultContainer(mode: "fail" | "slow", delayMs = 1500)
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    invocations: () => invocations,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

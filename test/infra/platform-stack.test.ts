@@ -384,7 +384,14 @@ describe("PlatformStack (two models, three versions)", () => {
             Resource: [endpointArn("mgtest-iris"), endpointArn("mgtest-llm")],
           }),
           expect.objectContaining({
-            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+            Action: [
+              "dynamodb:GetItem",
+              "dynamodb:PutItem",
+              "dynamodb:UpdateItem",
+              "dynamodb:ConditionCheckItem",
+              "dynamodb:BatchWriteItem",
+              "dynamodb:DeleteItem",
+            ],
             Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
           }),
           // Shadow copies: only the shadow function, unqualified.
@@ -410,6 +417,13 @@ describe("PlatformStack (two models, three versions)", () => {
       ]);
       expect(JSON.stringify(s3[0]?.Resource)).toContain("/uploads/*");
       expect(JSON.stringify(s3[1]?.Resource)).toContain("/models/*");
+      // Reconciliation repairs: records and aggregates only, never a delete of usage.
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+        }),
+      );
       const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
       const vars = Object.values(env)[0]?.Properties?.Environment?.Variables ?? {};
       expect(vars).toMatchObject({ VERSION_ACTIVATION: "deploy", MODEL_BUCKET: expect.anything() });
@@ -511,6 +525,38 @@ describe("PlatformStack (two models, three versions)", () => {
         Metrics: Match.arrayWith([Match.objectLike({ Expression: "IF(requests > 0, errors / requests, 0)" })]),
       });
       template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Latency", ExtendedStatistic: "p99", Threshold: 25_000 });
+    });
+
+    it("graphs the invoke handler's EMF metrics per tenant and model with SEARCH, in the namespace it writes", () => {
+      const dashboards = Object.values(template.findResources("AWS::CloudWatch::Dashboard"));
+      expect(dashboards).toHaveLength(1);
+      // The body is a Fn::Join of JSON text and tokens (region): stand-ins for the tokens, then parse.
+      type JoinedBody = { "Fn::Join": [string, unknown[]] };
+      const parts = (dashboards[0] as { Properties: { DashboardBody: JoinedBody } }).Properties.DashboardBody["Fn::Join"][1];
+      const body = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join("")) as {
+        widgets: Array<{ properties: { title?: string; metrics?: unknown[][] } }>;
+      };
+      const expressionsOf = (title: string) =>
+        body.widgets
+          .filter((w) => w.properties.title === title)
+          .flatMap((w) => w.properties.metrics ?? [])
+          .map((m) => (m[0] as { expression?: string }).expression);
+      // The schema names every dimension the documents carry (Powertools adds `service`), or SEARCH finds nothing.
+      expect(expressionsOf("Requests by tenant")).toEqual([`SEARCH('{mgtest,service,tenant,model} MetricName="Requests"', 'Sum', 60)`]);
+      expect(expressionsOf("Errors by tenant")).toEqual([
+        `SEARCH('{mgtest,service,tenant,model} MetricName="Errors"', 'Sum', 60)`,
+        `SEARCH('{mgtest,service,tenant,model} MetricName="ClientErrors"', 'Sum', 60)`,
+      ]);
+      expect(expressionsOf("Latency p50/p99 by model")).toEqual([
+        `SEARCH('{mgtest,service,tenant,model} MetricName="Latency"', 'p50', 60)`,
+        `SEARCH('{mgtest,service,tenant,model} MetricName="Latency"', 'p99', 60)`,
+      ]);
+      expect(expressionsOf("Tokens by tenant")).toHaveLength(2);
+      const invokeId = stack.getLogicalId(stack.functions.invoke.function.node.defaultChild as lambda.CfnFunction);
+      expect(template.toJSON().Resources[invokeId].Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: "mgtest",
+        POWERTOOLS_SERVICE_NAME: "mgtest",
+      });
     });
 
     it("outputs the API URL, bucket name and table names", () => {

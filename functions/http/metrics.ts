@@ -1,0 +1,67 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logger } from "./logger";
+
+/** One finished inference request, as the per-tenant/per-model metrics see it. */
+export interface InferenceMetrics {
+  readonly tenantId: string;
+  readonly model: string;
+  readonly version?: number;
+  readonly keyId: string;
+  readonly requestId: string;
+  /** HTTP status the client got. */
+  readonly status: number;
+  readonly latencyMs: number;
+  /** Only when the model reported them. */
+  readonly tokens?: { readonly input: number; readonly output: number };
+}
+
+// MODELGATE_METRICS=off: the local benchmark measures the request path without EMF lines on stdout.
+// Powertools' own switches still apply: POWERTOOLS_METRICS_DISABLED, and POWERTOOLS_DEV (which
+// turns emission off unless POWERTOOLS_METRICS_DISABLED says otherwise).
+const metrics =
+  process.env.MODELGATE_METRICS?.toLowerCase() === "off"
+    ? undefined
+    : new Metrics({
+        namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "modelgate",
+        // Also the constant `service` dimension Powertools adds to every document.
+        serviceName: process.env.POWERTOOLS_SERVICE_NAME || "modelgate",
+        // Powertools' own warnings as structured log lines rather than bare console output.
+        logger,
+      });
+
+/**
+ * Emits one EMF document for one request, dimensions [service, tenant, model]: the dashboard's
+ * SEARCH schemas (infra/aws/constructs/observability.ts) name exactly these. Tenant and model
+ * are the only request dimensions (both bounded: tenants and registry models); ids and status
+ * are metadata, kept in the log record but never turned into metrics. One instance per process
+ * is safe with concurrent requests (the local host): everything from the first dimension to
+ * publishStoredMetrics runs synchronously, and publishing clears dimensions and metadata.
+ * Never throws: metrics must not fail a request.
+ */
+export function publishInferenceMetrics(m: InferenceMetrics): void {
+  if (!metrics) return;
+  try {
+    metrics.addDimensions({ tenant: m.tenantId, model: m.model });
+    metrics.addMetadata("requestId", m.requestId);
+    metrics.addMetadata("keyId", m.keyId);
+    metrics.addMetadata("status", String(m.status));
+    if (m.version !== undefined) metrics.addMetadata("version", String(m.version));
+    metrics.addMetric("Requests", MetricUnit.Count, 1);
+    metrics.addMetric("Errors", MetricUnit.Count, m.status >= 500 ? 1 : 0);
+    metrics.addMetric("ClientErrors", MetricUnit.Count, m.status >= 400 && m.status < 500 ? 1 : 0);
+    // API Gateway's requestTimeEpoch and the function's clock can disagree by a little.
+    metrics.addMetric("Latency", MetricUnit.Milliseconds, Math.max(0, m.latencyMs));
+    // Powertools passes NaN through, and JSON turns it into null, which is not a metric value.
+    if (m.tokens && Number.isFinite(m.tokens.input) && Number.isFinite(m.tokens.output)) {
+      metrics.addMetric("InputTokens", MetricUnit.Count, m.tokens.input);
+      metrics.addMetric("OutputTokens", MetricUnit.Count, m.tokens.output);
+    }
+    metrics.publishStoredMetrics();
+  } catch (err) {
+    // A half-built document must not carry this request's dimensions into the next one.
+    metrics.clearMetrics();
+    metrics.clearDimensions();
+    metrics.clearMetadata();
+    logger.warn("inference metrics not published", { requestId: m.requestId, error: err as Error });
+  }
+}

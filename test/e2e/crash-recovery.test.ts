@@ -1,0 +1,173 @@
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCredentials } from "../../infra/local/bootstrap/credentials";
+import { type CliRun, cli } from "./cli-run";
+import { type FaultContainer, startFaultContainer } from "./fault-container";
+import { inferBody } from "./helpers";
+
+/**
+ * Failures of the platform's own processes, on a platform of this suite's own (the shared e2e
+ * platform must not be killed): the whole process killed while a model call is in flight, and
+ * DynamoDB Local killed under load.
+ */
+
+interface RunningPlatform {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly log: () => string;
+}
+
+/** The platform in a child process (the benchmark's launcher) on `dataDir`, with `test/e2e/e2e.config.ts`. */
+function startPlatform(dataDir: string, env: Record<string, string>): Promise<RunningPlatform> {
+  const child = fork("bench/platform-child.ts", {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env: { ...process.env, ...env, MODELGATE_DATA_DIR: dataDir, MODELGATE_CONFIG: "test/e2e/e2e.config.ts" },
+  });
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    log += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (m) => resolve({ child, url: (m as { url: string }).url, log: () => log }));
+    child.once("exit", (code, signal) => reject(new Error(`platform exited (${code ?? signal}): ${log}`)));
+  });
+}
+
+/** The DynamoDB Local JVM serving `dataDir` (not its watchdog shell, whose command line starts with /bin/sh). */
+function jvmPids(dataDir: string): number[] {
+  try {
+    return execFileSync("pgrep", ["-f", `^java .*${dataDir}`], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const json = (r: CliRun) => {
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+describe("crash recovery", () => {
+  let dataDir: string;
+  let faults: FaultContainer[] = [];
+  let platform: RunningPlatform | undefined;
+  let env: Record<string, string>;
+  const modelgate = (args: string[]) => cli(["--data-dir", dataDir, ...args], {}, { dataDir: false });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "modelgate-crash-"));
+    // iris-fx v3 answers after 4 s: long enough to kill the platform while the model is working.
+    faults = [await startFaultContainer("fail"), await startFaultContainer("slow", 4000)];
+    env = { MG_E2E_FAILING_URL: faults[0]?.url ?? "", MG_E2E_SLOW_URL: faults[1]?.url ?? "", POWERTOOLS_LOG_LEVEL: "ERROR" };
+  });
+
+  afterAll(async () => {
+    platform?.child.kill("SIGTERM");
+    for (const f of faults) await f.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("process killed between the model call and the usage write → reconcile finds the request, --repair records it once", async () => {
+    const first = await startPlatform(dataDir, env);
+    const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
+    const from = new Date(Date.now() - 1000).toISOString();
+    const slow = faults[1] as FaultContainer;
+
+    const answer = fetch(`${first.url}/v2/models/iris-fx/versions/3/infer`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(inferBody()),
+    }).then(
+      (r) => r.status,
+      () => "connection lost",
+    );
+    // The model has the request: its access record is written, its usage record cannot be yet.
+    await until("the model call", () => slow.invocations() === 1);
+    first.child.kill("SIGKILL");
+    expect(await answer).toBe("connection lost");
+    // The watchdog takes DynamoDB Local down with the process it belonged to.
+    await until("DynamoDB Local to stop", () => jvmPids(dataDir).length === 0, 30_000);
+
+    platform = await startPlatform(dataDir, env);
+    const to = new Date().toISOString();
+    const found = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--json"]));
+    expect(found).toMatchObject({ accessRecords: 1, matched: 0, gaps: 1, repaired: 0 });
+    expect(found.missing).toEqual([expect.objectContaining({ tenantId: "demo", model: "iris-fx", version: 3 })]);
+
+    const repaired = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair", "--json"]));
+    expect(repaired).toMatchObject({ gaps: 1, repaired: 1 });
+    const again = await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/gaps:\s+0/);
+    expect(again.stdout).toMatch(/with usage:\s+1/);
+
+    // Counted once, as a request that reached the model and never answered (502).
+    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--from", from, "--to", to, "--json"]));
+    expect(usage.totals).toMatchObject({ requests: 1, errors: 1 });
+    expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
+  });
+
+  it("DynamoDB Local killed under load is restarted; usage equals the successful responses", async () => {
+    const running = platform ?? (await startPlatform(dataDir, env));
+    platform = running;
+    const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
+    const from = new Date().toISOString();
+    const before = jvmPids(dataDir);
+    expect(before).toHaveLength(1);
+
+    const statuses: number[] = [];
+    let killedAt = -1;
+    let okAfterRestart = 0;
+    const worker = async () => {
+      // Until 40 requests succeeded after the JVM came back (bounded: a stuck restart fails the test).
+      for (let i = 0; i < 400 && okAfterRestart < 40; i++) {
+        const r = await fetch(`${running.url}/v2/models/iris/infer`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify(inferBody()),
+        });
+        await r.arrayBuffer();
+        statuses.push(r.status);
+        const ok = r.status === 200;
+        if (ok && killedAt < 0 && statuses.filter((s) => s === 200).length >= 40) {
+          killedAt = statuses.length;
+          process.kill(before[0] as number, "SIGKILL");
+        } else if (ok && killedAt >= 0 && jvmPids(dataDir).some((p) => !before.includes(p))) {
+          okAfterRestart++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, worker));
+
+    const after = jvmPids(dataDir);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before[0]);
+    expect(running.log()).toMatch(/DynamoDB Local exited .*restarting on the same port and files/);
+    expect(okAfterRestart).toBeGreaterThanOrEqual(40);
+    // While it was down, requests failed closed: server errors, never a 2xx without a record.
+    const failed = statuses.filter((s) => s !== 200);
+    expect(failed.every((s) => s >= 500)).toBe(true);
+
+    const ok = statuses.filter((s) => s === 200).length;
+    const usage = json(
+      await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris", "--from", from, "--to", new Date().toISOString(), "--json"]),
+    );
+    expect(usage.totals.requests).toBe(ok);
+  });
+});

@@ -2,9 +2,11 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { RecordOutcome, UsageSink } from "../core/ports";
 import {
+  AGGREGATE_SHARDS,
   type AggregateKey,
   addCounters,
   aggregateKeysOf,
+  aggregateShard,
   countersOf,
   emptyCounters,
   type UsageCounters,
@@ -14,8 +16,8 @@ import { aggregateKeyId, aggregateUpdate, recordItem } from "./usage-items";
 
 interface Pending {
   readonly record: UsageRecord;
-  /** The aggregate items the record adds to, computed once (the shard is a hash). */
-  readonly aggregates: readonly { readonly id: string; readonly key: AggregateKey }[];
+  /** The record's aggregates with the shard left open: each transaction picks one shard for all. */
+  readonly aggregates: readonly { readonly group: string; readonly key: AggregateKey }[];
   readonly resolve: (o: RecordOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -25,11 +27,10 @@ export interface UsageSinkOptions {
   /** DynamoDB's limit on items in one transaction. */
   readonly maxItemsPerTransaction?: number;
   /**
-   * Transactions in flight at once. @default 1. Batches in flight together never share an
-   * item (no request id, no aggregate), so they cannot conflict with each other; records that
-   * would touch an item already in flight wait, and their batch grows instead. One is the
-   * default because a transaction's fixed cost dominates on DynamoDB Local, which serializes
-   * writes anyway: fewer, larger batches cost least per record (bench/README.md).
+   * Transactions in flight at once, at most AGGREGATE_SHARDS. @default 1. Transactions in flight
+   * together never share an item: each writes its aggregates to a shard no other one in flight
+   * uses, and a request id in flight waits for its transaction to end. One is the default because
+   * DynamoDB Local serializes writes anyway and fewer, larger batches cost it least per record.
    */
   readonly maxInFlight?: number;
   /** Attempts for a batch cancelled by conflicts or throttling before its requests fail. */
@@ -45,15 +46,17 @@ const RETRYABLE = new Set(["TransactionConflict", "ThrottlingError", "Provisione
  * update). A record resolves only once its own transaction committed. With one request in
  * flight (a Lambda instance) every transaction holds exactly one record.
  *
- * Several transactions may be in flight when their items are disjoint: records of different
- * aggregate shards (or tenants, models, keys) commit side by side, so a record never waits
- * behind a transaction it shares nothing with.
+ * A transaction adds all its records to one aggregate shard, the one of its first record's
+ * request id (the next free one when that is in use by another transaction in flight). Reads
+ * sum the shards, so totals do not depend on the shard; a batch then updates 2 aggregate items
+ * (day, hour) per tenant, model, version and key instead of up to 2 × AGGREGATE_SHARDS, and its
+ * writes land on one partition. A one-record transaction (Lambda) keeps its request id's shard.
  */
 export class DynamoUsageSink implements UsageSink {
   private readonly queue: Pending[] = [];
-  private inFlight = 0;
-  /** Request ids and aggregate ids of the transactions in flight. */
-  private readonly busy = new Set<string>();
+  /** Request ids in the transactions in flight, and the shards those transactions write. */
+  private readonly busyIds = new Set<string>();
+  private readonly busyShards = new Set<number>();
   private readonly maxItems: number;
   private readonly maxInFlight: number;
   private readonly maxAttempts: number;
@@ -64,12 +67,12 @@ export class DynamoUsageSink implements UsageSink {
     private readonly options: UsageSinkOptions,
   ) {
     this.maxItems = options.maxItemsPerTransaction ?? 100;
-    this.maxInFlight = options.maxInFlight ?? 1;
+    this.maxInFlight = Math.min(AGGREGATE_SHARDS, Math.max(1, options.maxInFlight ?? 1));
     this.maxAttempts = options.maxAttempts ?? 6;
   }
 
   record(record: UsageRecord): Promise<RecordOutcome> {
-    const aggregates = aggregateKeysOf(record).map((key) => ({ id: aggregateKeyId(key), key }));
+    const aggregates = aggregateKeysOf(record).map((key) => ({ group: aggregateKeyId({ ...key, shard: 0 }), key }));
     return new Promise<RecordOutcome>((resolve, reject) => {
       this.queue.push({ record, aggregates, resolve, reject });
       this.pump();
@@ -77,55 +80,65 @@ export class DynamoUsageSink implements UsageSink {
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+    while (this.busyShards.size < this.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
-      // Every queued record touches an item in flight: the next completion pumps again.
+      // Every queued record's request id is in flight: the next completion pumps again.
       if (batch.length === 0) return;
-      const items = batch.flatMap((p) => [recordKey(p), ...p.aggregates.map((a) => a.id)]);
-      for (const i of items) this.busy.add(i);
-      this.inFlight++;
-      void this.commit(batch).finally(() => {
-        for (const i of items) this.busy.delete(i);
-        this.inFlight--;
+      const shard = this.freeShard((batch[0] as Pending).record.requestId);
+      const ids = batch.map((p) => p.record.requestId);
+      for (const id of ids) this.busyIds.add(id);
+      this.busyShards.add(shard);
+      void this.commit(batch, shard).finally(() => {
+        for (const id of ids) this.busyIds.delete(id);
+        this.busyShards.delete(shard);
         this.pump();
       });
     }
   }
 
+  /** The request id's own shard, or the next one no transaction in flight writes. */
+  private freeShard(requestId: string): number {
+    const first = aggregateShard(requestId);
+    for (let i = 0; i < AGGREGATE_SHARDS; i++) {
+      const shard = (first + i) % AGGREGATE_SHARDS;
+      if (!this.busyShards.has(shard)) return shard;
+    }
+    throw new Error("no free aggregate shard"); // Unreachable: maxInFlight <= AGGREGATE_SHARDS.
+  }
+
   /**
    * Takes queued records, oldest first, while records plus distinct aggregates fit in one
-   * transaction; skips (leaves queued, in order) those touching an item in flight or a
-   * request id already in the batch, since a transaction may not touch one item twice.
+   * transaction; skips (leaves queued, in order) those whose request id is in flight or already
+   * in the batch, since a transaction may not touch one item twice.
    */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
-    const taken = new Set<string>();
-    let aggregates = 0;
+    const ids = new Set<string>();
+    const groups = new Set<string>();
     const rest: Pending[] = [];
     let i = 0;
     for (; i < this.queue.length; i++) {
       const next = this.queue[i] as Pending;
-      const id = recordKey(next);
-      if (taken.has(id) || this.busy.has(id) || next.aggregates.some((a) => this.busy.has(a.id))) {
+      const id = next.record.requestId;
+      if (ids.has(id) || this.busyIds.has(id)) {
         rest.push(next);
         continue;
       }
-      const added = next.aggregates.filter((a) => !taken.has(a.id));
-      if (batch.length + 1 + aggregates + added.length > this.maxItems) break;
+      const added = next.aggregates.filter((a) => !groups.has(a.group));
+      if (batch.length + 1 + groups.size + added.length > this.maxItems) break;
       batch.push(next);
-      taken.add(id);
-      for (const a of added) taken.add(a.id);
-      aggregates += added.length;
+      ids.add(id);
+      for (const a of added) groups.add(a.group);
     }
     if (batch.length > 0) this.queue.splice(0, i, ...rest);
     return batch;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: Pending[], shard: number): Promise<void> {
     let live = batch;
     for (let attempt = 1; live.length > 0; attempt++) {
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: this.transactItems(live) }));
+        await this.doc.send(new TransactWriteCommand({ TransactItems: this.transactItems(live, shard) }));
         for (const p of live) p.resolve("recorded");
         return;
       } catch (err) {
@@ -151,14 +164,14 @@ export class DynamoUsageSink implements UsageSink {
     }
   }
 
-  private transactItems(batch: readonly Pending[]) {
+  private transactItems(batch: readonly Pending[], shard: number) {
     const aggregates = new Map<string, { key: AggregateKey; counters: UsageCounters }>();
     for (const p of batch) {
       const counters = countersOf(p.record);
-      for (const { id, key } of p.aggregates) {
-        const agg = aggregates.get(id) ?? { key, counters: emptyCounters() };
+      for (const { group, key } of p.aggregates) {
+        const agg = aggregates.get(group) ?? { key: { ...key, shard }, counters: emptyCounters() };
         addCounters(agg.counters, counters);
-        aggregates.set(id, agg);
+        aggregates.set(group, agg);
       }
     }
     return [
@@ -173,9 +186,6 @@ export class DynamoUsageSink implements UsageSink {
     ];
   }
 }
-
-/** Busy-set key of a record's own item; aggregate ids start with `AGG#`, so they never collide. */
-const recordKey = (p: Pending) => `REQ#${p.record.requestId}`;
 
 /**
  * A sink that records nothing, for the benchmark's metering-off rounds only

@@ -74,12 +74,20 @@ export function allows(result: APIGatewayAuthorizerResult, arn: string): boolean
   return allowed;
 }
 
+/** Compiled resource patterns: a cached policy is evaluated on every request, so each is compiled once. */
+const globs = new Map<string, RegExp>();
+
 function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split("*")
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-  );
+  let re = globs.get(pattern);
+  if (!re) {
+    if (globs.size > 10_000) globs.clear();
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
+    globs.set(pattern, re);
+  }
   return re.test(value);
 }

@@ -63,6 +63,7 @@ const json = (r: CliRun) => {
   return JSON.parse(r.stdout);
 };
 
+// Two platform starts (a JVM each) and several CLI runs: minutes on a loaded 2-core machine.
 describe("crash recovery", () => {
   let dataDir: string;
   let faults: FaultContainer[] = [];
@@ -121,7 +122,7 @@ describe("crash recovery", () => {
     const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--from", from, "--to", to, "--json"]));
     expect(usage.totals).toMatchObject({ requests: 1, errors: 1 });
     expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
-  });
+  }, 600_000);
 
   it("DynamoDB Local killed under load is restarted; usage equals the successful responses", async () => {
     const running = platform ?? (await startPlatform(dataDir, env));
@@ -169,5 +170,5 @@ describe("crash recovery", () => {
       await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris", "--from", from, "--to", new Date().toISOString(), "--json"]),
     );
     expect(usage.totals.requests).toBe(ok);
-  });
+  }, 600_000);
 });

@@ -8,19 +8,10 @@ import { parseRange } from "./usage-query";
  * called, and kept for the usage retention. A request that reached the model and has an access
  * record but no usage record is a metering gap: the process died (or was killed, or timed out)
  * between the model call and the usage write. Reconciliation finds such gaps and can repair them.
+ * Its fields are the usage record's that are known before the call; `version` is the one the
+ * request was routed to (a fallback may answer instead).
  */
-export interface AccessRecord {
-  readonly requestId: string;
-  /** ISO-8601 time the request was received (the usage record's `time`). */
-  readonly time: string;
-  readonly tenantId: string;
-  readonly keyId: string;
-  readonly model: string;
-  /** The version the request was routed to (a fallback may have answered instead). */
-  readonly version: number;
-  readonly alias?: string;
-  readonly bytesIn: number;
-}
+export type AccessRecord = Pick<UsageRecord, "requestId" | "time" | "tenantId" | "keyId" | "model" | "version" | "alias" | "bytesIn">;
 
 /**
  * Status a repaired record carries. 502 is what API Gateway answers when the integration dies:

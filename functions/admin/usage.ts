@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
-import { exportUsage } from "../core/usage-export";
-import { usageReport } from "../core/usage-query";
-import { pathParam, queryParam, requestIdOf } from "../http/event";
+import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
+import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { pathParam, queryParams, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
 import { identity, optionalBody, reconciliation, usage } from "./deps";
@@ -20,23 +20,11 @@ async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise
 /** Usage routes of the admin API: any tenant's report and records. */
 export const usageRoutes: Record<string, Route> = {
   "GET /admin/tenants/{tenantId}/usage": async (event, log) => {
-    const report = await usageReport(usage, await usageTenant(event, log), {
-      from: queryParam(event, "from"),
-      to: queryParam(event, "to"),
-      model: queryParam(event, "model"),
-      by: queryParam(event, "by"),
-      group: queryParam(event, "group"),
-    });
+    const report = await usageReport(usage, await usageTenant(event, log), queryParams(event, USAGE_QUERY_PARAMS));
     return json(200, report, requestIdOf(event));
   },
   "GET /admin/tenants/{tenantId}/usage/records": async (event, log) => {
-    const page = await exportUsage(usage, await usageTenant(event, log), {
-      from: queryParam(event, "from"),
-      to: queryParam(event, "to"),
-      limit: queryParam(event, "limit"),
-      cursor: queryParam(event, "cursor"),
-      include: queryParam(event, "include"),
-    });
+    const page = await exportUsage(usage, await usageTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));
     return json(200, page, requestIdOf(event));
   },
   /** Access records without usage records in a range: reported, and written with `repair`. */

@@ -12,6 +12,9 @@ export interface ExportQuery {
   readonly include?: string | undefined;
 }
 
+/** The query parameters an export page reads (`GET /v1/usage/records` and its admin twin). */
+export const EXPORT_QUERY_PARAMS = ["from", "to", "limit", "cursor", "include"] as const satisfies readonly (keyof ExportQuery)[];
+
 export interface ExportPage {
   readonly tenantId: string;
   readonly from: string;

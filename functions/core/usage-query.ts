@@ -10,6 +10,9 @@ export interface UsageQuery {
   readonly group?: string | undefined;
 }
 
+/** The query parameters a usage report reads (`GET /v1/usage` and its admin twin). */
+export const USAGE_QUERY_PARAMS = ["from", "to", "model", "by", "group"] as const satisfies readonly (keyof UsageQuery)[];
+
 const MAX_RANGE_DAYS = 400;
 const DAY_MS = 86_400_000;
 const BARE_DATE = /^\d{4}-\d{2}-\d{2}$/;

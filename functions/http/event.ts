@@ -52,3 +52,11 @@ export function queryParam(event: Pick<APIGatewayProxyEvent, "queryStringParamet
   const v = event.queryStringParameters?.[name];
   return v === null || v === undefined || v === "" ? undefined : v;
 }
+
+/** The named query parameters, each absent when missing or empty (a report's or an export's options). */
+export function queryParams<K extends string>(
+  event: Pick<APIGatewayProxyEvent, "queryStringParameters">,
+  names: readonly K[],
+): Record<K, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, queryParam(event, name)])) as Record<K, string | undefined>;
+}

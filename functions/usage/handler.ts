@@ -4,9 +4,9 @@ import { documentClient } from "../aws/clients";
 import { requireEnv } from "../aws/env";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { principalFromContext, requireScope } from "../core/principal";
-import { exportUsage } from "../core/usage-export";
-import { usageReport } from "../core/usage-query";
-import { queryParam, requestIdOf } from "../http/event";
+import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
+import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { queryParams, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import { json } from "../http/respond";
 
@@ -23,23 +23,11 @@ function callingTenant(event: APIGatewayProxyEvent, log: LogFields): string {
 /** `GET /v1/usage` and `GET /v1/usage/records`: the calling tenant's usage. */
 export const handler = httpHandler({
   "GET /v1/usage": async (event, log) => {
-    const report = await usageReport(reader, callingTenant(event, log), {
-      from: queryParam(event, "from"),
-      to: queryParam(event, "to"),
-      model: queryParam(event, "model"),
-      by: queryParam(event, "by"),
-      group: queryParam(event, "group"),
-    });
+    const report = await usageReport(reader, callingTenant(event, log), queryParams(event, USAGE_QUERY_PARAMS));
     return json(200, report, requestIdOf(event));
   },
   "GET /v1/usage/records": async (event, log) => {
-    const page = await exportUsage(reader, callingTenant(event, log), {
-      from: queryParam(event, "from"),
-      to: queryParam(event, "to"),
-      limit: queryParam(event, "limit"),
-      cursor: queryParam(event, "cursor"),
-      include: queryParam(event, "include"),
-    });
+    const page = await exportUsage(reader, callingTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));
     return json(200, page, requestIdOf(event));
   },
 });

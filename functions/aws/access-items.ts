@@ -1,5 +1,6 @@
 import type { AccessRecord } from "../core/access";
 import { aggregateShard } from "../core/usage";
+import { recordOf } from "./usage-items";
 
 /**
  * Access records live in the usage table (same retention, same IAM boundary):
@@ -25,15 +26,8 @@ export function accessItem(a: AccessRecord, retentionDays: number): Record<strin
   };
 }
 
+/** An access item read back: the usage record's parsing, narrowed to what an access record holds. */
 export function accessRecordOf(i: Record<string, unknown>): AccessRecord {
-  return {
-    requestId: String(i.requestId),
-    time: String(i.time),
-    tenantId: String(i.tenantId),
-    keyId: String(i.keyId),
-    model: String(i.model),
-    version: Number(i.version ?? 0),
-    ...(typeof i.alias === "string" ? { alias: i.alias } : {}),
-    bytesIn: Number(i.bytesIn ?? 0),
-  };
+  const { requestId, time, tenantId, keyId, model, version, alias, bytesIn } = recordOf(i);
+  return { requestId, time, tenantId, keyId, model, version, ...(alias === undefined ? {} : { alias }), bytesIn };
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { parseDuration, parseExpiry, parseList } from "../durations";
 import { usageError } from "../errors";
+import { describeLimits, type LimitFlags, type Limits, limitsFrom, limitsUpdate, withLimitOptions } from "../limit-flags";
 import { printJson, printTable, shortTime } from "../output";
 
 interface KeyOut {
@@ -14,6 +15,7 @@ interface KeyOut {
   lastUsedAt?: string;
   expiresAt?: string;
   replacedBy?: string;
+  limits?: Limits;
 }
 
 interface CreatedOut {
@@ -34,30 +36,55 @@ function printSecret(k: CreatedOut): void {
 }
 
 export function registerKeys(program: Command): void {
-  const keys = program.command("keys").description("create, list, revoke and rotate a tenant's API keys");
+  const keys = program.command("keys").description("create, list, limit, revoke and rotate a tenant's API keys");
   const g = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 
-  keys
-    .command("create")
-    .description("create an API key; the key is printed this once (on stdout, alone, for scripts)")
-    .argument("<tenant>", "tenant id")
-    .option("--name <n>", "a name to recognise the key by")
-    .option("--expires <ISO|30d>", "expiry: an ISO date-time or a duration from now (90s, 10m, 12h, 30d)")
-    .option("--scopes <list>", "comma-separated scopes: invoke, usage:read (default: both)")
-    .action(async (tenant: string, o: { name?: string; expires?: string; scopes?: string }, cmd: Command) => {
-      const opts = g(cmd);
-      const scopes = o.scopes !== undefined ? parseList(o.scopes) : undefined;
-      const bad = scopes?.find((s) => !SCOPES.includes(s));
-      if (bad !== undefined || scopes?.length === 0) throw usageError(`--scopes takes ${SCOPES.join(", ")}; got '${o.scopes}'`);
-      const body = {
-        ...(o.name ? { name: o.name } : {}),
-        ...(o.expires ? { expiresAt: parseExpiry(o.expires, "--expires") } : {}),
-        ...(scopes ? { scopes } : {}),
-      };
-      const k = await adminCall<CreatedOut>(resolveTarget(opts), "POST", `/admin/tenants/${enc(tenant)}/keys`, body);
-      if (opts.json) return printJson(k);
-      printSecret(k);
+  withLimitOptions(
+    keys
+      .command("create")
+      .description(
+        "create an API key; the key is printed this once (on stdout, alone, for scripts); limit flags limit this key on top of its tenant",
+      )
+      .argument("<tenant>", "tenant id")
+      .option("--name <n>", "a name to recognise the key by")
+      .option("--expires <ISO|30d>", "expiry: an ISO date-time or a duration from now (90s, 10m, 12h, 30d)")
+      .option("--scopes <list>", "comma-separated scopes: invoke, usage:read (default: both)"),
+  ).action(async (tenant: string, o: { name?: string; expires?: string; scopes?: string } & LimitFlags, cmd: Command) => {
+    const opts = g(cmd);
+    const scopes = o.scopes !== undefined ? parseList(o.scopes) : undefined;
+    const bad = scopes?.find((s) => !SCOPES.includes(s));
+    if (bad !== undefined || scopes?.length === 0) throw usageError(`--scopes takes ${SCOPES.join(", ")}; got '${o.scopes}'`);
+    const limits = limitsFrom(o);
+    const body = {
+      ...(o.name ? { name: o.name } : {}),
+      ...(o.expires ? { expiresAt: parseExpiry(o.expires, "--expires") } : {}),
+      ...(scopes ? { scopes } : {}),
+      ...(limits ? { limits } : {}),
+    };
+    const k = await adminCall<CreatedOut>(resolveTarget(opts), "POST", `/admin/tenants/${enc(tenant)}/keys`, body);
+    if (opts.json) return printJson(k);
+    printSecret(k);
+  });
+
+  withLimitOptions(
+    keys
+      .command("update")
+      .description("change a key's own limits, enforced on top of its tenant's (limit flags change only the limits named)")
+      .argument("<tenant>", "tenant id")
+      .argument("<keyId>", "key id (the 16 characters after mg_live_)")
+      .option("--clear-limits", "remove every limit of the key before applying the limit flags"),
+  ).action(async (tenant: string, keyId: string, o: LimitFlags & { clearLimits?: boolean }, cmd: Command) => {
+    const opts = g(cmd);
+    const target = resolveTarget(opts);
+    const limits = await limitsUpdate(o, async () => {
+      const out = await adminCall<{ keys: KeyOut[] }>(target, "GET", `/admin/tenants/${enc(tenant)}/keys`);
+      return out.keys.find((k) => k.keyId === keyId)?.limits;
     });
+    if (!limits) throw usageError("keys update needs --clear-limits or a limit flag");
+    const k = await adminCall<KeyOut>(target, "PATCH", `/admin/tenants/${enc(tenant)}/keys/${enc(keyId)}`, { limits });
+    if (opts.json) return printJson(k);
+    process.stdout.write(`key ${k.keyId}: limits ${describeLimits(k.limits)}\n`);
+  });
 
   keys
     .command("list")
@@ -68,12 +95,13 @@ export function registerKeys(program: Command): void {
       const out = await adminCall<{ tenantId: string; keys: KeyOut[] }>(resolveTarget(opts), "GET", `/admin/tenants/${enc(tenant)}/keys`);
       if (opts.json) return printJson(out);
       printTable(
-        ["KEY ID", "NAME", "STATUS", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
+        ["KEY ID", "NAME", "STATUS", "SCOPES", "LIMITS", "CREATED", "LAST USED", "EXPIRES"],
         out.keys.map((k) => [
           k.keyId,
           k.name,
           k.replacedBy && k.status === "active" ? "rotating" : k.status,
           k.scopes.join(","),
+          k.limits ? describeLimits(k.limits) : "",
           shortTime(k.createdAt),
           shortTime(k.lastUsedAt),
           shortTime(k.expiresAt),

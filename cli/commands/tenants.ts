@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { parseList } from "../durations";
 import { usageError } from "../errors";
+import { describeLimits, type LimitFlags, type Limits, limitsFrom, limitsUpdate, withLimitOptions } from "../limit-flags";
 import { printFields, printJson, printTable, shortTime } from "../output";
 
 interface TenantOut {
@@ -15,60 +16,7 @@ interface TenantOut {
   limits?: Limits;
 }
 
-interface Limits {
-  ratePerSecond?: number;
-  burst?: number;
-  monthlyRequests?: number;
-  monthlyTokens?: number;
-  concurrency?: number;
-}
-
-interface LimitFlags {
-  rate?: string;
-  burst?: string;
-  monthlyRequests?: string;
-  monthlyTokens?: string;
-  concurrency?: string;
-}
-
 const enc = encodeURIComponent;
-
-const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, string, string]> = [
-  ["rate", "ratePerSecond", "--rate <rps>", "sustained requests per second"],
-  ["burst", "burst", "--burst <n>", "requests allowed at once on top of the rate (default: the rate)"],
-  ["monthlyRequests", "monthlyRequests", "--monthly-requests <n>", "requests per calendar month (UTC)"],
-  ["monthlyTokens", "monthlyTokens", "--monthly-tokens <n>", "model tokens per calendar month (UTC)"],
-  ["concurrency", "concurrency", "--concurrency <n>", "requests in flight at once"],
-];
-
-function withLimitOptions(cmd: Command): Command {
-  for (const [, , flag, help] of LIMIT_FLAGS) cmd.option(flag, help);
-  return cmd;
-}
-
-/** The limits given as flags (positive integers), or undefined when none was given. */
-function limitsFrom(o: LimitFlags): Limits | undefined {
-  const out: Limits = {};
-  for (const [flag, field, spelled] of LIMIT_FLAGS) {
-    const raw = o[flag];
-    if (raw === undefined) continue;
-    if (!/^[1-9]\d*$/.test(raw)) throw usageError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
-    out[field] = Number(raw);
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-const describeLimits = (l: Limits | undefined) =>
-  !l || Object.keys(l).length === 0
-    ? "(none)"
-    : [
-        l.ratePerSecond !== undefined ? `${l.ratePerSecond}/s burst ${l.burst ?? l.ratePerSecond}` : undefined,
-        l.monthlyRequests !== undefined ? `${l.monthlyRequests} requests/month` : undefined,
-        l.monthlyTokens !== undefined ? `${l.monthlyTokens} tokens/month` : undefined,
-        l.concurrency !== undefined ? `${l.concurrency} concurrent` : undefined,
-      ]
-        .filter(Boolean)
-        .join(", ");
 
 function showTenant(t: TenantOut, json: boolean | undefined): void {
   if (json) {
@@ -155,13 +103,10 @@ export function registerTenants(program: Command): void {
       .option("--clear-limits", "remove every limit before applying the limit flags"),
   ).action(async (id: string, o: { models?: string; name?: string; plan?: string; clearLimits?: boolean } & LimitFlags, cmd: Command) => {
     const opts = g(cmd);
-    const changed = limitsFrom(o);
-    if (o.models === undefined && o.name === undefined && o.plan === undefined && !changed && !o.clearLimits)
+    if (o.models === undefined && o.name === undefined && o.plan === undefined && !limitsFrom(o) && !o.clearLimits)
       throw usageError("tenants update needs at least one of --models, --name, --plan, --clear-limits or a limit flag");
     const target = resolveTarget(opts);
-    // The API replaces the whole set: merge the flags into the current limits first.
-    const current = changed && !o.clearLimits ? (await adminCall<TenantOut>(target, "GET", `/admin/tenants/${enc(id)}`)).limits : {};
-    const limits = changed || o.clearLimits ? { ...(current ?? {}), ...(changed ?? {}) } : undefined;
+    const limits = await limitsUpdate(o, async () => (await adminCall<TenantOut>(target, "GET", `/admin/tenants/${enc(id)}`)).limits);
     const body = {
       ...(o.models !== undefined ? { models: parseList(o.models) } : {}),
       ...(o.name !== undefined ? { name: o.name } : {}),

@@ -1,12 +1,22 @@
-import { createKey, listKeys, revokeKey, rotateKey } from "../core/api-keys";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { createKey, listKeys, revokeKey, rotateKey, updateKeyLimits } from "../core/api-keys";
 import { pathParam, requestIdOf } from "../http/event";
-import type { Route } from "../http/handler";
+import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
 import { identity, maxKeysPerTenant, optionalBody } from "./deps";
-import { createKeyBody, keyIdParam, rotateKeyBody, tenantIdParam } from "./schemas";
+import { createKeyBody, keyIdParam, keyLimitsBody, rotateKeyBody, tenantIdParam } from "./schemas";
 
 /** Responses that carry a secret must never be cached anywhere. */
 const NO_STORE = { "cache-control": "no-store" };
+
+/** The tenant and key a `…/keys/{keyId}` route names, logged with the request. */
+function keyOfPath(event: APIGatewayProxyEvent, log: LogFields): { tenantId: string; keyId: string } {
+  const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+  const keyId = parseWith(keyIdParam, pathParam(event, "keyId"));
+  log.tenantId = tenantId;
+  log.keyId = keyId;
+  return { tenantId, keyId };
+}
 
 /** API key routes of the admin API. */
 export const keyRoutes: Record<string, Route> = {
@@ -22,18 +32,17 @@ export const keyRoutes: Record<string, Route> = {
     const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
     return json(200, { tenantId, keys: await listKeys(identity, tenantId) }, requestIdOf(event));
   },
+  "PATCH /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
+    const { tenantId, keyId } = keyOfPath(event, log);
+    const { limits } = parseWith(keyLimitsBody, optionalBody(event));
+    return json(200, await updateKeyLimits(identity, tenantId, keyId, limits), requestIdOf(event));
+  },
   "DELETE /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    const keyId = parseWith(keyIdParam, pathParam(event, "keyId"));
-    log.tenantId = tenantId;
-    log.keyId = keyId;
+    const { tenantId, keyId } = keyOfPath(event, log);
     return json(200, await revokeKey(identity, tenantId, keyId), requestIdOf(event));
   },
   "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    const keyId = parseWith(keyIdParam, pathParam(event, "keyId"));
-    log.tenantId = tenantId;
-    log.keyId = keyId;
+    const { tenantId, keyId } = keyOfPath(event, log);
     const body = parseWith(rotateKeyBody, optionalBody(event));
     const key = await rotateKey(identity, tenantId, keyId, body);
     return json(201, key, requestIdOf(event), NO_STORE);

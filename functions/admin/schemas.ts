@@ -50,7 +50,11 @@ export const createKeyBody = z.strictObject({
     .array(z.enum(["invoke", "usage:read"]))
     .min(1)
     .optional(),
+  limits: limits.optional(),
 });
+
+/** A key's own limits, replaced whole (`{}` removes them). */
+export const keyLimitsBody = z.strictObject({ limits });
 
 const versionNumber = z.number().int().min(1).max(9999);
 

@@ -42,6 +42,8 @@ function toKey(i: Record<string, unknown>): StoredKey {
     ...opt("revokedAt"),
     ...opt("replacedBy"),
     ...opt("rotatedFrom"),
+    ...opt("limitKeyId"),
+    ...(i.limits && typeof i.limits === "object" ? { limits: i.limits as TenantLimits } : {}),
   };
 }
 
@@ -284,6 +286,29 @@ export class DynamoIdentityStore implements IdentityAdmin {
       if (old === "ConditionalCheckFailed")
         throw new ConflictError(`key '${rotate?.keyId}' changed concurrently (revoked, expired or rotated)`, { cause: err });
       if (key === "ConditionalCheckFailed") throw new ConflictError("key id collision; retry", { cause: err });
+      throw err;
+    }
+  }
+
+  async setKeyLimits(tenantId: string, keyId: string, limits: TenantLimits): Promise<StoredKey> {
+    const set = Object.keys(limits).length > 0;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: keyPk(keyId), sk: "KEY" },
+          UpdateExpression: set ? "SET #limits = :limits" : "REMOVE #limits",
+          // As for revocation: a key of another tenant looks absent.
+          ConditionExpression: "attribute_exists(pk) AND tenantId = :tenant",
+          ExpressionAttributeNames: { "#limits": "limits" },
+          ExpressionAttributeValues: { ":tenant": tenantId, ...(set ? { ":limits": { ...limits } } : {}) },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return toKey(out.Attributes ?? {});
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException)
+        throw new NotFoundError(`tenant '${tenantId}' has no key '${keyId}'`, { cause: err });
       throw err;
     }
   }

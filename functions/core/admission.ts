@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from "./errors";
-import { admitAll, hasLimits, type LimitHandle, type LimitStore, limitSubject, refusalError, settleAll } from "./limits";
+import { admitAll, hasLimits, type LimitCheck, type LimitHandle, type LimitStore, limitSubject, refusalError, settleAll } from "./limits";
 import type { Principal } from "./principal";
 
 /** An admitted request's limit charges: headers for the response, handles to settle. */
@@ -24,8 +24,17 @@ export function tokenEstimateOf(json: unknown): number {
   return 0;
 }
 
+/** The tenant's limits and the key's own, each a subject of its own counters; unset ones cost nothing. */
+export function limitChecksOf(p: Principal): LimitCheck[] {
+  const checks: LimitCheck[] = [];
+  if (p.limits && hasLimits(p.limits)) checks.push({ subject: limitSubject(p.tenantId), limits: p.limits });
+  if (p.keyLimits && hasLimits(p.keyLimits))
+    checks.push({ subject: limitSubject(p.tenantId, p.limitKeyId ?? p.keyId), limits: p.keyLimits });
+  return checks;
+}
+
 /**
- * Charges the tenant's limits before the model is called: a refusal becomes a 429 (with
+ * Charges the tenant's (and the key's) limits before the model is called: a refusal becomes a 429 (with
  * Retry-After and x-ratelimit-* headers) and charges nothing; a store that cannot answer
  * fails the request closed (503), since admitting blind could overshoot a quota.
  */
@@ -34,10 +43,11 @@ export async function admit(
   principal: Principal,
   ctx: { readonly now: number; readonly requestId: string; readonly tokenEstimate: number },
 ): Promise<AdmissionTicket | { readonly refused: Error }> {
-  if (!store || !principal.limits || !hasLimits(principal.limits)) return NO_LIMITS;
+  const checks = limitChecksOf(principal);
+  if (!store || checks.length === 0) return NO_LIMITS;
   let result: Awaited<ReturnType<typeof admitAll>>;
   try {
-    result = await admitAll(store, [{ subject: limitSubject(principal.tenantId), limits: principal.limits }], ctx);
+    result = await admitAll(store, checks, ctx);
   } catch (err) {
     throw new ServiceUnavailableError("limits could not be checked; the request was not served", { cause: err, retryAfterSeconds: 1 });
   }

@@ -1,6 +1,7 @@
 import type { KeyScope } from "../../infra/shared/routes";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./keys";
+import { hasLimits, type TenantLimits } from "./limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
 import { requireTenant, withTenantRetry } from "./tenants";
 
@@ -14,6 +15,8 @@ export interface NewKey {
   readonly name?: string | undefined;
   readonly expiresAt?: string | undefined;
   readonly scopes?: readonly KeyScope[] | undefined;
+  /** Limits of this key alone, enforced on top of the tenant's. */
+  readonly limits?: TenantLimits | undefined;
 }
 
 export interface CreatedKey {
@@ -26,6 +29,7 @@ export interface CreatedKey {
   readonly scopes: readonly KeyScope[];
   readonly createdAt: string;
   readonly expiresAt?: string;
+  readonly limits?: TenantLimits;
 }
 
 export interface RotatedKey extends CreatedKey {
@@ -59,6 +63,7 @@ export function keyView(k: StoredKey, now = Date.now()) {
     ...(k.revokedAt !== undefined ? { revokedAt: k.revokedAt } : {}),
     ...(k.replacedBy !== undefined ? { replacedBy: k.replacedBy } : {}),
     ...(k.rotatedFrom !== undefined ? { rotatedFrom: k.rotatedFrom } : {}),
+    ...(k.limits !== undefined ? { limits: k.limits } : {}),
   };
 }
 
@@ -74,6 +79,7 @@ function newStoredKey(tenantId: string, input: NewKey, createdAt: string, extra:
     createdAt,
     ...(input.name ? { name: input.name } : {}),
     ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+    ...(input.limits && hasLimits(input.limits) ? { limits: input.limits } : {}),
     ...extra,
   };
   const created: CreatedKey = {
@@ -85,6 +91,7 @@ function newStoredKey(tenantId: string, input: NewKey, createdAt: string, extra:
     createdAt,
     ...(stored.name !== undefined ? { name: stored.name } : {}),
     ...(stored.expiresAt !== undefined ? { expiresAt: stored.expiresAt } : {}),
+    ...(stored.limits !== undefined ? { limits: stored.limits } : {}),
   };
   return { stored, created };
 }
@@ -141,9 +148,10 @@ export async function rotateKey(
     const validUntil = new Date(old.expiresAt ? Math.min(Date.parse(old.expiresAt), graceEnd) : graceEnd).toISOString();
     const { stored, created } = newStoredKey(
       tenantId,
-      { name: old.name, scopes: old.scopes, expiresAt: opts.expiresAt },
+      { name: old.name, scopes: old.scopes, expiresAt: opts.expiresAt, limits: old.limits },
       now.toISOString(),
-      { rotatedFrom: keyId },
+      // The successor charges the same limit counters: rotating must not reset a quota.
+      { rotatedFrom: keyId, limitKeyId: limitKeyOf(old) },
     );
     await store.putKey(stored, tenant.revision ?? 0, { keyId, expiresAt: validUntil, now: now.toISOString() });
     return { ...created, previousKeyId: keyId, previousValidUntil: validUntil };
@@ -153,6 +161,15 @@ export async function rotateKey(
 export async function listKeys(store: IdentityAdmin, tenantId: string, now = new Date()) {
   await requireTenant(store, tenantId);
   return (await store.listKeys(tenantId)).map((k) => keyView(k, now.getTime()));
+}
+
+/** The key whose limit counters `k` charges. */
+export const limitKeyOf = (k: Pick<StoredKey, "keyId" | "limitKeyId">): string => k.limitKeyId ?? k.keyId;
+
+/** Replaces a key's own limits (`{}` removes them); the tenant's limits are not touched. */
+export async function updateKeyLimits(store: IdentityAdmin, tenantId: string, keyId: string, limits: TenantLimits, now = new Date()) {
+  await requireTenant(store, tenantId);
+  return keyView(await store.setKeyLimits(tenantId, keyId, limits), now.getTime());
 }
 
 export async function revokeKey(store: IdentityAdmin, tenantId: string, keyId: string, now = new Date()) {

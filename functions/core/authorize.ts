@@ -31,6 +31,8 @@ export async function authorizeKey(store: KeyStore, presented: string | undefine
     models: tenant.models,
     plan: tenant.plan,
     ...(tenant.limits ? { limits: tenant.limits } : {}),
+    ...(key.limits ? { keyLimits: key.limits } : {}),
+    ...(key.limitKeyId ? { limitKeyId: key.limitKeyId } : {}),
   };
 }
 

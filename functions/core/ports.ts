@@ -42,6 +42,13 @@ export interface StoredKey {
   readonly replacedBy?: string;
   /** Set on a key created by rotation: the id of the key it replaces. */
   readonly rotatedFrom?: string;
+  /** The key's own limits, on top of its tenant's (both must admit a request). */
+  readonly limits?: TenantLimits;
+  /**
+   * The key whose limit counters this key charges, when not itself: a key created by rotation
+   * keeps charging its predecessor's, so rotating never resets a key's quota.
+   */
+  readonly limitKeyId?: string;
 }
 
 export interface KeyStore {
@@ -94,6 +101,11 @@ export interface IdentityAdmin extends KeyStore {
     tenantRevision: number,
     rotate?: { readonly keyId: string; readonly expiresAt: string; readonly now: string },
   ): Promise<void>;
+  /**
+   * Replaces the limits of a key of `tenantId` (`{}` removes them) and returns the key;
+   * NotFoundError when that tenant has no such key.
+   */
+  setKeyLimits(tenantId: string, keyId: string, limits: TenantLimits): Promise<StoredKey>;
   /** Revokes a key of `tenantId`; NotFoundError when that tenant has no such key. */
   revokeKey(tenantId: string, keyId: string, now?: string): Promise<void>;
 }

@@ -16,6 +16,10 @@ export interface Principal {
   readonly plan: string;
   /** The tenant's limits, as of the (cached) authorization. */
   readonly limits?: TenantLimits;
+  /** The key's own limits, enforced on top of the tenant's. */
+  readonly keyLimits?: TenantLimits;
+  /** The key whose limit counters this key charges, when not itself (a rotated key's predecessor). */
+  readonly limitKeyId?: string;
 }
 
 export type AuthorizerContext = Record<string, string>;
@@ -29,6 +33,8 @@ export function principalToContext(p: Principal): AuthorizerContext {
     plan: p.plan,
     // Context values must be strings: the limits travel as JSON.
     ...(p.limits && hasLimits(p.limits) ? { limits: JSON.stringify(p.limits) } : {}),
+    ...(p.keyLimits && hasLimits(p.keyLimits) ? { keyLimits: JSON.stringify(p.keyLimits) } : {}),
+    ...(p.limitKeyId ? { limitKeyId: p.limitKeyId } : {}),
   };
 }
 
@@ -56,11 +62,13 @@ export function principalFromContext(ctx: Readonly<Record<string, unknown>> | nu
     scopes: list(ctx?.scopes) as KeyScope[],
     models: list(ctx?.models),
     plan: typeof ctx?.plan === "string" ? ctx.plan : "default",
-    ...withLimits(limitsOf(ctx?.limits)),
+    ...withLimits("limits", limitsOf(ctx?.limits)),
+    ...withLimits("keyLimits", limitsOf(ctx?.keyLimits)),
+    ...(typeof ctx?.limitKeyId === "string" && ctx.limitKeyId ? { limitKeyId: ctx.limitKeyId } : {}),
   };
 }
 
-const withLimits = (limits: TenantLimits | undefined) => (limits ? { limits } : {});
+const withLimits = (field: "limits" | "keyLimits", limits: TenantLimits | undefined) => (limits ? { [field]: limits } : {});
 
 export function requireScope(p: Principal, scope: KeyScope): void {
   if (!p.scopes.includes(scope)) throw new ForbiddenError(`this API key lacks the '${scope}' scope`);

@@ -78,6 +78,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/admin/tenants/{tenantId}/enable", handler: "admin", auth: "iam", summary: "Re-enable a tenant" },
   { method: "POST", path: "/admin/tenants/{tenantId}/keys", handler: "admin", auth: "iam", summary: "Create an API key" },
   { method: "GET", path: "/admin/tenants/{tenantId}/keys", handler: "admin", auth: "iam", summary: "List a tenant's API keys" },
+  {
+    method: "PATCH",
+    path: "/admin/tenants/{tenantId}/keys/{keyId}",
+    handler: "admin",
+    auth: "iam",
+    summary: "Set an API key's own limits",
+  },
   { method: "DELETE", path: "/admin/tenants/{tenantId}/keys/{keyId}", handler: "admin", auth: "iam", summary: "Revoke an API key" },
   {
     method: "POST",

@@ -74,4 +74,52 @@ describe("tenant limits through the gateway", () => {
     expect(res.headers.get("x-ratelimit-limit-requests")).toBe("5");
     expect(platform().url).toBeTruthy();
   });
+
+  it("a key's own limits (`keys create|update` flags) bind on top of its tenant's; rotation keeps the key's count", async () => {
+    const { tenantId } = await limitedTenant([]);
+    const created = await cli(["keys", "create", tenantId, "--monthly-requests", "3", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const limited = JSON.parse(created.stdout) as { keyId: string; apiKey: string; limits: unknown };
+    expect(limited.limits).toEqual({ monthlyRequests: 3 });
+    const other = (await admin().request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {})).body.apiKey;
+    expect((await cli(["keys", "list", tenantId])).stdout).toMatch(new RegExp(`${limited.keyId}.*3 requests/month`));
+
+    const results = await Promise.all(Array.from({ length: 5 }, () => infer(limited.apiKey)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429]);
+    for (const r of results) expect(r.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    for (const r of results.filter((x) => x.status === 429)) {
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(r.body.error.message).toMatch(/monthly request quota of 3/);
+    }
+    // The tenant has no limits of its own: its other key is not held back.
+    for (let i = 0; i < 4; i++) expect((await infer(other)).status).toBe(200);
+
+    // The successor charges the same counters: rotating is no way around a key's quota.
+    const rotated = await cli(["keys", "rotate", tenantId, limited.keyId, "--grace", "0s", "--json"]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const successor = JSON.parse(rotated.stdout) as { keyId: string; apiKey: string };
+    expect((await infer(successor.apiKey)).status).toBe(429);
+
+    const updated = await cli(["keys", "update", tenantId, successor.keyId, "--monthly-requests", "5"]);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stdout).toMatch(/limits 5 requests\/month/);
+    const res = await eventually(
+      () => infer(successor.apiKey),
+      (r) => r.status === 200,
+      15_000,
+    );
+    expect(res.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(res.headers.get("x-ratelimit-remaining-requests")).toBe("1");
+
+    // Bad input is refused by the CLI before any call, and by the API when it gets through.
+    expect((await cli(["keys", "update", tenantId, successor.keyId])).code).toBe(2);
+    const bad = await admin().request("PATCH", `/admin/tenants/${tenantId}/keys/${successor.keyId}`, { limits: { monthlyRequests: 0 } });
+    expect(bad.status).toBe(400);
+    const missing = await admin().request("PATCH", `/admin/tenants/${tenantId}/keys/AAAAAAAAAAAAAAAA`, { limits: {} });
+    expect(missing.status).toBe(404);
+    // Another tenant's key reads exactly like a missing one.
+    const stranger = await limitedTenant([]);
+    const foreign = await admin().request("PATCH", `/admin/tenants/${stranger.tenantId}/keys/${successor.keyId}`, { limits: {} });
+    expect(foreign.status).toBe(404);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { toErrorResponse } from "../../functions/core/errors";
+import { admit, limitChecksOf } from "../../functions/core/admission";
+import { RateLimitedError, toErrorResponse } from "../../functions/core/errors";
 import {
   admitAll,
   hasLimits,
@@ -25,6 +26,7 @@ import {
   toMicros,
 } from "../../functions/core/limits/math";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
+import { principalFromContext, principalToContext } from "../../functions/core/principal";
 
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);
 
@@ -240,5 +242,45 @@ describe("MemoryLimitStore and admitAll", () => {
     expect((await store.admit("c", { concurrency: 1 }, ctx("r1"))).admitted).toBe(true);
     expect((await store.admit("c", { concurrency: 1 }, ctx("r2", T0 + 999))).admitted).toBe(false);
     expect((await store.admit("c", { concurrency: 1 }, ctx("r3", T0 + 1_001))).admitted).toBe(true);
+  });
+});
+
+describe("per-key limits at admission", () => {
+  const base = { tenantId: "acme", keyId: "k2", scopes: ["invoke" as const], models: ["iris"], plan: "default" };
+  const ctx = (requestId: string) => ({ requestId, now: T0, tokenEstimate: 0 });
+
+  it("check the tenant's and the key's limits as separate subjects; a rotated key charges its predecessor's", () => {
+    expect(limitChecksOf(base)).toEqual([]);
+    expect(limitChecksOf({ ...base, limits: { concurrency: 2 }, keyLimits: { monthlyRequests: 3 } })).toEqual([
+      { subject: "acme", limits: { concurrency: 2 } },
+      { subject: "acme/k2", limits: { monthlyRequests: 3 } },
+    ]);
+    expect(limitChecksOf({ ...base, keyLimits: { monthlyRequests: 3 }, limitKeyId: "k1" })).toEqual([
+      { subject: "acme/k1", limits: { monthlyRequests: 3 } },
+    ]);
+  });
+
+  it("travel through the authorizer context and back", () => {
+    const p = { ...base, limits: { ratePerSecond: 5 }, keyLimits: { monthlyRequests: 3 }, limitKeyId: "k1" };
+    expect(principalFromContext(principalToContext(p))).toEqual(p);
+    expect(principalFromContext(principalToContext(base))).toEqual(base);
+  });
+
+  it("a key over its own quota gets a 429 while its tenant (and its other keys) go on", async () => {
+    const store = new MemoryLimitStore();
+    const limited = { ...base, limits: { monthlyRequests: 100 }, keyLimits: { monthlyRequests: 2 } };
+    const other = { ...base, keyId: "k3", limits: { monthlyRequests: 100 } };
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await admit(store, limited, ctx(`a${i}`)));
+    expect(outcomes.map((o) => "refused" in o)).toEqual([false, false, true]);
+    const refusal = outcomes[2];
+    expect(refusal && "refused" in refusal && refusal.refused).toBeInstanceOf(RateLimitedError);
+    if (refusal && "refused" in refusal && refusal.refused instanceof RateLimitedError)
+      expect(refusal.refused.headers["x-ratelimit-limit-requests"]).toBe("2");
+    // The refused request charged the tenant nothing: 2 of its 100 are used.
+    expect((await store.peek("acme", { monthlyRequests: 100 }, T0)).requests?.remaining).toBe(98);
+    const fromOther = await admit(store, other, ctx("b0"));
+    expect("refused" in fromOther).toBe(false);
+    if (!("refused" in fromOther)) expect(fromOther.headers["x-ratelimit-remaining-requests"]).toBe("97");
   });
 });

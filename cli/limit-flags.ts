@@ -1,0 +1,74 @@
+import type { Command } from "commander";
+import { usageError } from "./errors";
+
+/**
+ * The limit flags shared by `tenants create|update` and `keys create|update`, and how limits
+ * are shown. The API validates the values again; the CLI only catches typos early.
+ */
+export interface Limits {
+  ratePerSecond?: number;
+  burst?: number;
+  monthlyRequests?: number;
+  monthlyTokens?: number;
+  concurrency?: number;
+}
+
+export interface LimitFlags {
+  rate?: string;
+  burst?: string;
+  monthlyRequests?: string;
+  monthlyTokens?: string;
+  concurrency?: string;
+}
+
+const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, string, string]> = [
+  ["rate", "ratePerSecond", "--rate <rps>", "sustained requests per second"],
+  ["burst", "burst", "--burst <n>", "requests allowed at once on top of the rate (default: the rate)"],
+  ["monthlyRequests", "monthlyRequests", "--monthly-requests <n>", "requests per calendar month (UTC)"],
+  ["monthlyTokens", "monthlyTokens", "--monthly-tokens <n>", "model tokens per calendar month (UTC)"],
+  ["concurrency", "concurrency", "--concurrency <n>", "requests in flight at once"],
+];
+
+export function withLimitOptions(cmd: Command): Command {
+  for (const [, , flag, help] of LIMIT_FLAGS) cmd.option(flag, help);
+  return cmd;
+}
+
+/** The limits given as flags (positive integers), or undefined when none was given. */
+export function limitsFrom(o: LimitFlags): Limits | undefined {
+  const out: Limits = {};
+  for (const [flag, field, spelled] of LIMIT_FLAGS) {
+    const raw = o[flag];
+    if (raw === undefined) continue;
+    if (!/^[1-9]\d*$/.test(raw)) throw usageError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
+    out[field] = Number(raw);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export const describeLimits = (l: Limits | undefined) =>
+  !l || Object.keys(l).length === 0
+    ? "(none)"
+    : [
+        l.ratePerSecond !== undefined ? `${l.ratePerSecond}/s burst ${l.burst ?? l.ratePerSecond}` : undefined,
+        l.monthlyRequests !== undefined ? `${l.monthlyRequests} requests/month` : undefined,
+        l.monthlyTokens !== undefined ? `${l.monthlyTokens} tokens/month` : undefined,
+        l.concurrency !== undefined ? `${l.concurrency} concurrent` : undefined,
+      ]
+        .filter(Boolean)
+        .join(", ");
+
+/**
+ * The limits an update sends, or undefined when it changes none. The API replaces the whole
+ * set, so the flags are merged into the current limits (read only when needed);
+ * `--clear-limits` starts from none.
+ */
+export async function limitsUpdate(
+  o: LimitFlags & { readonly clearLimits?: boolean | undefined },
+  current: () => Promise<Limits | undefined>,
+): Promise<Limits | undefined> {
+  const changed = limitsFrom(o);
+  if (!changed && !o.clearLimits) return undefined;
+  const base = changed && !o.clearLimits ? await current() : {};
+  return { ...(base ?? {}), ...(changed ?? {}) };
+}

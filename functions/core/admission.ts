@@ -1,5 +1,16 @@
 import { ServiceUnavailableError } from "./errors";
-import { admitAll, hasLimits, type LimitCheck, type LimitHandle, type LimitStore, limitSubject, refusalError, settleAll } from "./limits";
+import {
+  admitAll,
+  hasLimits,
+  type LimitCheck,
+  type LimitHandle,
+  type LimitStore,
+  limitSubject,
+  type RateLimitState,
+  refusalError,
+  settleAll,
+  type TenantLimits,
+} from "./limits";
 import type { Principal } from "./principal";
 
 /** An admitted request's limit charges: headers for the response, handles to settle. */
@@ -25,12 +36,26 @@ export function tokenEstimateOf(json: unknown): number {
 }
 
 /** The tenant's limits and the key's own, each a subject of its own counters; unset ones cost nothing. */
-export function limitChecksOf(p: Principal): LimitCheck[] {
-  const checks: LimitCheck[] = [];
-  if (p.limits && hasLimits(p.limits)) checks.push({ subject: limitSubject(p.tenantId), limits: p.limits });
+export function limitChecksOf(p: Principal): (LimitCheck & { readonly of: "tenant" | "key" })[] {
+  const checks: (LimitCheck & { readonly of: "tenant" | "key" })[] = [];
+  if (p.limits && hasLimits(p.limits)) checks.push({ of: "tenant", subject: limitSubject(p.tenantId), limits: p.limits });
   if (p.keyLimits && hasLimits(p.keyLimits))
-    checks.push({ subject: limitSubject(p.tenantId, p.limitKeyId ?? p.keyId), limits: p.keyLimits });
+    checks.push({ of: "key", subject: limitSubject(p.tenantId, p.limitKeyId ?? p.keyId), limits: p.keyLimits });
   return checks;
+}
+
+/** Where a caller stands against its tenant's and its key's limits now, charging nothing. */
+export interface LimitStatus {
+  readonly tenant?: TenantLimits & { readonly now: RateLimitState };
+  readonly key?: TenantLimits & { readonly now: RateLimitState };
+}
+
+/** The caller's limits and their current windows (for `GET /v1/usage`); `{}` when none apply. */
+export async function limitStatusOf(store: LimitStore, principal: Principal, now: number): Promise<LimitStatus> {
+  const entries = await Promise.all(
+    limitChecksOf(principal).map(async (c) => [c.of, { ...c.limits, now: await store.peek(c.subject, c.limits, now) }] as const),
+  );
+  return Object.fromEntries(entries);
 }
 
 /**

@@ -31,6 +31,11 @@ describe("tenant limits through the gateway", () => {
       expect(r.body.error.type).toBeDefined();
     }
     for (const r of ok) expect(r.headers.get("x-ratelimit-limit-requests")).toBe("100");
+    // The tenant can read where it stands without spending a request.
+    const own = await call("/v1/usage", { key: t.apiKey });
+    expect(own.status).toBe(200);
+    expect(own.body.limits).toMatchObject({ tenant: { monthlyRequests: 100, now: { requests: { limit: 100, remaining: 0 } } } });
+    expect(own.body.limits.key).toBeUndefined();
 
     // Billing sees the 100, and the refusals apart.
     const usage = await eventually(
@@ -91,6 +96,10 @@ describe("tenant limits through the gateway", () => {
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(r.body.error.message).toMatch(/monthly request quota of 3/);
     }
+    const standing = await call("/v1/usage", { key: limited.apiKey });
+    expect(standing.body.limits).toEqual({
+      key: { monthlyRequests: 3, now: { requests: expect.objectContaining({ limit: 3, remaining: 0 }) } },
+    });
     // The tenant has no limits of its own: its other key is not held back.
     for (let i = 0; i < 4; i++) expect((await infer(other)).status).toBe(200);
 

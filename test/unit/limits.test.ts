@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admit, limitChecksOf } from "../../functions/core/admission";
+import { admit, limitChecksOf, limitStatusOf } from "../../functions/core/admission";
 import { RateLimitedError, toErrorResponse } from "../../functions/core/errors";
 import {
   admitAll,
@@ -252,11 +252,11 @@ describe("per-key limits at admission", () => {
   it("check the tenant's and the key's limits as separate subjects; a rotated key charges its predecessor's", () => {
     expect(limitChecksOf(base)).toEqual([]);
     expect(limitChecksOf({ ...base, limits: { concurrency: 2 }, keyLimits: { monthlyRequests: 3 } })).toEqual([
-      { subject: "acme", limits: { concurrency: 2 } },
-      { subject: "acme/k2", limits: { monthlyRequests: 3 } },
+      { of: "tenant", subject: "acme", limits: { concurrency: 2 } },
+      { of: "key", subject: "acme/k2", limits: { monthlyRequests: 3 } },
     ]);
     expect(limitChecksOf({ ...base, keyLimits: { monthlyRequests: 3 }, limitKeyId: "k1" })).toEqual([
-      { subject: "acme/k1", limits: { monthlyRequests: 3 } },
+      { of: "key", subject: "acme/k1", limits: { monthlyRequests: 3 } },
     ]);
   });
 
@@ -282,5 +282,14 @@ describe("per-key limits at admission", () => {
     const fromOther = await admit(store, other, ctx("b0"));
     expect("refused" in fromOther).toBe(false);
     if (!("refused" in fromOther)) expect(fromOther.headers["x-ratelimit-remaining-requests"]).toBe("97");
+
+    // What `GET /v1/usage` shows the caller: each set of limits and where it stands, charging nothing.
+    const status = await limitStatusOf(store, limited, T0);
+    expect(status).toMatchObject({
+      tenant: { monthlyRequests: 100, now: { requests: { limit: 100, remaining: 97 } } },
+      key: { monthlyRequests: 2, now: { requests: { limit: 2, remaining: 0 } } },
+    });
+    expect(await limitStatusOf(store, limited, T0)).toEqual(status);
+    expect(await limitStatusOf(store, base, T0)).toEqual({});
   });
 });

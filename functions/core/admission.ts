@@ -5,6 +5,7 @@ import {
   type LimitCheck,
   type LimitHandle,
   type LimitStore,
+  limitKeyOf,
   limitSubject,
   type RateLimitState,
   refusalError,
@@ -40,7 +41,7 @@ export function limitChecksOf(p: Principal): (LimitCheck & { readonly of: "tenan
   const checks: (LimitCheck & { readonly of: "tenant" | "key" })[] = [];
   if (p.limits && hasLimits(p.limits)) checks.push({ of: "tenant", subject: limitSubject(p.tenantId), limits: p.limits });
   if (p.keyLimits && hasLimits(p.keyLimits))
-    checks.push({ of: "key", subject: limitSubject(p.tenantId, p.limitKeyId ?? p.keyId), limits: p.keyLimits });
+    checks.push({ of: "key", subject: limitSubject(p.tenantId, limitKeyOf(p)), limits: p.keyLimits });
   return checks;
 }
 

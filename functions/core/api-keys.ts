@@ -1,7 +1,7 @@
 import type { KeyScope } from "../../infra/shared/routes";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./keys";
-import { hasLimits, type TenantLimits } from "./limits";
+import { hasLimits, limitKeyOf, type TenantLimits } from "./limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
 import { requireTenant, withTenantRetry } from "./tenants";
 
@@ -162,9 +162,6 @@ export async function listKeys(store: IdentityAdmin, tenantId: string, now = new
   await requireTenant(store, tenantId);
   return (await store.listKeys(tenantId)).map((k) => keyView(k, now.getTime()));
 }
-
-/** The key whose limit counters `k` charges. */
-export const limitKeyOf = (k: Pick<StoredKey, "keyId" | "limitKeyId">): string => k.limitKeyId ?? k.keyId;
 
 /** Replaces a key's own limits (`{}` removes them); the tenant's limits are not touched. */
 export async function updateKeyLimits(store: IdentityAdmin, tenantId: string, keyId: string, limits: TenantLimits, now = new Date()) {

@@ -71,6 +71,12 @@ export function hasLimits(l: TenantLimits): boolean {
 
 export const burstOf = (l: TenantLimits): number | undefined => l.burst ?? l.ratePerSecond;
 
+/**
+ * The key whose limit counters a key charges: itself, or for a key created by rotation the
+ * key it replaced (so rotating never resets a key's quota).
+ */
+export const limitKeyOf = (k: { readonly keyId: string; readonly limitKeyId?: string | undefined }): string => k.limitKeyId ?? k.keyId;
+
 /** The subject string of a tenant's own limits or of one of its keys' (no `#`: it goes into keys). */
 export function limitSubject(tenantId: string, keyId?: string): string {
   return keyId === undefined ? tenantId : `${tenantId}/${keyId}`;

@@ -22,39 +22,33 @@ const client = new SageMakerRuntimeClient({
 });
 const body = new TextEncoder().encode(JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }] }));
 const call = () => client.send(new InvokeEndpointCommand({ EndpointName: "e", Body: body, ContentType: "application/json" }));
+/** 32 callers making 50 calls each: wall time and CPU (this process) per call. */
+async function concurrent(label: string, once: () => Promise<unknown>): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let i = 0; i < 50; i++) await once();
+    }),
+  );
+  const used = process.cpuUsage(cpu0);
+  console.log(
+    `32 concurrent ${label}: ${((performance.now() - t0) / 1600).toFixed(2)} ms wall, ${((used.user + used.system) / 1000 / 1600).toFixed(2)} ms cpu per call`,
+  );
+}
 for (let i = 0; i < 200; i++) await call();
-let cpu = process.cpuUsage();
-let t = performance.now();
+const cpu = process.cpuUsage();
+const t = performance.now();
 for (let i = 0; i < 1000; i++) await call();
-let c = process.cpuUsage(cpu);
+const c = process.cpuUsage(cpu);
 console.log(
   `sequential sdk: ${((performance.now() - t) / 1000).toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / 1000).toFixed(2)} ms cpu per call (user ${(c.user / 1e6).toFixed(2)}, sys ${(c.system / 1e6).toFixed(2)})`,
 );
-cpu = process.cpuUsage();
-t = performance.now();
-await Promise.all(
-  Array.from({ length: 32 }, async () => {
-    for (let i = 0; i < 50; i++) await call();
-  }),
-);
-c = process.cpuUsage(cpu);
-console.log(
-  `32 concurrent sdk: ${((performance.now() - t) / 1600).toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / 1600).toFixed(2)} ms cpu per call`,
-);
-cpu = process.cpuUsage();
-t = performance.now();
-await Promise.all(
-  Array.from({ length: 32 }, async () => {
-    for (let i = 0; i < 50; i++) {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body });
-      await r.arrayBuffer();
-    }
-  }),
-);
-c = process.cpuUsage(cpu);
-console.log(
-  `32 concurrent fetch: ${((performance.now() - t) / 1600).toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / 1600).toFixed(2)} ms cpu per call`,
-);
+await concurrent("sdk", call);
+await concurrent("fetch", async () => {
+  const r = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body });
+  await r.arrayBuffer();
+});
 const { Agent, request } = await import("node:http");
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 const raw = () =>
@@ -76,16 +70,6 @@ const raw = () =>
     req.on("error", reject);
     req.end(body);
   });
-cpu = process.cpuUsage();
-t = performance.now();
-await Promise.all(
-  Array.from({ length: 32 }, async () => {
-    for (let i = 0; i < 50; i++) await raw();
-  }),
-);
-c = process.cpuUsage(cpu);
-console.log(
-  `32 concurrent node:http: ${((performance.now() - t) / 1600).toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / 1600).toFixed(2)} ms cpu per call`,
-);
+await concurrent("node:http", raw);
 server.close();
 process.exit(0);

@@ -36,9 +36,12 @@ export function tokenEstimateOf(json: unknown): number {
   return 0;
 }
 
+/** A limit check, and whether the limits are the tenant's or the key's own. */
+export type CallerLimitCheck = LimitCheck & { readonly of: keyof LimitStatus };
+
 /** The tenant's limits and the key's own, each a subject of its own counters; unset ones cost nothing. */
-export function limitChecksOf(p: Principal): (LimitCheck & { readonly of: "tenant" | "key" })[] {
-  const checks: (LimitCheck & { readonly of: "tenant" | "key" })[] = [];
+export function limitChecksOf(p: Principal): CallerLimitCheck[] {
+  const checks: CallerLimitCheck[] = [];
   if (p.limits && hasLimits(p.limits)) checks.push({ of: "tenant", subject: limitSubject(p.tenantId), limits: p.limits });
   if (p.keyLimits && hasLimits(p.keyLimits))
     checks.push({ of: "key", subject: limitSubject(p.tenantId, limitKeyOf(p)), limits: p.keyLimits });

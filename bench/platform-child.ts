@@ -2,20 +2,29 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { UsageSink } from "../functions/core/ports";
+import { logger } from "../functions/http/logger";
 import { startLocalPlatform } from "../infra/local/platform";
+
+/** Records nothing: the benchmark's metering-off rounds only, to show what metering costs. */
+const discardingUsageSink: UsageSink = { record: async () => "recorded" };
+const unmetered = process.env.MODELGATE_BENCH_METERING === "off";
 
 /**
  * The platform under test, in its own process so the load generator does not share its event
- * loop. The parent sets USAGE_METERING=off in the environment of the metering-off child.
+ * loop. The parent sets MODELGATE_BENCH_METERING=off in the environment of the metering-off
+ * child, which then builds its invoke handler with a sink that records nothing (and no access
+ * journal): the factory's seam, not a switch in Lambda code.
  * Messages: "stop"; "profile-start" and {profileStop: file}, V8 CPU profile of just the
  * loaded window (bench/profile.ts), without start-up noise.
  */
-process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
+logger.setLogLevel("ERROR");
 // MODELGATE_DATA_DIR / MODELGATE_CONFIG: the crash-recovery tests restart a platform on its data.
 const platform = await startLocalPlatform({
   port: 0,
   dataDir: process.env.MODELGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "modelgate-bench-")),
   configPath: process.env.MODELGATE_CONFIG ?? "modelgate.config.ts",
+  ...(unmetered ? { invokeOverrides: { usage: discardingUsageSink, access: undefined } } : {}),
 });
 process.send?.({
   url: platform.url,

@@ -22,7 +22,7 @@ const { values } = parseArgs({
 const child = fork("bench/platform-child.ts", {
   execArgv: ["--import", "tsx"],
   stdio: ["ignore", "ignore", "inherit", "ipc"],
-  env: { ...process.env, ...(values.metering === "off" ? { USAGE_METERING: "off" } : {}) },
+  env: { ...process.env, ...(values.metering === "off" ? { MODELGATE_BENCH_METERING: "off" } : {}) },
 });
 const next = () =>
   new Promise<unknown>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { cpuDelta, treeCpu } from "./proc-cpu";
 /**
  * `npm run bench`: iris inference through the whole local gateway (authorizer, registry,
  * alias routing, SageMaker emulator, metering), through a second gateway with metering off
- * (USAGE_METERING=off), and straight to the model host, alternating rounds in one run so all
+ * (MODELGATE_BENCH_METERING=off), and straight to the model host, alternating rounds in one run so all
  * three see the same machine; medians of the rounds and their ratios.
  */
 const { values } = parseArgs({
@@ -45,7 +45,7 @@ function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promi
 // warm up against each other on a small machine. A child whose parent exits stops itself.
 const metered = startChild({});
 const meteredInfo = await metered.ready;
-const unmetered = startChild({ USAGE_METERING: "off" });
+const unmetered = startChild({ MODELGATE_BENCH_METERING: "off" });
 const unmeteredInfo = await unmetered.ready;
 
 const body = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });

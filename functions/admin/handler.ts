@@ -1,13 +1,12 @@
-import { httpHandler } from "../http/handler";
-import { keyRoutes } from "./keys";
-import { modelRoutes } from "./models";
-import { tenantRoutes } from "./tenants";
-import { usageRoutes } from "./usage";
+import { createAwsClients } from "../aws/clients";
+import { settingsFromEnv } from "../aws/settings";
+import { createAdminHandler } from "./create-admin-handler";
+import { adminDeps } from "./deps";
 
-/** Admin API: reached only through IAM (SigV4) authorization, never with a tenant key. */
-export const handler = httpHandler({
-  ...tenantRoutes,
-  ...usageRoutes,
-  ...keyRoutes,
-  ...modelRoutes,
-});
+/** The cloud's composition root of the admin function. Versions become ready by `cdk deploy`. */
+export const handler = createAdminHandler(
+  adminDeps(createAwsClients(), settingsFromEnv(), {
+    ...(process.env.MODEL_BUCKET ? { modelBucket: process.env.MODEL_BUCKET } : {}),
+    versionActivation: "deploy",
+  }),
+);

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { createKey, listKeys, revokeKey, rotateKey, updateKeyLimits } from "../core/api-keys";
-import { pathParam, requestIdOf } from "../http/event";
+import { optionalJsonBody, pathParam, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import { identity, maxKeysPerTenant, optionalBody } from "./deps";
+import type { AdminDeps } from "./deps";
 import { createKeyBody, keyIdParam, keyLimitsBody, rotateKeyBody, tenantIdParam } from "./schemas";
 
 /** Responses that carry a secret must never be cached anywhere. */
@@ -19,32 +19,35 @@ function keyOfPath(event: APIGatewayProxyEvent, log: LogFields): { tenantId: str
 }
 
 /** API key routes of the admin API. */
-export const keyRoutes: Record<string, Route> = {
-  "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    log.tenantId = tenantId;
-    const body = parseWith(createKeyBody, optionalBody(event));
-    const key = await createKey(identity, tenantId, body, new Date(), maxKeysPerTenant);
-    log.keyId = key.keyId;
-    return json(201, key, requestIdOf(event), NO_STORE);
-  },
-  "GET /admin/tenants/{tenantId}/keys": async (event) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    return json(200, { tenantId, keys: await listKeys(identity, tenantId) }, requestIdOf(event));
-  },
-  "PATCH /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
-    const { tenantId, keyId } = keyOfPath(event, log);
-    const { limits } = parseWith(keyLimitsBody, optionalBody(event));
-    return json(200, await updateKeyLimits(identity, tenantId, keyId, limits), requestIdOf(event));
-  },
-  "DELETE /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
-    const { tenantId, keyId } = keyOfPath(event, log);
-    return json(200, await revokeKey(identity, tenantId, keyId), requestIdOf(event));
-  },
-  "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
-    const { tenantId, keyId } = keyOfPath(event, log);
-    const body = parseWith(rotateKeyBody, optionalBody(event));
-    const key = await rotateKey(identity, tenantId, keyId, body);
-    return json(201, key, requestIdOf(event), NO_STORE);
-  },
-};
+export function keyRoutes(deps: AdminDeps): Record<string, Route> {
+  const { identity, maxKeysPerTenant, maxBodyBytes } = deps;
+  return {
+    "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      log.tenantId = tenantId;
+      const body = parseWith(createKeyBody, optionalJsonBody(event, maxBodyBytes));
+      const key = await createKey(identity, tenantId, body, new Date(), maxKeysPerTenant);
+      log.keyId = key.keyId;
+      return json(201, key, requestIdOf(event), NO_STORE);
+    },
+    "GET /admin/tenants/{tenantId}/keys": async (event) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      return json(200, { tenantId, keys: await listKeys(identity, tenantId) }, requestIdOf(event));
+    },
+    "PATCH /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
+      const { tenantId, keyId } = keyOfPath(event, log);
+      const { limits } = parseWith(keyLimitsBody, optionalJsonBody(event, maxBodyBytes));
+      return json(200, await updateKeyLimits(identity, tenantId, keyId, limits), requestIdOf(event));
+    },
+    "DELETE /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
+      const { tenantId, keyId } = keyOfPath(event, log);
+      return json(200, await revokeKey(identity, tenantId, keyId), requestIdOf(event));
+    },
+    "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
+      const { tenantId, keyId } = keyOfPath(event, log);
+      const body = parseWith(rotateKeyBody, optionalJsonBody(event, maxBodyBytes));
+      const key = await rotateKey(identity, tenantId, keyId, body);
+      return json(201, key, requestIdOf(event), NO_STORE);
+    },
+  };
+}

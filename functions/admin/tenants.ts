@@ -11,44 +11,47 @@ import {
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import type { Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import { identity, maxBodyBytes } from "./deps";
+import type { AdminDeps } from "./deps";
 import { createTenantBody, listLimit, tenantIdParam, updateTenantBody } from "./schemas";
 
 /** Tenant routes of the admin API. */
-export const tenantRoutes: Record<string, Route> = {
-  "POST /admin/tenants": async (event, log) => {
-    const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes));
-    log.tenantId = body.tenantId;
-    return json(201, tenantView(await createTenant(identity, body)), requestIdOf(event));
-  },
-  "GET /admin/tenants": async (event) => {
-    const limit = parseWith(listLimit, queryParam(event, "limit"));
-    const page = await listTenants(identity, limit, queryParam(event, "cursor"));
-    return json(200, { tenants: page.items.map(tenantView), ...(page.cursor ? { cursor: page.cursor } : {}) }, requestIdOf(event));
-  },
-  "GET /admin/tenants/{tenantId}": async (event) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    return json(200, tenantView(await requireTenant(identity, tenantId)), requestIdOf(event));
-  },
-  "PATCH /admin/tenants/{tenantId}": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    log.tenantId = tenantId;
-    const body = parseWith(updateTenantBody, jsonBody(event, maxBodyBytes));
-    return json(200, tenantView(await updateTenant(identity, tenantId, body)), requestIdOf(event));
-  },
-  "POST /admin/tenants/{tenantId}/disable": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    log.tenantId = tenantId;
-    return json(200, tenantView(await disableTenant(identity, tenantId)), requestIdOf(event));
-  },
-  "POST /admin/tenants/{tenantId}/enable": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    log.tenantId = tenantId;
-    return json(200, tenantView(await enableTenant(identity, tenantId)), requestIdOf(event));
-  },
-  "DELETE /admin/tenants/{tenantId}": async (event, log) => {
-    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-    log.tenantId = tenantId;
-    return json(200, await deleteTenant(identity, tenantId), requestIdOf(event));
-  },
-};
+export function tenantRoutes(deps: AdminDeps): Record<string, Route> {
+  const { identity, maxBodyBytes } = deps;
+  return {
+    "POST /admin/tenants": async (event, log) => {
+      const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes));
+      log.tenantId = body.tenantId;
+      return json(201, tenantView(await createTenant(identity, body)), requestIdOf(event));
+    },
+    "GET /admin/tenants": async (event) => {
+      const limit = parseWith(listLimit, queryParam(event, "limit"));
+      const page = await listTenants(identity, limit, queryParam(event, "cursor"));
+      return json(200, { tenants: page.items.map(tenantView), ...(page.cursor ? { cursor: page.cursor } : {}) }, requestIdOf(event));
+    },
+    "GET /admin/tenants/{tenantId}": async (event) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      return json(200, tenantView(await requireTenant(identity, tenantId)), requestIdOf(event));
+    },
+    "PATCH /admin/tenants/{tenantId}": async (event, log) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      log.tenantId = tenantId;
+      const body = parseWith(updateTenantBody, jsonBody(event, maxBodyBytes));
+      return json(200, tenantView(await updateTenant(identity, tenantId, body)), requestIdOf(event));
+    },
+    "POST /admin/tenants/{tenantId}/disable": async (event, log) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      log.tenantId = tenantId;
+      return json(200, tenantView(await disableTenant(identity, tenantId)), requestIdOf(event));
+    },
+    "POST /admin/tenants/{tenantId}/enable": async (event, log) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      log.tenantId = tenantId;
+      return json(200, tenantView(await enableTenant(identity, tenantId)), requestIdOf(event));
+    },
+    "DELETE /admin/tenants/{tenantId}": async (event, log) => {
+      const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+      log.tenantId = tenantId;
+      return json(200, await deleteTenant(identity, tenantId), requestIdOf(event));
+    },
+  };
+}

@@ -3,33 +3,36 @@ import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
 import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
-import { pathParam, queryParams, requestIdOf } from "../http/event";
+import { optionalJsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import { identity, optionalBody, reconciliation, usage } from "./deps";
+import type { AdminDeps } from "./deps";
 import { reconcileBody, tenantIdParam } from "./schemas";
 
-/** The tenant of the path; 404 if it never existed. Usage outlives its tenant: a deleted one's stays readable. */
-async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise<string> {
-  const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
-  log.tenantId = tenantId;
-  if (!(await identity.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
-  return tenantId;
-}
-
 /** Usage routes of the admin API: any tenant's report and records. */
-export const usageRoutes: Record<string, Route> = {
-  "GET /admin/tenants/{tenantId}/usage": async (event, log) => {
-    const report = await usageReport(usage, await usageTenant(event, log), queryParams(event, USAGE_QUERY_PARAMS));
-    return json(200, report, requestIdOf(event));
-  },
-  "GET /admin/tenants/{tenantId}/usage/records": async (event, log) => {
-    const page = await exportUsage(usage, await usageTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));
-    return json(200, page, requestIdOf(event));
-  },
-  /** Access records without usage records in a range: reported, and written with `repair`. */
-  "POST /admin/usage/reconcile": async (event) => {
-    const report = await reconcile(reconciliation, parseWith(reconcileBody, optionalBody(event)));
-    return json(200, report, requestIdOf(event));
-  },
-};
+export function usageRoutes(deps: AdminDeps): Record<string, Route> {
+  const { identity, usage, reconciliation, maxBodyBytes } = deps;
+  /** The tenant of the path; 404 if it never existed. Usage outlives its tenant: a deleted one's stays readable. */
+  async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise<string> {
+    const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
+    log.tenantId = tenantId;
+    if (!(await identity.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`);
+    return tenantId;
+  }
+
+  return {
+    "GET /admin/tenants/{tenantId}/usage": async (event, log) => {
+      const report = await usageReport(usage, await usageTenant(event, log), queryParams(event, USAGE_QUERY_PARAMS));
+      return json(200, report, requestIdOf(event));
+    },
+    "GET /admin/tenants/{tenantId}/usage/records": async (event, log) => {
+      const page = await exportUsage(usage, await usageTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));
+      return json(200, page, requestIdOf(event));
+    },
+    /** Access records without usage records in a range: reported, and written with `repair`. */
+    "POST /admin/usage/reconcile": async (event) => {
+      const report = await reconcile(reconciliation, parseWith(reconcileBody, optionalJsonBody(event, maxBodyBytes)));
+      return json(200, report, requestIdOf(event));
+    },
+  };
+}

@@ -1,41 +1,9 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { TABLE_ENV } from "../../infra/shared/tables";
-import { documentClient } from "../aws/clients";
-import { requireEnv } from "../aws/env";
+import { createAwsClients } from "../aws/clients";
 import { DynamoIdentityStore } from "../aws/identity-store";
-import { authorizeKey, wholeApiResource } from "../core/authorize";
-import { UnauthorizedError } from "../core/errors";
-import { presentedKey } from "../core/keys";
-import { principalToContext } from "../core/principal";
-import { logger } from "../http/logger";
+import { settingsFromEnv } from "../aws/settings";
+import { createAuthorizerHandler } from "./create-authorizer-handler";
 
-const store = new DynamoIdentityStore(documentClient(), requireEnv(TABLE_ENV.identity));
-
-/**
- * REQUEST authorizer. Refusals throw the literal "Unauthorized", which API Gateway turns into
- * a 401 (a Deny policy would be a 403). The policy covers the whole API because API Gateway
- * caches the result per identity source across routes.
- */
-export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-  const requestId = event.requestContext?.requestId;
-  try {
-    const principal = await authorizeKey(store, presentedKey(event.headers ?? {}));
-    logger.info("authorized", { requestId, tenantId: principal.tenantId, keyId: principal.keyId });
-    return {
-      principalId: `${principal.tenantId}/${principal.keyId}`,
-      policyDocument: {
-        Version: "2012-10-17",
-        Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: wholeApiResource(event.methodArn) }],
-      },
-      context: principalToContext(principal),
-    };
-  } catch (err) {
-    if (err instanceof UnauthorizedError) {
-      logger.info("refused", { requestId, reason: String(err.cause) });
-      throw new Error("Unauthorized");
-    }
-    // Store failures must not read as a bad key: API Gateway answers 500 for these.
-    logger.error("authorizer failed", { requestId, error: err as Error });
-    throw err;
-  }
-};
+/** The cloud's composition root of the REQUEST authorizer. */
+export const handler = createAuthorizerHandler({
+  keys: new DynamoIdentityStore(createAwsClients().dynamo, settingsFromEnv().tables.identity),
+});

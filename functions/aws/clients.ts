@@ -1,14 +1,24 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-/**
- * SDK clients, created once per module (so once per Lambda instance). Endpoints come from
- * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables: the local host sets them, the cloud
- * does not, and no code here knows which host it runs on.
- */
-let dynamo: DynamoDBDocumentClient | undefined;
-let sagemaker: SageMakerRuntimeClient | undefined;
+/** The SDK clients the handlers use. S3 and Lambda are built on first use: few handlers need them. */
+export interface AwsClients {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sagemakerRuntime: SageMakerRuntimeClient;
+  s3(): S3Client;
+  lambda(): LambdaClient;
+}
+
+/** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
+export interface AwsClientsConfig {
+  readonly dynamodb?: DynamoDBClientConfig;
+  readonly s3?: S3ClientConfig;
+  readonly sagemakerRuntime?: SageMakerRuntimeClientConfig;
+  readonly lambda?: LambdaClientConfig;
+}
 
 /**
  * Keep-alive pools larger than the SDK's 50 sockets: one process of the local host serves
@@ -16,16 +26,32 @@ let sagemaker: SageMakerRuntimeClient | undefined;
  * socket (with a warning). A Lambda instance, one request at a time, never gets near either.
  */
 const POOL = { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } };
+/**
+ * A DynamoDB call that hangs (a stalled connection) must fail, not hold the request until the
+ * function's timeout: single-item calls answer in milliseconds, transactions in well under a second.
+ */
+const DYNAMODB_TIMEOUTS = { connectionTimeout: 2000, requestTimeout: 5000 };
 
-export function documentClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3, requestHandler: POOL }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return dynamo;
-}
-
-export function sageMakerRuntimeClient(): SageMakerRuntimeClient {
+/** Creates the clients once per composition root (once per Lambda instance in the cloud). */
+export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...POOL, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
   // One attempt: a retried inference doubles model load; the client decides on 503s.
-  sagemaker ??= new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: POOL });
-  return sagemaker;
+  const sagemakerRuntime = new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: POOL, ...config.sagemakerRuntime });
+  let s3: S3Client | undefined;
+  let lambda: LambdaClient | undefined;
+  return {
+    dynamo,
+    sagemakerRuntime,
+    s3: () => {
+      s3 ??= new S3Client({ ...config.s3 });
+      return s3;
+    },
+    lambda: () => {
+      lambda ??= new LambdaClient({ maxAttempts: 2, ...config.lambda });
+      return lambda;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { ShadowDispatcher, ShadowRequest } from "../core/shadow";
 
 /**
@@ -19,10 +19,4 @@ export class LambdaShadowDispatcher implements ShadowDispatcher {
       new InvokeCommand({ FunctionName: this.functionName, InvocationType: "Event", Payload: Buffer.from(JSON.stringify(req)) }),
     );
   }
-}
-
-/** The dispatcher named by SHADOW_FUNCTION_NAME, or none when shadows are not wired. */
-export function shadowDispatcherFromEnv(): ShadowDispatcher | undefined {
-  const name = process.env.SHADOW_FUNCTION_NAME;
-  return name ? new LambdaShadowDispatcher(new LambdaClient({ maxAttempts: 2 }), name) : undefined;
 }

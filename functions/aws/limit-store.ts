@@ -62,8 +62,8 @@ export interface LimitStoreOptions {
   readonly maxAttempts?: number;
   /**
    * Calls this process keeps in flight on one item; more wait here. DynamoDB applies writes
-   * to one item one at a time anyway, and DynamoDB Local fails writes that wait too long for
-   * an item's lock. @default 8
+   * to one item one at a time anyway; the local host passes 8, because DynamoDB Local fails
+   * writes that wait too long for an item's lock. @default unbounded
    */
   readonly maxInFlightPerItem?: number;
 }
@@ -103,7 +103,7 @@ export class DynamoLimitStore implements LimitStore {
     this.leaseMs = options.leaseMs ?? 120_000;
     this.keepMonthDays = options.keepMonthDays ?? 400;
     this.maxAttempts = options.maxAttempts ?? 6;
-    this.gate = new KeyedGate(options.maxInFlightPerItem ?? 8);
+    this.gate = new KeyedGate(options.maxInFlightPerItem ?? Number.POSITIVE_INFINITY);
   }
 
   async admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {

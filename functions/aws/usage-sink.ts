@@ -27,10 +27,11 @@ export interface UsageSinkOptions {
   /** DynamoDB's limit on items in one transaction. */
   readonly maxItemsPerTransaction?: number;
   /**
-   * Transactions in flight at once, at most AGGREGATE_SHARDS. @default 1. Transactions in flight
-   * together never share an item: each writes its aggregates to a shard no other one in flight
-   * uses, and a request id in flight waits for its transaction to end. One is the default because
-   * DynamoDB Local serializes writes anyway and fewer, larger batches cost it least per record.
+   * Transactions in flight at once, at most AGGREGATE_SHARDS. @default AGGREGATE_SHARDS.
+   * Transactions in flight together never share an item: each writes its aggregates to a shard
+   * no other one in flight uses, and a request id in flight waits for its transaction to end.
+   * The local host passes 1: DynamoDB Local serializes writes anyway, and fewer, larger batches
+   * cost it least per record.
    */
   readonly maxInFlight?: number;
   /** Attempts for a batch cancelled by conflicts or throttling before its requests fail. */
@@ -67,7 +68,7 @@ export class DynamoUsageSink implements UsageSink {
     private readonly options: UsageSinkOptions,
   ) {
     this.maxItems = options.maxItemsPerTransaction ?? 100;
-    this.maxInFlight = Math.min(AGGREGATE_SHARDS, Math.max(1, options.maxInFlight ?? 1));
+    this.maxInFlight = Math.min(AGGREGATE_SHARDS, Math.max(1, options.maxInFlight ?? AGGREGATE_SHARDS));
     this.maxAttempts = options.maxAttempts ?? 6;
   }
 
@@ -186,12 +187,6 @@ export class DynamoUsageSink implements UsageSink {
     ];
   }
 }
-
-/**
- * A sink that records nothing, for the benchmark's metering-off rounds only
- * (`USAGE_METERING=off`): it shows what metering costs, and must never serve real traffic.
- */
-export const discardingUsageSink: UsageSink = { record: async () => "recorded" };
 
 function backoff(attempt: number): Promise<void> {
   const ms = Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -42,6 +42,11 @@ export function jsonBodyWithBytes(
   }
 }
 
+/** The JSON body, or `{}` when the request has none (routes whose fields are all optional). */
+export function optionalJsonBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">, maxBytes: number): unknown {
+  return event.body ? jsonBody(event, maxBytes) : {};
+}
+
 export function pathParam(event: Pick<APIGatewayProxyEvent, "pathParameters">, name: string): string {
   const v = event.pathParameters?.[name];
   if (!v) throw new BadRequestError(`missing path parameter '${name}'`);

@@ -15,19 +15,23 @@ export interface InferenceMetrics {
   readonly tokens?: { readonly input: number; readonly output: number };
 }
 
-// MODELGATE_METRICS=off: the local benchmark measures the request path without EMF lines on stdout.
-// Powertools' own switches still apply: POWERTOOLS_METRICS_DISABLED, and POWERTOOLS_DEV (which
-// turns emission off unless POWERTOOLS_METRICS_DISABLED says otherwise).
-const metrics =
-  process.env.MODELGATE_METRICS?.toLowerCase() === "off"
-    ? undefined
-    : new Metrics({
-        namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "modelgate",
-        // Also the constant `service` dimension Powertools adds to every document.
-        serviceName: process.env.POWERTOOLS_SERVICE_NAME || "modelgate",
-        // Powertools' own warnings as structured log lines rather than bare console output.
-        logger,
-      });
+/** Publishes one finished request's metrics; never throws (metrics must not fail a request). */
+export type InferenceMetricsPublisher = (m: InferenceMetrics) => void;
+
+/**
+ * The Powertools Metrics instance of a composition root. Namespace and service come from
+ * POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME (CDK sets both from the config);
+ * Powertools' own POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV switch emission off.
+ */
+export function powertoolsMetrics(): Metrics {
+  return new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "modelgate",
+    // Also the constant `service` dimension Powertools adds to every document.
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME || "modelgate",
+    // Powertools' own warnings as structured log lines rather than bare console output.
+    logger,
+  });
+}
 
 /**
  * Emits one EMF document for one request, dimensions [service, tenant, model]: the dashboard's
@@ -36,10 +40,12 @@ const metrics =
  * are metadata, kept in the log record but never turned into metrics. One instance per process
  * is safe with concurrent requests (the local host): everything from the first dimension to
  * publishStoredMetrics runs synchronously, and publishing clears dimensions and metadata.
- * Never throws: metrics must not fail a request.
  */
-export function publishInferenceMetrics(m: InferenceMetrics): void {
-  if (!metrics) return;
+export function inferenceMetrics(metrics: Metrics): InferenceMetricsPublisher {
+  return (m) => publish(metrics, m);
+}
+
+function publish(metrics: Metrics, m: InferenceMetrics): void {
   try {
     metrics.addDimensions({ tenant: m.tenantId, model: m.model });
     metrics.addMetadata("requestId", m.requestId);

@@ -1,56 +1,8 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import type { RegistrySeed } from "../../infra/shared/function-env";
+import { createAwsClients } from "../aws/clients";
 import { seedRegistry } from "../aws/registry-seed";
+import { createSeedHandler } from "./create-seed-handler";
 
-/**
- * CloudFormation custom resource (behind `custom_resources.Provider`) that writes the
- * registry seed computed at synth — models, immutable versions, initial aliases — into the
- * registry table. `seedRegistry` writes versions idempotently and aliases only when absent,
- * so a redeploy never moves an alias an operator has moved since. Delete leaves the data.
- */
+const { dynamo } = createAwsClients();
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-
-export interface SeedResponse {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Readonly<Record<string, string>>;
-}
-
-/** Thrown for properties that are not a registry seed; CloudFormation shows the message. */
-export class SeedPropertiesError extends Error {
-  override readonly name = "SeedPropertiesError";
-}
-
-export function parseSeedProperties(props: Readonly<Record<string, unknown>>): { tableName: string; seed: RegistrySeed } {
-  const tableName = props.TableName;
-  if (typeof tableName !== "string" || tableName.length === 0) throw new SeedPropertiesError("TableName: required string");
-  const raw = props.Seed;
-  let seed: unknown;
-  try {
-    seed = typeof raw === "string" ? JSON.parse(raw) : raw;
-  } catch (cause) {
-    throw new SeedPropertiesError("Seed: not valid JSON", { cause });
-  }
-  if (typeof seed !== "object" || seed === null) throw new SeedPropertiesError("Seed: must be an object");
-  for (const field of ["models", "versions", "aliases"] as const) {
-    if (!Array.isArray((seed as Record<string, unknown>)[field])) throw new SeedPropertiesError(`Seed.${field}: must be an array`);
-  }
-  return { tableName, seed: seed as RegistrySeed };
-}
-
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<SeedResponse> {
-  if (event.RequestType === "Delete") {
-    // Registry data outlives the stack's seed; the table's own removal policy decides.
-    return { PhysicalResourceId: event.PhysicalResourceId };
-  }
-  const { tableName, seed } = parseSeedProperties(event.ResourceProperties);
-  await seedRegistry(doc, tableName, seed);
-  return {
-    PhysicalResourceId: `registry-seed:${tableName}`,
-    Data: { Models: String(seed.models.length), Versions: String(seed.versions.length), Aliases: String(seed.aliases.length) },
-  };
-}
+/** The cloud's composition root of the registry seed custom resource. */
+export const handler = createSeedHandler((tableName, seed) => seedRegistry(dynamo, tableName, seed));

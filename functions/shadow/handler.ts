@@ -1,45 +1,7 @@
-import { z } from "zod";
-import { TABLE_ENV } from "../../infra/shared/tables";
-import { documentClient, sageMakerRuntimeClient } from "../aws/clients";
-import { intEnv, requireEnv } from "../aws/env";
-import { SageMakerInvoker } from "../aws/sagemaker-invoker";
-import { DynamoUsageSink } from "../aws/usage-sink";
-import { runShadow, type ShadowDeps } from "../core/shadow";
-import { logger } from "../http/logger";
+import { createAwsClients } from "../aws/clients";
+import { settingsFromEnv } from "../aws/settings";
+import { createShadowHandler } from "./create-shadow-handler";
+import { shadowDeps } from "./deps";
 
-const deps: ShadowDeps = {
-  invoker: new SageMakerInvoker(sageMakerRuntimeClient()),
-  usage: new DynamoUsageSink(documentClient(), requireEnv(TABLE_ENV.usage), { retentionDays: intEnv("USAGE_RETENTION_DAYS", 400) }),
-  invokeTimeoutMs: intEnv("INVOKE_TIMEOUT_MS", 25_000),
-};
-
-const shadowEvent = z.strictObject({
-  requestId: z.string().min(1).max(200),
-  receivedAt: z.number().int(),
-  tenantId: z.string().min(1),
-  keyId: z.string().min(1),
-  model: z.string().min(1),
-  alias: z.string().min(1),
-  version: z.number().int().min(1),
-  endpointName: z.string().min(1),
-  variantName: z.string().min(1),
-  body: z.string(),
-  contentType: z.string().min(1),
-  accept: z.string().optional(),
-});
-
-/**
- * Runs shadow copies handed off by the invoke function (asynchronous invocation). The answer
- * is discarded; the usage record is the point. A record that cannot be written throws, so
- * Lambda's async retries try again (the record is idempotent by request id).
- */
-export const handler = async (event: unknown): Promise<void> => {
-  const parsed = shadowEvent.safeParse(event);
-  if (!parsed.success) {
-    logger.error("malformed shadow event dropped", { issue: parsed.error.issues[0]?.message });
-    return;
-  }
-  const { accept, ...req } = parsed.data;
-  const outcome = await runShadow(deps, { ...req, ...(accept ? { accept } : {}) });
-  logger.info("shadow", { requestId: req.requestId, model: req.model, version: req.version, ...outcome });
-};
+/** The cloud's composition root of the shadow function (asynchronous invocations). */
+export const handler = createShadowHandler(shadowDeps(createAwsClients(), settingsFromEnv()));

@@ -1,41 +1,7 @@
-import type { APIGatewayProxyEvent } from "aws-lambda";
-import { TABLE_ENV } from "../../infra/shared/tables";
-import { documentClient } from "../aws/clients";
-import { requireEnv } from "../aws/env";
-import { DynamoLimitStore } from "../aws/limit-store";
-import { DynamoUsageReader } from "../aws/usage-reader";
-import { limitStatusOf } from "../core/admission";
-import { type Principal, principalFromContext, requireScope } from "../core/principal";
-import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
-import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
-import { queryParams, requestIdOf } from "../http/event";
-import { httpHandler, type LogFields } from "../http/handler";
-import { json } from "../http/respond";
+import { createAwsClients } from "../aws/clients";
+import { settingsFromEnv } from "../aws/settings";
+import { createUsageHandler } from "./create-usage-handler";
+import { usageDeps } from "./deps";
 
-const reader = new DynamoUsageReader(documentClient(), requireEnv(TABLE_ENV.usage));
-/** Read only here (`peek`): where the caller stands against its limits. */
-const limits = new DynamoLimitStore(documentClient(), requireEnv(TABLE_ENV.usage));
-
-/** The caller, from the authorizer only (never from the request), with `usage:read`. */
-function caller(event: APIGatewayProxyEvent, log: LogFields): Principal {
-  const principal = principalFromContext(event.requestContext.authorizer);
-  log.tenantId = principal.tenantId;
-  requireScope(principal, "usage:read");
-  return principal;
-}
-
-/** `GET /v1/usage` and `GET /v1/usage/records`: the calling tenant's usage. */
-export const handler = httpHandler({
-  "GET /v1/usage": async (event, log) => {
-    const principal = caller(event, log);
-    const [report, status] = await Promise.all([
-      usageReport(reader, principal.tenantId, queryParams(event, USAGE_QUERY_PARAMS)),
-      limitStatusOf(limits, principal, Date.now()),
-    ]);
-    return json(200, { ...report, limits: status }, requestIdOf(event));
-  },
-  "GET /v1/usage/records": async (event, log) => {
-    const page = await exportUsage(reader, caller(event, log).tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
-    return json(200, page, requestIdOf(event));
-  },
-});
+/** The cloud's composition root of the tenant usage function. */
+export const handler = createUsageHandler(usageDeps(createAwsClients(), settingsFromEnv()));

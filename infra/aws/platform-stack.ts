@@ -121,9 +121,8 @@ export class PlatformStack extends Stack {
       new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
     );
     // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
-    // and copies them to models/<model>/<version>/. Serving stays deploy-driven: VERSION_ACTIVATION.
+    // and copies them to models/<model>/<version>/. Serving stays deploy-driven (functions/admin/handler.ts).
     admin.function.addEnvironment("MODEL_BUCKET", this.store.bucket.bucketName);
-    admin.function.addEnvironment("VERSION_ACTIVATION", "deploy");
     const objects = (prefix: string) => this.store.bucket.arnForObjects(`${prefix}*`);
     admin.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [objects(UPLOAD_PREFIX)] }),

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const dataDir = values["data-dir"] ?? process.env.MODELGATE_DATA_DIR ?? ".modelgate";
   const configPath = values.config ?? process.env.MODELGATE_CONFIG ?? DEFAULT_CONFIG_FILE;
 
-  const platform = await startLocalPlatform({ port, dataDir, configPath });
+  // EMF lines on stdout only on request: no CloudWatch reads them here.
+  const emitMetrics = process.env.MODELGATE_METRICS === "on";
+  const platform = await startLocalPlatform({ port, dataDir, configPath, emitMetrics });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

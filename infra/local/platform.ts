@@ -1,25 +1,25 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createAwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { createKey, createTenant } from "../../functions/core/admin";
+import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { endpointName, variantName } from "../shared/config";
 import type { PlatformConfig } from "../shared/config-schema";
-import { functionEnvironment, registrySeed, type VersionSeed } from "../shared/function-env";
+import { type FunctionSettings, functionSettings, registrySeed, type VersionSeed } from "../shared/function-env";
 import { loadPlatformConfig } from "../shared/load-config";
 import { ROUTES } from "../shared/routes";
-import { identityTable, registryTable, tableName } from "../shared/tables";
 import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap/artifacts";
 import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
 import { ensureTables } from "./bootstrap/tables";
 import { type LocalDeployer, startLocalDeployer } from "./deployer";
-import type { AuthorizerHandler } from "./gateway/authorizer-runner";
 import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
+import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
 import { type ModelHost, startOnnxModelHost } from "./model-host";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type VariantTarget } from "./sagemaker-runtime";
@@ -35,6 +35,12 @@ export interface LocalPlatformOptions {
   readonly host?: string;
   /** Access log lines of the gateway (for reconciliation and debugging). */
   readonly onAccess?: (entry: AccessLogEntry) => void;
+  /** Handler settings that differ from the config's (the e2e tests' short registry cache). */
+  readonly settings?: Partial<Pick<FunctionSettings, "registryCacheTtlMs">>;
+  /** EMF metric lines on stdout. @default false (no CloudWatch reads them here) */
+  readonly emitMetrics?: boolean;
+  /** Replaces parts of the invoke function's wiring: the benchmark's sink that records nothing. */
+  readonly invokeOverrides?: Partial<InvokeDeps>;
 }
 
 export interface LocalPlatform {
@@ -63,9 +69,9 @@ type Stoppable = { stop(): Promise<void> } | { close(): Promise<void> };
 
 /**
  * Starts the whole platform on this machine: DynamoDB Local, s3rver, one ONNX model host per
- * version, the SageMaker Runtime emulator, and the API Gateway emulator in front of the same
- * handler exports that Lambda runs. Handlers find the services only through the standard
- * AWS_ENDPOINT_URL_* variables set here.
+ * version, the SageMaker Runtime emulator, and the API Gateway emulator in front of handlers
+ * built by the same factories Lambda's composition roots call (./handlers.ts), on SDK clients
+ * pointed at the local services. Nothing here writes process.env.
  */
 export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<LocalPlatform> {
   const dataDir = resolve(opts.dataDir);
@@ -95,31 +101,26 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     const bucket = `${config.name}-models`;
     const shadowFunction = `${config.name}-shadow`;
 
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sagemaker.url,
-      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+    const credentials = { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey };
+    const common = { region: REGION, credentials };
+    const clients = createAwsClients({
+      dynamodb: { ...common, endpoint: dynamo.endpoint },
       // s3rver would store aws-chunked framing verbatim; checksums only where S3 requires them.
-      AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
-      AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
-      ...functionEnvironment(config),
-      MODEL_BUCKET: bucket,
-      SHADOW_FUNCTION_NAME: shadowFunction,
-      // Uploaded versions are served by the local deployer below, not by a `cdk deploy`.
-      VERSION_ACTIVATION: "automatic",
-      // No CloudWatch here to read EMF lines: off unless the caller asks (MODELGATE_METRICS=on).
-      MODELGATE_METRICS: process.env.MODELGATE_METRICS ?? "off",
+      s3: {
+        ...common,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      },
+      sagemakerRuntime: { ...common, endpoint: sagemaker.url },
+      lambda: { ...common, endpoint: lambda.url },
     });
-
-    const dynamoClient = new DynamoDBClient({ region: REGION });
-    const doc = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
-    await ensureTables(dynamoClient, config.name);
-
-    const s3Client = new S3Client({ region: REGION, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+    const settings: FunctionSettings = { ...functionSettings(config), ...opts.settings };
+    const doc = clients.dynamo;
+    const s3Client = clients.s3();
+    // Table management is the host's job (CloudFormation's in the cloud), on a client of its own.
+    await ensureTables(new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }), config.name);
     await ensureBucket(s3Client, bucket);
 
     const uploaded = new Map<string, UploadedArtifact>();
@@ -157,14 +158,14 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       (model, version) => uploaded.get(`${model}/${version}`)?.uri ?? "",
       (model, version) => uploaded.get(`${model}/${version}`)?.sha256,
     );
-    await seedRegistry(doc, tableName(config.name, registryTable), {
+    await seedRegistry(doc, settings.tables.registry, {
       ...seed,
       versions: seed.versions.map((v) => ({ ...v, ...signatures.get(`${v.model}/${v.version}`) })),
     });
 
-    const { credentials, newDemoKey } = await ensureCredentials(doc, config, dataDir);
+    const { credentials: local, newDemoKey } = await ensureCredentials(doc, config, settings, dataDir);
     const deployer: LocalDeployer = startLocalDeployer({
-      registry: new DynamoRegistry(doc, tableName(config.name, registryTable)),
+      registry: new DynamoRegistry(doc, settings.tables.registry),
       s3: s3Client,
       cacheDir: join(dataDir, "model-cache"),
       endpoints: sagemaker,
@@ -175,32 +176,29 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     started.push(deployer);
     await deployer.reconcile();
 
-    // Imported only now: handlers create their SDK clients from the environment at load.
-    const [{ handler: authorizer }, { handler: invoke }, { handler: usage }, { handler: admin }, { handler: shadow }] = await Promise.all([
-      import("../../functions/authorizer/handler"),
-      import("../../functions/invoke/handler"),
-      import("../../functions/usage/handler"),
-      import("../../functions/admin/handler"),
-      import("../../functions/shadow/handler"),
-    ]);
-    functions[shadowFunction] = shadow;
+    const handlers = buildLocalHandlers({
+      clients,
+      settings,
+      shadowFunctionName: shadowFunction,
+      modelBucket: bucket,
+      ...(opts.emitMetrics ? { emitMetrics: true } : {}),
+      ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
+    });
+    functions[shadowFunction] = handlers.shadow as LocalFunction;
     const gateway: Gateway = await startGateway({
       host: opts.host ?? "127.0.0.1",
       port: opts.port,
       routes: ROUTES,
-      handlers: { invoke, usage, admin } as Record<
-        "invoke" | "usage" | "admin",
-        (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>
-      >,
-      authorizer: authorizer as AuthorizerHandler,
+      handlers: { invoke: handlers.invoke, usage: handlers.usage, admin: handlers.admin },
+      authorizer: handlers.authorizer,
       authorizerCacheTtlSeconds: config.limits.authorizerCacheTtlSeconds,
-      admin: credentials.admin,
+      admin: local.admin,
       rateLimitPerSecond: config.limits.rateLimitPerSecond,
       burstLimit: config.limits.burstLimit,
       ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
     });
     started.push(gateway);
-    const finalCredentials = { ...credentials, apiUrl: gateway.url, s3: { endpoint: s3.endpoint, ...S3RVER_CREDENTIALS } };
+    const finalCredentials = { ...local, apiUrl: gateway.url, s3: { endpoint: s3.endpoint, ...S3RVER_CREDENTIALS } };
     writeCredentials(dataDir, finalCredentials);
     return {
       url: gateway.url,
@@ -232,10 +230,10 @@ async function fetchArtifact(s3: S3Client, uri: string, dir: string): Promise<st
  * First start: a demo tenant granted every configured model, its key, and a local admin
  * credential pair. Later starts reuse them from credentials.json.
  */
-async function ensureCredentials(doc: DynamoDBDocumentClient, config: PlatformConfig, dataDir: string) {
+async function ensureCredentials(doc: DynamoDBDocumentClient, config: PlatformConfig, settings: FunctionSettings, dataDir: string) {
   const existing = readCredentials(dataDir);
   if (existing) return { credentials: existing, newDemoKey: undefined };
-  const identity = new DynamoIdentityStore(doc, tableName(config.name, identityTable));
+  const identity = new DynamoIdentityStore(doc, settings.tables.identity);
   if (!(await identity.getTenant(DEMO_TENANT))) {
     await createTenant(identity, { tenantId: DEMO_TENANT, name: "Demo tenant", models: Object.keys(config.models) });
   }

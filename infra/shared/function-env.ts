@@ -1,23 +1,71 @@
+import { DEFAULT_MAX_KEYS } from "../../functions/core/api-keys";
 import { endpointName, variantName } from "./config";
 import type { PlatformConfig } from "./config-schema";
-import { TABLE_ENV, TABLES, tableName } from "./tables";
+import { TABLES, tableName } from "./tables";
 
 /**
- * Environment of every handler, computed once from the config so both hosts set the same
- * variables: CDK puts them on each Lambda function, the local host on its own process.
+ * What every handler is configured with, computed once from the config for both hosts: CDK
+ * writes it into each Lambda function's environment (`functionEnvironment`) and the cloud's
+ * composition roots read it back (`functions/aws/settings.ts`); the local host passes the
+ * object itself to the handler factories.
  */
+export interface FunctionSettings {
+  readonly platformName: string;
+  readonly tables: { readonly identity: string; readonly registry: string; readonly usage: string };
+  readonly maxBodyBytes: number;
+  readonly invokeTimeoutMs: number;
+  readonly usageRetentionDays: number;
+  /** How long the invoke path trusts its in-memory copy of a model's registry entry. */
+  readonly registryCacheTtlMs: number;
+  readonly maxKeysPerTenant: number;
+}
+
+/** Registry entries are re-read after this long: an alias move reaches every instance within it. */
+export const REGISTRY_CACHE_TTL_MS = 5000;
+
+export function functionSettings(config: PlatformConfig): FunctionSettings {
+  const [identity, registry, usage] = TABLES.map((t) => tableName(config.name, t));
+  return {
+    platformName: config.name,
+    tables: { identity: identity ?? "", registry: registry ?? "", usage: usage ?? "" },
+    maxBodyBytes: config.limits.maxBodyBytes,
+    invokeTimeoutMs: config.limits.invokeTimeoutMs,
+    usageRetentionDays: config.usage.retentionDays,
+    registryCacheTtlMs: REGISTRY_CACHE_TTL_MS,
+    maxKeysPerTenant: DEFAULT_MAX_KEYS,
+  };
+}
+
+/** The environment variable of each setting (`functions/aws/settings.ts` reads the same names). */
+export const SETTINGS_ENV = {
+  platformName: "PLATFORM_NAME",
+  identityTable: "IDENTITY_TABLE",
+  registryTable: "REGISTRY_TABLE",
+  usageTable: "USAGE_TABLE",
+  maxBodyBytes: "MAX_BODY_BYTES",
+  invokeTimeoutMs: "INVOKE_TIMEOUT_MS",
+  usageRetentionDays: "USAGE_RETENTION_DAYS",
+  registryCacheTtlMs: "REGISTRY_CACHE_TTL_MS",
+  maxKeysPerTenant: "MAX_KEYS_PER_TENANT",
+} as const;
+
+/** The Lambda environment of every handler: the settings, plus Powertools' own variables. */
 export function functionEnvironment(config: PlatformConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    PLATFORM_NAME: config.name,
+  const s = functionSettings(config);
+  return {
+    [SETTINGS_ENV.platformName]: s.platformName,
+    [SETTINGS_ENV.identityTable]: s.tables.identity,
+    [SETTINGS_ENV.registryTable]: s.tables.registry,
+    [SETTINGS_ENV.usageTable]: s.tables.usage,
+    [SETTINGS_ENV.maxBodyBytes]: String(s.maxBodyBytes),
+    [SETTINGS_ENV.invokeTimeoutMs]: String(s.invokeTimeoutMs),
+    [SETTINGS_ENV.usageRetentionDays]: String(s.usageRetentionDays),
+    [SETTINGS_ENV.registryCacheTtlMs]: String(s.registryCacheTtlMs),
+    [SETTINGS_ENV.maxKeysPerTenant]: String(s.maxKeysPerTenant),
     POWERTOOLS_SERVICE_NAME: config.name,
     // EMF metrics namespace; the dashboard's SEARCH expressions read the same one.
     POWERTOOLS_METRICS_NAMESPACE: config.name,
-    MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
-    INVOKE_TIMEOUT_MS: String(config.limits.invokeTimeoutMs),
-    USAGE_RETENTION_DAYS: String(config.usage.retentionDays),
   };
-  for (const t of TABLES) env[TABLE_ENV[t.id]] = tableName(config.name, t);
-  return env;
 }
 
 /** One registry version as seeded at deploy / start: where it is served and what it is. */

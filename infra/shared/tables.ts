@@ -65,10 +65,3 @@ export const TABLES = [identityTable, registryTable, usageTable] as const;
 export function tableName(platformName: string, table: Pick<TableDefinition, "id">): string {
   return `${platformName}-${table.id}`;
 }
-
-/** Environment variable through which handlers learn a table's physical name. */
-export const TABLE_ENV = {
-  identity: "IDENTITY_TABLE",
-  registry: "REGISTRY_TABLE",
-  usage: "USAGE_TABLE",
-} as const;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { logger } from "../../functions/http/logger";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
 import { type FaultContainer, startFaultContainer } from "./fault-container";
 
@@ -27,13 +28,18 @@ let faults: FaultContainer[] = [];
 export async function setup(project: TestProject): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), "modelgate-e2e-"));
   // Requests are logged by the handlers; keep test output readable.
-  process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
-  process.env.REGISTRY_CACHE_TTL_MS = "500";
+  logger.setLogLevel("ERROR");
   // Containers that fail or answer slowly, behind versions of `iris-fx` (see e2e.config.ts).
   faults = [await startFaultContainer("fail"), await startFaultContainer("slow", 1500)];
   process.env.MG_E2E_FAILING_URL = faults[0]?.url;
   process.env.MG_E2E_SLOW_URL = faults[1]?.url;
-  platform = await startLocalPlatform({ port: 0, dataDir, configPath: "test/e2e/e2e.config.ts" });
+  // A short registry cache: alias moves reach the handlers within half a second.
+  platform = await startLocalPlatform({
+    port: 0,
+    dataDir,
+    configPath: "test/e2e/e2e.config.ts",
+    settings: { registryCacheTtlMs: 500 },
+  });
   project.provide("platform", {
     url: platform.url,
     dataDir,

@@ -1,9 +1,10 @@
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import { createSeedHandler, parseSeedProperties } from "../../functions/seed/create-seed-handler";
+
 const seedRegistry = vi.fn(async () => undefined);
-vi.mock("../../functions/aws/registry-seed", () => ({ seedRegistry }));
-const { handler, parseSeedProperties } = await import("../../functions/seed/handler");
+const handler = createSeedHandler(seedRegistry);
 
 const seed = {
   models: [{ model: "iris", defaultAlias: "prod" }],
@@ -40,7 +41,7 @@ describe("registry seed custom resource", () => {
 
   it.each(["Create", "Update"] as const)("%s writes the seed to the named table", async (type) => {
     const res = await handler(event(type, { TableName: "modelgate-registry", Seed: JSON.stringify(seed) }));
-    expect(seedRegistry).toHaveBeenCalledWith(expect.anything(), "modelgate-registry", seed);
+    expect(seedRegistry).toHaveBeenCalledWith("modelgate-registry", seed);
     expect(res).toEqual({ PhysicalResourceId: "registry-seed:modelgate-registry", Data: { Models: "1", Versions: "1", Aliases: "1" } });
   });
 

@@ -1,6 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { InferenceMetrics } from "../../functions/http/metrics";
+import { type InferenceMetrics, inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 
 interface EmfDocument {
   _aws: {
@@ -10,23 +10,16 @@ interface EmfDocument {
   [key: string]: unknown;
 }
 
-const ENV_KEYS = [
-  "MODELGATE_METRICS",
-  "POWERTOOLS_METRICS_NAMESPACE",
-  "POWERTOOLS_SERVICE_NAME",
-  "POWERTOOLS_DEV",
-  "POWERTOOLS_METRICS_DISABLED",
-];
+const ENV_KEYS = ["POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_DEV", "POWERTOOLS_METRICS_DISABLED"];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
 /** Everything written to stdout while the spy is on (Powertools writes EMF there, as in Lambda). */
 let written: string[] = [];
 
-/** The module reads its environment once, at load: a fresh copy per environment. */
+/** A composition root reads the environment when it builds the publisher: one per environment. */
 async function load(env: Record<string, string> = {}) {
   Object.assign(process.env, env);
-  vi.resetModules();
-  return (await import("../../functions/http/metrics")).publishInferenceMetrics;
+  return inferenceMetrics(powertoolsMetrics());
 }
 
 function emfDocuments(): EmfDocument[] {
@@ -73,7 +66,7 @@ afterEach(() => {
   }
 });
 
-describe("publishInferenceMetrics", () => {
+describe("inferenceMetrics", () => {
   it("writes one EMF document per request: tenant and model dimensions, the metrics, ids as metadata", async () => {
     const publish = await load({ POWERTOOLS_METRICS_NAMESPACE: "mgtest", POWERTOOLS_SERVICE_NAME: "mgsvc" });
     publish(requestA);
@@ -175,8 +168,8 @@ describe("publishInferenceMetrics", () => {
     expect(doc).not.toHaveProperty("OutputTokens");
   });
 
-  it("emits nothing with MODELGATE_METRICS=off", async () => {
-    const publish = await load({ MODELGATE_METRICS: "off" });
+  it("emits nothing with Powertools' own POWERTOOLS_METRICS_DISABLED=true", async () => {
+    const publish = await load({ POWERTOOLS_METRICS_DISABLED: "true" });
     publish(requestA);
     publish({ ...requestB, status: 500 });
     expect(written).toEqual([]);

@@ -1,0 +1,16 @@
+import { httpHandler } from "../http/handler";
+import type { AdminDeps } from "./deps";
+import { keyRoutes } from "./keys";
+import { modelRoutes } from "./models";
+import { tenantRoutes } from "./tenants";
+import { usageRoutes } from "./usage";
+
+/** Admin API: reached only through IAM (SigV4) authorization, never with a tenant key. */
+export function createAdminHandler(deps: AdminDeps) {
+  return httpHandler({
+    ...tenantRoutes(deps),
+    ...usageRoutes(deps),
+    ...keyRoutes(deps),
+    ...modelRoutes(deps),
+  });
+}

@@ -1,0 +1,183 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { BadRequestError, toErrorResponse } from "../core/errors";
+import {
+  type InferenceDeps,
+  InferenceFailedError,
+  type InferenceRequest,
+  type InferenceResult,
+  lookupModel,
+  runInference,
+} from "../core/inference";
+import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
+import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
+import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
+import { httpHandler, type LogFields } from "../http/handler";
+import type { InferenceMetricsPublisher } from "../http/metrics";
+import { bytes, json } from "../http/respond";
+
+/** What the invoke function needs: the inference path's ports, its body cap, and where metrics go. */
+export interface InvokeDeps extends InferenceDeps {
+  readonly maxBodyBytes: number;
+  /** Per-request metrics; without a publisher none are emitted (the local host by default). */
+  readonly metrics?: InferenceMetricsPublisher;
+}
+
+function versionHeaders(model: string, version: number, alias: string | undefined, fallbackFrom?: number): Record<string, string> {
+  return {
+    "x-model-name": model,
+    "x-model-version": String(version),
+    ...(alias ? { "x-model-alias": alias } : {}),
+    // The alias's fallback answered: which version it stood in for.
+    ...(fallbackFrom !== undefined ? { "x-model-fallback-from": String(fallbackFrom) } : {}),
+  };
+}
+
+function rawSelector(event: APIGatewayProxyEvent): VersionSelector {
+  const alias = queryParam(event, "alias");
+  const version = queryParam(event, "version");
+  if (alias && version) throw new BadRequestError("give either ?alias= or ?version=, not both");
+  if (version) {
+    if (!/^[1-9][0-9]{0,3}$/.test(version)) throw new BadRequestError("?version= must be a version number");
+    return { kind: "version", version: Number(version) };
+  }
+  if (alias) return parseVersionOrAlias(alias);
+  return { kind: "default" };
+}
+
+/**
+ * The invoke function: KServe v2 and raw inference routes, model metadata and readiness, and
+ * the caller's model list. Built by each host's composition root; no side effects here.
+ */
+export function createInvokeHandler(deps: InvokeDeps) {
+  /** Runs an inference and shapes the answer; failures keep the version headers when a model was chosen. */
+  async function infer(
+    event: APIGatewayProxyEvent,
+    log: LogFields,
+    req: Omit<InferenceRequest, "requestId" | "receivedAt" | "principal" | "routingKey">,
+  ) {
+    const requestId = requestIdOf(event);
+    const principal = principalFromContext(event.requestContext.authorizer);
+    log.tenantId = principal.tenantId;
+    log.keyId = principal.keyId;
+    log.model = req.model;
+    const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
+    // Only requests that reached version resolution: unknown model names never become dimensions.
+    const publish = (model: string, version: number, status: number, tokens?: InferenceResult["tokens"]) =>
+      deps.metrics?.({
+        tenantId: principal.tenantId,
+        model,
+        version,
+        keyId: principal.keyId,
+        requestId,
+        status,
+        latencyMs: Date.now() - receivedAt,
+        ...(tokens ? { tokens } : {}),
+      });
+    try {
+      const out = await runInference(deps, {
+        ...req,
+        requestId,
+        receivedAt,
+        principal,
+        routingKey: header(event, "x-routing-key") ?? principal.keyId,
+      });
+      log.version = out.version;
+      if (out.fallbackFrom !== undefined) log.fallbackFrom = out.fallbackFrom;
+      publish(out.model, out.version, 200, out.tokens);
+      return bytes(200, out.body, out.contentType, {
+        ...out.headers,
+        "x-request-id": requestId,
+        ...versionHeaders(out.model, out.version, out.alias, out.fallbackFrom),
+      });
+    } catch (err) {
+      if (!(err instanceof InferenceFailedError)) throw err;
+      log.version = err.version;
+      const res = toErrorResponse(err.error, requestId);
+      publish(err.model, err.version, res.statusCode);
+      return { ...res, headers: { ...err.headers, ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
+    }
+  }
+
+  function kserveInfer(selectorOf: (e: APIGatewayProxyEvent) => VersionSelector) {
+    return (event: APIGatewayProxyEvent, log: LogFields) => {
+      const { json: parsed, bytes } = jsonBodyWithBytes(event, deps.maxBodyBytes);
+      return infer(event, log, {
+        model: pathParam(event, "model"),
+        selector: selectorOf(event),
+        protocol: "kserve",
+        json: parsed,
+        body: bytes,
+        contentType: "application/json",
+      });
+    };
+  }
+
+  /** KServe v2 model metadata, from the registry (the version the default alias serves this key). */
+  async function metadata(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
+    const principal = principalFromContext(event.requestContext.authorizer);
+    log.tenantId = principal.tenantId;
+    requireScope(principal, "invoke");
+    const model = await lookupModel(deps.registry, pathParam(event, "model"));
+    requireGrant(principal, model.model);
+    const { version, alias } = resolveVersion(model, { kind: "default" }, header(event, "x-routing-key") ?? principal.keyId);
+    const versions = [...model.versions.values()].filter((v) => v.status !== "retired").map((v) => String(v.version));
+    return json(
+      200,
+      {
+        name: model.model,
+        versions,
+        platform: version.runtime === "onnx" ? "onnxruntime_onnx" : version.runtime,
+        inputs: version.inputs ?? [],
+        outputs: version.outputs ?? [],
+        ...(model.description ? { parameters: { description: model.description } } : {}),
+      },
+      requestIdOf(event),
+      versionHeaders(model.model, version.version, alias),
+    );
+  }
+
+  async function modelReady(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
+    const principal = principalFromContext(event.requestContext.authorizer);
+    log.tenantId = principal.tenantId;
+    requireScope(principal, "invoke");
+    const model = await lookupModel(deps.registry, pathParam(event, "model"));
+    requireGrant(principal, model.model);
+    const { version } = resolveVersion(model, { kind: "default" }, principal.keyId);
+    const ready = version.status === "ready";
+    return json(ready ? 200 : 503, { name: model.model, ready }, requestIdOf(event), ready ? {} : { "retry-after": "5" });
+  }
+
+  async function grantedModels(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
+    const principal = principalFromContext(event.requestContext.authorizer);
+    log.tenantId = principal.tenantId;
+    const names = (await deps.registry.listModels()).filter((m) => isGranted(principal, m));
+    const models = await Promise.all(
+      names.map(async (name) => {
+        const m = await deps.registry.getModel(name);
+        return { name, description: m?.description, defaultAlias: m?.defaultAlias, aliases: m ? [...m.aliases.keys()].sort() : [] };
+      }),
+    );
+    return json(200, { models }, requestIdOf(event));
+  }
+
+  return httpHandler({
+    "GET /v2/health/ready": async (event) => json(200, { ready: true }, requestIdOf(event)),
+    "GET /v2/models/{model}": metadata,
+    "GET /v2/models/{model}/ready": modelReady,
+    "POST /v2/models/{model}/infer": kserveInfer(() => ({ kind: "default" })),
+    "POST /v2/models/{model}/versions/{version}/infer": kserveInfer((e) => parseVersionOrAlias(pathParam(e, "version"))),
+    "POST /v1/models/{model}/invoke": (event, log) => {
+      const contentType = header(event, "content-type") ?? "application/octet-stream";
+      const accept = header(event, "accept");
+      return infer(event, log, {
+        model: pathParam(event, "model"),
+        selector: rawSelector(event),
+        protocol: "raw",
+        body: bodyBytes(event, deps.maxBodyBytes),
+        contentType,
+        ...(accept ? { accept } : {}),
+      });
+    },
+    "GET /v1/models": grantedModels,
+  });
+}

@@ -1,0 +1,42 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { limitStatusOf } from "../core/admission";
+import type { LimitStore } from "../core/limits";
+import type { UsageReader } from "../core/ports";
+import { type Principal, principalFromContext, requireScope } from "../core/principal";
+import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
+import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { queryParams, requestIdOf } from "../http/event";
+import { httpHandler, type LogFields } from "../http/handler";
+import { json } from "../http/respond";
+
+export interface UsageDeps {
+  readonly usage: UsageReader;
+  /** Read only here (`peek`): where the caller stands against its limits. */
+  readonly limits: LimitStore;
+}
+
+/** The caller, from the authorizer only (never from the request), with `usage:read`. */
+function caller(event: APIGatewayProxyEvent, log: LogFields): Principal {
+  const principal = principalFromContext(event.requestContext.authorizer);
+  log.tenantId = principal.tenantId;
+  requireScope(principal, "usage:read");
+  return principal;
+}
+
+/** `GET /v1/usage` and `GET /v1/usage/records`: the calling tenant's usage. */
+export function createUsageHandler(deps: UsageDeps) {
+  return httpHandler({
+    "GET /v1/usage": async (event, log) => {
+      const principal = caller(event, log);
+      const [report, status] = await Promise.all([
+        usageReport(deps.usage, principal.tenantId, queryParams(event, USAGE_QUERY_PARAMS)),
+        limitStatusOf(deps.limits, principal, Date.now()),
+      ]);
+      return json(200, { ...report, limits: status }, requestIdOf(event));
+    },
+    "GET /v1/usage/records": async (event, log) => {
+      const page = await exportUsage(deps.usage, caller(event, log).tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
+      return json(200, page, requestIdOf(event));
+    },
+  });
+}

@@ -1,0 +1,67 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { createAdminHandler } from "../../functions/admin/create-admin-handler";
+import { type AdminWiring, adminDeps } from "../../functions/admin/deps";
+import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
+import type { AwsClients } from "../../functions/aws/clients";
+import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
+import { createInvokeHandler, type InvokeDeps } from "../../functions/invoke/create-invoke-handler";
+import { invokeDeps } from "../../functions/invoke/deps";
+import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
+import { shadowDeps } from "../../functions/shadow/deps";
+import { createUsageHandler } from "../../functions/usage/create-usage-handler";
+import { usageDeps } from "../../functions/usage/deps";
+import type { FunctionSettings } from "../shared/function-env";
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+export interface LocalHandlers {
+  readonly authorizer: AuthorizerHandler;
+  readonly invoke: ProxyHandler;
+  readonly usage: ProxyHandler;
+  readonly admin: ProxyHandler;
+  /** Invoked through the local Lambda API (asynchronously, by the invoke handler's shadow dispatcher). */
+  readonly shadow: (event: unknown) => Promise<void>;
+}
+
+export interface LocalHandlerOptions {
+  readonly clients: AwsClients;
+  readonly settings: FunctionSettings;
+  readonly shadowFunctionName: string;
+  readonly modelBucket: string;
+  /** EMF metric lines on stdout; off by default, since no CloudWatch reads them here. */
+  readonly emitMetrics?: boolean;
+  /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
+  readonly invokeOverrides?: Partial<InvokeDeps>;
+}
+
+/**
+ * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
+ * long for an item's lock: one usage transaction in flight, eight calls per limit item.
+ */
+const DYNAMODB_LOCAL_TUNING = { usageSink: { maxInFlight: 1 }, limitStore: { maxInFlightPerItem: 8 } } as const;
+
+/**
+ * The local host's composition root: every handler built by the same factory the cloud's
+ * `functions/<name>/handler.ts` calls, with the same adapters, on clients pointed at the
+ * local services, with the local host's tuning.
+ */
+export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
+  const { clients, settings } = opts;
+  const { dynamo } = clients;
+  const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic" };
+  return {
+    authorizer: createAuthorizerHandler({ keys: new DynamoIdentityStore(dynamo, settings.tables.identity) }),
+    invoke: createInvokeHandler({
+      ...invokeDeps(clients, settings, {
+        shadowFunctionName: opts.shadowFunctionName,
+        ...(opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {}),
+        ...DYNAMODB_LOCAL_TUNING,
+      }),
+      ...opts.invokeOverrides,
+    }),
+    usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore)),
+    admin: createAdminHandler(adminDeps(clients, settings, admin)),
+    shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),
+  };
+}

@@ -2,6 +2,7 @@ import {
   InternalDependencyException,
   InternalFailure,
   InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
   ModelError,
   ModelNotReadyException,
   type SageMakerRuntimeClient,
@@ -46,6 +47,44 @@ export class SageMakerInvoker implements ModelInvoker {
       throw mapSageMakerError(err);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** InvokeEndpointWithResponseStream: the container's bytes, PayloadPart by PayloadPart. */
+  async invokeStream(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
+    const timedOut = (cause: unknown) => new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause });
+    try {
+      const out = await this.client.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: req.endpointName,
+          TargetVariant: req.variantName,
+          Body: req.body,
+          ContentType: req.contentType,
+          ...(req.accept ? { Accept: req.accept } : {}),
+        }),
+        { abortSignal: abort.signal },
+      );
+      const events = out.Body;
+      if (!events) throw new ModelFailedError("the model endpoint sent no stream");
+      return (async function* parts() {
+        try {
+          for await (const event of events) {
+            if (event.PayloadPart?.Bytes) yield event.PayloadPart.Bytes;
+            else if (event.ModelStreamError) throw new ModelFailedError("the model failed mid-stream", { cause: event.ModelStreamError });
+            else if (event.InternalStreamFailure)
+              throw new ModelFailedError("the model stream failed", { cause: event.InternalStreamFailure });
+          }
+        } catch (err) {
+          throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+    } catch (err) {
+      clearTimeout(timer);
+      throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
     }
   }
 }

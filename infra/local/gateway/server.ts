@@ -15,7 +15,8 @@ export interface GatewayOptions {
   readonly host?: string;
   readonly port?: number;
   readonly routes: readonly RouteDefinition[];
-  readonly handlers: Readonly<Record<HandlerName, ProxyHandler>>;
+  /** A route whose function is not given answers 502, as API Gateway does for a missing integration. */
+  readonly handlers: Readonly<Partial<Record<HandlerName, ProxyHandler>>>;
   readonly authorizer: AuthorizerHandler;
   readonly authorizerCacheTtlSeconds: number;
   readonly admin: AdminCredential;
@@ -128,6 +129,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const handler = opts.handlers[match.route.handler];
       let result: APIGatewayProxyResult;
       try {
+        if (!handler) throw new Error(`no function for ${match.route.handler}`);
         result = await handler(event);
       } catch {
         // A handler that throws is a Lambda function error: API Gateway answers 502.

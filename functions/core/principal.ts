@@ -77,7 +77,3 @@ export function requireScope(p: Principal, scope: KeyScope): void {
 export function isGranted(p: Pick<Principal, "models">, model: string): boolean {
   return p.models.includes("*") || p.models.includes(model);
 }
-
-export function requireGrant(p: Principal, model: string): void {
-  if (!isGranted(p, model)) throw new ForbiddenError(`tenant '${p.tenantId}' is not granted model '${model}'`);
-}

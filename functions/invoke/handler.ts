@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { BadRequestError, toErrorResponse } from "../core/errors";
-import { InferenceFailedError, type InferenceRequest, type InferenceResult, lookupModel, runInference } from "../core/inference";
-import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
+import { InferenceFailedError, type InferenceRequest, type InferenceResult, lookupGrantedModel, runInference } from "../core/inference";
+import { isGranted, principalFromContext, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
@@ -101,8 +101,7 @@ async function metadata(event: APIGatewayProxyEvent, log: LogFields): Promise<AP
   const principal = principalFromContext(event.requestContext.authorizer);
   log.tenantId = principal.tenantId;
   requireScope(principal, "invoke");
-  const model = await lookupModel(deps.registry, pathParam(event, "model"));
-  requireGrant(principal, model.model);
+  const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
   const { version, alias } = resolveVersion(model, { kind: "default" }, header(event, "x-routing-key") ?? principal.keyId);
   const versions = [...model.versions.values()].filter((v) => v.status !== "retired").map((v) => String(v.version));
   return json(
@@ -124,8 +123,7 @@ async function modelReady(event: APIGatewayProxyEvent, log: LogFields): Promise<
   const principal = principalFromContext(event.requestContext.authorizer);
   log.tenantId = principal.tenantId;
   requireScope(principal, "invoke");
-  const model = await lookupModel(deps.registry, pathParam(event, "model"));
-  requireGrant(principal, model.model);
+  const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
   const { version } = resolveVersion(model, { kind: "default" }, principal.keyId);
   const ready = version.status === "ready";
   return json(ready ? 200 : 503, { name: model.model, ready }, requestIdOf(event), ready ? {} : { "retry-after": "5" });

@@ -7,9 +7,10 @@ import { authorizeKey, wholeApiResource } from "../core/authorize";
 import { UnauthorizedError } from "../core/errors";
 import { presentedKey } from "../core/keys";
 import { principalToContext } from "../core/principal";
+import { rememberingUnknownKeys } from "../core/unknown-keys";
 import { logger } from "../http/logger";
 
-const store = new DynamoIdentityStore(documentClient(), requireEnv(TABLE_ENV.identity));
+const store = rememberingUnknownKeys(new DynamoIdentityStore(documentClient(), requireEnv(TABLE_ENV.identity)));
 
 /**
  * REQUEST authorizer. Refusals throw the literal "Unauthorized", which API Gateway turns into

@@ -7,13 +7,13 @@ import { DynamoUsageReader } from "../aws/usage-reader";
 import { limitStatusOf } from "../core/admission";
 import { type Principal, principalFromContext, requireScope } from "../core/principal";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
-import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { admitUsageRead, USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
 import { queryParams, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import { json } from "../http/respond";
 
 const reader = new DynamoUsageReader(documentClient(), requireEnv(TABLE_ENV.usage));
-/** Read only here (`peek`): where the caller stands against its limits. */
+/** Where the caller stands against its limits (`peek`), and the per-tenant rate of usage reads. */
 const limits = new DynamoLimitStore(documentClient(), requireEnv(TABLE_ENV.usage));
 
 /** The caller, from the authorizer only (never from the request), with `usage:read`. */
@@ -28,6 +28,7 @@ function caller(event: APIGatewayProxyEvent, log: LogFields): Principal {
 export const handler = httpHandler({
   "GET /v1/usage": async (event, log) => {
     const principal = caller(event, log);
+    await admitUsageRead(limits, principal.tenantId, { now: Date.now(), requestId: requestIdOf(event) });
     const [report, status] = await Promise.all([
       usageReport(reader, principal.tenantId, queryParams(event, USAGE_QUERY_PARAMS)),
       limitStatusOf(limits, principal, Date.now()),
@@ -35,7 +36,9 @@ export const handler = httpHandler({
     return json(200, { ...report, limits: status }, requestIdOf(event));
   },
   "GET /v1/usage/records": async (event, log) => {
-    const page = await exportUsage(reader, caller(event, log).tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
+    const { tenantId } = caller(event, log);
+    await admitUsageRead(limits, tenantId, { now: Date.now(), requestId: requestIdOf(event) });
+    const page = await exportUsage(reader, tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
     return json(200, page, requestIdOf(event));
   },
 });

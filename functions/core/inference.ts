@@ -4,7 +4,7 @@ import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
-import { type Principal, requireGrant, requireScope } from "./principal";
+import { isGranted, type Principal, requireScope } from "./principal";
 import type { ModelRecord, ModelVersion } from "./registry";
 import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
@@ -74,9 +74,14 @@ export class InferenceFailedError extends Error {
   }
 }
 
-export async function lookupModel(registry: RegistryReader, model: string): Promise<ModelRecord> {
-  const record = await registry.getModel(model);
-  if (!record) throw new NotFoundError(`model '${model}' does not exist`);
+/**
+ * The model, when the caller is granted it. The grant is checked before the registry is read,
+ * and an ungranted model answers exactly like a missing one (404, the same message): otherwise a
+ * tenant could tell another tenant's private model names from names that do not exist.
+ */
+export async function lookupGrantedModel(registry: RegistryReader, principal: Principal, model: string): Promise<ModelRecord> {
+  const record = isGranted(principal, model) ? await registry.getModel(model) : undefined;
+  if (!record) throw new NotFoundError(`model '${model}' does not exist or is not granted to this key`);
   return record;
 }
 
@@ -106,8 +111,7 @@ export type AdmittedServe<T> = (
 export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, serveAdmitted: AdmittedServe<T>): Promise<T> {
   const now = deps.now ?? Date.now;
   requireScope(req.principal, "invoke");
-  const model = await lookupModel(deps.registry, req.model);
-  requireGrant(req.principal, req.model);
+  const model = await lookupGrantedModel(deps.registry, req.principal, req.model);
   const resolution = resolveVersion(model, req.selector, req.routingKey);
   if (req.protocol === "kserve") validateInferRequest(req.json);
   const admission = await admit(deps.limits, req.principal, {

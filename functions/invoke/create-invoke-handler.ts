@@ -5,10 +5,10 @@ import {
   InferenceFailedError,
   type InferenceRequest,
   type InferenceResult,
-  lookupModel,
+  lookupGrantedModel,
   runInference,
 } from "../core/inference";
-import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
+import { isGranted, principalFromContext, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
@@ -108,8 +108,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     requireScope(principal, "invoke");
-    const model = await lookupModel(deps.registry, pathParam(event, "model"));
-    requireGrant(principal, model.model);
+    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
     const { version, alias } = resolveVersion(model, { kind: "default" }, header(event, "x-routing-key") ?? principal.keyId);
     const versions = [...model.versions.values()].filter((v) => v.status !== "retired").map((v) => String(v.version));
     return json(
@@ -131,8 +130,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     requireScope(principal, "invoke");
-    const model = await lookupModel(deps.registry, pathParam(event, "model"));
-    requireGrant(principal, model.model);
+    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
     const { version } = resolveVersion(model, { kind: "default" }, principal.keyId);
     const ready = version.status === "ready";
     return json(ready ? 200 : 503, { name: model.model, ready }, requestIdOf(event), ready ? {} : { "retry-after": "5" });

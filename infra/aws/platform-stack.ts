@@ -234,6 +234,14 @@ export class PlatformStack extends Stack {
     allow(shadow, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
 
     allow(usageFn, read, this.tables.arns("usage"));
+    // The per-tenant rate of usage reads: a conditional update of a LIMIT# rate item, nothing else.
+    usageFn.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:UpdateItem"],
+        resources: [usage.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+      }),
+    );
 
     allow(admin, [...read, ...write], this.tables.arns("identity"));
     allow(admin, [...read, ...write], this.tables.arns("registry"));

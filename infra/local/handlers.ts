@@ -4,6 +4,7 @@ import { type AdminWiring, adminDeps } from "../../functions/admin/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 import { createInvokeHandler, type InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { invokeDeps } from "../../functions/invoke/deps";
@@ -51,7 +52,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   const { dynamo } = clients;
   const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic" };
   return {
-    authorizer: createAuthorizerHandler({ keys: new DynamoIdentityStore(dynamo, settings.tables.identity) }),
+    authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler({
       ...invokeDeps(clients, settings, {
         shadowFunctionName: opts.shadowFunctionName,

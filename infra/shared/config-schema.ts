@@ -105,6 +105,9 @@ export const modelConfigSchema = z
     }
   });
 
+/** Longest authorizer result cache the config accepts (API Gateway itself allows 3,600 s). */
+export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 300;
+
 export const limitsConfigSchema = z.strictObject({
   /** Largest request body accepted, in bytes (SageMaker real-time payloads stop at 6 MB). @default 6 MiB */
   maxBodyBytes: z
@@ -115,8 +118,16 @@ export const limitsConfigSchema = z.strictObject({
     .default(6 * 1024 * 1024),
   /** Our deadline for a model call; API Gateway's integration timeout is 29 s. @default 25000 */
   invokeTimeoutMs: z.number().int().min(100).max(28_000).default(25_000),
-  /** Authorizer result cache TTL; revocation takes effect within it. @default 60 */
-  authorizerCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
+  /**
+   * Authorizer result cache TTL; revocation, disabling and lowered limits take effect within it,
+   * hence the 300 s cap. @default 60
+   */
+  authorizerCacheTtlSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_AUTHORIZER_CACHE_TTL_SECONDS, `at most ${MAX_AUTHORIZER_CACHE_TTL_SECONDS} s: revocation and disabling lag by up to this TTL`)
+    .default(60),
   /** Stage-wide steady request rate and burst (API Gateway throttling). */
   rateLimitPerSecond: z.number().min(1).default(1000),
   burstLimit: z.number().int().min(1).default(2000),

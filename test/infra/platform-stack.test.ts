@@ -405,6 +405,18 @@ describe("PlatformStack (two models, three versions)", () => {
       expect(writes).toHaveLength(1);
     });
 
+    it("lets the usage function update only LIMIT# items of the usage table (its per-tenant read rate)", () => {
+      const statements = policyOf(roleIdOf(stack.functions.usage.function));
+      const writes = statements.filter((s) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(JSON.stringify(s.Action)));
+      expect(writes).toEqual([
+        expect.objectContaining({
+          Action: "dynamodb:UpdateItem",
+          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+          Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+        }),
+      ]);
+    });
+
     it("lets admin read and delete only staged uploads and write only under models/", () => {
       const statements = policyOf(roleIdOf(stack.functions.admin.function));
       const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));

@@ -3,7 +3,8 @@ import { Agent, createServer, type IncomingMessage, type ServerResponse } from "
 import type { AddressInfo } from "node:net";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
-import { encodePayloadPart } from "./event-stream";
+import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
+import { containerPaths } from "./openai-upstream";
 import { pickVariant, type VariantTarget } from "./variants";
 
 export type { VariantTarget } from "./variants";
@@ -26,6 +27,11 @@ export interface SageMakerRuntimeEmulatorOptions {
   /** Used in ARNs and console links of error messages. Default us-east-1 / 000000000000. */
   region?: string;
   accountId?: string;
+  /**
+   * Cut each chunk the container streams into PayloadParts of at most this many bytes.
+   * Default: one part per chunk as it arrives. SageMaker may cut anywhere; tests set it small.
+   */
+  maxPartBytes?: number;
 }
 
 const ROUTE = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream)$/;
@@ -74,7 +80,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       ...(accept && { accept }),
       ...(customAttributes && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
     };
-    const init = { method: "POST" as const, path: "invocations", headers, body };
+    const init = { method: "POST" as const, path: containerPaths(variant, body).invocations, headers, body };
     const context = { endpointName, variant };
     try {
       if (streaming) await stream(res, context, init);
@@ -103,9 +109,13 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     res.end(answer.body);
   }
 
-  /** Each chunk the container sends becomes one PayloadPart event, as SageMaker relays a streamed body. */
+  /**
+   * Each chunk the container sends is relayed as PayloadPart events the moment it arrives, as
+   * SageMaker relays a streamed body. A failure before the first byte is an ordinary error
+   * response (handled by the caller); after it, a ModelStreamError frame ends the stream.
+   */
   async function stream(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
-    const { response } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
+    const { response, timedOut } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
     const status = response.statusCode ?? 0;
     if (status < 200 || status > 299) {
       const chunks: Buffer[] = [];
@@ -119,10 +129,14 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       "x-amzn-requestid": randomUUID(),
     });
     try {
-      for await (const chunk of response) res.write(encodePayloadPart(chunk as Buffer));
-    } catch {
-      // Headers are gone: a broken stream can only be signalled by cutting the connection.
-      res.destroy();
+      for await (const chunk of response) {
+        for (const part of payloadParts(chunk as Buffer, opts.maxPartBytes)) res.write(encodePayloadPart(part));
+      }
+    } catch (err) {
+      const frame = timedOut()
+        ? encodeModelStreamError("ModelInvocationTimeExceeded", `The model did not finish its response within ${containerTimeoutMs} ms.`)
+        : encodeModelStreamError("StreamBroken", `The connection to the model container broke: ${(err as Error).message}`);
+      res.end(frame);
       return;
     }
     res.end();
@@ -178,7 +192,8 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
 
   async function pingOk(variant: VariantTarget): Promise<boolean> {
     try {
-      return (await callContainer(variant.url, { method: "GET", path: "ping" }, agent, PING_TIMEOUT_MS)).status === 200;
+      const path = containerPaths(variant, Buffer.alloc(0)).ping;
+      return (await callContainer(variant.url, { method: "GET", path }, agent, PING_TIMEOUT_MS)).status === 200;
     } catch {
       return false;
     }

@@ -19,6 +19,12 @@ export interface RouteDefinition {
   readonly auth: RouteAuth;
   readonly scope?: KeyScope;
   readonly summary: string;
+  /**
+   * Integration timeout: API Gateway answers 504 when the handler takes longer. Streaming
+   * routes may declare up to 900 s.
+   * @default 29
+   */
+  readonly timeoutSeconds?: number;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [

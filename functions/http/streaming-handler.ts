@@ -10,7 +10,11 @@ import { logger } from "./logger";
  * (`awslambda.streamifyResponse`) behind API Gateway's STREAM integrations in the cloud, the
  * local gateway's emulation of the same runtime locally.
  */
-export type StreamingLambdaHandler = (event: APIGatewayProxyEvent, responseStream: Writable, context: Context) => Promise<void>;
+export type StreamingLambdaHandler = (
+  event: APIGatewayProxyEvent,
+  responseStream: awslambda.HttpResponseStream,
+  context: Context,
+) => Promise<void>;
 
 /** A response written in pieces: status and headers first, then the body as it is produced. */
 export interface HttpStream {

@@ -196,7 +196,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       host: opts.host ?? "127.0.0.1",
       port: opts.port,
       routes: ROUTES,
-      handlers: { invoke: handlers.invoke, usage: handlers.usage, admin: handlers.admin },
+      handlers: { invoke: handlers.invoke, llm: handlers.llm, usage: handlers.usage, admin: handlers.admin },
       authorizer: handlers.authorizer,
       authorizerCacheTtlSeconds: config.limits.authorizerCacheTtlSeconds,
       admin: local.admin,

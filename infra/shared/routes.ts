@@ -24,7 +24,10 @@ export interface RouteDefinition {
    * with `awslambda.streamifyResponse`), not buffered. @default false
    */
   readonly streaming?: boolean;
-  /** Integration timeout in seconds: at most 29 buffered, 900 streamed. @default 29 */
+  /**
+   * Integration timeout in seconds: API Gateway answers 504 when the handler takes longer; at
+   * most 29 buffered, 900 streamed. @default 29
+   */
   readonly timeoutSeconds?: number;
 }
 

@@ -41,6 +41,23 @@ export default defineConfig({
       ],
       aliases: { prod: 2 },
     },
+    // The demo LLM, and the same model behind a host that emits a token every 100 ms.
+    tinylm: {
+      versions: [{ version: 1, artifact: "../../models/tinylm/1/model.onnx", runtime: "lmi", defaultMaxTokens: 16 }],
+      aliases: { prod: 1 },
+    },
+    "tinylm-slow": {
+      versions: [
+        {
+          version: 1,
+          artifact: "../../models/tinylm/1/model.onnx",
+          runtime: "lmi",
+          localUrl: process.env.MG_E2E_SLOW_LLM_URL ?? UNREACHABLE,
+          localApi: "sagemaker",
+        },
+      ],
+      aliases: { prod: 1 },
+    },
   },
   limits: {
     maxBodyBytes: 64 * 1024,

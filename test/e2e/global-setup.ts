@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { logger } from "../../functions/http/logger";
+import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
 import { type FaultContainer, startFaultContainer } from "./fault-container";
 
@@ -22,7 +23,7 @@ declare module "vitest" {
 
 let platform: LocalPlatform | undefined;
 let dataDir: string | undefined;
-let faults: FaultContainer[] = [];
+let faults: Array<FaultContainer | LlmModelHost> = [];
 
 /** One local platform (free ports, temp data dir) shared by every suite of the run. */
 export async function setup(project: TestProject): Promise<void> {
@@ -33,6 +34,10 @@ export async function setup(project: TestProject): Promise<void> {
   faults = [await startFaultContainer("fail"), await startFaultContainer("slow", 1500)];
   process.env.MG_E2E_FAILING_URL = faults[0]?.url;
   process.env.MG_E2E_SLOW_URL = faults[1]?.url;
+  // tinylm emitting a token every 100 ms: streaming must deliver the first long before the last.
+  const slowLlm = await startLlmModelHost({ modelDir: "models/tinylm/1", modelName: "tinylm-slow", version: 1, tokenDelayMs: 100 });
+  faults.push(slowLlm);
+  process.env.MG_E2E_SLOW_LLM_URL = slowLlm.url;
   // A short registry cache: alias moves reach the handlers within half a second.
   platform = await startLocalPlatform({
     port: 0,

@@ -78,6 +78,12 @@ export const aliasTargetSchema = z.union([
 export const modelConfigSchema = z
   .strictObject({
     description: z.string().max(500).optional(),
+    /**
+     * Tokens reserved against a tenant's token quota by a request that names no maximum of its
+     * own (`max_tokens`, `parameters.max_new_tokens`…). 0: the model uses no tokens.
+     * @default 4096 for versions on an LLM runtime (tgi, lmi), 0 for the others
+     */
+    maxTokensPerRequest: z.number().int().min(0).max(10_000_000).optional(),
     versions: z.array(versionConfigSchema).min(1),
     /** Alias name → target. Moved at run time by the admin API; this is the initial value. */
     aliases: z.record(z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}"), aliasTargetSchema),

@@ -17,9 +17,11 @@ export default defineConfig({
     },
     tinylm: {
       description: "Demo LLM: a small neural language model trained on Moby-Dick, served over the OpenAI-compatible LMI contract.",
+      // A request that names no max_tokens may generate (and reserves) this many.
+      maxTokensPerRequest: 64,
       versions: [
         // The model directory (config, tokenizer, model.onnx) built by `npm run models`.
-        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", instanceType: "ml.g5.xlarge", defaultMaxTokens: 64 },
+        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", instanceType: "ml.g5.xlarge" },
       ],
       aliases: { prod: 1 },
     },

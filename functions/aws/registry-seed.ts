@@ -22,6 +22,7 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
           model: m.model,
           defaultAlias: m.defaultAlias,
           description: m.description,
+          maxTokensPerRequest: m.maxTokensPerRequest,
         },
       }),
     );

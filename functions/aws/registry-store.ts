@@ -48,6 +48,7 @@ export class DynamoRegistry implements RegistryAdmin {
       versions,
       aliases,
       ...(typeof head.description === "string" ? { description: head.description } : {}),
+      ...(typeof head.maxTokensPerRequest === "number" ? { maxTokensPerRequest: head.maxTokensPerRequest } : {}),
     };
   }
 

@@ -36,6 +36,37 @@ export function tokenEstimateOf(json: unknown): number {
   return 0;
 }
 
+/** What a request that names no maximum reserves on an LLM runtime, unless its model says otherwise. */
+export const DEFAULT_MAX_TOKENS_PER_REQUEST = 4096;
+const LLM_RUNTIMES: ReadonlySet<string> = new Set(["tgi", "lmi"]);
+/** Raw bodies larger than this are not parsed for a maximum: they reserve the model's. */
+const MAX_PARSED_RAW_BODY_BYTES = 1_000_000;
+
+/**
+ * Tokens to reserve against a token quota: the maximum the request names, on any route (a raw
+ * JSON body is read for it too), else the model's `maxTokensPerRequest`, else the platform
+ * default on an LLM runtime. Without it a raw TGI/LMI request reserved nothing and could run a
+ * tenant far past its quota before the first settlement.
+ */
+export function tokenReservationOf(
+  req: { readonly json?: unknown; readonly body: Uint8Array; readonly contentType: string },
+  model: { readonly maxTokensPerRequest?: number | undefined },
+  runtime: string,
+): number {
+  const named = tokenEstimateOf(req.json !== undefined ? req.json : rawJson(req.body, req.contentType));
+  if (named > 0) return named;
+  return model.maxTokensPerRequest ?? (LLM_RUNTIMES.has(runtime) ? DEFAULT_MAX_TOKENS_PER_REQUEST : 0);
+}
+
+function rawJson(body: Uint8Array, contentType: string): unknown {
+  if (!/json/i.test(contentType) || body.byteLength > MAX_PARSED_RAW_BODY_BYTES) return undefined;
+  try {
+    return JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A limit check, and whether the limits are the tenant's or the key's own. */
 export type CallerLimitCheck = LimitCheck & { readonly of: keyof LimitStatus };
 
@@ -46,6 +77,11 @@ export function limitChecksOf(p: Principal): CallerLimitCheck[] {
   if (p.keyLimits && hasLimits(p.keyLimits))
     checks.push({ of: "key", subject: limitSubject(p.tenantId, limitKeyOf(p)), limits: p.keyLimits });
   return checks;
+}
+
+/** Whether the tenant's or the key's limits include a monthly token quota. */
+export function hasTokenQuota(p: Principal): boolean {
+  return p.limits?.monthlyTokens !== undefined || p.keyLimits?.monthlyTokens !== undefined;
 }
 
 /** Where a caller stands against its tenant's and its key's limits now, charging nothing. */

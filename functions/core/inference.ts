@@ -1,5 +1,5 @@
 import type { AccessRecord } from "./access";
-import { admit, settle, tokenEstimateOf } from "./admission";
+import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
 import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits";
@@ -117,7 +117,8 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
   const admission = await admit(deps.limits, req.principal, {
     now: now(),
     requestId: req.requestId,
-    tokenEstimate: req.tokenReservation ?? tokenEstimateOf(req.json),
+    // Parsing a raw body for its maximum is only worth it when a token quota applies.
+    tokenEstimate: hasTokenQuota(req.principal) ? (req.tokenReservation ?? tokenReservationOf(req, model, resolution.version.runtime)) : 0,
   });
   if ("refused" in admission) {
     await recordRefusal(deps, req, resolution);

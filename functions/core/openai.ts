@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MAX_TOKENS_PER_REQUEST } from "./admission";
 import { ApiError, BadRequestError, type HttpResponse, InternalError, toErrorResponse } from "./errors";
 import { parseVersionOrAlias, type VersionSelector } from "./routing";
 
@@ -36,9 +37,6 @@ export type ChatCompletionBody = z.output<typeof chatCompletionBody>;
 export type CompletionBody = z.output<typeof completionBody>;
 export type OpenAIBody = ChatCompletionBody | CompletionBody;
 
-/** Completion tokens reserved when a request names no maximum (and the model declares none). */
-export const DEFAULT_MAX_COMPLETION_TOKENS = 256;
-
 /**
  * `model` names the model and optionally an alias or version: `tinylm` (its default alias),
  * `tinylm:staging`, `tinylm:3`.
@@ -52,18 +50,24 @@ export function parseModelRef(ref: string): { readonly model: string; readonly s
   return { model, selector: parseVersionOrAlias(rest) };
 }
 
-/** The completion tokens a request may generate: its own maximum, else the model's default. */
-export function maxCompletionTokens(body: OpenAIBody, modelDefault = DEFAULT_MAX_COMPLETION_TOKENS): number {
-  return body.max_completion_tokens ?? body.max_tokens ?? modelDefault;
+/** The model's own cap for requests that name none (`maxTokensPerRequest`); see `tokenReservationOf`. */
+export interface ModelTokenCap {
+  readonly maxTokensPerRequest?: number | undefined;
+}
+
+/** The completion tokens a request may generate: its own maximum, else its model's cap, if any. */
+export function maxCompletionTokens(body: OpenAIBody, model: ModelTokenCap): number | undefined {
+  return body.max_completion_tokens ?? body.max_tokens ?? model.maxTokensPerRequest;
 }
 
 /**
  * Tokens to reserve against a token quota before the call: an upper bound of the prompt's
  * tokens (its UTF-8 bytes: a byte-level or word-level tokenizer never makes more tokens than
- * bytes) plus the most the model may generate. Settled to the engine's counts afterwards.
+ * bytes) plus the most the model may generate (the platform's LLM default when neither the
+ * request nor the model names a maximum). Settled to the engine's counts afterwards.
  */
-export function tokenReservation(body: OpenAIBody, modelDefault?: number): number {
-  return Buffer.byteLength(promptText(body), "utf8") + maxCompletionTokens(body, modelDefault);
+export function tokenReservation(body: OpenAIBody, model: ModelTokenCap): number {
+  return Buffer.byteLength(promptText(body), "utf8") + (maxCompletionTokens(body, model) ?? DEFAULT_MAX_TOKENS_PER_REQUEST);
 }
 
 function promptText(body: OpenAIBody): string {
@@ -78,15 +82,17 @@ function promptText(body: OpenAIBody): string {
 
 /**
  * The body the container gets: the client's, with the registry's model name, the completion
- * maximum made explicit (so the reservation bounds what is generated), and usage always
+ * maximum made explicit where the request or the model names one (so the reservation bounds
+ * what is generated; otherwise the engine's own limit applies and settling corrects), and usage always
  * requested on streams, since the engine's own counts are what is billed.
  */
-export function upstreamBody(body: OpenAIBody, model: string, modelDefault?: number): Record<string, unknown> {
+export function upstreamBody(body: OpenAIBody, model: string, cap: ModelTokenCap): Record<string, unknown> {
   const { max_completion_tokens: _omit, ...rest } = body;
+  const maxTokens = maxCompletionTokens(body, cap);
   return {
     ...rest,
     model,
-    max_tokens: maxCompletionTokens(body, modelDefault),
+    ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
     ...(body.stream ? { stream_options: { ...body.stream_options, include_usage: true } } : {}),
   };
 }

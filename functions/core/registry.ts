@@ -75,6 +75,8 @@ export interface ModelRecord {
   readonly model: string;
   readonly description?: string;
   readonly defaultAlias: string;
+  /** Tokens a request that names no maximum reserves against a token quota (see `tokenReservationOf`). */
+  readonly maxTokensPerRequest?: number;
   readonly versions: ReadonlyMap<number, ModelVersion>;
   readonly aliases: ReadonlyMap<string, Alias>;
 }

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
-import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, lookupGrantedModel, runInference } from "../core/inference";
 import {
   type ChatCompletionBody,
   type CompletionBody,
@@ -49,6 +49,8 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
       const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes));
       const { model, selector } = parseModelRef(body.model);
       log.model = model;
+      // The model's token cap shapes the engine's body; the inference path checks the grant again (cached).
+      const cap = await lookupGrantedModel(deps.registry, principal, model);
       const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
       const req: InferenceRequest = {
         requestId,
@@ -59,11 +61,11 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
         routingKey: header(event, "x-routing-key") ?? principal.keyId,
         protocol: "openai",
         json: body,
-        body: encode(upstreamBody(body, model)),
+        body: encode(upstreamBody(body, model, cap)),
         contentType: "application/json",
-        tokenReservation: tokenReservation(body),
+        tokenReservation: tokenReservation(body, cap),
         // A shadow copy is answered in one piece: nobody reads its stream.
-        ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model)) } : {}),
+        ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
       };
       const publish = (version: number, status: number, tokens?: { input: number; output: number }) =>
         deps.metrics?.({

@@ -61,18 +61,10 @@ export const versionConfigSchema = z
      * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
      */
     localApi: z.enum(["sagemaker", "openai"]).optional(),
-    /**
-     * LLM runtimes: completion tokens assumed for a request that names no `max_tokens`
-     * (reserved against token quotas before the call, then settled to the real count).
-     */
-    defaultMaxTokens: z.number().int().min(1).max(1_000_000).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.runtime === "custom" && !v.image) {
       ctx.addIssue({ code: "custom", path: ["image"], message: "is required when runtime is 'custom'" });
-    }
-    if (v.defaultMaxTokens !== undefined && !isLlmRuntime(v.runtime)) {
-      ctx.addIssue({ code: "custom", path: ["defaultMaxTokens"], message: `applies only to LLM runtimes (${LLM_RUNTIMES.join(", ")})` });
     }
     if (v.localApi !== undefined && !v.localUrl) {
       ctx.addIssue({ code: "custom", path: ["localApi"], message: "needs 'localUrl'" });
@@ -104,6 +96,13 @@ export const aliasTargetSchema = z.union([
 export const modelConfigSchema = z
   .strictObject({
     description: z.string().max(500).optional(),
+    /**
+     * Tokens reserved against a tenant's token quota by a request that names no maximum of its
+     * own (`max_tokens`, `parameters.max_new_tokens`…), and, on the OpenAI routes, the
+     * `max_tokens` the engine is sent for such a request. 0: the model uses no tokens.
+     * @default 4096 for versions on an LLM runtime (tgi, lmi), 0 for the others
+     */
+    maxTokensPerRequest: z.number().int().min(0).max(10_000_000).optional(),
     versions: z.array(versionConfigSchema).min(1),
     /** Alias name → target. Moved at run time by the admin API; this is the initial value. */
     aliases: z.record(z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}"), aliasTargetSchema),

@@ -97,7 +97,12 @@ export interface AliasSeed {
 }
 
 export interface RegistrySeed {
-  readonly models: ReadonlyArray<{ readonly model: string; readonly description?: string; readonly defaultAlias: string }>;
+  readonly models: ReadonlyArray<{
+    readonly model: string;
+    readonly description?: string;
+    readonly defaultAlias: string;
+    readonly maxTokensPerRequest?: number;
+  }>;
   readonly versions: readonly VersionSeed[];
   readonly aliases: readonly AliasSeed[];
 }
@@ -115,7 +120,12 @@ export function registrySeed(
   const versions: VersionSeed[] = [];
   const aliases: AliasSeed[] = [];
   for (const [model, m] of Object.entries(config.models)) {
-    models.push({ model, defaultAlias: m.defaultAlias, ...(m.description ? { description: m.description } : {}) });
+    models.push({
+      model,
+      defaultAlias: m.defaultAlias,
+      ...(m.description ? { description: m.description } : {}),
+      ...(m.maxTokensPerRequest !== undefined ? { maxTokensPerRequest: m.maxTokensPerRequest } : {}),
+    });
     for (const v of m.versions) {
       const digest = v.sha256 ?? sha256(model, v.version);
       versions.push({

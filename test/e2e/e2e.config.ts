@@ -43,7 +43,8 @@ export default defineConfig({
     },
     // The demo LLM, and the same model behind a host that emits a token every 100 ms.
     tinylm: {
-      versions: [{ version: 1, artifact: "../../models/tinylm/1/model.onnx", runtime: "lmi", defaultMaxTokens: 16 }],
+      maxTokensPerRequest: 16,
+      versions: [{ version: 1, artifact: "../../models/tinylm/1/model.onnx", runtime: "lmi" }],
       aliases: { prod: 1 },
     },
     "tinylm-slow": {

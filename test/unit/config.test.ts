@@ -61,11 +61,6 @@ describe("platform config", () => {
       "models.iris.aliases.prod",
     ],
     [
-      "defaultMaxTokens on a non-LLM runtime",
-      { models: { iris: { ...valid.models.iris, versions: [{ version: 1, artifact: "a", defaultMaxTokens: 64 }], aliases: { prod: 1 } } } },
-      "models.iris.versions.0.defaultMaxTokens",
-    ],
-    [
       "localApi without localUrl",
       {
         models: {
@@ -88,7 +83,7 @@ describe("platform config", () => {
     const loaded = await loadPlatformConfig("modelgate.config.ts");
     expect(Object.keys(loaded.config.models)).toContain("iris");
     expect(loaded.localArtifacts.get("iris/1")).toMatch(/models\/iris\/1\/model\.onnx$/);
-    expect(loaded.config.models.tinylm?.versions[0]).toMatchObject({ runtime: "lmi", defaultMaxTokens: 64 });
+    expect(loaded.config.models.tinylm).toMatchObject({ maxTokensPerRequest: 64, versions: [{ runtime: "lmi" }] });
     expect(loaded.localArtifacts.get("tinylm/1")).toMatch(/models\/tinylm\/1\/model\.onnx$/);
   });
 
@@ -96,11 +91,12 @@ describe("platform config", () => {
     const c = parsePlatformConfig({
       models: {
         llama: {
-          versions: [{ version: 1, artifact: "s3://b/k", runtime: "lmi", localUrl: "http://127.0.0.1:11434", defaultMaxTokens: 256 }],
+          maxTokensPerRequest: 256,
+          versions: [{ version: 1, artifact: "s3://b/k", runtime: "lmi", localUrl: "http://127.0.0.1:11434" }],
           aliases: { prod: 1 },
         },
       },
     });
-    expect(c.models.llama?.versions[0]).toMatchObject({ localUrl: "http://127.0.0.1:11434", defaultMaxTokens: 256 });
+    expect(c.models.llama).toMatchObject({ maxTokensPerRequest: 256, versions: [{ localUrl: "http://127.0.0.1:11434" }] });
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_TOKENS_PER_REQUEST } from "../../functions/core/admission";
 import { BadRequestError, NotFoundError, RateLimitedError } from "../../functions/core/errors";
 import {
   chatCompletionBody,
   completionBody,
-  DEFAULT_MAX_COMPLETION_TOKENS,
   openAIError,
   parseModelRef,
   tokenReservation,
@@ -37,17 +37,20 @@ describe("OpenAI requests", () => {
   });
 
   it("reserves the prompt's bytes plus the completion maximum, or the default maximum", () => {
-    expect(tokenReservation(chat({ max_tokens: 10 }))).toBe("Once upon a time".length + 10);
-    expect(tokenReservation(chat())).toBe("Once upon a time".length + DEFAULT_MAX_COMPLETION_TOKENS);
-    expect(tokenReservation(chat(), 32)).toBe("Once upon a time".length + 32);
-    expect(tokenReservation(completionBody.parse({ model: "m", prompt: "é", max_completion_tokens: 1 }))).toBe(3);
+    expect(tokenReservation(chat({ max_tokens: 10 }), { maxTokensPerRequest: 32 })).toBe("Once upon a time".length + 10);
+    expect(tokenReservation(chat(), {})).toBe("Once upon a time".length + DEFAULT_MAX_TOKENS_PER_REQUEST);
+    expect(tokenReservation(chat(), { maxTokensPerRequest: 32 })).toBe("Once upon a time".length + 32);
+    expect(tokenReservation(completionBody.parse({ model: "m", prompt: "é", max_completion_tokens: 1 }), {})).toBe(3);
   });
 
   it("always asks the engine for usage on streams and makes the maximum explicit", () => {
-    const up = upstreamBody(chat({ stream: true, max_completion_tokens: 7 }), "tinylm");
+    const up = upstreamBody(chat({ stream: true, max_completion_tokens: 7 }), "tinylm", {});
     expect(up).toMatchObject({ model: "tinylm", stream: true, max_tokens: 7, stream_options: { include_usage: true } });
     expect(up).not.toHaveProperty("max_completion_tokens");
-    expect(upstreamBody(chat(), "tinylm")).not.toHaveProperty("stream_options");
+    expect(upstreamBody(chat(), "tinylm", {})).not.toHaveProperty("stream_options");
+    // The model's cap bounds a request that names none; with neither, the engine's own limit applies.
+    expect(upstreamBody(chat(), "tinylm", { maxTokensPerRequest: 64 })).toMatchObject({ max_tokens: 64 });
+    expect(upstreamBody(chat(), "tinylm", {})).not.toHaveProperty("max_tokens");
   });
 
   it("answers errors in OpenAI's shape, typed by status", () => {

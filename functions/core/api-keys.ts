@@ -117,7 +117,7 @@ export async function createKey(
     if (live >= maxKeys)
       throw new ConflictError(`tenant '${tenantId}' already has ${live} live keys (the limit is ${maxKeys}); revoke one first`);
     const { stored, created } = newStoredKey(tenantId, input, now.toISOString());
-    await store.putKey(stored, tenant.revision ?? 0);
+    await store.putKey(stored, tenant.revision);
     return created;
   });
 }
@@ -153,7 +153,7 @@ export async function rotateKey(
       // The successor charges the same limit counters: rotating must not reset a quota.
       { rotatedFrom: keyId, limitKeyId: limitKeyOf(old) },
     );
-    await store.putKey(stored, tenant.revision ?? 0, { keyId, expiresAt: validUntil, now: now.toISOString() });
+    await store.putKey(stored, tenant.revision, { keyId, expiresAt: validUntil, now: now.toISOString() });
     return { ...created, previousKeyId: keyId, previousValidUntil: validUntil };
   });
 }

@@ -45,11 +45,6 @@ export class NotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found";
 }
-export class MethodNotAllowedError extends ApiError {
-  override readonly name = "MethodNotAllowedError";
-  readonly status = 405;
-  readonly type = "method_not_allowed";
-}
 export class ConflictError extends ApiError {
   override readonly name = "ConflictError";
   readonly status = 409;

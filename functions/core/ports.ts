@@ -21,8 +21,8 @@ export interface Tenant {
   readonly status: TenantStatus;
   readonly createdAt: string;
   readonly updatedAt?: string;
-  /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). 0 when absent. */
-  readonly revision?: number;
+  /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). */
+  readonly revision: number;
   /** Rate, quota and concurrency limits; absent fields are unlimited. */
   readonly limits?: TenantLimits;
 }

@@ -150,5 +150,3 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Restore an alias's previous target",
   },
 ];
-
-export const HANDLERS: readonly HandlerName[] = ["invoke", "usage", "admin"];

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ALIAS_NAME, MODEL_NAME, RUNTIMES } from "../../infra/shared/config-schema";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
 import { type TenantLimits, validateLimits } from "../core/limits";
+import { KEY_SCOPES } from "../core/scopes";
 import { TENANT_ID } from "../core/tenants";
 import { VERSION_NUMBER } from "../core/version-number";
 
@@ -47,10 +48,7 @@ export const listLimit = z.coerce.number().int().min(1).max(100).default(50);
 export const createKeyBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
-  scopes: z
-    .array(z.enum(["invoke", "usage:read"]))
-    .min(1)
-    .optional(),
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1).optional(),
   limits: limits.optional(),
 });
 

@@ -7,11 +7,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { KeyScope } from "../../infra/shared/routes";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
 import type { TenantLimits } from "../core/limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
+import type { KeyScope } from "../core/scopes";
 import { StaleRevisionError } from "../core/tenants";
 import { queryAll } from "./query-all";
 

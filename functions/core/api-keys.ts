@@ -1,11 +1,10 @@
-import type { KeyScope } from "../../infra/shared/routes";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./keys";
 import { hasLimits, limitKeyOf, type TenantLimits } from "./limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
+import { KEY_SCOPES, type KeyScope } from "./scopes";
 import { requireTenant, withTenantRetry } from "./tenants";
 
-export const ALL_SCOPES: readonly KeyScope[] = ["invoke", "usage:read"];
 /** Live keys a tenant may hold at once (rotation does not count: the old key is on its way out). */
 export const DEFAULT_MAX_KEYS = 10;
 export const DEFAULT_GRACE_SECONDS = 3600;
@@ -69,7 +68,7 @@ export function keyView(k: StoredKey, now = Date.now()) {
 
 function newStoredKey(tenantId: string, input: NewKey, createdAt: string, extra: Partial<StoredKey> = {}) {
   const key = generateApiKey();
-  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...ALL_SCOPES];
+  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...KEY_SCOPES];
   const stored: StoredKey = {
     keyId: key.keyId,
     tenantId,

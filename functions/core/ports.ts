@@ -1,7 +1,7 @@
-import type { KeyScope } from "../../infra/shared/routes";
 import type { AccessRecord } from "./access";
 import type { TenantLimits } from "./limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
+import type { KeyScope } from "./scopes";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
 
 /**

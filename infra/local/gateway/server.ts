@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { errorBody } from "../../../functions/core/errors";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
 import { type IncomingRequest, proxyEvent } from "./events";
@@ -139,7 +140,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       finish({
         statusCode: g.status,
         headers: { "content-type": "application/json", ...g.headers },
-        body: JSON.stringify({ error: { type: g.type, message: g.message, request_id: requestId } }),
+        body: errorBody(g.type, g.message, requestId),
       });
     }
   }

@@ -1,5 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { readErrorBody } from "../functions/core/errors";
 import { readCredentials } from "../infra/local/bootstrap/credentials";
 import { AdminClient, type ApiResponse } from "./api-client";
 import { CliError, configError, EXIT } from "./errors";
@@ -90,8 +91,8 @@ export async function reach<T>(apiUrl: string, fn: () => Promise<T>): Promise<T>
 
 /** Turns an error response into a one-line CliError. */
 export function apiFailure(res: ApiResponse): CliError {
-  const e = (res.body as { error?: { type?: string; message?: string } } | undefined)?.error;
-  const detail = e?.message ? `${e.message} (HTTP ${res.status} ${e.type ?? ""})`.trim() : `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
+  const e = readErrorBody(res.body);
+  const detail = e?.message ? `${e.message} (HTTP ${res.status} ${e.type})`.trim() : `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
   return new CliError(detail.replace(/\s+/g, " ").replace(/ \)$/, ")"), EXIT.api);
 }
 

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { usageError } from "../errors";
 import { printFields, printJson, printTable, shortTime } from "../output";
+import { versionArgument } from "../version-argument";
 
 interface TargetOut {
   targets: Array<{ version: number; weight: number }>;
@@ -28,11 +29,11 @@ interface HistoryOut {
 
 /** `<v>` or `<v1>=<w1> <v2>=<w2> …` → the admin API's alias target. */
 export function parseTargets(args: readonly string[]): number | Array<{ version: number; weight: number }> {
-  if (args.length === 1 && /^\d+$/.test(args[0] ?? "")) return Number(args[0]);
+  if (args.length === 1 && /^\d+$/.test(args[0] ?? "")) return versionArgument(args[0] ?? "", "an alias target");
   return args.map((a) => {
     const m = /^(\d+)=(\d+)$/.exec(a);
     if (!m) throw usageError(`alias targets are <version> or <version>=<weight> pairs, got '${a}'`);
-    return { version: Number(m[1]), weight: Number(m[2]) };
+    return { version: versionArgument(m[1] ?? "", "an alias target"), weight: Number(m[2]) };
   });
 }
 
@@ -40,7 +41,7 @@ export function parseTargets(args: readonly string[]): number | Array<{ version:
 export function parseShadow(value: string): { version: number; percent: number } {
   const m = /^(\d+):(\d+)$/.exec(value);
   if (!m) throw usageError(`--shadow takes <version>:<percent>, got '${value}'`);
-  return { version: Number(m[1]), percent: Number(m[2]) };
+  return { version: versionArgument(m[1] ?? "", "--shadow"), percent: Number(m[2]) };
 }
 
 /** `v1=90 v3=10 shadow v2:5% fallback v1`: one line for tables and history. */
@@ -87,7 +88,7 @@ export function registerAliases(program: Command): void {
     .action(async (model: string, alias: string, targets: string[], o: { shadow?: string; fallback?: string }, cmd: Command) => {
       const target = parseTargets(targets);
       const shadow = o.shadow !== undefined ? parseShadow(o.shadow) : undefined;
-      if (o.fallback !== undefined && !/^\d+$/.test(o.fallback)) throw usageError(`--fallback takes a version number, got '${o.fallback}'`);
+      const fallback = o.fallback !== undefined ? versionArgument(o.fallback, "--fallback") : undefined;
       const t = resolveTarget(g(cmd));
       // Conditional on the revision just read: a concurrent move makes this a 409, never a lost update.
       const current = await adminCall<AliasOut>(t, "GET", aliasPath(model, alias)).catch(() => undefined);
@@ -95,7 +96,7 @@ export function registerAliases(program: Command): void {
         target,
         expectedRevision: current?.revision ?? 0,
         ...(shadow ? { shadow } : {}),
-        ...(o.fallback !== undefined ? { fallback: Number(o.fallback) } : {}),
+        ...(fallback !== undefined ? { fallback } : {}),
       };
       show(await adminCall<AliasOut>(t, "PUT", aliasPath(model, alias), body), g(cmd).json);
     });

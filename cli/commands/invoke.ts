@@ -4,6 +4,7 @@ import { toApiResponse } from "../api-client";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
 import { configError, usageError } from "../errors";
 import { printJson } from "../output";
+import { versionArgument } from "../version-argument";
 
 /** `--data '{…}'` or `--data @file.json` (`@-`: stdin). */
 function readData(data: string): string {
@@ -28,7 +29,7 @@ export function registerInvoke(program: Command): void {
     .action(async (model: string, o: { alias?: string; version?: string; key?: string; data: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       if (o.alias !== undefined && o.version !== undefined) throw usageError("give --alias or --version, not both");
-      if (o.version !== undefined && !/^\d+$/.test(o.version)) throw usageError(`--version must be a number, got '${o.version}'`);
+      if (o.version !== undefined) versionArgument(o.version, "--version");
       const body = readData(o.data);
       try {
         JSON.parse(body);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isKeyScope, KEY_SCOPES } from "../../functions/core/scopes";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { parseDuration, parseExpiry, parseList } from "../durations";
 import { usageError } from "../errors";
@@ -27,7 +28,6 @@ interface CreatedOut {
   previousValidUntil?: string;
 }
 
-const SCOPES = ["invoke", "usage:read"];
 const enc = encodeURIComponent;
 
 function printSecret(k: CreatedOut): void {
@@ -48,12 +48,12 @@ export function registerKeys(program: Command): void {
       .argument("<tenant>", "tenant id")
       .option("--name <n>", "a name to recognise the key by")
       .option("--expires <ISO|30d>", "expiry: an ISO date-time or a duration from now (90s, 10m, 12h, 30d)")
-      .option("--scopes <list>", "comma-separated scopes: invoke, usage:read (default: both)"),
+      .option("--scopes <list>", `comma-separated scopes: ${KEY_SCOPES.join(", ")} (default: all)`),
   ).action(async (tenant: string, o: { name?: string; expires?: string; scopes?: string } & LimitFlags, cmd: Command) => {
     const opts = g(cmd);
     const scopes = o.scopes !== undefined ? parseList(o.scopes) : undefined;
-    const bad = scopes?.find((s) => !SCOPES.includes(s));
-    if (bad !== undefined || scopes?.length === 0) throw usageError(`--scopes takes ${SCOPES.join(", ")}; got '${o.scopes}'`);
+    const bad = scopes?.find((s) => !isKeyScope(s));
+    if (bad !== undefined || scopes?.length === 0) throw usageError(`--scopes takes ${KEY_SCOPES.join(", ")}; got '${o.scopes}'`);
     const limits = limitsFrom(o);
     const body = {
       ...(o.name ? { name: o.name } : {}),

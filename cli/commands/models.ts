@@ -3,8 +3,9 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { type Command, Option } from "commander";
 import { prepareArtifact } from "../artifact";
 import { adminCall, type GlobalOptions, resolveTarget, type Target } from "../context";
-import { CliError, EXIT, usageError } from "../errors";
+import { CliError, EXIT } from "../errors";
 import { printFields, printJson, printTable, shortTime } from "../output";
+import { versionArgument } from "../version-argument";
 import { describeTarget } from "./aliases";
 import { ProgressBar } from "./progress";
 
@@ -142,8 +143,7 @@ export function registerModels(program: Command): void {
     .option("--version <n>", "version number (default: one past the highest); an existing one is refused")
     .option("--wait <seconds>", "on a platform that serves uploads itself, wait this long for the version to be ready", "120")
     .action(async (model: string, path: string, o: { runtime: string; version?: string; wait: string }, cmd: Command) => {
-      if (o.version !== undefined && !/^[1-9]\d{0,3}$/.test(o.version))
-        throw usageError(`--version takes a number 1–9999, got '${o.version}'`);
+      if (o.version !== undefined) versionArgument(o.version, "--version");
       const t = resolveTarget(g(cmd));
       const artifact = await prepareArtifact(path, o.runtime);
       try {

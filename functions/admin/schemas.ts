@@ -2,7 +2,9 @@ import { z } from "zod";
 import { ALIAS_NAME, MODEL_NAME, RUNTIMES } from "../../infra/shared/config-schema";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
 import { type TenantLimits, validateLimits } from "../core/limits";
+import { KEY_SCOPES } from "../core/scopes";
 import { TENANT_ID } from "../core/tenants";
+import { VERSION_NUMBER } from "../core/version-number";
 
 /** Admin request bodies. Strict: unknown or privileged fields (keyHash, tenantId…) are a 400. */
 
@@ -46,31 +48,26 @@ export const listLimit = z.coerce.number().int().min(1).max(100).default(50);
 export const createKeyBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
-  scopes: z
-    .array(z.enum(["invoke", "usage:read"]))
-    .min(1)
-    .optional(),
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1).optional(),
   limits: limits.optional(),
 });
 
 /** A key's own limits, replaced whole (`{}` removes them). */
 export const keyLimitsBody = z.strictObject({ limits });
 
-const versionNumber = z.number().int().min(1).max(9999);
-
 export const setAliasBody = z.strictObject({
   /** One version, or weighted versions summing to 100. */
   target: z.union([
-    versionNumber,
+    VERSION_NUMBER,
     z
-      .array(z.strictObject({ version: versionNumber, weight: z.number().int().min(0).max(100) }))
+      .array(z.strictObject({ version: VERSION_NUMBER, weight: z.number().int().min(0).max(100) }))
       .min(1)
       .max(10),
   ]),
   /** A version that receives a sampled copy of the traffic; its answers are discarded. */
-  shadow: z.strictObject({ version: versionNumber, percent: z.number().int().min(1).max(100) }).optional(),
+  shadow: z.strictObject({ version: VERSION_NUMBER, percent: z.number().int().min(1).max(100) }).optional(),
   /** The version that answers when the chosen one fails with a 5xx or is not ready. */
-  fallback: versionNumber.optional(),
+  fallback: VERSION_NUMBER.optional(),
   /** The alias revision this update is based on; 0 creates a new alias. */
   expectedRevision: z.number().int().min(0),
 });
@@ -88,12 +85,12 @@ export const registerVersionBody = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "sha256 is 64 lowercase hex digits"),
   size: z.number().int().min(1),
   runtime: z.enum(RUNTIMES).default("onnx"),
-  version: versionNumber.optional(),
+  version: VERSION_NUMBER.optional(),
   inputs: z.array(tensorSpec).max(100).optional(),
   outputs: z.array(tensorSpec).max(100).optional(),
 });
 
-export const versionParam = z.coerce.number().int().min(1).max(9999);
+export const versionParam = z.coerce.number().pipe(VERSION_NUMBER);
 
 export const tenantIdParam = z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}");
 export const modelParam = z.string().regex(MODEL_NAME, "unknown model");

@@ -7,11 +7,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { KeyScope } from "../../infra/shared/routes";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
 import type { TenantLimits } from "../core/limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
+import type { KeyScope } from "../core/scopes";
 import { StaleRevisionError } from "../core/tenants";
 import { queryAll } from "./query-all";
 
@@ -57,16 +57,9 @@ function toTenant(i: Record<string, unknown>): Tenant {
     status: i.status === "active" ? "active" : i.status === "deleted" ? "deleted" : "disabled",
     createdAt: String(i.createdAt),
     ...(updatedAt ? { updatedAt } : {}),
-    revision: typeof i.revision === "number" ? i.revision : 0,
+    revision: Number(i.revision),
     ...(i.limits && typeof i.limits === "object" ? { limits: i.limits as TenantLimits } : {}),
   };
-}
-
-/** Condition that a tenant item is still at `expected` (0: written before revisions existed). */
-function revisionCondition(expected: number): { expr: string; values: Record<string, unknown> } {
-  return expected === 0
-    ? { expr: "attribute_not_exists(revision)", values: {} }
-    : { expr: "revision = :expectedRevision", values: { ":expectedRevision": expected } };
 }
 
 function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
@@ -164,8 +157,8 @@ export class DynamoIdentityStore implements IdentityAdmin {
 
   async updateTenant(tenantId: string, patch: TenantPatch, expectedRevision: number, now: string): Promise<Tenant> {
     const names: Record<string, string> = { "#revision": "revision", "#updatedAt": "updatedAt" };
-    const values: Record<string, unknown> = { ":one": 1, ":zero": 0, ":now": now };
-    const sets = ["#revision = if_not_exists(#revision, :zero) + :one", "#updatedAt = :now"];
+    const values: Record<string, unknown> = { ":one": 1, ":now": now, ":expectedRevision": expectedRevision };
+    const sets = ["#revision = #revision + :one", "#updatedAt = :now"];
     const removes: string[] = [];
     const fields: Array<[keyof TenantPatch, unknown]> = [
       ["name", patch.name],
@@ -189,16 +182,15 @@ export class DynamoIdentityStore implements IdentityAdmin {
       values[":listPk"] = TENANT_LIST_PK;
       values[":listSk"] = tenantPk(tenantId);
     }
-    const cond = revisionCondition(expectedRevision);
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: tenantPk(tenantId), sk: "TENANT" },
           UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-          ConditionExpression: `attribute_exists(pk) AND ${cond.expr}`,
+          ConditionExpression: "attribute_exists(pk) AND #revision = :expectedRevision",
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ...cond.values },
+          ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -228,17 +220,16 @@ export class DynamoIdentityStore implements IdentityAdmin {
     tenantRevision: number,
     rotate?: { readonly keyId: string; readonly expiresAt: string; readonly now: string },
   ): Promise<void> {
-    const cond = revisionCondition(tenantRevision);
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
       {
         // Bumping the tenant revision serialises key writes of a tenant: the cap holds under races.
         Update: {
           TableName: this.table,
           Key: { pk: tenantPk(k.tenantId), sk: "TENANT" },
-          UpdateExpression: "SET #revision = if_not_exists(#revision, :zero) + :one",
-          ConditionExpression: `#status = :active AND ${cond.expr}`,
+          UpdateExpression: "SET #revision = #revision + :one",
+          ConditionExpression: "#status = :active AND #revision = :expectedRevision",
           ExpressionAttributeNames: { "#revision": "revision", "#status": "status" },
-          ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":active": "active", ...cond.values },
+          ExpressionAttributeValues: { ":one": 1, ":active": "active", ":expectedRevision": tenantRevision },
         },
       },
       {

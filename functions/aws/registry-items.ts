@@ -37,9 +37,9 @@ export function versionFromItem(i: Item): ModelVersion {
   };
 }
 
-/** An alias target as stored; history items written before shadows existed hold a bare target list. */
+/** An alias target as stored. */
 export function aliasTargetFromItem(value: unknown): AliasTarget {
-  const i = (Array.isArray(value) ? { targets: value } : (value ?? {})) as Item;
+  const i = (value ?? {}) as Item;
   const shadow = i.shadow as { version?: unknown; percent?: unknown } | undefined;
   return {
     targets: (i.targets as WeightedTarget[] | undefined)?.map((t) => ({ version: Number(t.version), weight: Number(t.weight) })) ?? [],

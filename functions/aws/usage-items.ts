@@ -5,9 +5,8 @@ import { type AggregateKey, COUNTER_FIELDS, type UsageCounters, type UsageRecord
  *   record:    pk REQ#<requestId>              sk REQ
  *              gsi1pk TENANT#<id>#DAY#<day>    gsi1sk <time>#<requestId>    expiresAt (TTL)
  *   aggregate: pk AGG#<tenant>#S<shard>        sk DAY#<day>#<model>#<version>#<keyId> | HOUR#<hour>#<model>#<version>#<keyId>
- * The shard is part of the partition key so a busy tenant's counters spread over partitions.
- * Aggregates written before the key joined the grain end at `<version>`; a period's range
- * query finds both, and reads group them at read time.
+ * The shard is part of the partition key so a busy tenant's counters spread over partitions;
+ * reads group the finest grain (model, version, key) at read time.
  */
 export const recordPk = (requestId: string) => `REQ#${requestId}`;
 export const aggregatePk = (tenantId: string, shard: number) => `AGG#${tenantId}#S${shard}`;

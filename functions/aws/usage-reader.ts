@@ -71,14 +71,13 @@ function startKey(gsi1pk: string, after: string, lo: string, hi: string): Record
 
 function rowOf(i: Record<string, unknown>): UsageRow {
   const n = (v: unknown) => (typeof v === "number" ? v : Number(v ?? 0));
-  // Counters an older aggregate never had read as 0.
   const counters = emptyCounters();
   for (const f of COUNTER_FIELDS) counters[f] = n(i[f]);
   return {
     period: String(i.period),
     model: String(i.model),
     version: n(i.version),
-    ...(typeof i.keyId === "string" ? { keyId: i.keyId } : {}),
+    keyId: String(i.keyId),
     ...counters,
   };
 }

@@ -1,11 +1,10 @@
-import type { KeyScope } from "../../infra/shared/routes";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./keys";
 import { hasLimits, limitKeyOf, type TenantLimits } from "./limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
+import { KEY_SCOPES, type KeyScope } from "./scopes";
 import { requireTenant, withTenantRetry } from "./tenants";
 
-export const ALL_SCOPES: readonly KeyScope[] = ["invoke", "usage:read"];
 /** Valid keys a tenant may hold at once, keys in their rotation grace included. */
 export const DEFAULT_MAX_KEYS = 10;
 export const DEFAULT_GRACE_SECONDS = 3600;
@@ -72,7 +71,7 @@ export function keyView(k: StoredKey, now = Date.now()) {
 
 function newStoredKey(tenantId: string, input: NewKey, createdAt: string, extra: Partial<StoredKey> = {}) {
   const key = generateApiKey();
-  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...ALL_SCOPES];
+  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...KEY_SCOPES];
   const stored: StoredKey = {
     keyId: key.keyId,
     tenantId,
@@ -120,7 +119,7 @@ export async function createKey(
     if (live >= maxKeys)
       throw new ConflictError(`tenant '${tenantId}' already has ${live} live keys (the limit is ${maxKeys}); revoke one first`);
     const { stored, created } = newStoredKey(tenantId, input, now.toISOString());
-    await store.putKey(stored, tenant.revision ?? 0);
+    await store.putKey(stored, tenant.revision);
     return created;
   });
 }
@@ -163,7 +162,7 @@ export async function rotateKey(
       // The successor charges the same limit counters: rotating must not reset a quota.
       { rotatedFrom: keyId, limitKeyId: limitKeyOf(old) },
     );
-    await store.putKey(stored, tenant.revision ?? 0, { keyId, expiresAt: validUntil, now: now.toISOString() });
+    await store.putKey(stored, tenant.revision, { keyId, expiresAt: validUntil, now: now.toISOString() });
     return { ...created, previousKeyId: keyId, previousValidUntil: validUntil };
   });
 }

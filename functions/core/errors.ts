@@ -45,11 +45,6 @@ export class NotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found";
 }
-export class MethodNotAllowedError extends ApiError {
-  override readonly name = "MethodNotAllowedError";
-  readonly status = 405;
-  readonly type = "method_not_allowed";
-}
 export class ConflictError extends ApiError {
   override readonly name = "ConflictError";
   readonly status = 409;
@@ -104,8 +99,28 @@ export interface HttpResponse {
   readonly body: string;
 }
 
+/**
+ * The one error shape: handlers, the local gateway's own refusals and the cloud's gateway
+ * responses answer with it, and the CLI reads it back with `readErrorBody`.
+ */
+export interface ErrorDocument {
+  readonly error: { readonly type: string; readonly message: string; readonly request_id: string };
+}
+
 export function errorBody(type: string, message: string, requestId: string): string {
-  return JSON.stringify({ error: { type, message, request_id: requestId } });
+  const document: ErrorDocument = { error: { type, message, request_id: requestId } };
+  return JSON.stringify(document);
+}
+
+/** The error a parsed response body carries; `undefined` when the body is not in the error shape. */
+export function readErrorBody(body: unknown): ErrorDocument["error"] | undefined {
+  const error = (body as { error?: unknown } | null | undefined)?.error as Record<string, unknown> | null | undefined;
+  if (typeof error !== "object" || error === null || typeof error.message !== "string") return undefined;
+  return {
+    type: typeof error.type === "string" ? error.type : "",
+    message: error.message,
+    request_id: typeof error.request_id === "string" ? error.request_id : "",
+  };
 }
 
 /** Maps any thrown value to the JSON error response; unknown errors become an opaque 500. */

@@ -1,7 +1,7 @@
-import type { KeyScope } from "../../infra/shared/routes";
 import type { AccessRecord } from "./access";
 import type { TenantLimits } from "./limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
+import type { KeyScope } from "./scopes";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
 
 /**
@@ -21,8 +21,8 @@ export interface Tenant {
   readonly status: TenantStatus;
   readonly createdAt: string;
   readonly updatedAt?: string;
-  /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). 0 when absent. */
-  readonly revision?: number;
+  /** Bumped by every tenant write; key writes are conditional on it (see `putKey`). */
+  readonly revision: number;
   /** Rate, quota and concurrency limits; absent fields are unlimited. */
   readonly limits?: TenantLimits;
 }

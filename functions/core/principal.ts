@@ -1,6 +1,6 @@
-import type { KeyScope } from "../../infra/shared/routes";
 import { ForbiddenError, UnauthorizedError } from "./errors";
 import { hasLimits, type TenantLimits, validateLimits } from "./limits";
+import type { KeyScope } from "./scopes";
 
 /**
  * Who is calling: built by the authorizer, carried in the API Gateway authorizer context

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { NotFoundError, ServiceUnavailableError } from "./errors";
 import type { ModelRecord, ModelVersion, WeightedTarget } from "./registry";
+import { parseVersionNumber } from "./version-number";
 
 /** What a request asked for: an explicit version number, an alias, or the model's default. */
 export type VersionSelector =
@@ -10,7 +11,8 @@ export type VersionSelector =
 
 /** A version or an alias name, as found in `/versions/{version}` (KServe puts both there). */
 export function parseVersionOrAlias(value: string): VersionSelector {
-  if (/^[1-9][0-9]{0,3}$/.test(value)) return { kind: "version", version: Number(value) };
+  const version = parseVersionNumber(value);
+  if (version !== undefined) return { kind: "version", version };
   if (/^[a-z][a-z0-9-]{0,31}$/.test(value)) return { kind: "alias", alias: value };
   throw new NotFoundError(`'${value}' is neither a version number nor an alias name`);
 }

@@ -64,7 +64,7 @@ export async function updateTenant(store: IdentityAdmin, tenantId: string, patch
   const clean: TenantPatch = { ...patch, ...(patch.models ? { models: normalizeModels(patch.models) } : {}) };
   return withTenantRetry(async () => {
     const tenant = await requireTenant(store, tenantId);
-    return store.updateTenant(tenantId, clean, tenant.revision ?? 0, now.toISOString());
+    return store.updateTenant(tenantId, clean, tenant.revision, now.toISOString());
   });
 }
 
@@ -111,7 +111,7 @@ export function tenantView(t: Tenant) {
     status: t.status,
     createdAt: t.createdAt,
     ...(t.updatedAt ? { updatedAt: t.updatedAt } : {}),
-    revision: t.revision ?? 0,
+    revision: t.revision,
     limits: t.limits ?? {},
   };
 }

@@ -19,7 +19,7 @@ export interface UsageRecord {
   /** 0 on a refusal made before a version was chosen. */
   readonly version: number;
   readonly alias?: string;
-  /** Absent means billable, so records stored before kinds existed stay valid. */
+  /** Absent means billable: the common kind is not stored. */
   readonly kind?: UsageKind;
   /** HTTP status returned to the client. */
   readonly status: number;
@@ -227,16 +227,12 @@ export interface UsageRow extends UsageCounters {
   readonly period: string;
   readonly model: string;
   readonly version: number;
-  /** Absent on aggregates written before keys were part of the grain. */
-  readonly keyId?: string;
+  readonly keyId: string;
 }
 
 /** How report rows are grouped within a period: by model, by model and version, or by API key. */
 export type UsageGroup = "model" | "version" | "key";
 export const USAGE_GROUPS: readonly UsageGroup[] = ["model", "version", "key"];
-
-/** Key id shown for aggregates stored before keys were part of the grain. */
-export const UNKNOWN_KEY = "unknown";
 
 export interface UsageReportRow extends UsageCounters {
   readonly period: string;
@@ -260,7 +256,7 @@ export interface UsageReport {
 
 function dimensionsOf(r: UsageRow, group: UsageGroup): Pick<UsageReportRow, "period" | "model" | "version" | "keyId"> {
   if (group === "model") return { period: r.period, model: r.model };
-  if (group === "key") return { period: r.period, keyId: r.keyId ?? UNKNOWN_KEY };
+  if (group === "key") return { period: r.period, keyId: r.keyId };
   return { period: r.period, model: r.model, version: r.version };
 }
 

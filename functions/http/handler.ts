@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { NotFoundError } from "../core/errors";
+import { NotFoundError, toErrorResponse } from "../core/errors";
 import { requestIdOf } from "./event";
 import { logger } from "./logger";
-import { errorResult } from "./respond";
 
 /** Fields a route adds to its request's log line (never secrets). */
 export type LogFields = Record<string, string | number | undefined>;
@@ -24,7 +23,7 @@ export function httpHandler(routes: Readonly<Record<string, Route>>) {
       if (!route) throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
       result = await route(event, log);
     } catch (err) {
-      result = errorResult(err, requestId);
+      result = toErrorResponse(err, requestId);
       if (result.statusCode >= 500) logger.error("request failed", { ...log, error: err as Error });
     }
     logger.info("request", { ...log, status: result.statusCode, latencyMs: Date.now() - started });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from "aws-lambda";
 import type { z } from "zod";
-import { BadRequestError, toErrorResponse } from "../core/errors";
+import { BadRequestError } from "../core/errors";
 
 export function json(statusCode: number, body: unknown, requestId: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
@@ -20,10 +20,6 @@ export function bytes(statusCode: number, body: Uint8Array, contentType: string,
     body: text ? buf.toString("utf8") : buf.toString("base64"),
     isBase64Encoded: !text,
   };
-}
-
-export function errorResult(err: unknown, requestId: string): APIGatewayProxyResult {
-  return toErrorResponse(err, requestId);
 }
 
 /** Validates input with a zod schema; the 400 names the first bad field. */

@@ -10,6 +10,7 @@ import {
 } from "../core/inference";
 import { isGranted, principalFromContext, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
+import { parseVersionNumber } from "../core/version-number";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import type { InferenceMetricsPublisher } from "../http/metrics";
@@ -28,8 +29,9 @@ function rawSelector(event: APIGatewayProxyEvent): VersionSelector {
   const version = queryParam(event, "version");
   if (alias && version) throw new BadRequestError("give either ?alias= or ?version=, not both");
   if (version) {
-    if (!/^[1-9][0-9]{0,3}$/.test(version)) throw new BadRequestError("?version= must be a version number");
-    return { kind: "version", version: Number(version) };
+    const number = parseVersionNumber(version);
+    if (number === undefined) throw new BadRequestError("?version= must be a version number");
+    return { kind: "version", version: number };
   }
   if (alias) return parseVersionOrAlias(alias);
   return { kind: "default" };

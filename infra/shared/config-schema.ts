@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { VERSION_NUMBER } from "../../functions/core/version-number";
 
 /**
  * The platform config: the one file operators edit (`modelgate.config.ts`). Both hosts read
@@ -23,7 +24,7 @@ const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a S
 export const versionConfigSchema = z
   .strictObject({
     /** Version number, immutable, unique per model. */
-    version: z.number().int().min(1).max(9999),
+    version: VERSION_NUMBER,
     /**
      * Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI.
      * For an LLM runtime (`lmi`, `tgi`) on the local host: the `model.onnx` of a Hugging Face style

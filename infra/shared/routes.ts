@@ -4,12 +4,12 @@
  * `openapi.yaml` documents the same routes and a test fails when the two drift.
  */
 
+import type { KeyScope } from "../../functions/core/scopes";
+
 export type HandlerName = "invoke" | "llm" | "usage" | "admin";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /** `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public. */
 export type RouteAuth = "apiKey" | "iam" | "none";
-/** Scope a tenant key needs for the route. */
-export type KeyScope = "invoke" | "usage:read";
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -187,5 +187,3 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Restore an alias's previous target",
   },
 ];
-
-export const HANDLERS: readonly HandlerName[] = ["invoke", "llm", "usage", "admin"];

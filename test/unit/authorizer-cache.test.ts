@@ -6,7 +6,7 @@ import type { KeyStore, StoredKey, Tenant } from "../../functions/core/ports";
 import { principalFromContext, principalToContext } from "../../functions/core/principal";
 import { ExpiringSet, rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 
-const tenant: Tenant = { tenantId: "acme", name: "Acme", models: ["iris"], plan: "default", status: "active", createdAt: "" };
+const tenant: Tenant = { tenantId: "acme", name: "Acme", models: ["iris"], plan: "default", status: "active", createdAt: "", revision: 1 };
 const key = generateApiKey();
 const stored: StoredKey = {
   keyId: key.keyId,

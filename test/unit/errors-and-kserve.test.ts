@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestError, RateLimitedError, toErrorResponse } from "../../functions/core/errors";
+import { apiFailure } from "../../cli/context";
+import { BadRequestError, errorBody, RateLimitedError, readErrorBody, toErrorResponse } from "../../functions/core/errors";
 import { reportedTokens, validateInferRequest } from "../../functions/core/kserve";
 
 describe("error mapping", () => {
@@ -14,6 +15,15 @@ describe("error mapping", () => {
     const res = toErrorResponse(new TypeError("secret internals at line 3"), "r");
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain("internals");
+  });
+
+  it("has one builder and one reader of the shape, which the CLI uses", () => {
+    const body = JSON.parse(errorBody("rate_limited", "Too Many Requests", "r-9"));
+    expect(body).toEqual({ error: { type: "rate_limited", message: "Too Many Requests", request_id: "r-9" } });
+    expect(readErrorBody(body)).toEqual(body.error);
+    for (const notAnError of [undefined, null, "text", { error: "x" }, { error: { type: "t" } }])
+      expect(readErrorBody(notAnError)).toBeUndefined();
+    expect(apiFailure({ status: 429, headers: new Headers(), body, text: "" }).message).toBe("Too Many Requests (HTTP 429 rate_limited)");
   });
 });
 

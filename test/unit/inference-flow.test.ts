@@ -191,7 +191,15 @@ describe("the inference flow", () => {
 
 describe("key authorization", () => {
   const key = generateApiKey();
-  const tenant: Tenant = { tenantId: "acme", name: "Acme", models: ["iris"], plan: "default", status: "active", createdAt: "" };
+  const tenant: Tenant = {
+    tenantId: "acme",
+    name: "Acme",
+    models: ["iris"],
+    plan: "default",
+    status: "active",
+    createdAt: "",
+    revision: 1,
+  };
   const stored: StoredKey = {
     keyId: key.keyId,
     tenantId: "acme",

@@ -25,7 +25,7 @@ function memoryIdentity(tenant: Tenant): IdentityAdmin & { keys: Map<string, Sto
   };
 }
 
-const tenant: Tenant = { tenantId: "acme", name: "Acme", models: ["iris"], plan: "default", status: "active", createdAt: "" };
+const tenant: Tenant = { tenantId: "acme", name: "Acme", models: ["iris"], plan: "default", status: "active", createdAt: "", revision: 1 };
 const now = new Date("2026-06-01T00:00:00Z");
 
 describe("key rotation", () => {

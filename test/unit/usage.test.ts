@@ -111,13 +111,13 @@ describe("usage records and aggregates", () => {
     expect(report.totals.errors).toBe(3);
   });
 
-  it("groups the same rows by model or by key at read time; older key-less aggregates show as 'unknown'", () => {
+  it("groups the same rows by model or by key at read time", () => {
     const rows = [
       row({ keyId: "k1", version: 1, requests: 2 }),
       row({ keyId: "k2", version: 2, requests: 3, refused: 4 }),
       row({ keyId: "k1", version: 2, requests: 1, shadowRequests: 6 }),
       row({ keyId: "k1", model: "iris-b", requests: 10 }),
-      { ...row({ requests: 100 }), keyId: undefined },
+      row({ keyId: "k3", requests: 100 }),
       row({ period: "2026-11-29", keyId: "k2", requests: 7 }),
     ];
     const range = { from: "a", to: "b", granularity: "day" as const };
@@ -131,7 +131,7 @@ describe("usage records and aggregates", () => {
     expect(byKey.rows.map((r) => [r.period, r.keyId, r.requests, r.refused, r.shadowRequests])).toEqual([
       ["2026-11-28", "k1", 13, 0, 6],
       ["2026-11-28", "k2", 3, 4, 0],
-      ["2026-11-28", "unknown", 100, 0, 0],
+      ["2026-11-28", "k3", 100, 0, 0],
       ["2026-11-29", "k2", 7, 0, 0],
     ]);
     expect(byKey.rows[0]).not.toHaveProperty("model");

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { errorBody } from "../../../functions/core/errors";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
 import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget } from "../http-guard";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
@@ -216,10 +217,6 @@ const DEFAULT_TIMEOUT_SECONDS = 29;
 const TIMED_OUT = new GatewayResponse(504, "integration_timeout", "Endpoint request timed out");
 // A handler that throws is a Lambda function error: API Gateway answers 502.
 const FUNCTION_ERROR = new GatewayResponse(502, "bad_gateway", "Internal server error");
-
-function errorBody(type: string, message: string, requestId: string): string {
-  return JSON.stringify({ error: { type, message, request_id: requestId } });
-}
 
 function integrationFailure(g: GatewayResponse, requestId: string): APIGatewayProxyResult {
   return {

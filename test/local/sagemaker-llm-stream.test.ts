@@ -136,6 +136,31 @@ describe("InvokeEndpointWithResponseStream from the LLM host through the emulato
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("length");
   });
 
+  it("ends a stream that outlasts the container timeout with ModelInvocationTimeExceeded", async () => {
+    const strict = await startSageMakerRuntimeEmulator({ containerTimeoutMs: 300 });
+    strict.setEndpoint("llm-slow", [{ variantName: "v1", url: slowHost.url }]);
+    const strictClient = new SageMakerRuntimeClient({
+      endpoint: strict.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    try {
+      const res = await strictClient.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: "llm-slow",
+          Body: body({ max_tokens: 10, stream: true }),
+          ContentType: "application/json",
+        }),
+      );
+      const err = await readStream(res.Body).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelStreamError);
+      expect((err as ModelStreamError).ErrorCode).toBe("ModelInvocationTimeExceeded");
+    } finally {
+      strictClient.destroy();
+      await strict.close();
+    }
+  });
+
   it("ends a stream whose container breaks mid-way with a ModelStreamError event", async () => {
     const res = await client.send(
       new InvokeEndpointWithResponseStreamCommand({

@@ -34,7 +34,7 @@ export function parameterCount(shape: MlpLmShape): number {
 }
 
 /** Xavier/Glorot uniform weights, zero biases, small uniform embeddings; all from `rng`. */
-export function initWeights(shape: MlpLmShape, rng: Rng): MlpLmWeights {
+function initWeights(shape: MlpLmShape, rng: Rng): MlpLmWeights {
   const { vocabSize: v, context: k, embedding: d, hidden: h } = shape;
   const uniform = (n: number, limit: number) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * limit);
   return {
@@ -256,5 +256,3 @@ class Adam {
     }
   }
 }
-
-export { seededRng };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   InvokeEndpointCommand,
   InvokeEndpointWithResponseStreamCommand,
+  ModelError,
   ModelStreamError,
   SageMakerRuntimeClient,
 } from "@aws-sdk/client-sagemaker-runtime";
@@ -134,6 +135,46 @@ describe("InvokeEndpointWithResponseStream from the LLM host through the emulato
     );
     const { chunks } = await readStream(streamed.Body);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("length");
+  });
+
+  it("refuses a malformed streamed request before the first byte with ModelError", async () => {
+    const err = await client
+      .send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: "llm-slow",
+          Body: body({ messages: [], stream: true }),
+          ContentType: "application/json",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as ModelError).OriginalStatusCode).toBe(400);
+    expect((err as ModelError).OriginalMessage).toContain("messages");
+  });
+
+  it("ends a stream that outlasts the container timeout with ModelInvocationTimeExceeded", async () => {
+    const strict = await startSageMakerRuntimeEmulator({ containerTimeoutMs: 300 });
+    strict.setEndpoint("llm-slow", [{ variantName: "v1", url: slowHost.url }]);
+    const strictClient = new SageMakerRuntimeClient({
+      endpoint: strict.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    try {
+      const res = await strictClient.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: "llm-slow",
+          Body: body({ max_tokens: 10, stream: true }),
+          ContentType: "application/json",
+        }),
+      );
+      const err = await readStream(res.Body).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelStreamError);
+      expect((err as ModelStreamError).ErrorCode).toBe("ModelInvocationTimeExceeded");
+    } finally {
+      strictClient.destroy();
+      await strict.close();
+    }
   });
 
   it("ends a stream whose container breaks mid-way with a ModelStreamError event", async () => {

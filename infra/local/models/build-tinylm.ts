@@ -21,7 +21,7 @@ import { encodeLmModel } from "./tinylm/onnx-lm";
 export const TINYLM_MODEL_NAME = "tinylm";
 
 export const TINYLM_SHAPE: MlpLmShape = { vocabSize: 512, context: 8, embedding: 32, hidden: 128 };
-export const TINYLM_TRAINING: TrainLmOptions = { steps: 3000, batchSize: 32, learningRate: 3e-3, seed: 7, shortContextRate: 0.1 };
+export const TINYLM_TRAINING: TrainLmOptions = { steps: 3000, batchSize: 32, learningRate: 1e-2, seed: 7, shortContextRate: 0.1 };
 /** The last 2% of the token stream is held out; its first positions measure the loss. */
 const HELD_OUT_SHARE = 0.02;
 const HELD_OUT_POSITIONS = 4000;

@@ -34,7 +34,7 @@ export function parameterCount(shape: MlpLmShape): number {
 }
 
 /** Xavier/Glorot uniform weights, zero biases, small uniform embeddings; all from `rng`. */
-export function initWeights(shape: MlpLmShape, rng: Rng): MlpLmWeights {
+function initWeights(shape: MlpLmShape, rng: Rng): MlpLmWeights {
   const { vocabSize: v, context: k, embedding: d, hidden: h } = shape;
   const uniform = (n: number, limit: number) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * limit);
   return {
@@ -76,23 +76,25 @@ function fillContext(tokens: Int32Array, t: number, keep: number, out: Int32Arra
 function forward(w: MlpLmWeights, ctx: Int32Array, target: number, s: Scratch): number {
   const { vocabSize: V, embedding: D, hidden: H } = w.shape;
   const { e, h, logits } = s;
+  // Hot loops read typed arrays through locals, which V8 keeps in registers.
+  const { embedding, w1, b1, w2, b2 } = w;
   for (let j = 0; j < ctx.length; j++) {
     const id = ctx[j] as number;
-    for (let d = 0; d < D; d++) e[j * D + d] = id < 0 ? 0 : (w.embedding[id * D + d] as number);
+    for (let d = 0; d < D; d++) e[j * D + d] = id < 0 ? 0 : (embedding[id * D + d] as number);
   }
-  for (let o = 0; o < H; o++) h[o] = w.b1[o] as number;
+  for (let o = 0; o < H; o++) h[o] = b1[o] as number;
   for (let i = 0; i < e.length; i++) {
     const x = e[i] as number;
     if (x === 0) continue;
     const row = i * H;
-    for (let o = 0; o < H; o++) h[o] = (h[o] as number) + x * (w.w1[row + o] as number);
+    for (let o = 0; o < H; o++) h[o] = (h[o] as number) + x * (w1[row + o] as number);
   }
   for (let o = 0; o < H; o++) h[o] = Math.tanh(h[o] as number);
-  for (let v = 0; v < V; v++) logits[v] = w.b2[v] as number;
+  for (let v = 0; v < V; v++) logits[v] = b2[v] as number;
   for (let i = 0; i < H; i++) {
     const x = h[i] as number;
     const row = i * V;
-    for (let v = 0; v < V; v++) logits[v] = (logits[v] as number) + x * (w.w2[row + v] as number);
+    for (let v = 0; v < V; v++) logits[v] = (logits[v] as number) + x * (w2[row + v] as number);
   }
   let max = Number.NEGATIVE_INFINITY;
   for (let v = 0; v < V; v++) if ((logits[v] as number) > max) max = logits[v] as number;
@@ -123,35 +125,37 @@ function zeroGradients(shape: MlpLmShape): Gradients {
 function backward(w: MlpLmWeights, ctx: Int32Array, target: number, s: Scratch, g: Gradients): void {
   const { vocabSize: V, embedding: D, hidden: H } = w.shape;
   const { e, h, logits: p, dh, de } = s;
+  const { w1, w2 } = w;
+  const { embedding: gEmbedding, w1: gW1, b1: gB1, w2: gW2, b2: gB2 } = g;
   p[target] = (p[target] as number) - 1; // d loss / d logits = softmax - onehot
-  for (let v = 0; v < V; v++) g.b2[v] = (g.b2[v] as number) + (p[v] as number);
+  for (let v = 0; v < V; v++) gB2[v] = (gB2[v] as number) + (p[v] as number);
   for (let i = 0; i < H; i++) {
     const x = h[i] as number;
     const row = i * V;
     let back = 0;
     for (let v = 0; v < V; v++) {
       const dl = p[v] as number;
-      g.w2[row + v] = (g.w2[row + v] as number) + x * dl;
-      back += (w.w2[row + v] as number) * dl;
+      gW2[row + v] = (gW2[row + v] as number) + x * dl;
+      back += (w2[row + v] as number) * dl;
     }
     dh[i] = back * (1 - x * x); // tanh'(z) = 1 - tanh(z)^2
   }
-  for (let o = 0; o < H; o++) g.b1[o] = (g.b1[o] as number) + (dh[o] as number);
+  for (let o = 0; o < H; o++) gB1[o] = (gB1[o] as number) + (dh[o] as number);
   for (let i = 0; i < e.length; i++) {
     const x = e[i] as number;
     const row = i * H;
     let back = 0;
     for (let o = 0; o < H; o++) {
       const dz = dh[o] as number;
-      g.w1[row + o] = (g.w1[row + o] as number) + x * dz;
-      back += (w.w1[row + o] as number) * dz;
+      gW1[row + o] = (gW1[row + o] as number) + x * dz;
+      back += (w1[row + o] as number) * dz;
     }
     de[i] = back;
   }
   for (let j = 0; j < ctx.length; j++) {
     const id = ctx[j] as number;
     if (id < 0) continue;
-    for (let d = 0; d < D; d++) g.embedding[id * D + d] = (g.embedding[id * D + d] as number) + (de[j * D + d] as number);
+    for (let d = 0; d < D; d++) gEmbedding[id * D + d] = (gEmbedding[id * D + d] as number) + (de[j * D + d] as number);
   }
 }
 
@@ -252,5 +256,3 @@ class Adam {
     }
   }
 }
-
-export { seededRng };

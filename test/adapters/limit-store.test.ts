@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { CONC_SK, limitKey, monthSk, RATE_SK } from "../../functions/aws/limit-items";
 import { DynamoLimitStore, type LimitStoreOptions } from "../../functions/aws/limit-store";
 import { type Admission, admitAll, type Refused, type TenantLimits } from "../../functions/core/limits";

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Match } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { ACCESS_LOG_FIELDS, GATEWAY_ERRORS } from "../../infra/aws/constructs/gateway-api";
 import { ROUTES } from "../../infra/shared/routes";
 import { artifactDir, logicalIdOf, synthPlatform } from "./fixtures";
@@ -332,9 +332,10 @@ describe("PlatformStack (two models, three versions)", () => {
         const cfn = f.function.node.defaultChild as lambda.CfnFunction;
         const code0 = template.toJSON().Resources[stack.getLogicalId(cfn)].Properties.Code as { S3Key: string };
         const assetDir = join(assemblyDir, `asset.${code0.S3Key.replace(/\.zip$/, "")}`);
-        expect(existsSync(join(assetDir, "index.mjs.map")), name).toBe(true);
+        expect({ name, sourceMap: existsSync(join(assetDir, "index.mjs.map")) }).toEqual({ name, sourceMap: true });
         const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
-        expect(code.length / code.split("\n").length, `${name} is minified`).toBeGreaterThan(1000);
+        const charsPerLine = code.length / code.split("\n").length;
+        expect({ name, charsPerLine, minified: charsPerLine > 1000 }).toMatchObject({ minified: true });
       }
       template.hasResourceProperties("AWS::Lambda::Function", {
         Runtime: "nodejs24.x",
@@ -502,8 +503,9 @@ describe("PlatformStack (two models, three versions)", () => {
         const body = (r.ResponseTemplates["application/json"] ?? "")
           .replace("$context.error.messageString", JSON.stringify("Unauthorized"))
           .replace("$context.requestId", "req-1");
-        expect(JSON.parse(body), r.ResponseType).toEqual({
-          error: { type: expect.any(String), message: "Unauthorized", request_id: "req-1" },
+        expect({ responseType: r.ResponseType, body: JSON.parse(body) }).toEqual({
+          responseType: r.ResponseType,
+          body: { error: { type: expect.any(String), message: "Unauthorized", request_id: "req-1" } },
         });
       }
       const byType = Object.fromEntries(responses.map((r) => [r.ResponseType, r]));

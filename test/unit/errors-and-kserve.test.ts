@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { BadRequestError, RateLimitedError, toErrorResponse } from "../../functions/core/errors";
 import { reportedTokens, validateInferRequest } from "../../functions/core/kserve";
 

@@ -1,5 +1,5 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import type { InferenceMetrics } from "../../functions/http/metrics";
 
 interface EmfDocument {
@@ -25,7 +25,7 @@ let written: string[] = [];
 /** The module reads its environment once, at load: a fresh copy per environment. */
 async function load(env: Record<string, string> = {}) {
   Object.assign(process.env, env);
-  vi.resetModules();
+  jest.resetModules();
   return (await import("../../functions/http/metrics")).publishInferenceMetrics;
 }
 
@@ -59,14 +59,14 @@ const requestB: InferenceMetrics = {
 beforeEach(() => {
   for (const k of ENV_KEYS) delete process.env[k];
   written = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+  jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
     return true;
   });
 });
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  jest.restoreAllMocks();
   for (const k of ENV_KEYS) {
     if (saved[k] === undefined) delete process.env[k];
     else process.env[k] = saved[k];
@@ -146,16 +146,18 @@ describe("publishInferenceMetrics", () => {
 
   it("never throws, and a document that fails half-built leaves nothing behind for the next request", async () => {
     const publish = await load();
-    // The copy of the logger the freshly loaded module uses.
+    // The copies of the logger and of Powertools the freshly loaded module uses (Jest's
+    // resetModules gives node_modules fresh instances too).
     const { logger } = await import("../../functions/http/logger");
-    const warn = vi.spyOn(logger, "warn").mockImplementation(() => undefined);
-    const addMetric = Metrics.prototype.addMetric;
-    vi.spyOn(Metrics.prototype, "addMetric").mockImplementation(function (this: Metrics, ...args) {
+    const powertools = await import("@aws-lambda-powertools/metrics");
+    const warn = jest.spyOn(logger, "warn").mockImplementation(() => undefined);
+    const addMetric = powertools.Metrics.prototype.addMetric;
+    const refuseLatency = jest.spyOn(powertools.Metrics.prototype, "addMetric").mockImplementation(function (this: Metrics, ...args) {
       if (args[0] === "Latency") throw new RangeError("refused");
       return addMetric.apply(this, args);
     });
     expect(() => publish(requestA)).not.toThrow();
-    vi.mocked(Metrics.prototype.addMetric).mockRestore();
+    refuseLatency.mockRestore();
     publish(requestB);
     const docs = emfDocuments();
     expect(docs).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { BadRequestError } from "../../functions/core/errors";
 import type { UsageReader } from "../../functions/core/ports";
 import {

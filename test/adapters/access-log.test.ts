@@ -14,8 +14,8 @@ import { InferenceFailedError, runInference } from "../../functions/core/inferen
 import type { ModelInvoker, RegistryReader } from "../../functions/core/ports";
 import type { ModelRecord } from "../../functions/core/registry";
 import { usageTable } from "../../infra/shared/tables";
-import { e2eTable, localDocumentClient } from "./dynamo";
 import { e2ePlatform } from "../e2e/helpers";
+import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();
 const table = e2eTable(usageTable);

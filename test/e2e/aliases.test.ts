@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { admin, call, eventually, inferBody, e2ePlatform } from "./helpers";
+import { admin, call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 describe("aliases move at run time", () => {
   it("prod moved to v2 serves v2 without a restart, and moving back restores v1", async () => {

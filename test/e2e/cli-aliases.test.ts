@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "@jest/globals";
 import { parseTargets } from "../../cli/commands/aliases";
-import { call, eventually, inferBody, e2ePlatform } from "./helpers";
+import { call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["cli/bin.mjs", "--data-dir", e2ePlatform().dataDir, ...args], { encoding: "utf8" });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { type CliRun, cli, recorded } from "./cli-run";
-import { inferBody, e2ePlatform } from "./helpers";
+import { e2ePlatform, inferBody } from "./helpers";
 
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

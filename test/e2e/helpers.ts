@@ -14,7 +14,8 @@ export const E2E_PLATFORM_ENV = "MODELGATE_E2E_PLATFORM";
 
 export function e2ePlatform(): E2EPlatform {
   const json = process.env[E2E_PLATFORM_ENV];
-  if (json === undefined) throw new Error(`${E2E_PLATFORM_ENV} is not set: run the e2e suites through jest (the e2e project's globalSetup)`);
+  if (json === undefined)
+    throw new Error(`${E2E_PLATFORM_ENV} is not set: run the e2e suites through jest (the e2e project's globalSetup)`);
   return JSON.parse(json) as E2EPlatform;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { call, inferBody, e2ePlatform, probabilities, SETOSA, VIRGINICA } from "./helpers";
+import { call, e2ePlatform, inferBody, probabilities, SETOSA, VIRGINICA } from "./helpers";
 
 describe("inference through the gateway", () => {
   it("answers KServe v2 with the real model output from the prod version", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { cli } from "./cli-run";
-import { admin, call, eventually, inferBody, e2ePlatform } from "./helpers";
+import { admin, call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 let n = 0;
 /** A tenant created with the CLI's limit flags, and its key. */

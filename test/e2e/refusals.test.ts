@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { generateApiKey } from "../../functions/core/keys";
-import { admin, call, inferBody, newTenant, e2ePlatform } from "./helpers";
+import { admin, call, e2ePlatform, inferBody, newTenant } from "./helpers";
 
 function expectJsonError(res: { status: number; body: any; text: string }, status: number) {
   expect(res.status).toBe(status);

@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "@jest/globals";
 import { readCredentials } from "../../infra/local/bootstrap/credentials";
 import { cli, recorded } from "./cli-run";
-import { admin, call, eventually, inferBody, newTenant, e2ePlatform } from "./helpers";
+import { admin, call, e2ePlatform, eventually, inferBody, newTenant } from "./helpers";
 
 const IRIS_2 = "models/iris/2/model.onnx";
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

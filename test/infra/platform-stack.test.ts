@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import { describe, expect, it } from "@jest/globals";
 import { ACCESS_LOG_FIELDS, GATEWAY_ERRORS } from "../../infra/aws/constructs/gateway-api";
 import { ROUTES } from "../../infra/shared/routes";
 import { artifactDir, logicalIdOf, synthPlatform } from "./fixtures";

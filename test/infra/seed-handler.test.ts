@@ -1,5 +1,5 @@
-import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import { beforeEach, describe, expect, it, jest } from "@jest/globals";
+import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 
 // The handler builds its DynamoDB client and imports seedRegistry at load; until it takes its
 // dependencies through a factory, the module is replaced before the handler is imported (ESM).
@@ -38,7 +38,9 @@ const event = (type: "Create" | "Update" | "Delete", props: Record<string, unkno
   }) as unknown as CloudFormationCustomResourceEvent;
 
 describe("registry seed custom resource", () => {
-  beforeEach(() => seedRegistry.mockClear());
+  beforeEach(() => {
+    seedRegistry.mockClear();
+  });
 
   it.each(["Create", "Update"] as const)("%s writes the seed to the named table", async (type) => {
     const res = await handler(event(type, { TableName: "modelgate-registry", Seed: JSON.stringify(seed) }));

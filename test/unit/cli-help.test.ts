@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { describe, expect, it } from "@jest/globals";
+import type { Command } from "commander";
 import { parseDuration, parseExpiry, parseList } from "../../cli/durations";
 import { CliError, EXIT } from "../../cli/errors";
 import { buildProgram } from "../../cli/main";

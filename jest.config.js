@@ -9,14 +9,15 @@ const typescriptEsm = {
   extensionsToTreatAsEsm: [".ts"],
   moduleFileExtensions: ["ts", "js", "mjs", "cjs", "json", "node"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] },
-  // Jest has no separate hook timeout: hooks get the test timeout (vitest had 240 s for hooks).
-  testTimeout: 60_000,
 };
 
 /** @type {import("jest").Config} */
 export default {
   // Suites that start JVMs and bundle Lambdas: two at a time on 2 cores.
   maxWorkers: 2,
+  // Jest reads testTimeout only here, not per project (the e2e project raises it in a setup
+  // file), and has no separate hook timeout: hooks get the test timeout.
+  testTimeout: 60_000,
   projects: [
     { ...typescriptEsm, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/test/local/**/*.test.ts"] },
     // Handlers built through their factories with in-memory adapters: no Java, no sockets.
@@ -29,7 +30,7 @@ export default {
       // One local platform for all e2e suites, in Jest's parent process.
       globalSetup: "<rootDir>/test/e2e/global-setup.mjs",
       globalTeardown: "<rootDir>/test/e2e/global-teardown.mjs",
-      testTimeout: 300_000,
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/timeout.ts"],
     },
   ],
 };

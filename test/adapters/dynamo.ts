@@ -1,6 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-
 import { type TableDefinition, tableName } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { ACCESS_SK, accessPk } from "../../functions/aws/access-items";
 import { DynamoAccessJournal } from "../../functions/aws/access-journal";
 import { DynamoAccessLog } from "../../functions/aws/access-log";
@@ -14,6 +14,7 @@ import { InferenceFailedError, runInference } from "../../functions/core/inferen
 import type { ModelInvoker, RegistryReader } from "../../functions/core/ports";
 import type { ModelRecord } from "../../functions/core/registry";
 import { usageTable } from "../../infra/shared/tables";
+import { e2ePlatform } from "../e2e/helpers";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();
@@ -69,7 +70,7 @@ describe("access records (DynamoDB Local)", () => {
   it("usage write throttled → the request fails closed (503): no usage record, no aggregate, no access record", async () => {
     // The same DynamoDB Local, through a client whose TransactWriteItems calls are throttled.
     const client = new DynamoDBClient({
-      endpoint: inject("platform").dynamodb,
+      endpoint: e2ePlatform().dynamodb,
       region: "us-east-1",
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
       maxAttempts: 1,

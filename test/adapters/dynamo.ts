@@ -1,12 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { inject } from "vitest";
 import { type TableDefinition, tableName } from "../../infra/shared/tables";
+import { e2ePlatform } from "../e2e/helpers";
 
 /** A document client on the e2e platform's DynamoDB Local, and its table names. */
 export function localDocumentClient(): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
-    endpoint: inject("platform").dynamodb,
+    endpoint: e2ePlatform().dynamodb,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
   });

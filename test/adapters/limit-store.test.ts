@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { CONC_SK, limitKey, monthSk, RATE_SK } from "../../functions/aws/limit-items";
 import { DynamoLimitStore, type LimitStoreOptions } from "../../functions/aws/limit-store";
 import { type Admission, admitAll, type Refused, type TenantLimits } from "../../functions/core/limits";
@@ -16,7 +16,7 @@ const stores = (n: number, options?: LimitStoreOptions) =>
   Array.from({ length: n }, () => new DynamoLimitStore(localDocumentClient(), table, options));
 const subject = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 /** DynamoDB Local applies one item's writes one at a time, ~100–200 ms each on a loaded 2-core machine. */
-const HEAVY = { timeout: 240_000 };
+const HEAVY_MS = 240_000;
 const ctx = (now: number, tokenEstimate?: number) => ({ now, requestId: randomUUID(), ...(tokenEstimate ? { tokenEstimate } : {}) });
 
 /** Every refusal must say when to come back: whole seconds, at least 1. */
@@ -35,91 +35,111 @@ async function item(s: string, sk: string) {
 }
 
 describe("DynamoLimitStore (DynamoDB Local)", () => {
-  it("a monthly quota of 100 admits exactly 100 of 300 concurrent requests from 3 processes", HEAVY, async () => {
-    const s = subject("quota");
-    const limits: TenantLimits = { monthlyRequests: 100 };
-    const pool = stores(3);
-    const now = Date.now();
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))));
-    expect(results.filter((r) => r.admitted)).toHaveLength(100);
-    const refused = refusals(results);
-    expect(refused).toHaveLength(200);
-    expect(new Set(refused.map((r) => r.limit))).toEqual(new Set(["monthlyRequests"]));
-    expect(refused[0]?.headers["x-ratelimit-remaining-requests"]).toBe("0");
-    expect(refused[0]?.retryAfterSeconds).toBe(Math.ceil((monthOf(now).resetMs - now) / 1000));
-    expect((await item(s, monthSk(monthOf(now).period)))?.requests).toBe(100);
-  });
-
-  it("50 req/s offered for 3 s against 10 req/s burst 20 admits burst + rate × elapsed (injected clock)", HEAVY, async () => {
-    const s = subject("rate");
-    const limits: TenantLimits = { ratePerSecond: 10, burst: 20 };
-    const pool = stores(2);
-    const t0 = Date.now();
-    const admittedAt: number[] = [];
-    // Every 100 ms of virtual time, 5 requests at once from two processes: 50 req/s.
-    for (let tick = 0; tick < 30; tick++) {
-      const now = t0 + tick * 100;
-      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now))));
-      refusals(results);
-      for (const r of results) if (r.admitted) admittedAt.push(now);
-    }
-    const spanS = ((admittedAt.at(-1) ?? t0) - t0) / 1000;
-    const bound = 20 + 10 * spanS; // 20 + 10 × 2.9 = 49
-    expect(admittedAt.length).toBeLessThanOrEqual(bound);
-    expect(admittedAt.length).toBe(49); // the bound is met exactly: no overshoot, no lost cell
-  });
-
-  it("never exceeds burst + rate × span when 150 requests over 3 s all race at once, out of order", HEAVY, async () => {
-    const s = subject("race");
-    const limits: TenantLimits = { ratePerSecond: 10, burst: 20 };
-    const pool = stores(3);
-    const t0 = Date.now();
-    // Stamps 20 ms apart (50 req/s), sent together in a shuffled order: the worst interleaving
-    // of the two GCRA branches, and clocks that disagree between processes.
-    const stamps = Array.from({ length: 150 }, (_, i) => t0 + i * 20).sort(() => Math.random() - 0.5);
-    const results = await Promise.all(stamps.map((now, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))));
-    refusals(results);
-    const admittedAt = stamps.filter((_, i) => results[i]?.admitted);
-    const spanS = (Math.max(...admittedAt) - Math.min(...admittedAt)) / 1000;
-    const bound = 20 + 10 * spanS;
-    console.info(`rate race: admitted ${admittedAt.length} of 150, stamps spanning ${spanS.toFixed(2)} s, bound ${bound.toFixed(1)}`);
-    expect(admittedAt.length).toBeGreaterThanOrEqual(20);
-    expect(admittedAt.length).toBeLessThanOrEqual(bound);
-  });
-
-  it("concurrent token reservations never pass the quota; settling frees the unused part", HEAVY, async () => {
-    const s = subject("tokens");
-    const quota = 1_000;
-    const estimate = 100;
-    const limits: TenantLimits = { monthlyTokens: quota };
-    const pool = stores(2);
-    const now = Date.now();
-    const key = monthSk(monthOf(now).period);
-    let spent = 0;
-    for (let wave = 0; wave < 5; wave++) {
+  it(
+    "a monthly quota of 100 admits exactly 100 of 300 concurrent requests from 3 processes",
+    async () => {
+      const s = subject("quota");
+      const limits: TenantLimits = { monthlyRequests: 100 };
+      const pool = stores(3);
+      const now = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now, estimate))),
+        Array.from({ length: 300 }, (_, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))),
       );
-      const granted = results.filter((r) => r.admitted);
+      expect(results.filter((r) => r.admitted)).toHaveLength(100);
+      const refused = refusals(results);
+      expect(refused).toHaveLength(200);
+      expect(new Set(refused.map((r) => r.limit))).toEqual(new Set(["monthlyRequests"]));
+      expect(refused[0]?.headers["x-ratelimit-remaining-requests"]).toBe("0");
+      expect(refused[0]?.retryAfterSeconds).toBe(Math.ceil((monthOf(now).resetMs - now) / 1000));
+      expect((await item(s, monthSk(monthOf(now).period)))?.requests).toBe(100);
+    },
+    HEAVY_MS,
+  );
+
+  it(
+    "50 req/s offered for 3 s against 10 req/s burst 20 admits burst + rate × elapsed (injected clock)",
+    async () => {
+      const s = subject("rate");
+      const limits: TenantLimits = { ratePerSecond: 10, burst: 20 };
+      const pool = stores(2);
+      const t0 = Date.now();
+      const admittedAt: number[] = [];
+      // Every 100 ms of virtual time, 5 requests at once from two processes: 50 req/s.
+      for (let tick = 0; tick < 30; tick++) {
+        const now = t0 + tick * 100;
+        const results = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now))),
+        );
+        refusals(results);
+        for (const r of results) if (r.admitted) admittedAt.push(now);
+      }
+      const spanS = ((admittedAt.at(-1) ?? t0) - t0) / 1000;
+      const bound = 20 + 10 * spanS; // 20 + 10 × 2.9 = 49
+      expect(admittedAt.length).toBeLessThanOrEqual(bound);
+      expect(admittedAt.length).toBe(49); // the bound is met exactly: no overshoot, no lost cell
+    },
+    HEAVY_MS,
+  );
+
+  it(
+    "never exceeds burst + rate × span when 150 requests over 3 s all race at once, out of order",
+    async () => {
+      const s = subject("race");
+      const limits: TenantLimits = { ratePerSecond: 10, burst: 20 };
+      const pool = stores(3);
+      const t0 = Date.now();
+      // Stamps 20 ms apart (50 req/s), sent together in a shuffled order: the worst interleaving
+      // of the two GCRA branches, and clocks that disagree between processes.
+      const stamps = Array.from({ length: 150 }, (_, i) => t0 + i * 20).sort(() => Math.random() - 0.5);
+      const results = await Promise.all(stamps.map((now, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))));
       refusals(results);
-      // Reserved + spent tokens never exceed the quota, whatever the interleaving.
-      expect(granted.length).toBe(Math.floor((quota - spent) / estimate));
-      expect((await item(s, key))?.tokens).toBeLessThanOrEqual(quota);
-      // The models used less than estimated: 60 each.
-      await Promise.all(granted.map((r) => (pool[0] as DynamoLimitStore).settle(r.handle, { actualTokens: 60 })));
-      spent += granted.length * 60;
-      expect((await item(s, key))?.tokens).toBe(spent);
-    }
-    expect(spent).toBeLessThanOrEqual(quota);
-    // A request whose actual count exceeds its reservation overshoots by at most that excess.
-    const last = await (pool[0] as DynamoLimitStore).admit(s, limits, ctx(now, quota - spent));
-    expect(last.admitted).toBe(true);
-    if (last.admitted) await (pool[0] as DynamoLimitStore).settle(last.handle, { actualTokens: quota - spent + estimate });
-    expect((await item(s, key))?.tokens).toBe(quota + estimate);
-    const after = await (pool[1] as DynamoLimitStore).admit(s, limits, ctx(now));
-    expect(after).toMatchObject({ admitted: false, limit: "monthlyTokens" });
-    expect(refusals([after])[0]?.headers["x-ratelimit-remaining-tokens"]).toBe("0");
-  });
+      const admittedAt = stamps.filter((_, i) => results[i]?.admitted);
+      const spanS = (Math.max(...admittedAt) - Math.min(...admittedAt)) / 1000;
+      const bound = 20 + 10 * spanS;
+      console.info(`rate race: admitted ${admittedAt.length} of 150, stamps spanning ${spanS.toFixed(2)} s, bound ${bound.toFixed(1)}`);
+      expect(admittedAt.length).toBeGreaterThanOrEqual(20);
+      expect(admittedAt.length).toBeLessThanOrEqual(bound);
+    },
+    HEAVY_MS,
+  );
+
+  it(
+    "concurrent token reservations never pass the quota; settling frees the unused part",
+    async () => {
+      const s = subject("tokens");
+      const quota = 1_000;
+      const estimate = 100;
+      const limits: TenantLimits = { monthlyTokens: quota };
+      const pool = stores(2);
+      const now = Date.now();
+      const key = monthSk(monthOf(now).period);
+      let spent = 0;
+      for (let wave = 0; wave < 5; wave++) {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now, estimate))),
+        );
+        const granted = results.filter((r) => r.admitted);
+        refusals(results);
+        // Reserved + spent tokens never exceed the quota, whatever the interleaving.
+        expect(granted.length).toBe(Math.floor((quota - spent) / estimate));
+        expect((await item(s, key))?.tokens).toBeLessThanOrEqual(quota);
+        // The models used less than estimated: 60 each.
+        await Promise.all(granted.map((r) => (pool[0] as DynamoLimitStore).settle(r.handle, { actualTokens: 60 })));
+        spent += granted.length * 60;
+        expect((await item(s, key))?.tokens).toBe(spent);
+      }
+      expect(spent).toBeLessThanOrEqual(quota);
+      // A request whose actual count exceeds its reservation overshoots by at most that excess.
+      const last = await (pool[0] as DynamoLimitStore).admit(s, limits, ctx(now, quota - spent));
+      expect(last.admitted).toBe(true);
+      if (last.admitted) await (pool[0] as DynamoLimitStore).settle(last.handle, { actualTokens: quota - spent + estimate });
+      expect((await item(s, key))?.tokens).toBe(quota + estimate);
+      const after = await (pool[1] as DynamoLimitStore).admit(s, limits, ctx(now));
+      expect(after).toMatchObject({ admitted: false, limit: "monthlyTokens" });
+      expect(refusals([after])[0]?.headers["x-ratelimit-remaining-tokens"]).toBe("0");
+    },
+    HEAVY_MS,
+  );
 
   it("20 concurrent holders against a cap of 5: 5 hold a slot, and released slots are reused", async () => {
     const s = subject("conc");

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { ConflictError } from "../../functions/core/errors";
 import { registryTable } from "../../infra/shared/tables";

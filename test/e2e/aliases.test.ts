@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { admin, call, eventually, inferBody, platform } from "./helpers";
+import { describe, expect, it } from "@jest/globals";
+import { admin, call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 describe("aliases move at run time", () => {
   it("prod moved to v2 serves v2 without a restart, and moving back restores v1", async () => {
@@ -13,7 +13,7 @@ describe("aliases move at run time", () => {
     expect(moved.body.revision).toBe(before.body.revision + 1);
     try {
       const res = await eventually(
-        () => call("/v2/models/iris/infer", { key: platform().apiKey, body: inferBody() }),
+        () => call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: inferBody() }),
         (r) => r.headers.get("x-model-version") === "2",
       );
       expect(res.headers.get("x-model-version")).toBe("2");
@@ -55,7 +55,7 @@ describe("aliases move at run time", () => {
     await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const res = await call("/v2/models/iris/versions/canary/infer", {
-          key: platform().apiKey,
+          key: e2ePlatform().apiKey,
           body: inferBody(),
           headers: { "x-routing-key": `user-${i}` },
         });
@@ -67,7 +67,7 @@ describe("aliases move at run time", () => {
     expect(Math.abs((counts["2"] ?? 0) / 3 - 30)).toBeLessThan(7);
     for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
       const again = await call("/v2/models/iris/versions/canary/infer", {
-        key: platform().apiKey,
+        key: e2ePlatform().apiKey,
         body: inferBody(),
         headers: { "x-routing-key": `user-${i}` },
       });

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { parseTargets } from "../../cli/commands/aliases";
-import { call, eventually, inferBody, platform } from "./helpers";
+import { call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ["cli/bin.mjs", "--data-dir", platform().dataDir, ...args], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["cli/bin.mjs", "--data-dir", e2ePlatform().dataDir, ...args], { encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +24,7 @@ describe("modelgate aliases", () => {
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ alias, targets: [{ version: 2, weight: 100 }], revision: 1 });
     const res = await eventually(
-      () => call(`/v2/models/iris/versions/${alias}/infer`, { key: platform().apiKey, body: inferBody() }),
+      () => call(`/v2/models/iris/versions/${alias}/infer`, { key: e2ePlatform().apiKey, body: inferBody() }),
       (r) => r.status === 200,
     );
     expect(res.headers.get("x-model-version")).toBe("2");

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import { platform } from "./helpers";
+import { e2ePlatform } from "./helpers";
 
 export interface CliRun {
   code: number;
@@ -10,7 +10,7 @@ export interface CliRun {
 
 /** Runs `modelgate <args>` as a user would (a child process) against the e2e platform. */
 export function cli(args: string[], env: Record<string, string> = {}, opts: { dataDir?: boolean } = {}): Promise<CliRun> {
-  const full = opts.dataDir === false ? args : ["--data-dir", platform().dataDir, ...args];
+  const full = opts.dataDir === false ? args : ["--data-dir", e2ePlatform().dataDir, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["cli/bin.mjs", ...full], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

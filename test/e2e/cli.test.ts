@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { type CliRun, cli, recorded } from "./cli-run";
-import { inferBody, platform } from "./helpers";
+import { e2ePlatform, inferBody } from "./helpers";
 
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,7 +111,7 @@ describe("the modelgate CLI against the local platform", () => {
   });
 
   it("--endpoint signs with the AWS credential chain (here: environment variables)", async () => {
-    const p = platform();
+    const p = e2ePlatform();
     const env = { AWS_ACCESS_KEY_ID: p.admin.accessKeyId, AWS_SECRET_ACCESS_KEY: p.admin.secretAccessKey, AWS_REGION: p.admin.region };
     const ok = await cli(["--endpoint", p.url, "tenants", "show", "demo", "--json"], env, { dataDir: false });
     expect(ok.code).toBe(0);

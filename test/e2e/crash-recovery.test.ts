@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readCredentials } from "../../infra/local/bootstrap/credentials";
 import { type CliRun, cli } from "./cli-run";
 import { type FaultContainer, startFaultContainer } from "./fault-container";

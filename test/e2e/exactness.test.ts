@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
 import { admin, call, inferBody, newTenant } from "./helpers";
 
@@ -16,7 +16,7 @@ async function exported(tenantId: string, from: string, to: string): Promise<Usa
       undefined,
       { from, to, limit: "1000", ...(cursor ? { cursor } : {}) },
     );
-    expect(page.status, page.text).toBe(200);
+    expect({ status: page.status, text: page.text }).toMatchObject({ status: 200 });
     records.push(...page.body.records);
     cursor = page.body.cursor;
   } while (cursor !== undefined);
@@ -46,7 +46,7 @@ describe("metering is exact under concurrency", () => {
         from,
         to,
       });
-      expect(usage.body.totals.requests, t.tenantId).toBe(ok.length);
+      expect({ tenant: t.tenantId, requests: usage.body.totals.requests }).toEqual({ tenant: t.tenantId, requests: ok.length });
       const records = await exported(t.tenantId, from, to);
       expect(records.map((r) => r.requestId).sort()).toEqual(ok.map((r) => r.requestId).sort());
       expect(new Set(records.map((r) => r.requestId)).size).toBe(records.length);

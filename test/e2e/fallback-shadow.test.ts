@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { admin, call, eventually, inferBody, newTenant } from "./helpers";
 
 /** iris-fx (e2e.config.ts): v1 answers 500, v2 is iris, v3 answers after 1.5 s, v4 is unreachable. */

@@ -1,32 +1,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestProject } from "vitest/node";
 import { logger } from "../../functions/http/logger";
 import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
 import { type FaultContainer, startFaultContainer } from "./fault-container";
-
-export interface E2EPlatform {
-  readonly url: string;
-  readonly dataDir: string;
-  readonly apiKey: string;
-  readonly admin: { accessKeyId: string; secretAccessKey: string; region: string };
-  readonly dynamodb: string;
-}
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    platform: E2EPlatform;
-  }
-}
+import { E2E_PLATFORM_ENV, type E2EPlatform } from "./helpers";
 
 let platform: LocalPlatform | undefined;
 let dataDir: string | undefined;
 let faults: Array<FaultContainer | LlmModelHost> = [];
 
 /** One local platform (free ports, temp data dir) shared by every suite of the run. */
-export async function setup(project: TestProject): Promise<void> {
+export async function setup(): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), "modelgate-e2e-"));
   // Requests are logged by the handlers; keep test output readable.
   logger.setLogLevel("ERROR");
@@ -45,13 +31,15 @@ export async function setup(project: TestProject): Promise<void> {
     configPath: "test/e2e/e2e.config.ts",
     settings: { registryCacheTtlMs: 500 },
   });
-  project.provide("platform", {
+  const handle: E2EPlatform = {
     url: platform.url,
     dataDir,
     apiKey: platform.credentials.apiKey,
     admin: platform.credentials.admin,
     dynamodb: platform.services.dynamodb,
-  });
+  };
+  // Set before Jest starts its workers, which inherit this environment (and so does an in-band run).
+  process.env[E2E_PLATFORM_ENV] = JSON.stringify(handle);
 }
 
 export async function teardown(): Promise<void> {

@@ -1,10 +1,26 @@
-import { inject } from "vitest";
 import { AdminClient, type ApiResponse, toApiResponse } from "../../cli/api-client";
 
-export const platform = () => inject("platform");
+/** The shared e2e platform every suite talks to (started once by global-setup). */
+export interface E2EPlatform {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly apiKey: string;
+  readonly admin: { accessKeyId: string; secretAccessKey: string; region: string };
+  readonly dynamodb: string;
+}
+
+/** Jest's global setup runs in the parent process; its workers inherit the parent's environment. */
+export const E2E_PLATFORM_ENV = "MODELGATE_E2E_PLATFORM";
+
+export function e2ePlatform(): E2EPlatform {
+  const json = process.env[E2E_PLATFORM_ENV];
+  if (json === undefined)
+    throw new Error(`${E2E_PLATFORM_ENV} is not set: run the e2e suites through jest (the e2e project's globalSetup)`);
+  return JSON.parse(json) as E2EPlatform;
+}
 
 export function admin(): AdminClient {
-  const p = platform();
+  const p = e2ePlatform();
   return new AdminClient({ apiUrl: p.url, region: p.admin.region, credentials: p.admin });
 }
 
@@ -28,7 +44,7 @@ export async function call(
     body = JSON.stringify(opts.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(`${platform().url}${path}`, {
+  const res = await fetch(`${e2ePlatform().url}${path}`, {
     method: opts.method ?? (body === undefined ? "GET" : "POST"),
     headers,
     ...(body !== undefined ? { body } : {}),

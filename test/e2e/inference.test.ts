@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { call, inferBody, platform, probabilities, SETOSA, VIRGINICA } from "./helpers";
+import { describe, expect, it } from "@jest/globals";
+import { call, e2ePlatform, inferBody, probabilities, SETOSA, VIRGINICA } from "./helpers";
 
 describe("inference through the gateway", () => {
   it("answers KServe v2 with the real model output from the prod version", async () => {
-    const res = await call("/v2/models/iris/infer", { key: platform().apiKey, body: inferBody([SETOSA, VIRGINICA]) });
+    const res = await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: inferBody([SETOSA, VIRGINICA]) });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-model-version")).toBe("1");
     expect(res.headers.get("x-model-alias")).toBe("prod");
@@ -16,14 +16,14 @@ describe("inference through the gateway", () => {
   });
 
   it("with the authorizer cache on, needs the key in Authorization (x-api-key alone is a 401, as on API Gateway)", async () => {
-    const res = await call("/v2/models/iris/infer", { headers: { "x-api-key": platform().apiKey }, body: inferBody() });
+    const res = await call("/v2/models/iris/infer", { headers: { "x-api-key": e2ePlatform().apiKey }, body: inferBody() });
     expect(res.status).toBe(401);
   });
 
   it("serves an explicit version or alias, and versions answer differently", async () => {
-    const v1 = await call("/v2/models/iris/versions/1/infer", { key: platform().apiKey, body: inferBody() });
-    const v2 = await call("/v2/models/iris/versions/2/infer", { key: platform().apiKey, body: inferBody() });
-    const staging = await call("/v2/models/iris/versions/staging/infer", { key: platform().apiKey, body: inferBody() });
+    const v1 = await call("/v2/models/iris/versions/1/infer", { key: e2ePlatform().apiKey, body: inferBody() });
+    const v2 = await call("/v2/models/iris/versions/2/infer", { key: e2ePlatform().apiKey, body: inferBody() });
+    const staging = await call("/v2/models/iris/versions/staging/infer", { key: e2ePlatform().apiKey, body: inferBody() });
     expect([v1.status, v2.status, staging.status]).toEqual([200, 200, 200]);
     expect(v2.headers.get("x-model-version")).toBe("2");
     expect(v2.headers.get("x-model-alias")).toBeNull();
@@ -35,33 +35,33 @@ describe("inference through the gateway", () => {
   it("passes raw invocations through with ?version= and ?alias=", async () => {
     const raw = JSON.stringify(inferBody());
     const byVersion = await call("/v1/models/iris/invoke?version=2", {
-      key: platform().apiKey,
+      key: e2ePlatform().apiKey,
       raw,
       headers: { "content-type": "application/json" },
     });
     expect(byVersion.status).toBe(200);
     expect(byVersion.headers.get("x-model-version")).toBe("2");
     const byAlias = await call("/v1/models/iris/invoke?alias=prod", {
-      key: platform().apiKey,
+      key: e2ePlatform().apiKey,
       raw,
       headers: { "content-type": "application/json" },
     });
     expect(byAlias.headers.get("x-model-version")).toBe("1");
-    const both = await call("/v1/models/iris/invoke?alias=prod&version=1", { key: platform().apiKey, raw });
+    const both = await call("/v1/models/iris/invoke?alias=prod&version=1", { key: e2ePlatform().apiKey, raw });
     expect(both.status).toBe(400);
   });
 
   it("describes the model (KServe metadata), its readiness and the server's", async () => {
-    const meta = await call("/v2/models/iris", { key: platform().apiKey });
+    const meta = await call("/v2/models/iris", { key: e2ePlatform().apiKey });
     expect(meta.status).toBe(200);
     expect(meta.body).toMatchObject({ name: "iris", versions: ["1", "2"], platform: "onnxruntime_onnx" });
     expect(meta.body.inputs[0]).toMatchObject({ name: "input", datatype: "FP32" });
-    expect((await call("/v2/models/iris/ready", { key: platform().apiKey })).body).toEqual({ name: "iris", ready: true });
+    expect((await call("/v2/models/iris/ready", { key: e2ePlatform().apiKey })).body).toEqual({ name: "iris", ready: true });
     expect((await call("/v2/health/ready")).status).toBe(200);
   });
 
   it("lists the models granted to the caller", async () => {
-    const res = await call("/v1/models", { key: platform().apiKey });
+    const res = await call("/v1/models", { key: e2ePlatform().apiKey });
     expect(res.status).toBe(200);
     expect(res.body.object).toBe("list");
     expect(res.body.data.map((m: { id: string }) => m.id)).toEqual(["iris", "iris-b", "iris-fx", "iris-up", "tinylm", "tinylm-slow"]);

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { ROUTES } from "../../infra/shared/routes";
 import { admin, call, inferBody, newTenant } from "./helpers";
 

@@ -1,13 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { cli } from "./cli-run";
-import { admin, call, eventually, inferBody, platform } from "./helpers";
+import { admin, call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 let n = 0;
 /** A tenant created with the CLI's limit flags, and its key. */
 async function limitedTenant(flags: string[]): Promise<{ tenantId: string; apiKey: string }> {
   const tenantId = `lim-${process.pid}-${Date.now().toString(36)}-${n++}`;
   const created = await cli(["tenants", "create", tenantId, "--models", "iris", ...flags]);
-  expect(created.code, created.stderr).toBe(0);
+  expect(created).toMatchObject({ code: 0 });
   const key = await admin().request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {});
   return { tenantId, apiKey: key.body.apiKey };
 }
@@ -77,13 +77,13 @@ describe("tenant limits through the gateway", () => {
       15_000,
     );
     expect(res.headers.get("x-ratelimit-limit-requests")).toBe("5");
-    expect(platform().url).toBeTruthy();
+    expect(e2ePlatform().url).toBeTruthy();
   });
 
   it("a key's own limits (`keys create|update` flags) bind on top of its tenant's; rotation keeps the key's count", async () => {
     const { tenantId } = await limitedTenant([]);
     const created = await cli(["keys", "create", tenantId, "--monthly-requests", "3", "--json"]);
-    expect(created.code, created.stderr).toBe(0);
+    expect(created).toMatchObject({ code: 0 });
     const limited = JSON.parse(created.stdout) as { keyId: string; apiKey: string; limits: unknown };
     expect(limited.limits).toEqual({ monthlyRequests: 3 });
     const other = (await admin().request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {})).body.apiKey;
@@ -105,12 +105,12 @@ describe("tenant limits through the gateway", () => {
 
     // The successor charges the same counters: rotating is no way around a key's quota.
     const rotated = await cli(["keys", "rotate", tenantId, limited.keyId, "--grace", "0s", "--json"]);
-    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated).toMatchObject({ code: 0 });
     const successor = JSON.parse(rotated.stdout) as { keyId: string; apiKey: string };
     expect((await infer(successor.apiKey)).status).toBe(429);
 
     const updated = await cli(["keys", "update", tenantId, successor.keyId, "--monthly-requests", "5"]);
-    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated).toMatchObject({ code: 0 });
     expect(updated.stdout).toMatch(/limits 5 requests\/month/);
     const res = await eventually(
       () => infer(successor.apiKey),

@@ -1,9 +1,9 @@
+import { describe, expect, it } from "@jest/globals";
 import OpenAI from "openai";
-import { describe, expect, it } from "vitest";
-import { admin, eventually, newTenant, platform } from "./helpers";
+import { admin, e2ePlatform, eventually, newTenant } from "./helpers";
 
 /** The openai SDK against the local platform, as a user points it at modelgate. */
-const client = (apiKey: string) => new OpenAI({ baseURL: `${platform().url}/v1`, apiKey, maxRetries: 0 });
+const client = (apiKey: string) => new OpenAI({ baseURL: `${e2ePlatform().url}/v1`, apiKey, maxRetries: 0 });
 const story = [{ role: "user" as const, content: "Once upon a time" }];
 
 interface Totals {
@@ -17,7 +17,7 @@ const totalsOf = (tenantId: string) => admin().request<{ totals: Totals }>("GET"
 async function limitedTenant(limits: Record<string, number>): Promise<{ tenantId: string; apiKey: string }> {
   const tenantId = `oai-${process.pid}-${Date.now().toString(36)}`;
   const created = await admin().request("POST", "/admin/tenants", { tenantId, models: ["tinylm"], limits });
-  expect(created.status, created.text).toBe(201);
+  expect({ status: created.status, text: created.text }).toMatchObject({ status: 201 });
   const key = await admin().request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {});
   return { tenantId, apiKey: key.body.apiKey };
 }

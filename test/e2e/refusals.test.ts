@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { generateApiKey } from "../../functions/core/keys";
-import { admin, call, inferBody, newTenant, platform } from "./helpers";
+import { admin, call, e2ePlatform, inferBody, newTenant } from "./helpers";
 
 function expectJsonError(res: { status: number; body: any; text: string }, status: number) {
   expect(res.status).toBe(status);
@@ -17,7 +17,7 @@ describe("refusals are JSON errors with the right status", () => {
   it.each([
     ["missing", undefined],
     ["malformed", "hello"],
-    ["bad checksum", `${platform().apiKey.slice(0, -1)}${platform().apiKey.endsWith("0") ? "1" : "0"}`],
+    ["bad checksum", `${e2ePlatform().apiKey.slice(0, -1)}${e2ePlatform().apiKey.endsWith("0") ? "1" : "0"}`],
     ["unknown", generateApiKey().apiKey],
   ])("%s key → 401", async (_, key) => {
     expectJsonError(await call("/v2/models/iris/infer", { key, body: inferBody() }), 401);
@@ -41,36 +41,36 @@ describe("refusals are JSON errors with the right status", () => {
   });
 
   it("unknown model, version or alias → 404", async () => {
-    expectJsonError(await call("/v2/models/nope/infer", { key: platform().apiKey, body: inferBody() }), 404);
-    expectJsonError(await call("/v2/models/iris/versions/9/infer", { key: platform().apiKey, body: inferBody() }), 404);
-    expectJsonError(await call("/v2/models/iris/versions/nope/infer", { key: platform().apiKey, body: inferBody() }), 404);
-    expectJsonError(await call("/v1/models/iris/invoke?alias=nope", { key: platform().apiKey, raw: "{}" }), 404);
+    expectJsonError(await call("/v2/models/nope/infer", { key: e2ePlatform().apiKey, body: inferBody() }), 404);
+    expectJsonError(await call("/v2/models/iris/versions/9/infer", { key: e2ePlatform().apiKey, body: inferBody() }), 404);
+    expectJsonError(await call("/v2/models/iris/versions/nope/infer", { key: e2ePlatform().apiKey, body: inferBody() }), 404);
+    expectJsonError(await call("/v1/models/iris/invoke?alias=nope", { key: e2ePlatform().apiKey, raw: "{}" }), 404);
   });
 
   it("malformed JSON, a KServe shape error, or a tensor the model cannot take → 400", async () => {
     expectJsonError(
-      await call("/v2/models/iris/infer", { key: platform().apiKey, raw: "{not json", headers: { "content-type": "application/json" } }),
+      await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, raw: "{not json", headers: { "content-type": "application/json" } }),
       400,
     );
-    expectJsonError(await call("/v2/models/iris/infer", { key: platform().apiKey, body: { inputs: "x" } }), 400);
+    expectJsonError(await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: { inputs: "x" } }), 400);
     const wrongShape = { inputs: [{ name: "input", shape: [1, 3], datatype: "FP32", data: [1, 2, 3] }] };
-    const res = await call("/v2/models/iris/infer", { key: platform().apiKey, body: wrongShape });
+    const res = await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: wrongShape });
     expectJsonError(res, 400);
     expect(res.headers.get("x-model-version")).toBe("1");
   });
 
   it("a body over the configured limit → 413; a non-JSON content type on KServe → 415", async () => {
     const big = { inputs: [{ name: "input", shape: [5000, 4], datatype: "FP32", data: new Array(20_000).fill(1.2345678) }] };
-    expectJsonError(await call("/v2/models/iris/infer", { key: platform().apiKey, body: big }), 413);
+    expectJsonError(await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: big }), 413);
     expectJsonError(
-      await call("/v2/models/iris/infer", { key: platform().apiKey, raw: "a=b", headers: { "content-type": "text/plain" } }),
+      await call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, raw: "a=b", headers: { "content-type": "text/plain" } }),
       415,
     );
   });
 
   it("unknown paths → 403 (API Gateway's missing-authentication-token); a tenant key on an admin route → 403", async () => {
-    expectJsonError(await call("/v9/whatever", { key: platform().apiKey }), 403);
-    expectJsonError(await call("/admin/tenants", { key: platform().apiKey, body: { tenantId: "x", models: [] } }), 403);
+    expectJsonError(await call("/v9/whatever", { key: e2ePlatform().apiKey }), 403);
+    expectJsonError(await call("/admin/tenants", { key: e2ePlatform().apiKey, body: { tenantId: "x", models: [] } }), 403);
     expectJsonError(await call(`/admin/tenants/${irisOnly.tenantId}`, { key: irisOnly.apiKey }), 403);
   });
 

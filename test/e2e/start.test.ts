@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "@jest/globals";
 
 /** Runs `npm start`'s entry as a user would, and returns its output once it is ready. */
 function start(dataDir: string): Promise<{ child: ChildProcess; output: string; url: string }> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { admin, call, inferBody, newTenant } from "./helpers";
 
 const TTL_WAIT_MS = 2600; // e2e authorizer cache TTL is 2 s

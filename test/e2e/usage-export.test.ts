@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
 import { parseCsv, parseJsonLines } from "../../functions/core/usage-csv";
 import { cli } from "./cli-run";
@@ -18,7 +18,7 @@ async function exportViaApi(
     const res = key
       ? await call(`${path}?${q}`, { key })
       : await admin().request<{ records: UsageRecord[]; cursor?: string }>("GET", path, undefined, Object.fromEntries(q));
-    expect(res.status, res.text).toBe(200);
+    expect({ status: res.status, text: res.text }).toMatchObject({ status: 200 });
     const body = res.body as { records: UsageRecord[]; cursor?: string };
     records.push(...body.records);
     cursor = body.cursor;
@@ -87,20 +87,20 @@ describe("usage by key and version, and the record export", () => {
       "--page-size",
       "5",
     ]);
-    expect(jsonl.code, jsonl.stderr).toBe(0);
+    expect(jsonl).toMatchObject({ code: 0 });
     const fromJsonl = parseJsonLines(jsonl.stdout);
     expect(fromJsonl.map((r) => r.requestId).sort()).toEqual(ids);
     const csv = await cli(["usage", "export", "--from", from, "--to", to, "--format", "csv", "--page-size", "3"], {
       MODELGATE_API_KEY: t.apiKey,
     });
-    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv).toMatchObject({ code: 0 });
     expect(csv.stdout.startsWith("requestId,time,tenantId,")).toBe(true);
     expect(parseCsv(csv.stdout)).toStrictEqual(fromJsonl);
     expect(fromJsonl).toEqual(own.records);
 
     // The CLI summary per key, as a table and as the API's JSON.
     const shown = await cli(["usage", "show", "--tenant", t.tenantId, "--from", from, "--to", to, "--group", "key"]);
-    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown).toMatchObject({ code: 0 });
     expect(shown.stdout).toMatch(new RegExp(`requests:\\s+${N}\\b`));
     expect(shown.stdout).toMatch(new RegExp(`${t.keyId}\\s+7\\s`));
     const shownJson = JSON.parse(

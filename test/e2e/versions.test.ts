@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { readCredentials } from "../../infra/local/bootstrap/credentials";
 import { cli, recorded } from "./cli-run";
-import { admin, call, eventually, inferBody, newTenant, platform } from "./helpers";
+import { admin, call, e2ePlatform, eventually, inferBody, newTenant } from "./helpers";
 
 const IRIS_2 = "models/iris/2/model.onnx";
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -14,7 +14,7 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const transcript = process.env.MODELGATE_VERSIONS_TRANSCRIPT;
 
 function localS3(): S3Client {
-  const s3 = readCredentials(platform().dataDir)?.s3;
+  const s3 = readCredentials(e2ePlatform().dataDir)?.s3;
   if (!s3) throw new Error("credentials.json has no s3");
   return new S3Client({
     endpoint: s3.endpoint,
@@ -60,7 +60,7 @@ describe("versions: upload, registration, status", () => {
     expect(v.body.artifactUri).toBe(`s3://mge2e-models/models/iris-up/${out.version}/model.onnx`);
 
     const res = await eventually(
-      () => call(`/v2/models/iris-up/versions/${out.version}/infer`, { key: platform().apiKey, body: inferBody() }),
+      () => call(`/v2/models/iris-up/versions/${out.version}/infer`, { key: e2ePlatform().apiKey, body: inferBody() }),
       (r) => r.status === 200,
     );
     expect(res.status).toBe(200);
@@ -193,7 +193,7 @@ describe("aliases: weighted canary, rollback, history, retire (CLI)", () => {
     const retired = await cli(["versions", "retire", "iris-up", String(v)]);
     expect(retired.stdout).toMatch(/is retired/);
     const gone = await eventually(
-      () => call(`/v2/models/iris-up/versions/${v}/infer`, { key: platform().apiKey, body: inferBody() }),
+      () => call(`/v2/models/iris-up/versions/${v}/infer`, { key: e2ePlatform().apiKey, body: inferBody() }),
       (r) => r.status === 404,
     );
     expect(gone.status).toBe(404);

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
+import { describe, expect, it } from "@jest/globals";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { describe, expect, it } from "vitest";
 import { artifactLayout } from "../../infra/aws/constructs/artifacts";
 import { ecrRepositoryArn, servingImageFor } from "../../infra/aws/constructs/container-images";
 import { hasInstanceStorage, initialWeights } from "../../infra/aws/constructs/model-endpoint";
@@ -85,8 +85,9 @@ describe("construct helpers", () => {
 
   it("knows which instance types carry local NVMe storage", () => {
     for (const t of ["ml.g5.xlarge", "ml.g6.2xlarge", "ml.p4d.24xlarge", "ml.m5d.large", "ml.g4dn.xlarge"])
-      expect(hasInstanceStorage(t), t).toBe(true);
-    for (const t of ["ml.c5.xlarge", "ml.m5.xlarge", "ml.inf2.xlarge"]) expect(hasInstanceStorage(t), t).toBe(false);
+      expect({ t, storage: hasInstanceStorage(t) }).toEqual({ t, storage: true });
+    for (const t of ["ml.c5.xlarge", "ml.m5.xlarge", "ml.inf2.xlarge"])
+      expect({ t, storage: hasInstanceStorage(t) }).toEqual({ t, storage: false });
   });
 
   it("weights variants by the default alias", () => {

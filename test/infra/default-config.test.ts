@@ -1,5 +1,5 @@
+import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
-import { describe, expect, it } from "vitest";
 import config from "../../modelgate.config";
 import { artifactDir, synthPlatform } from "./fixtures";
 

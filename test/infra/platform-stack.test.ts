@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import { describe, expect, it } from "vitest";
 import { ACCESS_LOG_FIELDS, GATEWAY_ERRORS } from "../../infra/aws/constructs/gateway-api";
 import { ROUTES } from "../../infra/shared/routes";
 import { artifactDir, logicalIdOf, synthPlatform } from "./fixtures";
@@ -332,9 +332,10 @@ describe("PlatformStack (two models, three versions)", () => {
         const cfn = f.function.node.defaultChild as lambda.CfnFunction;
         const code0 = template.toJSON().Resources[stack.getLogicalId(cfn)].Properties.Code as { S3Key: string };
         const assetDir = join(assemblyDir, `asset.${code0.S3Key.replace(/\.zip$/, "")}`);
-        expect(existsSync(join(assetDir, "index.mjs.map")), name).toBe(true);
+        expect({ name, sourceMap: existsSync(join(assetDir, "index.mjs.map")) }).toEqual({ name, sourceMap: true });
         const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
-        expect(code.length / code.split("\n").length, `${name} is minified`).toBeGreaterThan(1000);
+        const charsPerLine = code.length / code.split("\n").length;
+        expect({ name, charsPerLine, minified: charsPerLine > 1000 }).toMatchObject({ minified: true });
       }
       template.hasResourceProperties("AWS::Lambda::Function", {
         Runtime: "nodejs24.x",
@@ -484,18 +485,17 @@ describe("PlatformStack (two models, three versions)", () => {
     it("streams the OpenAI routes from the LLM function, with a 15-minute integration timeout", () => {
       const llmFn = logicalIdOf(template, "AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes") });
       template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes"), Timeout: 900 });
-      for (const path of ["chat", "completions"]) {
-        const methods = Object.values(template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "POST" } })).filter(
-          (m) => JSON.stringify(m).includes(llmFn),
-        );
-        expect(methods.length, path).toBe(2);
-        for (const m of methods) {
-          expect((m as { Properties: { Integration: Record<string, unknown> } }).Properties.Integration).toMatchObject({
-            Type: "AWS_PROXY",
-            ResponseTransferMode: "STREAM",
-            TimeoutInMillis: 900_000,
-          });
-        }
+      // POST /v1/chat/completions and POST /v1/completions, both on the LLM function.
+      const methods = Object.values(template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "POST" } })).filter((m) =>
+        JSON.stringify(m).includes(llmFn),
+      );
+      expect(methods).toHaveLength(2);
+      for (const m of methods) {
+        expect((m as { Properties: { Integration: Record<string, unknown> } }).Properties.Integration).toMatchObject({
+          Type: "AWS_PROXY",
+          ResponseTransferMode: "STREAM",
+          TimeoutInMillis: 900_000,
+        });
       }
       // Streaming integrations call the function's response-streaming invocation.
       const uri = JSON.stringify(
@@ -544,8 +544,9 @@ describe("PlatformStack (two models, three versions)", () => {
         const body = (r.ResponseTemplates["application/json"] ?? "")
           .replace("$context.error.messageString", JSON.stringify("Unauthorized"))
           .replace("$context.requestId", "req-1");
-        expect(JSON.parse(body), r.ResponseType).toEqual({
-          error: { type: expect.any(String), message: "Unauthorized", request_id: "req-1" },
+        expect({ responseType: r.ResponseType, body: JSON.parse(body) }).toEqual({
+          responseType: r.ResponseType,
+          body: { error: { type: expect.any(String), message: "Unauthorized", request_id: "req-1" } },
         });
       }
       const byType = Object.fromEntries(responses.map((r) => [r.ResponseType, r]));

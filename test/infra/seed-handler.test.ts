@@ -1,9 +1,9 @@
+import { beforeEach, describe, expect, it, jest } from "@jest/globals";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createSeedHandler, parseSeedProperties } from "../../functions/seed/create-seed-handler";
 
-const seedRegistry = vi.fn(async () => undefined);
+const seedRegistry = jest.fn(async (_tableName: string, _seed: unknown) => undefined);
 const handler = createSeedHandler(seedRegistry);
 
 const seed = {
@@ -37,7 +37,9 @@ const event = (type: "Create" | "Update" | "Delete", props: Record<string, unkno
   }) as unknown as CloudFormationCustomResourceEvent;
 
 describe("registry seed custom resource", () => {
-  beforeEach(() => seedRegistry.mockClear());
+  beforeEach(() => {
+    seedRegistry.mockClear();
+  });
 
   it.each(["Create", "Update"] as const)("%s writes the seed to the named table", async (type) => {
     const res = await handler(event(type, { TableName: "modelgate-registry", Seed: JSON.stringify(seed) }));

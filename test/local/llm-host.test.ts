@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host/index";
 
 const modelDir = join(import.meta.dirname, "../../models/tinylm/1");
@@ -34,7 +34,7 @@ describe("LLM model host (LMI contract) serving tinylm", () => {
   };
   const complete = async (body: object, path?: string) => {
     const res = await post(body, path);
-    expect(res.status, res.text).toBe(200);
+    expect({ status: res.status, text: res.text }).toMatchObject({ status: 200 });
     return JSON.parse(res.text) as Completion;
   };
   /** The SSE stream's JSON chunks, in order, checking the framing on the way. */

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type ModelHost, ModelLoadError, readOnnxSignature, startOnnxModelHost } from "../../infra/local/model-host/index";
 
 const modelPath = (v: number) => join(import.meta.dirname, "../../models/iris", String(v), "model.onnx");

@@ -8,7 +8,7 @@ import {
   ModelStreamError,
   SageMakerRuntimeClient,
 } from "@aws-sdk/client-sagemaker-runtime";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host/index";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from "../../infra/local/sagemaker-runtime/index";
 

@@ -10,7 +10,7 @@ import {
   ServiceUnavailable,
   ValidationError,
 } from "@aws-sdk/client-sagemaker-runtime";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type ModelHost, startOnnxModelHost } from "../../infra/local/model-host/index";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from "../../infra/local/sagemaker-runtime/index";
 
@@ -121,10 +121,13 @@ describe("SageMaker Runtime emulator through the real AWS SDK", () => {
   });
 
   it("raises ValidationError for an unknown endpoint or variant", async () => {
-    await expect(invoke("nope")).rejects.toSatisfy(
-      (e) => e instanceof ValidationError && e.$metadata.httpStatusCode === 400 && /Endpoint nope/.test(e.message),
-    );
-    await expect(invoke("iris-ep", "v9")).rejects.toSatisfy((e) => e instanceof ValidationError && /Variant v9 not found/.test(e.message));
+    const unknownEndpoint = invoke("nope");
+    await expect(unknownEndpoint).rejects.toBeInstanceOf(ValidationError);
+    await expect(unknownEndpoint).rejects.toThrow(/Endpoint nope/);
+    await expect(unknownEndpoint).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    const unknownVariant = invoke("iris-ep", "v9");
+    await expect(unknownVariant).rejects.toBeInstanceOf(ValidationError);
+    await expect(unknownVariant).rejects.toThrow(/Variant v9 not found/);
   });
 
   it("raises ModelError with the container's status and message", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { countsAgainstCap, keyState, keyView } from "../../functions/core/api-keys";
 import { LAST_USED_RESOLUTION_MS, lastUsedIsStale } from "../../functions/core/authorize";
 import type { StoredKey } from "../../functions/core/ports";

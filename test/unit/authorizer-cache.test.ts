@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { authorizeKey } from "../../functions/core/authorize";
 import { UnauthorizedError } from "../../functions/core/errors";
 import { generateApiKey } from "../../functions/core/keys";

@@ -1,5 +1,5 @@
+import { describe, expect, it } from "@jest/globals";
 import type { Command } from "commander";
-import { describe, expect, it } from "vitest";
 import { parseDuration, parseExpiry, parseList } from "../../cli/durations";
 import { CliError, EXIT } from "../../cli/errors";
 import { buildProgram } from "../../cli/main";
@@ -30,7 +30,7 @@ describe("modelgate CLI", () => {
     ])
       expect(names).toContain(want);
     for (const c of cmds) {
-      expect(c.description(), c.name()).not.toBe("");
+      expect({ command: c.name(), description: c.description() }).not.toMatchObject({ description: "" });
       expect(c.helpInformation()).toMatch(/^Usage: /);
     }
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { ConfigError, parsePlatformConfig } from "../../infra/shared/config";
 import { loadPlatformConfig } from "../../infra/shared/load-config";
 

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createAwsClients } from "../../functions/aws/clients";
 
 describe("the handlers' DynamoDB client", () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { apiFailure } from "../../cli/context";
 import { BadRequestError, errorBody, RateLimitedError, readErrorBody, toErrorResponse } from "../../functions/core/errors";
 import { reportedTokens, validateInferRequest } from "../../functions/core/kserve";

@@ -1,7 +1,7 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
+import { describe, expect, it } from "@jest/globals";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
-import { describe, expect, it } from "vitest";
 import { AuthorizerRunner, allows } from "../../infra/local/gateway/authorizer-runner";
 import type { IncomingRequest } from "../../infra/local/gateway/events";
 import { Router } from "../../infra/local/gateway/router";

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Gateway } from "../../infra/local/gateway/server";
 import { HOSTILE_REQUESTS, rawRequest, wellFormed } from "../local/raw-http";
 import { fakeAuthorizer, GOOD_KEY, startTestGateway } from "./gateway-fixture";
@@ -18,9 +18,9 @@ describe("gateway emulator under hostile input", () => {
   it("answers every hostile request with a 4xx JSON error and keeps serving", async () => {
     for (const request of HOSTILE_REQUESTS) {
       const res = await rawRequest(gateway.port, request);
-      expect(res.status, request.slice(0, 60)).toBeGreaterThanOrEqual(400);
-      expect(res.status, request.slice(0, 60)).toBeLessThan(500);
-      expect(JSON.parse(res.body), res.raw.slice(0, 200)).toHaveProperty("error.type");
+      const clientError = res.status >= 400 && res.status < 500;
+      expect({ request: request.slice(0, 60), status: res.status, clientError }).toMatchObject({ clientError: true });
+      expect({ request: request.slice(0, 60), body: JSON.parse(res.body) }).toHaveProperty("body.error.type");
       expect((await rawRequest(gateway.port, wellFormed("/public"))).status).toBe(200);
     }
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import type { AccessRecord } from "../../functions/core/access";
 import { authorizeKey } from "../../functions/core/authorize";
 import { ForbiddenError, ModelFailedError, NotFoundError, ServiceUnavailableError, UnauthorizedError } from "../../functions/core/errors";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { createKey, rotateKey } from "../../functions/core/api-keys";
 import { ConflictError } from "../../functions/core/errors";
 import type { IdentityAdmin, StoredKey, Tenant } from "../../functions/core/ports";

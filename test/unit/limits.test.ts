@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { admit, limitChecksOf, limitStatusOf } from "../../functions/core/admission";
 import { RateLimitedError, toErrorResponse } from "../../functions/core/errors";
 import {

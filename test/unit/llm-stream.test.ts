@@ -1,5 +1,5 @@
+import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
 import { ModelFailedError } from "../../functions/core/errors";
 import { JsonLineDecoder, StreamMeter } from "../../functions/core/llm-stream";
 

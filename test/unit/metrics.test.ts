@@ -1,5 +1,5 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { type InferenceMetrics, inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 
 interface EmfDocument {
@@ -52,14 +52,14 @@ const requestB: InferenceMetrics = {
 beforeEach(() => {
   for (const k of ENV_KEYS) delete process.env[k];
   written = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+  jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
     return true;
   });
 });
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  jest.restoreAllMocks();
   for (const k of ENV_KEYS) {
     if (saved[k] === undefined) delete process.env[k];
     else process.env[k] = saved[k];
@@ -141,14 +141,14 @@ describe("inferenceMetrics", () => {
     const publish = await load();
     // The copy of the logger the freshly loaded module uses.
     const { logger } = await import("../../functions/http/logger");
-    const warn = vi.spyOn(logger, "warn").mockImplementation(() => undefined);
+    const warn = jest.spyOn(logger, "warn").mockImplementation(() => undefined);
     const addMetric = Metrics.prototype.addMetric;
-    vi.spyOn(Metrics.prototype, "addMetric").mockImplementation(function (this: Metrics, ...args) {
+    jest.spyOn(Metrics.prototype, "addMetric").mockImplementation(function (this: Metrics, ...args) {
       if (args[0] === "Latency") throw new RangeError("refused");
       return addMetric.apply(this, args);
     });
     expect(() => publish(requestA)).not.toThrow();
-    vi.mocked(Metrics.prototype.addMetric).mockRestore();
+    jest.mocked(Metrics.prototype.addMetric).mockRestore();
     publish(requestB);
     const docs = emfDocuments();
     expect(docs).toHaveLength(1);

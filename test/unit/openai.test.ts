@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { DEFAULT_MAX_TOKENS_PER_REQUEST } from "../../functions/core/admission";
 import { BadRequestError, NotFoundError, RateLimitedError } from "../../functions/core/errors";
 import {

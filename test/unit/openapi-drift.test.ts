@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { parse } from "yaml";
 import { ROUTES } from "../../infra/shared/routes";
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { type AccessRecord, MAX_LISTED_GAPS, REPAIRED_STATUS, reconcile } from "../../functions/core/access";
 import { BadRequestError } from "../../functions/core/errors";
 import type { AccessLog, UsageSink } from "../../functions/core/ports";

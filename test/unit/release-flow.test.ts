@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { tokenEstimateOf } from "../../functions/core/admission";
 import { validateAliasTarget } from "../../functions/core/aliases";
 import { ModelFailedError, ServiceUnavailableError } from "../../functions/core/errors";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { NotFoundError } from "../../functions/core/errors";
 import type { Alias, ModelRecord, ModelVersion } from "../../functions/core/registry";
 import { parseVersionOrAlias, pickWeighted, resolveVersion } from "../../functions/core/routing";

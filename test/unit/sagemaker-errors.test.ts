@@ -1,5 +1,5 @@
 import { ModelError, ModelNotReadyException, ServiceUnavailable, ValidationError } from "@aws-sdk/client-sagemaker-runtime";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { type ModelCallFailure, mapSageMakerError, SageMakerInvoker } from "../../functions/aws/sagemaker-invoker";
 
 const meta = { $metadata: {} };

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { createKeyBody } from "../../functions/admin/schemas";
 import { isKeyScope, KEY_SCOPES } from "../../functions/core/scopes";
 
-const coreDir = join(__dirname, "../../functions/core");
+const coreDir = join(import.meta.dirname, "../../functions/core");
 const coreFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? coreFiles(join(dir, e.name)) : [join(dir, e.name)]));
 

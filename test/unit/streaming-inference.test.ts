@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { ModelFailedError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
 import { InferenceFailedError } from "../../functions/core/inference";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { DEFAULT_MAX_TOKENS_PER_REQUEST, tokenReservationOf } from "../../functions/core/admission";
 import { type InferenceRequest, runInference } from "../../functions/core/inference";
 import { admitted, freeHandle, type LimitStore } from "../../functions/core/limits";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { BadRequestError } from "../../functions/core/errors";
 import type { Page, UsageReader } from "../../functions/core/ports";
 import { buildRefusalRecord, buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
@@ -59,7 +59,7 @@ describe("usage export", () => {
   it("pages through every billable record of the range in order, day by day, whatever the page size", async () => {
     for (const limit of ["1", "2", "3", "100"]) {
       const { ids } = await exportAll(memoryReader(records), { from: "2026-11-01", to: "2026-11-04", limit });
-      expect(ids, `limit ${limit}`).toEqual(["a", "b", "c", "d", "e"]);
+      expect({ limit, ids }).toEqual({ limit, ids: ["a", "b", "c", "d", "e"] });
     }
   });
 
@@ -118,7 +118,7 @@ describe("usage export", () => {
     ];
     for (const [q, param] of cases) {
       const err = await exportUsage(reader, "acme", { from: "2026-11-01", to: "2026-11-04", ...q }).catch((e) => e);
-      expect(err, JSON.stringify(q)).toBeInstanceOf(BadRequestError);
+      expect({ q, err }).toEqual({ q, err: expect.any(BadRequestError) });
       expect(err.message).toContain(`'${param}'`);
     }
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
 import type { LimitStore } from "../../functions/core/limits";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";

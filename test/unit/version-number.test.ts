@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "@jest/globals";
 import { CliError, EXIT } from "../../cli/errors";
 import { buildProgram } from "../../cli/main";
 import { versionParam } from "../../functions/admin/schemas";

@@ -158,7 +158,8 @@ export async function startLambdaEmulator(opts: LambdaEmulatorOptions): Promise<
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.race([drain(), new Promise((r) => setTimeout(r, 5000))]);
+      // Unref'd: a drain that wins the race must not leave the process waiting for the timer.
+      await Promise.race([drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
     },
   };
 }

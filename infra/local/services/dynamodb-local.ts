@@ -164,7 +164,8 @@ async function launch(dataDir: string, port: number, endpoint: string): Promise<
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      // Unref'd: once the JVM has exited, the process must not wait the timer out.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
     },
   };
 }

@@ -1,0 +1,36 @@
+// Jest runs the TypeScript sources as native ESM (package.json "type": "module"): @swc/jest
+// strips types and keeps ESM when Jest asks for it, which needs `node --experimental-vm-modules`
+// (see the "test" script). Imports are extensionless (moduleResolution Bundler); Jest's resolver
+// finds the `.ts` files through moduleFileExtensions.
+
+/** @type {import("jest").Config} */
+const typescriptEsm = {
+  testEnvironment: "<rootDir>/test/node-environment.mjs",
+  extensionsToTreatAsEsm: [".ts"],
+  moduleFileExtensions: ["ts", "js", "mjs", "cjs", "json", "node"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] },
+};
+
+/** @type {import("jest").Config} */
+export default {
+  // Suites that start JVMs and bundle Lambdas: two at a time on 2 cores.
+  maxWorkers: 2,
+  // Jest reads testTimeout only here, not per project (the e2e project raises it in a setup
+  // file), and has no separate hook timeout: hooks get the test timeout.
+  testTimeout: 60_000,
+  projects: [
+    { ...typescriptEsm, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/test/local/**/*.test.ts"] },
+    // Handlers built through their factories with in-memory adapters: no Java, no sockets.
+    { ...typescriptEsm, displayName: "handlers", testMatch: ["<rootDir>/test/handlers/**/*.test.ts"] },
+    { ...typescriptEsm, displayName: "infra", testMatch: ["<rootDir>/test/infra/**/*.test.ts"] },
+    {
+      ...typescriptEsm,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts", "<rootDir>/test/adapters/**/*.test.ts"],
+      // One local platform for all e2e suites, in Jest's parent process.
+      globalSetup: "<rootDir>/test/e2e/global-setup.mjs",
+      globalTeardown: "<rootDir>/test/e2e/global-teardown.mjs",
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/timeout.ts"],
+    },
+  ],
+};

@@ -8,7 +8,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 240_000,
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/local/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/local/**/*.test.ts", "test/handlers/**/*.test.ts"] },
+      },
       { extends: true, test: { name: "infra", include: ["test/infra/**/*.test.ts"], env: { CDK_VALIDATION: "false" } } },
       {
         extends: true,

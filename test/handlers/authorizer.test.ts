@@ -49,7 +49,12 @@ describe("the REQUEST authorizer", () => {
     const key = await app.tenantWithKey("acme");
     const other = await app.tenantWithKey("globex");
     const typo = `${key.apiKey.slice(0, -1)}${key.apiKey.endsWith("A") ? "B" : "A"}`;
-    const refused: Record<string, string>[] = [{}, { authorization: "Basic abc" }, { authorization: `Bearer ${typo}` }, { "x-api-key": "mg_live_short" }];
+    const refused: Record<string, string>[] = [
+      {},
+      { authorization: "Basic abc" },
+      { authorization: `Bearer ${typo}` },
+      { "x-api-key": "mg_live_short" },
+    ];
     for (const headers of refused) await expect(app.authorizer(eventWith(headers))).rejects.toThrow(/^Unauthorized$/);
 
     await app.identity.revokeKey("acme", key.keyId);

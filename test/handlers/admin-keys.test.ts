@@ -80,6 +80,12 @@ describe("POST /admin/tenants/{tenantId}/keys", () => {
     for (let i = 0; i < 3; i++) await newKey();
     expect(expectError(await admin("POST", "/admin/tenants/acme/keys"), 409, "conflict")).toMatch(/3 live keys/);
   });
+
+  it("holds the cap under concurrent creations: the tenant revision serialises them", async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, () => admin("POST", "/admin/tenants/acme/keys")));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409]);
+    expect(await app.identity.listKeys("acme")).toHaveLength(3);
+  });
 });
 
 describe("GET /admin/tenants/{tenantId}/keys", () => {

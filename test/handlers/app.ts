@@ -151,7 +151,8 @@ export const IRIS_INPUT = { inputs: [{ name: "input", shape: [1, 4], datatype: "
 
 /** The JSON error shape every refusal has, naming the request it answers; returns the message. */
 export function expectError(res: TestResponse, status: number, type: string): string {
-  expect(res.status, res.text).toBe(status);
+  // Status and body together, so a failure shows what came back (Jest's expect takes no message).
+  expect({ status: res.status, body: res.text }).toEqual({ status, body: expect.any(String) });
   expect(res.headers["content-type"]).toBe("application/json");
   const requestId = res.headers["x-request-id"];
   expect(requestId).toBeTruthy();

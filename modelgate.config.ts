@@ -15,6 +15,14 @@ export default defineConfig({
       ],
       aliases: { prod: 1, staging: 2 },
     },
+    tinylm: {
+      description: "Demo LLM: a small neural language model trained on Moby-Dick, served over the OpenAI-compatible LMI contract.",
+      versions: [
+        // The model directory (config, tokenizer, model.onnx) built by `npm run models`.
+        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", instanceType: "ml.g5.xlarge", defaultMaxTokens: 64 },
+      ],
+      aliases: { prod: 1 },
+    },
   },
   limits: {
     maxBodyBytes: 1024 * 1024,

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, treeCpu } from "./proc-cpu";
 
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "8" },
     concurrency: { type: "string", default: "32" },
+    "llm-requests": { type: "string", default: "8" },
+    "llm-max-tokens": { type: "string", default: "48" },
   },
 });
 const rounds = Number(values.rounds);
@@ -100,6 +103,34 @@ for (let r = 0; r < rounds; r++) {
   }
   load.push(loadavg()[0] ?? 0);
 }
+// The LLM case: streamed chat completions of tinylm through the metered gateway and straight to
+// its model host's /invocations, alternating in the same rounds; one request at a time.
+const llmDirect = meteredInfo.modelHosts["tinylm/1"];
+const llm: Record<"gateway" | "direct", LlmPathResult[]> = { gateway: [], direct: [] };
+if (llmDirect) {
+  const llmRequests = Number(values["llm-requests"]);
+  const body = llmBody(Number(values["llm-max-tokens"]));
+  const llmTargets = {
+    gateway: {
+      url: `${meteredInfo.url}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${meteredInfo.apiKey}`, "content-type": "application/json" },
+      body,
+    },
+    direct: { url: `${llmDirect}/invocations`, headers: { "content-type": "application/json" }, body },
+  };
+  await measureLlm(llmTargets.gateway, 2);
+  await measureLlm(llmTargets.direct, 2);
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 ? (["direct", "gateway"] as const) : (["gateway", "direct"] as const)) {
+      const res = await measureLlm(llmTargets[name], llmRequests);
+      llm[name].push(res);
+      console.error(
+        `round ${r + 1} llm ${name.padEnd(8)}: ttft ${res.ttftMs.toFixed(1)} ms, total ${res.totalMs.toFixed(1)} ms, ${res.tokensPerSecond.toFixed(1)} tokens/s, errors ${res.errors}`,
+      );
+    }
+    load.push(loadavg()[0] ?? 0);
+  }
+}
 metered.child.send("stop");
 unmetered.child.send("stop");
 
@@ -141,9 +172,31 @@ const lines = [
   `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
   `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
 ];
+const llmSummary = Object.fromEntries(
+  (["gateway", "direct"] as const).map((name) => [
+    name,
+    {
+      ttftMs: median(llm[name].map((r) => r.ttftMs)),
+      totalMs: median(llm[name].map((r) => r.totalMs)),
+      tokensPerSecond: median(llm[name].map((r) => r.tokensPerSecond)),
+      errors: llm[name].reduce((n, r) => n + r.errors, 0),
+    },
+  ]),
+) as Record<"gateway" | "direct", LlmPathResult>;
+if (llm.gateway.length > 0) {
+  lines.push(
+    `tinylm streamed chat, ${values["llm-max-tokens"]} tokens, ${values["llm-requests"]} requests per round, one at a time, medians`,
+    "path       ttft ms  total ms  tokens/s  errors",
+    ...(["gateway", "direct"] as const).map((name) => {
+      const r = llmSummary[name];
+      return `${name.padEnd(9)}${fmt(r.ttftMs)} ${fmt(r.totalMs)} ${fmt(r.tokensPerSecond)} ${String(r.errors).padStart(7)}`;
+    }),
+    `llm gateway/direct:   ttft ${(llmSummary.gateway.ttftMs / llmSummary.direct.ttftMs).toFixed(2)}x, tokens/s ${(llmSummary.gateway.tokensPerSecond / llmSummary.direct.tokensPerSecond).toFixed(2)}`,
+  );
+}
 console.log(lines.join("\n"));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
   "bench/results/latest.json",
-  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, results, llm: llmSummary }, null, 2)}\n`,
 );

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, Provider } from "@smithy/types";
@@ -48,7 +49,13 @@ export class AdminClient {
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname,
       query: queryObj,
-      headers: { host: url.host, ...(payload !== undefined ? { "content-type": "application/json" } : {}) },
+      // A signed nonce: two identical calls within a second would otherwise carry the same
+      // signature, and the local gateway refuses a signature it has seen (replay protection).
+      headers: {
+        host: url.host,
+        "x-modelgate-nonce": randomUUID(),
+        ...(payload !== undefined ? { "content-type": "application/json" } : {}),
+      },
       ...(payload !== undefined ? { body: payload } : {}),
     });
     const res = await fetch(url, {

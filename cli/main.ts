@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAliases } from "./commands/aliases";
+import { registerChat } from "./commands/chat";
 import { registerInvoke } from "./commands/invoke";
 import { registerKeys } from "./commands/keys";
 import { registerModels } from "./commands/models";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTenants(program);
   registerKeys(program);
   registerInvoke(program);
+  registerChat(program);
   registerUsage(program);
   registerModels(program);
   registerAliases(program);

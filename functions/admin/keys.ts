@@ -46,7 +46,7 @@ export function keyRoutes(deps: AdminDeps): Record<string, Route> {
     "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
       const { tenantId, keyId } = keyOfPath(event, log);
       const body = parseWith(rotateKeyBody, optionalJsonBody(event, maxBodyBytes));
-      const key = await rotateKey(identity, tenantId, keyId, body);
+      const key = await rotateKey(identity, tenantId, keyId, body, new Date(), maxKeysPerTenant);
       return json(201, key, requestIdOf(event), NO_STORE);
     },
   };

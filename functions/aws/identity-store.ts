@@ -91,7 +91,8 @@ export class DynamoIdentityStore implements IdentityAdmin {
   ) {}
 
   async getKey(keyId: string): Promise<StoredKey | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: keyPk(keyId), sk: "KEY" } }));
+    // Strongly consistent: a key used right after its creation must be found (the authorizer remembers misses).
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: keyPk(keyId), sk: "KEY" }, ConsistentRead: true }));
     return out.Item ? toKey(out.Item) : undefined;
   }
 

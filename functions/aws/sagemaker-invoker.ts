@@ -2,6 +2,7 @@ import {
   InternalDependencyException,
   InternalFailure,
   InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
   ModelError,
   ModelNotReadyException,
   type SageMakerRuntimeClient,
@@ -17,10 +18,30 @@ import {
   ServiceUnavailableError,
 } from "../core/errors";
 import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../core/ports";
+import { logger } from "../http/logger";
 
-/** InvokeEndpoint with TargetVariant and our own deadline; SageMaker failures become ApiErrors. */
+/** What SageMaker or the container said about a failed call: for the operator's log, never the client. */
+export interface ModelCallFailure {
+  readonly endpointName: string;
+  readonly variantName: string;
+  readonly error: string;
+  readonly message: string;
+  readonly originalStatusCode?: number;
+  readonly originalMessage?: string;
+}
+
+const logFailure = (failure: ModelCallFailure) => logger.warn("model call failed", { ...failure });
+
+/**
+ * InvokeEndpoint with TargetVariant and our own deadline; SageMaker failures become ApiErrors
+ * with generic messages (SageMaker's and the container's texts name accounts, variants and
+ * container internals), and the detail goes to `onFailure`: the log.
+ */
 export class SageMakerInvoker implements ModelInvoker {
-  constructor(private readonly client: SageMakerRuntimeClient) {}
+  constructor(
+    private readonly client: SageMakerRuntimeClient,
+    private readonly onFailure: (failure: ModelCallFailure) => void = logFailure,
+  ) {}
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     const abort = new AbortController();
@@ -43,9 +64,48 @@ export class SageMakerInvoker implements ModelInvoker {
       };
     } catch (err) {
       if (abort.signal.aborted) throw new DeadlineExceededError(`the model did not answer within ${req.timeoutMs} ms`, { cause: err });
+      if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
       throw mapSageMakerError(err);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** InvokeEndpointWithResponseStream: the container's bytes, PayloadPart by PayloadPart. */
+  async invokeStream(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
+    const timedOut = (cause: unknown) => new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause });
+    try {
+      const out = await this.client.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: req.endpointName,
+          TargetVariant: req.variantName,
+          Body: req.body,
+          ContentType: req.contentType,
+          ...(req.accept ? { Accept: req.accept } : {}),
+        }),
+        { abortSignal: abort.signal },
+      );
+      const events = out.Body;
+      if (!events) throw new ModelFailedError("the model endpoint sent no stream");
+      return (async function* parts() {
+        try {
+          for await (const event of events) {
+            if (event.PayloadPart?.Bytes) yield event.PayloadPart.Bytes;
+            else if (event.ModelStreamError) throw new ModelFailedError("the model failed mid-stream", { cause: event.ModelStreamError });
+            else if (event.InternalStreamFailure)
+              throw new ModelFailedError("the model stream failed", { cause: event.InternalStreamFailure });
+          }
+        } catch (err) {
+          throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+    } catch (err) {
+      clearTimeout(timer);
+      throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
     }
   }
 }
@@ -53,13 +113,12 @@ export class SageMakerInvoker implements ModelInvoker {
 /** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */
 export function mapSageMakerError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof ValidationError) return new BadRequestError(err.message || "the model endpoint rejected the request", { cause: err });
+  if (err instanceof ValidationError) return new BadRequestError("the model endpoint rejected the request", { cause: err });
   if (err instanceof ModelError) {
     const original = err.OriginalStatusCode ?? 500;
-    const message = err.OriginalMessage || err.message || "the model failed";
-    if (original === 400) return new BadRequestError(message, { cause: err });
-    if (original >= 400 && original < 500) return new ModelInputError(message, { cause: err });
-    return new ModelFailedError(`the model failed (status ${original}): ${message}`, { cause: err });
+    if (original === 400) return new BadRequestError("the model rejected the input (status 400)", { cause: err });
+    if (original >= 400 && original < 500) return new ModelInputError(`the model rejected the input (status ${original})`, { cause: err });
+    return new ModelFailedError(`the model failed (status ${original})`, { cause: err });
   }
   if (err instanceof ModelNotReadyException || err instanceof ServiceUnavailable || err instanceof InternalDependencyException) {
     return new ServiceUnavailableError("the model is not ready to serve; retry shortly", { cause: err, retryAfterSeconds: 5 });
@@ -70,4 +129,18 @@ export function mapSageMakerError(err: unknown): ApiError {
   if (err instanceof InternalFailure) return new ModelFailedError("the model endpoint failed", { cause: err });
   // Connection refused, reset, DNS: the endpoint is not reachable right now.
   return new ServiceUnavailableError("the model endpoint is unreachable; retry shortly", { cause: err, retryAfterSeconds: 5 });
+}
+
+/** Enough to diagnose, bounded: a container can answer megabytes of error text. */
+function failureOf(req: InvokeRequest, err: unknown): ModelCallFailure {
+  const clip = (text: string) => (text.length > 2000 ? `${text.slice(0, 2000)}…` : text);
+  const e = (err ?? {}) as { name?: unknown; message?: unknown; OriginalStatusCode?: unknown; OriginalMessage?: unknown };
+  return {
+    endpointName: req.endpointName,
+    variantName: req.variantName,
+    error: typeof e.name === "string" ? e.name : "Error",
+    message: clip(typeof e.message === "string" ? e.message : String(err)),
+    ...(typeof e.OriginalStatusCode === "number" ? { originalStatusCode: e.OriginalStatusCode } : {}),
+    ...(typeof e.OriginalMessage === "string" ? { originalMessage: clip(e.OriginalMessage) } : {}),
+  };
 }

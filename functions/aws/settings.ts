@@ -16,6 +16,7 @@ export function settingsFromEnv(): FunctionSettings {
     },
     maxBodyBytes: requiredInt(SETTINGS_ENV.maxBodyBytes),
     invokeTimeoutMs: requiredInt(SETTINGS_ENV.invokeTimeoutMs),
+    streamTimeoutMs: requiredInt(SETTINGS_ENV.streamTimeoutMs),
     usageRetentionDays: requiredInt(SETTINGS_ENV.usageRetentionDays),
     registryCacheTtlMs: requiredInt(SETTINGS_ENV.registryCacheTtlMs),
     maxKeysPerTenant: requiredInt(SETTINGS_ENV.maxKeysPerTenant),

@@ -6,7 +6,7 @@ import type { IdentityAdmin, StoredKey } from "./ports";
 import { requireTenant, withTenantRetry } from "./tenants";
 
 export const ALL_SCOPES: readonly KeyScope[] = ["invoke", "usage:read"];
-/** Live keys a tenant may hold at once (rotation does not count: the old key is on its way out). */
+/** Valid keys a tenant may hold at once, keys in their rotation grace included. */
 export const DEFAULT_MAX_KEYS = 10;
 export const DEFAULT_GRACE_SECONDS = 3600;
 export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
@@ -45,8 +45,11 @@ export function keyState(k: StoredKey, now: number): KeyState {
   return "active";
 }
 
-/** Counts against the cap: usable now and not superseded by a rotation. */
-export const countsAgainstCap = (k: StoredKey, now: number) => keyState(k, now) === "active" && k.replacedBy === undefined;
+/**
+ * Counts against the cap: usable now, a rotated key in its grace included. Counting only keys
+ * not yet superseded let chained rotations hold any number of working keys.
+ */
+export const countsAgainstCap = (k: StoredKey, now: number) => keyState(k, now) === "active";
 
 /** What an operator may see of a key: never the hash, never the secret. */
 export function keyView(k: StoredKey, now = Date.now()) {
@@ -123,8 +126,10 @@ export async function createKey(
 }
 
 /**
- * Rotation with overlap: a new key with the same name and scopes now; the old one keeps
- * working until now + grace (or its own earlier expiry), then the authorizer refuses it.
+ * Rotation with overlap: a new key with the same name, scopes and (unless given) expiry now;
+ * the old one keeps working until now + grace (or its own earlier expiry), then the authorizer
+ * refuses it. The successor takes the old key's place under the cap, so a tenant at the cap can
+ * rotate once; a second rotation during that grace, like a new key, waits for a free slot.
  */
 export async function rotateKey(
   store: IdentityAdmin,
@@ -132,6 +137,7 @@ export async function rotateKey(
   keyId: string,
   opts: { readonly graceSeconds?: number | undefined; readonly expiresAt?: string | undefined } = {},
   now = new Date(),
+  maxKeys = DEFAULT_MAX_KEYS,
 ): Promise<RotatedKey> {
   const grace = opts.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   if (opts.expiresAt !== undefined && Date.parse(opts.expiresAt) <= now.getTime())
@@ -144,11 +150,15 @@ export async function rotateKey(
     const state = keyState(old, now.getTime());
     if (state !== "active") throw new ConflictError(`key '${keyId}' is ${state} and cannot be rotated`);
     if (old.replacedBy) throw new ConflictError(`key '${keyId}' was already rotated to '${old.replacedBy}'`);
+    const others = (await store.listKeys(tenantId)).filter((k) => k.keyId !== keyId && countsAgainstCap(k, now.getTime())).length;
+    if (others >= maxKeys)
+      throw new ConflictError(`tenant '${tenantId}' already has ${others + 1} live keys (the limit is ${maxKeys}); revoke one first`);
     const graceEnd = now.getTime() + grace * 1000;
     const validUntil = new Date(old.expiresAt ? Math.min(Date.parse(old.expiresAt), graceEnd) : graceEnd).toISOString();
     const { stored, created } = newStoredKey(
       tenantId,
-      { name: old.name, scopes: old.scopes, expiresAt: opts.expiresAt, limits: old.limits },
+      // Rotating must not turn an expiring key into one that never expires.
+      { name: old.name, scopes: old.scopes, expiresAt: opts.expiresAt ?? old.expiresAt, limits: old.limits },
       now.toISOString(),
       // The successor charges the same limit counters: rotating must not reset a quota.
       { rotatedFrom: keyId, limitKeyId: limitKeyOf(old) },

@@ -33,6 +33,7 @@ export async function authorizeKey(store: KeyStore, presented: string | undefine
     ...(tenant.limits ? { limits: tenant.limits } : {}),
     ...(key.limits ? { keyLimits: key.limits } : {}),
     ...(key.limitKeyId ? { limitKeyId: key.limitKeyId } : {}),
+    ...(key.expiresAt !== undefined ? { keyExpiresAt: key.expiresAt } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
-import { type Principal, requireGrant, requireScope } from "./principal";
+import { isGranted, type Principal, requireScope } from "./principal";
 import type { ModelRecord, ModelVersion } from "./registry";
 import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
@@ -18,12 +18,16 @@ export interface InferenceRequest {
   readonly selector: VersionSelector;
   /** Sticky routing key: the caller's `x-routing-key`, else the API key id. */
   readonly routingKey: string;
-  /** `kserve`: a KServe v2 JSON request (parsed into `json`), checked here; `raw`: passed through untouched. */
-  readonly protocol: "kserve" | "raw";
+  /** `kserve`: a KServe v2 JSON request (parsed into `json`), checked here; `raw`: passed through untouched; `openai`: checked by its route. */
+  readonly protocol: "kserve" | "raw" | "openai";
   readonly json?: unknown;
   readonly body: Uint8Array;
   readonly contentType: string;
   readonly accept?: string;
+  /** Tokens to reserve against a token quota; by default the body's own maximum, if it names one. */
+  readonly tokenReservation?: number;
+  /** What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed). */
+  readonly shadowBody?: Uint8Array;
 }
 
 export interface InferenceResult {
@@ -70,9 +74,14 @@ export class InferenceFailedError extends Error {
   }
 }
 
-export async function lookupModel(registry: RegistryReader, model: string): Promise<ModelRecord> {
-  const record = await registry.getModel(model);
-  if (!record) throw new NotFoundError(`model '${model}' does not exist`);
+/**
+ * The model, when the caller is granted it. The grant is checked before the registry is read,
+ * and an ungranted model answers exactly like a missing one (404, the same message): otherwise a
+ * tenant could tell another tenant's private model names from names that do not exist.
+ */
+export async function lookupGrantedModel(registry: RegistryReader, principal: Principal, model: string): Promise<ModelRecord> {
+  const record = isGranted(principal, model) ? await registry.getModel(model) : undefined;
+  if (!record) throw new NotFoundError(`model '${model}' does not exist or is not granted to this key`);
   return record;
 }
 
@@ -83,16 +92,32 @@ export async function lookupModel(registry: RegistryReader, model: string): Prom
  * usage record that cannot be written fails the request (503): nothing is served unbilled.
  */
 export async function runInference(deps: InferenceDeps, req: InferenceRequest): Promise<InferenceResult> {
+  return admitted(deps, req, (resolution, limitHeaders, used, access) => serve(deps, req, resolution, limitHeaders, used, access));
+}
+
+/** How a request is served once admitted; reports the tokens used in `used`. */
+export type AdmittedServe<T> = (
+  resolution: Resolution,
+  limitHeaders: Readonly<Record<string, string>>,
+  used: { tokens?: number },
+  access: AccessRecord,
+) => Promise<T>;
+
+/**
+ * The opening every model route shares: scope and grant, version resolution, the request's
+ * checks, the limits (charged before the call, settled after it), the access record. Then
+ * `serveAdmitted` calls the model, buffered or streamed.
+ */
+export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, serveAdmitted: AdmittedServe<T>): Promise<T> {
   const now = deps.now ?? Date.now;
   requireScope(req.principal, "invoke");
-  const model = await lookupModel(deps.registry, req.model);
-  requireGrant(req.principal, req.model);
+  const model = await lookupGrantedModel(deps.registry, req.principal, req.model);
   const resolution = resolveVersion(model, req.selector, req.routingKey);
   if (req.protocol === "kserve") validateInferRequest(req.json);
   const admission = await admit(deps.limits, req.principal, {
     now: now(),
     requestId: req.requestId,
-    tokenEstimate: tokenEstimateOf(req.json),
+    tokenEstimate: req.tokenReservation ?? tokenEstimateOf(req.json),
   });
   if ("refused" in admission) {
     await recordRefusal(deps, req, resolution);
@@ -106,7 +131,7 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
     } catch (err) {
       throw new InferenceFailedError(unrecorded(err), req.model, resolution.version.version, resolution.alias, admission.headers);
     }
-    return await serve(deps, req, resolution, admission.headers, used, access);
+    return await serveAdmitted(resolution, admission.headers, used, access);
   } finally {
     // Frees the concurrency slot and settles the token reservation to what the model reported.
     await settle(deps.limits, admission, used.tokens);
@@ -225,7 +250,7 @@ async function recordRefusal(deps: InferenceDeps, req: InferenceRequest, r: Reso
     .catch(() => undefined);
 }
 
-function unrecorded(cause: unknown): ServiceUnavailableError {
+export function unrecorded(cause: unknown): ServiceUnavailableError {
   return new ServiceUnavailableError("usage could not be recorded; the request was not served", { cause, retryAfterSeconds: 1 });
 }
 
@@ -246,16 +271,16 @@ function accessRecordOf(req: InferenceRequest, r: Resolution): AccessRecord {
  * Best effort: when the store that refused the usage write refuses this too, reconciliation
  * later reports the request as a gap (status 502), which an operator can tell from the 503 logged.
  */
-async function discardAccess(deps: InferenceDeps, access: AccessRecord): Promise<void> {
+export async function discardAccess(deps: InferenceDeps, access: AccessRecord): Promise<void> {
   await deps.access?.discard(access).catch(() => undefined);
 }
 
 /** Failures a fallback may cover: the model side broke, not the request. */
-function isServerSide(err: unknown): boolean {
+export function isServerSide(err: unknown): boolean {
   return !(err instanceof ApiError) || err.status >= 500;
 }
 
-function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Resolution): void {
+export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Resolution): void {
   if (!deps.shadow || !r.shadow || !r.alias || !inShadowSample(req.requestId, r.shadow.percent)) return;
   const shadow = r.shadow.version;
   deps.shadow
@@ -269,7 +294,7 @@ function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Resolutio
       version: shadow.version,
       endpointName: shadow.endpointName,
       variantName: shadow.variantName,
-      body: Buffer.from(req.body).toString("base64"),
+      body: Buffer.from(req.shadowBody ?? req.body).toString("base64"),
       contentType: req.contentType,
       ...(req.accept ? { accept: req.accept } : {}),
     })

@@ -21,11 +21,47 @@ const DATATYPES = new Set([
   "BYTES",
 ]);
 
-function flatLength(data: unknown): number {
-  if (!Array.isArray(data)) return 1;
+/**
+ * Bounds no real tensor reaches: a request body is capped at a few MiB, so no dimension (and
+ * no product of the non-zero dimensions) can describe more elements than that; without the cap
+ * a zero dimension lets `[9e15, 0]` pass the element count. 32 is NumPy's classic rank limit.
+ */
+export const MAX_TENSOR_RANK = 32;
+export const MAX_TENSOR_ELEMENTS = 16_777_216;
+
+/**
+ * Leaf count of `data`, walked with an explicit stack (a recursive walk of `[[[…]]]` throws
+ * `RangeError` on a 200 KB body). Arrays may nest at most `maxDepth` levels: the declared rank.
+ */
+function flatLength(data: readonly unknown[], maxDepth: number, at: string): number {
+  const stack: { readonly items: readonly unknown[]; readonly depth: number }[] = [{ items: data, depth: 1 }];
   let n = 0;
-  for (const d of data) n += flatLength(d);
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    for (const d of frame.items) {
+      if (!Array.isArray(d)) {
+        n += 1;
+        continue;
+      }
+      if (frame.depth >= maxDepth) throw new BadRequestError(`${at}.data nests deeper than its shape's rank ${maxDepth}`);
+      stack.push({ items: d, depth: frame.depth + 1 });
+    }
+  }
   return n;
+}
+
+function checkShape(shape: unknown, at: string): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new BadRequestError(`${at}.shape must be an array of non-negative integers`);
+  }
+  if (shape.length > MAX_TENSOR_RANK) throw new BadRequestError(`${at}.shape has more than ${MAX_TENSOR_RANK} dimensions`);
+  let nonZeroProduct = 1;
+  for (const d of shape as number[]) {
+    if (d > 0) nonZeroProduct *= d;
+    if (nonZeroProduct > MAX_TENSOR_ELEMENTS) {
+      throw new BadRequestError(`${at}.shape describes more than ${MAX_TENSOR_ELEMENTS} elements (zero dimensions included)`);
+    }
+  }
+  return shape as number[];
 }
 
 export function validateInferRequest(body: unknown): void {
@@ -36,15 +72,14 @@ export function validateInferRequest(body: unknown): void {
   inputs.forEach((input: unknown, i) => {
     const at = `inputs[${i}]`;
     if (typeof input !== "object" || input === null) throw new BadRequestError(`${at} must be an object`);
-    const { name, shape, datatype, data } = input as Record<string, unknown>;
+    const { name, shape: declared, datatype, data } = input as Record<string, unknown>;
     if (typeof name !== "string" || !name) throw new BadRequestError(`${at}.name must be a non-empty string`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new BadRequestError(`${at}.shape must be an array of non-negative integers`);
-    }
+    const shape = checkShape(declared, at);
     if (typeof datatype !== "string" || !DATATYPES.has(datatype)) throw new BadRequestError(`${at}.datatype must be a KServe v2 datatype`);
     if (!Array.isArray(data)) throw new BadRequestError(`${at}.data must be an array`);
-    const expected = (shape as number[]).reduce((a, b) => a * b, 1);
-    const actual = flatLength(data);
+    const expected = shape.reduce((a, b) => a * b, 1);
+    // A scalar (rank 0) still arrives as a one-element array.
+    const actual = flatLength(data, Math.max(shape.length, 1), at);
     if (expected !== actual) throw new BadRequestError(`${at}: shape [${shape.join(",")}] needs ${expected} elements, data has ${actual}`);
   });
 }

@@ -203,6 +203,13 @@ export interface InvokeResponse {
 export interface ModelInvoker {
   /** Calls the model; throws ApiErrors mapped from the runtime's failures. */
   invoke(req: InvokeRequest): Promise<InvokeResponse>;
+  /**
+   * Calls the model with a streamed answer. Resolves once the model has started answering
+   * (failures before that reject, as `invoke` does); the parts are the container's bytes as
+   * they arrive, cut anywhere. A failure mid-stream rejects the iteration with an ApiError.
+   * `timeoutMs` bounds the whole stream. Invokers that cannot stream leave it out.
+   */
+  invokeStream?(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>>;
 }
 
 /** The model store (S3), as the admin function needs it to turn an upload into a version. */

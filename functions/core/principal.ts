@@ -20,6 +20,8 @@ export interface Principal {
   readonly keyLimits?: TenantLimits;
   /** The key whose limit counters this key charges, when not itself (a rotated key's predecessor). */
   readonly limitKeyId?: string;
+  /** When the key expires (ISO 8601), so a cached authorization cannot outlive the key. */
+  readonly keyExpiresAt?: string;
 }
 
 export type AuthorizerContext = Record<string, string>;
@@ -35,6 +37,7 @@ export function principalToContext(p: Principal): AuthorizerContext {
     ...(p.limits && hasLimits(p.limits) ? { limits: JSON.stringify(p.limits) } : {}),
     ...(p.keyLimits && hasLimits(p.keyLimits) ? { keyLimits: JSON.stringify(p.keyLimits) } : {}),
     ...(p.limitKeyId ? { limitKeyId: p.limitKeyId } : {}),
+    ...(p.keyExpiresAt ? { keyExpiresAt: p.keyExpiresAt } : {}),
   };
 }
 
@@ -48,13 +51,19 @@ function limitsOf(value: unknown): TenantLimits | undefined {
   }
 }
 
-/** Reads the principal back from the authorizer context; a missing context is a 401. */
-export function principalFromContext(ctx: Readonly<Record<string, unknown>> | null | undefined): Principal {
+/**
+ * Reads the principal back from the authorizer context; a missing context is a 401, and so is
+ * a key that expired after API Gateway cached its authorization (the cache outlives nothing).
+ */
+export function principalFromContext(ctx: Readonly<Record<string, unknown>> | null | undefined, now = Date.now()): Principal {
   const tenantId = ctx?.tenantId;
   const keyId = ctx?.keyId;
   if (typeof tenantId !== "string" || typeof keyId !== "string" || !tenantId || !keyId) {
     throw new UnauthorizedError("missing caller identity");
   }
+  const keyExpiresAt = typeof ctx?.keyExpiresAt === "string" && ctx.keyExpiresAt ? ctx.keyExpiresAt : undefined;
+  // An unreadable expiry refuses too: NaN <= now is false, so it is checked explicitly.
+  if (keyExpiresAt !== undefined && !(Date.parse(keyExpiresAt) > now)) throw new UnauthorizedError("Unauthorized");
   const list = (v: unknown) => (typeof v === "string" && v ? v.split(",") : []);
   return {
     tenantId,
@@ -65,6 +74,7 @@ export function principalFromContext(ctx: Readonly<Record<string, unknown>> | nu
     ...withLimits("limits", limitsOf(ctx?.limits)),
     ...withLimits("keyLimits", limitsOf(ctx?.keyLimits)),
     ...(typeof ctx?.limitKeyId === "string" && ctx.limitKeyId ? { limitKeyId: ctx.limitKeyId } : {}),
+    ...(keyExpiresAt ? { keyExpiresAt } : {}),
   };
 }
 
@@ -76,8 +86,4 @@ export function requireScope(p: Principal, scope: KeyScope): void {
 
 export function isGranted(p: Pick<Principal, "models">, model: string): boolean {
   return p.models.includes("*") || p.models.includes(model);
-}
-
-export function requireGrant(p: Principal, model: string): void {
-  if (!isGranted(p, model)) throw new ForbiddenError(`tenant '${p.tenantId}' is not granted model '${model}'`);
 }

@@ -1,4 +1,5 @@
-import { BadRequestError } from "./errors";
+import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "./errors";
+import { burstOf, type LimitStore, limitSubject, type TenantLimits } from "./limits";
 import type { UsageReader } from "./ports";
 import { type Granularity, periodOf, summarize, USAGE_GROUPS, type UsageGroup, type UsageReport } from "./usage";
 
@@ -14,6 +15,8 @@ export interface UsageQuery {
 export const USAGE_QUERY_PARAMS = ["from", "to", "model", "by", "group"] as const satisfies readonly (keyof UsageQuery)[];
 
 const MAX_RANGE_DAYS = 400;
+/** Hourly reports read 24 aggregates a day per group and shard: a month at most. */
+export const MAX_HOURLY_RANGE_DAYS = 31;
 const DAY_MS = 86_400_000;
 const BARE_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -31,12 +34,12 @@ export interface TimeRange {
 }
 
 /** Parses `from`/`to` (default: the current month to date); 400 naming the bad parameter. */
-export function parseRange(q: Pick<UsageQuery, "from" | "to">, now = Date.now()): TimeRange {
+export function parseRange(q: Pick<UsageQuery, "from" | "to">, now = Date.now(), maxDays = MAX_RANGE_DAYS, why = ""): TimeRange {
   const nowIso = new Date(now).toISOString();
   const from = q.from !== undefined ? parseTime(q.from, "from") : Date.parse(`${nowIso.slice(0, 7)}-01T00:00:00Z`);
   const to = q.to !== undefined ? parseTime(q.to, "to") : now;
   if (from > to) throw new BadRequestError("'from' must not be after 'to'");
-  if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new BadRequestError(`'from'..'to' may span at most ${MAX_RANGE_DAYS} days`);
+  if (to - from > maxDays * DAY_MS) throw new BadRequestError(`'from'..'to' may span at most ${maxDays} days${why}`);
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
@@ -55,9 +58,42 @@ function parseGroup(group: string | undefined): UsageGroup {
 export async function usageReport(reader: UsageReader, tenantId: string, q: UsageQuery, now = Date.now()): Promise<UsageReport> {
   const granularity = parseBy(q.by);
   const group = parseGroup(q.group);
-  const range = parseRange(q, now);
+  const range =
+    granularity === "hour"
+      ? parseRange(q, now, MAX_HOURLY_RANGE_DAYS, ` with by=hour (${MAX_RANGE_DAYS} with by=day)`)
+      : parseRange(q, now);
   const rows = (await reader.aggregates(tenantId, granularity, periodOf(range.from, granularity), periodOf(range.to, granularity))).filter(
     (r) => q.model === undefined || r.model === q.model,
   );
   return summarize(tenantId, { ...range, granularity, group }, rows);
+}
+
+/**
+ * Usage reads per tenant: each one reads up to hundreds of aggregates (and `/v1/usage` peeks at
+ * the limit counters), so a tenant cannot loop on them. The counters are the admission limits'
+ * own (a rate cell in the usage table), under a subject no API key can have.
+ */
+export const USAGE_READ_LIMITS: TenantLimits = { ratePerSecond: 2, burst: 20 };
+export const usageReadSubject = (tenantId: string) => limitSubject(tenantId, "usage-reads");
+
+/** Charges one usage read of the tenant: a 429 with Retry-After past the rate, a 503 when the store cannot tell. */
+export async function admitUsageRead(
+  store: LimitStore,
+  tenantId: string,
+  ctx: { readonly now: number; readonly requestId: string },
+  limits: TenantLimits = USAGE_READ_LIMITS,
+): Promise<void> {
+  let admission: Awaited<ReturnType<LimitStore["admit"]>>;
+  try {
+    // A rate alone holds no slot and reserves no tokens: nothing to settle afterwards.
+    admission = await store.admit(usageReadSubject(tenantId), limits, ctx);
+  } catch (err) {
+    throw new ServiceUnavailableError("usage reads could not be rate-checked; retry shortly", { cause: err, retryAfterSeconds: 1 });
+  }
+  if (!admission.admitted) {
+    throw new RateLimitedError(`usage reads are limited to ${limits.ratePerSecond}/s (burst ${burstOf(limits)}) per tenant`, {
+      retryAfterSeconds: admission.retryAfterSeconds,
+      headers: admission.headers,
+    });
+  }
 }

@@ -5,14 +5,15 @@ import {
   InferenceFailedError,
   type InferenceRequest,
   type InferenceResult,
-  lookupModel,
+  lookupGrantedModel,
   runInference,
 } from "../core/inference";
-import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
+import { isGranted, principalFromContext, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import type { InferenceMetricsPublisher } from "../http/metrics";
+import { versionHeaders } from "../http/model-headers";
 import { bytes, json } from "../http/respond";
 
 /** What the invoke function needs: the inference path's ports, its body cap, and where metrics go. */
@@ -20,16 +21,6 @@ export interface InvokeDeps extends InferenceDeps {
   readonly maxBodyBytes: number;
   /** Per-request metrics; without a publisher none are emitted (the local host by default). */
   readonly metrics?: InferenceMetricsPublisher;
-}
-
-function versionHeaders(model: string, version: number, alias: string | undefined, fallbackFrom?: number): Record<string, string> {
-  return {
-    "x-model-name": model,
-    "x-model-version": String(version),
-    ...(alias ? { "x-model-alias": alias } : {}),
-    // The alias's fallback answered: which version it stood in for.
-    ...(fallbackFrom !== undefined ? { "x-model-fallback-from": String(fallbackFrom) } : {}),
-  };
 }
 
 function rawSelector(event: APIGatewayProxyEvent): VersionSelector {
@@ -117,8 +108,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     requireScope(principal, "invoke");
-    const model = await lookupModel(deps.registry, pathParam(event, "model"));
-    requireGrant(principal, model.model);
+    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
     const { version, alias } = resolveVersion(model, { kind: "default" }, header(event, "x-routing-key") ?? principal.keyId);
     const versions = [...model.versions.values()].filter((v) => v.status !== "retired").map((v) => String(v.version));
     return json(
@@ -140,8 +130,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     requireScope(principal, "invoke");
-    const model = await lookupModel(deps.registry, pathParam(event, "model"));
-    requireGrant(principal, model.model);
+    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
     const { version } = resolveVersion(model, { kind: "default" }, principal.keyId);
     const ready = version.status === "ready";
     return json(ready ? 200 : 503, { name: model.model, ready }, requestIdOf(event), ready ? {} : { "retry-after": "5" });
@@ -151,13 +140,23 @@ export function createInvokeHandler(deps: InvokeDeps) {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     const names = (await deps.registry.listModels()).filter((m) => isGranted(principal, m));
-    const models = await Promise.all(
+    // OpenAI's list shape, so the openai SDKs' `models.list()` works; modelgate's fields ride along.
+    const data = await Promise.all(
       names.map(async (name) => {
         const m = await deps.registry.getModel(name);
-        return { name, description: m?.description, defaultAlias: m?.defaultAlias, aliases: m ? [...m.aliases.keys()].sort() : [] };
+        const firstVersion = m ? Math.min(...[...m.versions.values()].map((v) => Date.parse(v.createdAt) || Number.POSITIVE_INFINITY)) : 0;
+        return {
+          id: name,
+          object: "model",
+          created: Number.isFinite(firstVersion) ? Math.floor(firstVersion / 1000) : 0,
+          owned_by: "modelgate",
+          description: m?.description,
+          defaultAlias: m?.defaultAlias,
+          aliases: m ? [...m.aliases.keys()].sort() : [],
+        };
       }),
     );
-    return json(200, { models }, requestIdOf(event));
+    return json(200, { object: "list", data }, requestIdOf(event));
   }
 
   return httpHandler({

@@ -20,8 +20,16 @@ export interface InvokeWiring {
   readonly limitStore?: Omit<LimitStoreOptions, "leaseMs">;
 }
 
-/** The invoke function's adapters on DynamoDB, SageMaker and Lambda: the same for both hosts. */
-export function invokeDeps(clients: AwsClients, settings: FunctionSettings, wiring: InvokeWiring = {}): InvokeDeps {
+/**
+ * The invoke function's adapters on DynamoDB, SageMaker and Lambda: the same for both hosts
+ * (and for the LLM function, whose requests may last `longestRequestMs`).
+ */
+export function invokeDeps(
+  clients: AwsClients,
+  settings: FunctionSettings,
+  wiring: InvokeWiring = {},
+  longestRequestMs = settings.invokeTimeoutMs,
+): InvokeDeps {
   const { dynamo } = clients;
   const retentionDays = settings.usageRetentionDays;
   return {
@@ -31,7 +39,7 @@ export function invokeDeps(clients: AwsClients, settings: FunctionSettings, wiri
     access: new DynamoAccessJournal(dynamo, settings.tables.usage, { retentionDays }),
     invokeTimeoutMs: settings.invokeTimeoutMs,
     // A concurrency slot outlives the longest request by a margin (a crashed holder frees it then).
-    limits: new DynamoLimitStore(dynamo, settings.tables.usage, { ...wiring.limitStore, leaseMs: settings.invokeTimeoutMs + 30_000 }),
+    limits: new DynamoLimitStore(dynamo, settings.tables.usage, { ...wiring.limitStore, leaseMs: longestRequestMs + 30_000 }),
     ...(wiring.shadowFunctionName
       ? {
           shadow: new LambdaShadowDispatcher(clients.lambda(), wiring.shadowFunctionName),

@@ -4,14 +4,14 @@ import type { LimitStore } from "../core/limits";
 import type { UsageReader } from "../core/ports";
 import { type Principal, principalFromContext, requireScope } from "../core/principal";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
-import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { admitUsageRead, USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
 import { queryParams, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import { json } from "../http/respond";
 
 export interface UsageDeps {
   readonly usage: UsageReader;
-  /** Read only here (`peek`): where the caller stands against its limits. */
+  /** Where the caller stands against its limits (`peek`), and the per-tenant rate of usage reads. */
   readonly limits: LimitStore;
 }
 
@@ -35,7 +35,9 @@ export function createUsageHandler(deps: UsageDeps) {
       return json(200, { ...report, limits: status }, requestIdOf(event));
     },
     "GET /v1/usage/records": async (event, log) => {
-      const page = await exportUsage(deps.usage, caller(event, log).tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
+      const { tenantId } = caller(event, log);
+      await admitUsageRead(deps.limits, tenantId, { now: Date.now(), requestId: requestIdOf(event) });
+      const page = await exportUsage(deps.usage, tenantId, queryParams(event, EXPORT_QUERY_PARAMS));
       return json(200, page, requestIdOf(event));
     },
   });

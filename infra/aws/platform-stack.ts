@@ -109,17 +109,21 @@ export class PlatformStack extends Stack {
     this.functions = {
       authorizer: fn("authorizer", "REQUEST authorizer: tenant API keys", 256, Duration.seconds(5)),
       invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
+      // Streams a generation for up to API Gateway's 15-minute streaming limit.
+      llm: fn("llm", "OpenAI routes: chat and completions, streamed, token-metered", 1024, Duration.minutes(15)),
       usage: fn("usage", "Tenant usage reads", 512, Duration.seconds(10)),
       // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
       admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage", 1024, Duration.seconds(300)),
       shadow: fn("shadow", "Shadow copies: call an alias's shadow variant, meter as shadow", 512, invokeTimeout),
     };
-    const { invoke, admin, shadow } = this.functions;
+    const { admin, shadow } = this.functions;
     // Sampled shadow copies leave the request path as asynchronous invocations (see LambdaShadowDispatcher).
-    invoke.function.addEnvironment("SHADOW_FUNCTION_NAME", shadow.function.functionName);
-    invoke.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
-    );
+    for (const modelRoutes of [this.functions.invoke, this.functions.llm]) {
+      modelRoutes.function.addEnvironment("SHADOW_FUNCTION_NAME", shadow.function.functionName);
+      modelRoutes.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
+      );
+    }
     // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
     // and copies them to models/<model>/<version>/. Serving stays deploy-driven (functions/admin/handler.ts).
     admin.function.addEnvironment("MODEL_BUCKET", this.store.bucket.bucketName);
@@ -146,7 +150,12 @@ export class PlatformStack extends Stack {
 
     this.gateway = new GatewayApi(this, "Gateway", {
       platformName: config.name,
-      handlers: { invoke: this.functions.invoke.function, usage: this.functions.usage.function, admin: this.functions.admin.function },
+      handlers: {
+        invoke: this.functions.invoke.function,
+        llm: this.functions.llm.function,
+        usage: this.functions.usage.function,
+        admin: this.functions.admin.function,
+      },
       authorizer: this.functions.authorizer.function,
       limits: config.limits,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
@@ -178,7 +187,7 @@ export class PlatformStack extends Stack {
     const { identity, usage } = this.tables;
     const allow = (f: PlatformFunction, actions: string[], resources: string[]) =>
       f.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const { authorizer, invoke, usage: usageFn, admin, shadow } = this.functions;
+    const { authorizer, invoke, llm, usage: usageFn, admin, shadow } = this.functions;
     const read = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
     const write = [
       "dynamodb:PutItem",
@@ -190,29 +199,32 @@ export class PlatformStack extends Stack {
 
     allow(authorizer, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [identity.tableArn]);
 
-    allow(
-      invoke,
-      ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-      endpoints.map((e) => e.endpointArn),
-    );
-    allow(invoke, read, this.tables.arns("registry"));
-    allow(invoke, read, this.tables.arns("identity"));
-    // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
-    // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
-    // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-    // call, and deleted again when a request fails closed.
-    allow(
-      invoke,
-      [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:DeleteItem",
-      ],
-      [usage.tableArn],
-    );
+    // The KServe/raw routes and the OpenAI routes take the same path to the models and the tables.
+    for (const f of [invoke, llm]) {
+      allow(
+        f,
+        ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+        endpoints.map((e) => e.endpointArn),
+      );
+      allow(f, read, this.tables.arns("registry"));
+      allow(f, read, this.tables.arns("identity"));
+      // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
+      // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
+      // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
+      // call, and deleted again when a request fails closed.
+      allow(
+        f,
+        [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:ConditionCheckItem",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:DeleteItem",
+        ],
+        [usage.tableArn],
+      );
+    }
 
     allow(
       shadow,
@@ -222,6 +234,14 @@ export class PlatformStack extends Stack {
     allow(shadow, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
 
     allow(usageFn, read, this.tables.arns("usage"));
+    // The per-tenant rate of usage reads: a conditional update of a LIMIT# rate item, nothing else.
+    usageFn.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:UpdateItem"],
+        resources: [usage.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+      }),
+    );
 
     allow(admin, [...read, ...write], this.tables.arns("identity"));
     allow(admin, [...read, ...write], this.tables.arns("registry"));

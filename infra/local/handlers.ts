@@ -1,17 +1,21 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, StreamifyHandler } from "aws-lambda";
 import { createAdminHandler } from "../../functions/admin/create-admin-handler";
 import { type AdminWiring, adminDeps } from "../../functions/admin/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 import { createInvokeHandler, type InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { invokeDeps } from "../../functions/invoke/deps";
+import { createLlmHandler } from "../../functions/llm/create-llm-handler";
+import { llmDeps } from "../../functions/llm/deps";
 import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
 import { shadowDeps } from "../../functions/shadow/deps";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { usageDeps } from "../../functions/usage/deps";
 import type { FunctionSettings } from "../shared/function-env";
+import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -20,6 +24,8 @@ export interface LocalHandlers {
   readonly invoke: ProxyHandler;
   readonly usage: ProxyHandler;
   readonly admin: ProxyHandler;
+  /** The OpenAI routes: a streaming function, as `awslambda.streamifyResponse` marks it. */
+  readonly llm: StreamifyHandler<APIGatewayProxyEvent, void>;
   /** Invoked through the local Lambda API (asynchronously, by the invoke handler's shadow dispatcher). */
   readonly shadow: (event: unknown) => Promise<void>;
 }
@@ -49,17 +55,22 @@ const DYNAMODB_LOCAL_TUNING = { usageSink: { maxInFlight: 1 }, limitStore: { max
 export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   const { clients, settings } = opts;
   const { dynamo } = clients;
+  // Streaming handlers are written against the Lambda runtime's `awslambda` global.
+  installAwsLambdaGlobal();
+  const metrics = opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {};
   const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic" };
   return {
-    authorizer: createAuthorizerHandler({ keys: new DynamoIdentityStore(dynamo, settings.tables.identity) }),
+    authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler({
-      ...invokeDeps(clients, settings, {
-        shadowFunctionName: opts.shadowFunctionName,
-        ...(opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {}),
-        ...DYNAMODB_LOCAL_TUNING,
-      }),
+      ...invokeDeps(clients, settings, { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING }),
       ...opts.invokeOverrides,
     }),
+    llm: awslambda.streamifyResponse(
+      createLlmHandler({
+        ...llmDeps(clients, settings, { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING }),
+        ...opts.invokeOverrides,
+      }),
+    ),
     usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore)),
     admin: createAdminHandler(adminDeps(clients, settings, admin)),
     shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),

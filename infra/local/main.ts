@@ -1,6 +1,9 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/config";
 import { DEFAULT_CONFIG_FILE } from "../shared/load-config";
+import { logUnhandledRejections } from "./http-guard";
+import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
 import { startLocalPlatform } from "./platform";
 
 /**
@@ -12,6 +15,9 @@ import { startLocalPlatform } from "./platform";
 const USAGE = "usage: npm start -- [--port <n>] [--data-dir <dir>] [--config <file>]";
 
 async function main(): Promise<void> {
+  logUnhandledRejections();
+  // Before any handler module loads: streaming handlers call awslambda.streamifyResponse at load.
+  installAwsLambdaGlobal();
   const { values } = parseArgs({
     options: {
       port: { type: "string" },
@@ -44,14 +50,18 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   const firstModel = Object.keys(platform.config.models)[0] ?? "iris";
+  // The key is printed by the start that created it only; later starts say where it is kept.
+  const credentialsFile = resolve(dataDir, "credentials.json");
+  const keyInCurl = platform.newDemoKey ?? "$MODELGATE_API_KEY";
   if (platform.newDemoKey) {
-    console.log(
-      `\nDemo tenant 'demo' created. Its API key (shown once; also in ${dataDir}/credentials.json):\n\n  ${platform.newDemoKey}\n`,
-    );
+    console.log(`\nDemo tenant 'demo' created. Its API key (shown once; also in ${credentialsFile}):\n\n  ${platform.newDemoKey}\n`);
+  } else {
+    console.log(`\nThe demo tenant's API key is in ${credentialsFile} ("apiKey"):\n`);
+    console.log(`  export MODELGATE_API_KEY=$(node -p 'require(${JSON.stringify(credentialsFile)}).apiKey')\n`);
   }
   console.log(
     `Try it:\n\n  curl -s ${platform.url}/v2/models/${firstModel}/infer \\\n` +
-      `    -H "Authorization: Bearer ${platform.credentials.apiKey}" \\\n` +
+      `    -H "Authorization: Bearer ${keyInCurl}" \\\n` +
       `    -H "content-type: application/json" \\\n` +
       `    -d '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'\n`,
   );

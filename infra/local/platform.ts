@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -10,7 +10,7 @@ import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { createKey, createTenant } from "../../functions/core/admin";
 import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { endpointName, variantName } from "../shared/config";
-import type { PlatformConfig } from "../shared/config-schema";
+import { isLlmRuntime, type PlatformConfig } from "../shared/config-schema";
 import { type FunctionSettings, functionSettings, registrySeed, type VersionSeed } from "../shared/function-env";
 import { loadPlatformConfig } from "../shared/load-config";
 import { ROUTES } from "../shared/routes";
@@ -21,7 +21,7 @@ import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
 import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
-import { type ModelHost, startOnnxModelHost } from "./model-host";
+import { type ModelHost, startLlmModelHost, startOnnxModelHost } from "./model-host";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type VariantTarget } from "./sagemaker-runtime";
 import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
 import { assertPortFree } from "./services/free-port";
@@ -133,6 +133,12 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         const id = `${model}/${v.version}`;
         let url = v.localUrl;
         const file = localArtifacts.get(id);
+        if (isLlmRuntime(v.runtime) && file && !url) {
+          // An LLM is a Hugging Face style directory (config, tokenizer, model.onnx), served where it lies.
+          const host = await startLlmModelHost({ modelDir: dirname(file), modelName: model, version: v.version });
+          started.push(host);
+          url = host.url;
+        }
         if (file) {
           const artifact = await uploadArtifact(s3Client, bucket, model, v.version, file, v.sha256);
           uploaded.set(id, artifact);
@@ -147,7 +153,8 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         }
         if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// artifact needs 'localUrl' on the local host`);
         modelHosts[id] = url;
-        variants.push({ variantName: variantName(v.version), url });
+        const api = v.localApi ?? (v.localUrl && isLlmRuntime(v.runtime) ? "openai" : "sagemaker");
+        variants.push({ variantName: variantName(v.version), url, ...(api === "openai" && { protocol: "openai" as const }) });
       }
       endpointVariants.set(endpointName(config, model), variants);
       sagemaker.setEndpoint(endpointName(config, model), variants);
@@ -189,7 +196,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       host: opts.host ?? "127.0.0.1",
       port: opts.port,
       routes: ROUTES,
-      handlers: { invoke: handlers.invoke, usage: handlers.usage, admin: handlers.admin },
+      handlers: { invoke: handlers.invoke, llm: handlers.llm, usage: handlers.usage, admin: handlers.admin },
       authorizer: handlers.authorizer,
       authorizerCacheTtlSeconds: config.limits.authorizerCacheTtlSeconds,
       admin: local.admin,

@@ -12,6 +12,11 @@ export const ALIAS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 /** Serving runtimes. `onnx` and `tensorrt` run on NVIDIA Triton, `tgi`/`lmi` on the LLM containers. */
 export const RUNTIMES = ["onnx", "tensorrt", "tgi", "lmi", "custom"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
+/** Runtimes that serve large language models over the OpenAI-compatible LMI contract. */
+export const LLM_RUNTIMES: readonly Runtime[] = ["tgi", "lmi"];
+export function isLlmRuntime(runtime: Runtime): boolean {
+  return LLM_RUNTIMES.includes(runtime);
+}
 
 const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
 
@@ -19,7 +24,11 @@ export const versionConfigSchema = z
   .strictObject({
     /** Version number, immutable, unique per model. */
     version: z.number().int().min(1).max(9999),
-    /** Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI. */
+    /**
+     * Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI.
+     * For an LLM runtime (`lmi`, `tgi`) on the local host: the `model.onnx` of a Hugging Face style
+     * model directory (config.json, tokenizer.json, tokenizer_config.json beside it).
+     */
     artifact: z.string().min(1),
     /** Expected SHA-256 of the artifact (hex). Verified after upload when given. */
     sha256: z
@@ -46,10 +55,27 @@ export const versionConfigSchema = z
      * (`GET /ping`, `POST /invocations`) to use instead of the built-in ONNX host.
      */
     localUrl: z.url().optional(),
+    /**
+     * What `localUrl` speaks. `openai`: an OpenAI-compatible server (vLLM, llama.cpp server,
+     * Ollama), sent the same body on /v1/chat/completions or /v1/completions. `sagemaker`: the
+     * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
+     */
+    localApi: z.enum(["sagemaker", "openai"]).optional(),
+    /**
+     * LLM runtimes: completion tokens assumed for a request that names no `max_tokens`
+     * (reserved against token quotas before the call, then settled to the real count).
+     */
+    defaultMaxTokens: z.number().int().min(1).max(1_000_000).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.runtime === "custom" && !v.image) {
       ctx.addIssue({ code: "custom", path: ["image"], message: "is required when runtime is 'custom'" });
+    }
+    if (v.defaultMaxTokens !== undefined && !isLlmRuntime(v.runtime)) {
+      ctx.addIssue({ code: "custom", path: ["defaultMaxTokens"], message: `applies only to LLM runtimes (${LLM_RUNTIMES.join(", ")})` });
+    }
+    if (v.localApi !== undefined && !v.localUrl) {
+      ctx.addIssue({ code: "custom", path: ["localApi"], message: "needs 'localUrl'" });
     }
     if (v.instances.min > v.instances.max) {
       ctx.addIssue({ code: "custom", path: ["instances", "min"], message: "must not exceed instances.max" });
@@ -105,6 +131,9 @@ export const modelConfigSchema = z
     }
   });
 
+/** Longest authorizer result cache the config accepts (API Gateway itself allows 3,600 s). */
+export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 300;
+
 export const limitsConfigSchema = z.strictObject({
   /** Largest request body accepted, in bytes (SageMaker real-time payloads stop at 6 MB). @default 6 MiB */
   maxBodyBytes: z
@@ -115,8 +144,16 @@ export const limitsConfigSchema = z.strictObject({
     .default(6 * 1024 * 1024),
   /** Our deadline for a model call; API Gateway's integration timeout is 29 s. @default 25000 */
   invokeTimeoutMs: z.number().int().min(100).max(28_000).default(25_000),
-  /** Authorizer result cache TTL; revocation takes effect within it. @default 60 */
-  authorizerCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
+  /**
+   * Authorizer result cache TTL; revocation, disabling and lowered limits take effect within it,
+   * hence the 300 s cap. @default 60
+   */
+  authorizerCacheTtlSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_AUTHORIZER_CACHE_TTL_SECONDS, `at most ${MAX_AUTHORIZER_CACHE_TTL_SECONDS} s: revocation and disabling lag by up to this TTL`)
+    .default(60),
   /** Stage-wide steady request rate and burst (API Gateway throttling). */
   rateLimitPerSecond: z.number().min(1).default(1000),
   burstLimit: z.number().int().min(1).default(2000),

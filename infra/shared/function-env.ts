@@ -14,12 +14,16 @@ export interface FunctionSettings {
   readonly tables: { readonly identity: string; readonly registry: string; readonly usage: string };
   readonly maxBodyBytes: number;
   readonly invokeTimeoutMs: number;
+  /** How long one streamed LLM generation may run (API Gateway's streaming limit is 15 minutes). */
+  readonly streamTimeoutMs: number;
   readonly usageRetentionDays: number;
   /** How long the invoke path trusts its in-memory copy of a model's registry entry. */
   readonly registryCacheTtlMs: number;
   readonly maxKeysPerTenant: number;
 }
 
+/** A minute under API Gateway's 15-minute cap for streamed responses, so the stream ends on our terms. */
+export const STREAM_TIMEOUT_MS = 14 * 60_000;
 /** Registry entries are re-read after this long: an alias move reaches every instance within it. */
 export const REGISTRY_CACHE_TTL_MS = 5000;
 
@@ -30,6 +34,7 @@ export function functionSettings(config: PlatformConfig): FunctionSettings {
     tables: { identity: identity ?? "", registry: registry ?? "", usage: usage ?? "" },
     maxBodyBytes: config.limits.maxBodyBytes,
     invokeTimeoutMs: config.limits.invokeTimeoutMs,
+    streamTimeoutMs: STREAM_TIMEOUT_MS,
     usageRetentionDays: config.usage.retentionDays,
     registryCacheTtlMs: REGISTRY_CACHE_TTL_MS,
     maxKeysPerTenant: DEFAULT_MAX_KEYS,
@@ -44,6 +49,7 @@ export const SETTINGS_ENV = {
   usageTable: "USAGE_TABLE",
   maxBodyBytes: "MAX_BODY_BYTES",
   invokeTimeoutMs: "INVOKE_TIMEOUT_MS",
+  streamTimeoutMs: "STREAM_TIMEOUT_MS",
   usageRetentionDays: "USAGE_RETENTION_DAYS",
   registryCacheTtlMs: "REGISTRY_CACHE_TTL_MS",
   maxKeysPerTenant: "MAX_KEYS_PER_TENANT",
@@ -59,6 +65,7 @@ export function functionEnvironment(config: PlatformConfig): Record<string, stri
     [SETTINGS_ENV.usageTable]: s.tables.usage,
     [SETTINGS_ENV.maxBodyBytes]: String(s.maxBodyBytes),
     [SETTINGS_ENV.invokeTimeoutMs]: String(s.invokeTimeoutMs),
+    [SETTINGS_ENV.streamTimeoutMs]: String(s.streamTimeoutMs),
     [SETTINGS_ENV.usageRetentionDays]: String(s.usageRetentionDays),
     [SETTINGS_ENV.registryCacheTtlMs]: String(s.registryCacheTtlMs),
     [SETTINGS_ENV.maxKeysPerTenant]: String(s.maxKeysPerTenant),

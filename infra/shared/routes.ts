@@ -4,7 +4,7 @@
  * `openapi.yaml` documents the same routes and a test fails when the two drift.
  */
 
-export type HandlerName = "invoke" | "usage" | "admin";
+export type HandlerName = "invoke" | "llm" | "usage" | "admin";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /** `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public. */
 export type RouteAuth = "apiKey" | "iam" | "none";
@@ -19,6 +19,16 @@ export interface RouteDefinition {
   readonly auth: RouteAuth;
   readonly scope?: KeyScope;
   readonly summary: string;
+  /**
+   * The response is streamed (API Gateway's STREAM transfer mode into a Lambda function written
+   * with `awslambda.streamifyResponse`), not buffered. @default false
+   */
+  readonly streaming?: boolean;
+  /**
+   * Integration timeout in seconds: API Gateway answers 504 when the handler takes longer; at
+   * most 29 buffered, 900 streamed. @default 29
+   */
+  readonly timeoutSeconds?: number;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -51,8 +61,35 @@ export const ROUTES: readonly RouteDefinition[] = [
     scope: "invoke",
     summary: "Raw invocation (?alias= or ?version=)",
   },
+  // Large language models: the OpenAI API. Streamed when the body says `"stream": true`.
+  {
+    method: "POST",
+    path: "/v1/chat/completions",
+    handler: "llm",
+    auth: "apiKey",
+    scope: "invoke",
+    summary: "OpenAI chat completions (Server-Sent Events with stream: true)",
+    streaming: true,
+    timeoutSeconds: 900,
+  },
+  {
+    method: "POST",
+    path: "/v1/completions",
+    handler: "llm",
+    auth: "apiKey",
+    scope: "invoke",
+    summary: "OpenAI text completions (Server-Sent Events with stream: true)",
+    streaming: true,
+    timeoutSeconds: 900,
+  },
   // Tenant self-service.
-  { method: "GET", path: "/v1/models", handler: "invoke", auth: "apiKey", summary: "Models granted to the calling tenant" },
+  {
+    method: "GET",
+    path: "/v1/models",
+    handler: "invoke",
+    auth: "apiKey",
+    summary: "Models granted to the calling tenant (OpenAI list shape)",
+  },
   { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", scope: "usage:read", summary: "Usage of the calling tenant" },
   {
     method: "GET",
@@ -151,4 +188,4 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
 ];
 
-export const HANDLERS: readonly HandlerName[] = ["invoke", "usage", "admin"];
+export const HANDLERS: readonly HandlerName[] = ["invoke", "llm", "usage", "admin"];

@@ -104,7 +104,7 @@ describe("the modelgate CLI against the local platform", () => {
     expect(byVersion.headers["x-model-version"]).toBe("1");
     const notGranted = await cli(["invoke", "iris-b", "--key", k.apiKey, "--data", DATA, "--json"]);
     expect(notGranted.code).toBe(1);
-    expect(JSON.parse(notGranted.stdout).status).toBe(403);
+    expect(JSON.parse(notGranted.stdout).status).toBe(404);
     const usage = await cli(["usage", "show", "--tenant", tenant, "--json"]);
     expect(JSON.parse(usage.stdout)).toMatchObject({ tenantId: tenant, totals: { requests: 2 } });
     expect((await cli(["usage", "show", "--tenant", tenant])).stdout).toMatch(/requests:\s+2/);

@@ -63,6 +63,8 @@ describe("inference through the gateway", () => {
   it("lists the models granted to the caller", async () => {
     const res = await call("/v1/models", { key: platform().apiKey });
     expect(res.status).toBe(200);
-    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(["iris", "iris-b", "iris-fx", "iris-up"]);
+    expect(res.body.object).toBe("list");
+    expect(res.body.data.map((m: { id: string }) => m.id)).toEqual(["iris", "iris-b", "iris-fx", "iris-up"]);
+    expect(res.body.data[0]).toMatchObject({ object: "model", owned_by: "modelgate", defaultAlias: "prod", created: expect.any(Number) });
   });
 });

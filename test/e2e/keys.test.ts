@@ -99,7 +99,7 @@ describe("API key lifecycle over HTTP", () => {
     expect(keys.find((k: { keyId: string }) => k.keyId === rotated.body.keyId)).toMatchObject({ status: "active", rotatedFrom: t.keyId });
   });
 
-  it("caps live keys per tenant at 10; revoking one makes room; rotation at the cap is allowed", async () => {
+  it("caps live keys per tenant at 10, keys in their rotation grace included; revoking makes room; one rotation at the cap", async () => {
     const t = await newTenant(["iris"], "cap");
     secrets.add(t.apiKey);
     const made = await Promise.all(Array.from({ length: 9 }, () => adminReq("POST", `/admin/tenants/${t.tenantId}/keys`, {})));
@@ -107,8 +107,13 @@ describe("API key lifecycle over HTTP", () => {
     const over = await adminReq("POST", `/admin/tenants/${t.tenantId}/keys`, {});
     expect(over.status).toBe(409);
     expect(over.body.error.message).toMatch(/10 live keys.*limit is 10/);
-    expect((await adminReq("POST", `/admin/tenants/${t.tenantId}/keys/${t.keyId}/rotate`, { graceSeconds: 60 })).status).toBe(201);
+    const rotated = await adminReq("POST", `/admin/tenants/${t.tenantId}/keys/${t.keyId}/rotate`, { graceSeconds: 60 });
+    expect(rotated.status).toBe(201);
+    // The old key still works for 60 s: 11 valid keys, so neither a new key nor a chained rotation.
+    expect((await adminReq("POST", `/admin/tenants/${t.tenantId}/keys/${rotated.body.keyId}/rotate`, {})).status).toBe(409);
     expect((await adminReq("DELETE", `/admin/tenants/${t.tenantId}/keys/${made[0]?.body.keyId}`)).status).toBe(200);
+    expect((await adminReq("POST", `/admin/tenants/${t.tenantId}/keys`, {})).status).toBe(409);
+    expect((await adminReq("DELETE", `/admin/tenants/${t.tenantId}/keys/${made[1]?.body.keyId}`)).status).toBe(200);
     expect((await adminReq("POST", `/admin/tenants/${t.tenantId}/keys`, {})).status).toBe(201);
   });
 

@@ -31,8 +31,13 @@ describe("refusals are JSON errors with the right status", () => {
     expectJsonError(await call("/v2/models/iris/infer", { key: t.apiKey, body: inferBody() }), 401);
   });
 
-  it("model not granted → 403", async () => {
-    expectJsonError(await call("/v2/models/iris-b/infer", { key: irisOnly.apiKey, body: inferBody() }), 403);
+  it("model not granted → 404, answered exactly like a model that does not exist", async () => {
+    const ungranted = await call("/v2/models/iris-b/infer", { key: irisOnly.apiKey, body: inferBody() });
+    const missing = await call("/v2/models/no-such-model/infer", { key: irisOnly.apiKey, body: inferBody() });
+    expectJsonError(ungranted, 404);
+    expectJsonError(missing, 404);
+    expect(ungranted.body.error.message.replace("iris-b", "M")).toBe(missing.body.error.message.replace("no-such-model", "M"));
+    for (const path of ["/v2/models/iris-b", "/v2/models/iris-b/ready"]) expectJsonError(await call(path, { key: irisOnly.apiKey }), 404);
   });
 
   it("unknown model, version or alias → 404", async () => {

@@ -41,7 +41,7 @@ describe("tenant lifecycle over HTTP", () => {
 
   it("update grants, name and plan: a new grant works once cached authorizations expire", async () => {
     const t = await newTenant(["iris"], "upd");
-    expect((await infer(t.apiKey, "iris-b")).status).toBe(403);
+    expect((await infer(t.apiKey, "iris-b")).status).toBe(404);
     const res = await admin().request<any>("PATCH", `/admin/tenants/${t.tenantId}`, {
       models: ["iris", "iris-b"],
       name: "Renamed",

@@ -40,6 +40,11 @@ describe("a bad config fails synth with a message naming the field", () => {
     ["custom runtime without an image", configWith({ runtime: "custom" }), "models.clf.versions.0.image"],
     ["missing local artifact", configWith({ artifact: "m/1/missing.onnx" }), "models.clf.versions.0.artifact"],
     ["sha256 that does not match the file", configWith({ sha256: "0".repeat(64) }), "models.clf.versions.0.sha256"],
+    [
+      "authorizer cache TTL over 300 s",
+      { ...configWith(), limits: { authorizerCacheTtlSeconds: 3600 } },
+      "limits.authorizerCacheTtlSeconds",
+    ],
   ])("%s", (_name, config, field) => {
     let thrown: unknown;
     try {

@@ -100,8 +100,8 @@ describe("PlatformStack (two models, three versions)", () => {
     template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
     // The four handlers and the seed function (plus aws-cdk-lib's own x86 helpers).
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs24.x", Architectures: ["arm64"] } });
-    // invoke, authorizer, usage, admin, shadow, and the registry seed.
-    expect(Object.keys(handlers)).toHaveLength(6);
+    // invoke, llm, authorizer, usage, admin, shadow, and the registry seed.
+    expect(Object.keys(handlers)).toHaveLength(7);
   });
 
   describe("ModelStore", () => {
@@ -405,6 +405,18 @@ describe("PlatformStack (two models, three versions)", () => {
       expect(writes).toHaveLength(1);
     });
 
+    it("lets the usage function update only LIMIT# items of the usage table (its per-tenant read rate)", () => {
+      const statements = policyOf(roleIdOf(stack.functions.usage.function));
+      const writes = statements.filter((s) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(JSON.stringify(s.Action)));
+      expect(writes).toEqual([
+        expect.objectContaining({
+          Action: "dynamodb:UpdateItem",
+          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+          Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+        }),
+      ]);
+    });
+
     it("lets admin read and delete only staged uploads and write only under models/", () => {
       const statements = policyOf(roleIdOf(stack.functions.admin.function));
       const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
@@ -466,6 +478,34 @@ describe("PlatformStack (two models, three versions)", () => {
         RequestParameters: { "method.request.path.model": true, "method.request.path.version": true },
         RequestValidatorId: Match.anyValue(),
         RequestModels: { "application/json": Match.anyValue() },
+      });
+    });
+
+    it("streams the OpenAI routes from the LLM function, with a 15-minute integration timeout", () => {
+      const llmFn = logicalIdOf(template, "AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes") });
+      template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes"), Timeout: 900 });
+      for (const path of ["chat", "completions"]) {
+        const methods = Object.values(template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "POST" } })).filter(
+          (m) => JSON.stringify(m).includes(llmFn),
+        );
+        expect(methods.length, path).toBe(2);
+        for (const m of methods) {
+          expect((m as { Properties: { Integration: Record<string, unknown> } }).Properties.Integration).toMatchObject({
+            Type: "AWS_PROXY",
+            ResponseTransferMode: "STREAM",
+            TimeoutInMillis: 900_000,
+          });
+        }
+      }
+      // Streaming integrations call the function's response-streaming invocation.
+      const uri = JSON.stringify(
+        Object.values(template.findResources("AWS::ApiGateway::Method")).find((m) => JSON.stringify(m).includes(llmFn)),
+      );
+      expect(uri).toContain("response-streaming-invocations");
+      // Buffered routes keep API Gateway's default transfer mode and timeout.
+      template.hasResourceProperties("AWS::ApiGateway::Method", {
+        HttpMethod: "POST",
+        Integration: Match.objectLike({ Type: "AWS_PROXY", ResponseTransferMode: Match.absent(), TimeoutInMillis: Match.absent() }),
       });
     });
 

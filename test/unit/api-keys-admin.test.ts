@@ -21,12 +21,13 @@ describe("key views and states", () => {
     expect(v).toMatchObject({ prefix: "mg_live_AAAAAAAAAAAAAAAA", status: "active", name: "ci" });
   });
 
-  it("derives active / expired / revoked, and the cap ignores superseded keys", () => {
+  it("derives active / expired / revoked, and the cap counts superseded keys until their grace ends", () => {
     expect(keyState(base, now)).toBe("active");
     expect(keyState({ ...base, expiresAt: "2026-05-31T23:59:59.000Z" }, now)).toBe("expired");
     expect(keyState({ ...base, status: "revoked" }, now)).toBe("revoked");
     expect(countsAgainstCap(base, now)).toBe(true);
-    expect(countsAgainstCap({ ...base, replacedBy: "B".repeat(16), expiresAt: "2026-06-01T01:00:00.000Z" }, now)).toBe(false);
+    expect(countsAgainstCap({ ...base, replacedBy: "B".repeat(16), expiresAt: "2026-06-01T01:00:00.000Z" }, now)).toBe(true);
+    expect(countsAgainstCap({ ...base, replacedBy: "B".repeat(16), expiresAt: "2026-05-31T23:00:00.000Z" }, now)).toBe(false);
   });
 
   it("writes lastUsedAt only when the stored value is a minute old", () => {

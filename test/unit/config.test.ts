@@ -60,6 +60,24 @@ describe("platform config", () => {
       { models: { iris: { ...valid.models.iris, aliases: { prod: [{ version: 1, weight: 50 }] } } } },
       "models.iris.aliases.prod",
     ],
+    [
+      "defaultMaxTokens on a non-LLM runtime",
+      { models: { iris: { ...valid.models.iris, versions: [{ version: 1, artifact: "a", defaultMaxTokens: 64 }], aliases: { prod: 1 } } } },
+      "models.iris.versions.0.defaultMaxTokens",
+    ],
+    [
+      "localApi without localUrl",
+      {
+        models: {
+          iris: {
+            ...valid.models.iris,
+            versions: [{ version: 1, artifact: "a", runtime: "lmi", localApi: "openai" }],
+            aliases: { prod: 1 },
+          },
+        },
+      },
+      "models.iris.versions.0.localApi",
+    ],
     ["unknown field", { ...valid, extra: true }, "(root)"],
     ["bad model name", { models: { Iris: valid.models.iris } }, "models.Iris"],
   ])("refuses %s, naming the field", (_, input, field) => {
@@ -70,5 +88,19 @@ describe("platform config", () => {
     const loaded = await loadPlatformConfig("modelgate.config.ts");
     expect(Object.keys(loaded.config.models)).toContain("iris");
     expect(loaded.localArtifacts.get("iris/1")).toMatch(/models\/iris\/1\/model\.onnx$/);
+    expect(loaded.config.models.tinylm?.versions[0]).toMatchObject({ runtime: "lmi", defaultMaxTokens: 64 });
+    expect(loaded.localArtifacts.get("tinylm/1")).toMatch(/models\/tinylm\/1\/model\.onnx$/);
+  });
+
+  it("accepts an LLM version in front of a local OpenAI-compatible server", () => {
+    const c = parsePlatformConfig({
+      models: {
+        llama: {
+          versions: [{ version: 1, artifact: "s3://b/k", runtime: "lmi", localUrl: "http://127.0.0.1:11434", defaultMaxTokens: 256 }],
+          aliases: { prod: 1 },
+        },
+      },
+    });
+    expect(c.models.llama?.versions[0]).toMatchObject({ localUrl: "http://127.0.0.1:11434", defaultMaxTokens: 256 });
   });
 });

@@ -46,6 +46,28 @@ describe("KServe v2 request checks", () => {
   ])("refuses %s with a 400", (_, body) => {
     expect(() => validateInferRequest(body)).toThrow(BadRequestError);
   });
+  it("refuses deeply nested data with a 400, not a stack overflow", () => {
+    let data: unknown = [1];
+    for (let i = 0; i < 100_000; i++) data = [data];
+    const body = { inputs: [{ name: "x", shape: [1], datatype: "FP32", data }] };
+    expect(() => validateInferRequest(body)).toThrow(BadRequestError);
+    expect(() => validateInferRequest(body)).toThrow(/deeper than its shape's rank 1/);
+  });
+  it("bounds nesting by the declared rank", () => {
+    const nested = { name: "x", shape: [2, 2], datatype: "FP32", data: [[[1, 2]], [[3, 4]]] };
+    expect(() => validateInferRequest({ inputs: [nested] })).toThrow(/rank 2/);
+    expect(() => validateInferRequest({ inputs: [{ name: "s", shape: [], datatype: "FP32", data: [1] }] })).not.toThrow();
+  });
+  it.each([
+    ["a huge dimension next to a zero one", [9e15, 0], []],
+    ["a huge zero-size tensor", [0, 1 << 20, 1 << 20], []],
+    ["too many dimensions", new Array(33).fill(1), [1]],
+  ])("refuses %s", (_, shape, data) => {
+    expect(() => validateInferRequest({ inputs: [{ name: "x", shape, datatype: "FP32", data }] })).toThrow(BadRequestError);
+  });
+  it("still accepts an empty tensor of a sensible shape", () => {
+    expect(() => validateInferRequest({ inputs: [{ name: "x", shape: [0, 4], datatype: "FP32", data: [] }] })).not.toThrow();
+  });
   it("reads token counts from an LLM usage object", () => {
     expect(reportedTokens({ usage: { prompt_tokens: 3, completion_tokens: 5 } })).toEqual({ input: 3, output: 5 });
     expect(reportedTokens({ outputs: [] })).toBeUndefined();

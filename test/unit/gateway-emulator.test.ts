@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AuthorizerRunner, allows } from "../../infra/local/gateway/authorizer-runner";
 import type { IncomingRequest } from "../../infra/local/gateway/events";
 import { Router } from "../../infra/local/gateway/router";
-import { verifySigV4 } from "../../infra/local/gateway/sigv4";
+import { SignatureReplayGuard, verifySigV4 } from "../../infra/local/gateway/sigv4";
 import { TokenBucket } from "../../infra/local/gateway/throttle";
 import { ROUTES } from "../../infra/shared/routes";
 
@@ -112,7 +112,7 @@ describe("authorizer runner (API Gateway semantics)", () => {
 
 describe("SigV4 verification", () => {
   const cred = { accessKeyId: "AKIALOCALTEST", secretAccessKey: "s3cret" };
-  async function signed(secret = cred.secretAccessKey, body = '{"a":1}') {
+  async function signed(secret = cred.secretAccessKey, body = '{"a":1}', headers: Record<string, string> = { host: "127.0.0.1:8080" }) {
     const signer = new SignatureV4({
       credentials: { ...cred, secretAccessKey: secret },
       region: "us-east-1",
@@ -126,7 +126,7 @@ describe("SigV4 verification", () => {
       port: 8080,
       path: "/admin/tenants",
       query: {},
-      headers: { host: "127.0.0.1:8080", "content-type": "application/json" },
+      headers: { ...headers, "content-type": "application/json" },
       body,
     });
     return Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
@@ -143,6 +143,43 @@ describe("SigV4 verification", () => {
     expect((await verifySigV4(incoming("POST", "/admin/tenants", { authorization: "Bearer mg_live_x" }), cred)).ok).toBe(false);
     const old = await signed();
     expect((await verifySigV4(incoming("POST", "/admin/tenants", old, '{"a":1}'), cred, Date.now() + 20 * 60_000)).ok).toBe(false);
+  });
+  it("allows AWS's 5 minutes of clock skew, not more", async () => {
+    const req = incoming("POST", "/admin/tenants", await signed(), '{"a":1}');
+    expect((await verifySigV4(req, cred, Date.now() + 4 * 60_000)).ok).toBe(true);
+    expect(await verifySigV4(req, cred, Date.now() + 6 * 60_000)).toEqual({ ok: false, reason: "signature expired or date invalid" });
+    expect((await verifySigV4(req, cred, Date.now() - 6 * 60_000)).ok).toBe(false);
+  });
+  it("requires the host header to be signed", async () => {
+    const headers = await signed(cred.secretAccessKey, '{"a":1}', { "x-other": "1" });
+    expect(headers.authorization).not.toMatch(/SignedHeaders=[^,]*host/);
+    expect(await verifySigV4(incoming("POST", "/admin/tenants", { ...headers, host: "127.0.0.1:8080" }, '{"a":1}'), cred)).toEqual({
+      ok: false,
+      reason: "the host header must be signed",
+    });
+  });
+  it("refuses a signature it already accepted within the window, and forgets it after", async () => {
+    let now = Date.now();
+    const guard = new SignatureReplayGuard(10_000, () => now);
+    const req = incoming("POST", "/admin/tenants", await signed(), '{"a":1}');
+    expect((await verifySigV4(req, cred, now, guard)).ok).toBe(true);
+    expect(await verifySigV4(req, cred, now, guard)).toEqual({ ok: false, reason: "replayed signature" });
+    // Another request (other body) is not a replay.
+    expect(
+      (await verifySigV4(incoming("POST", "/admin/tenants", await signed(cred.secretAccessKey, '{"a":2}'), '{"a":2}'), cred, now, guard))
+        .ok,
+    ).toBe(true);
+    // Once its date is out of the window it is refused for that reason, and the guard forgets it.
+    now += 6 * 60_000;
+    expect(guard.accept("f".repeat(64), new Date(now))).toBe(true);
+    expect((guard as unknown as { seen: Map<string, number> }).seen.size).toBe(1);
+  });
+  it("keeps at most its capacity of signatures, forgetting the oldest first", () => {
+    const now = Date.now();
+    const guard = new SignatureReplayGuard(3, () => now);
+    for (const sig of ["a", "b", "c", "d"]) expect(guard.accept(sig, new Date(now))).toBe(true);
+    expect(guard.accept("d", new Date(now))).toBe(false);
+    expect(guard.accept("a", new Date(now))).toBe(true);
   });
 });
 

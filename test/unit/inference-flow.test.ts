@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AccessRecord } from "../../functions/core/access";
 import { authorizeKey } from "../../functions/core/authorize";
-import { ForbiddenError, ModelFailedError, ServiceUnavailableError, UnauthorizedError } from "../../functions/core/errors";
-import { InferenceFailedError, type InferenceRequest, runInference } from "../../functions/core/inference";
+import { ForbiddenError, ModelFailedError, NotFoundError, ServiceUnavailableError, UnauthorizedError } from "../../functions/core/errors";
+import { InferenceFailedError, type InferenceRequest, lookupGrantedModel, runInference } from "../../functions/core/inference";
 import { generateApiKey } from "../../functions/core/keys";
 import type { AccessJournal, KeyStore, ModelInvoker, RegistryReader, StoredKey, Tenant, UsageSink } from "../../functions/core/ports";
 import type { ModelRecord } from "../../functions/core/registry";
@@ -157,17 +157,34 @@ describe("the inference flow", () => {
     expect(usage.records).toEqual([]);
   });
 
-  it("refuses before the model: missing scope or grant", async () => {
+  it("refuses before the model: missing scope (403)", async () => {
     const usage = sink();
     await expect(
       runInference({ registry, invoker: answering, usage, invokeTimeoutMs: 1 }, { ...request, principal: { ...principal, scopes: [] } }),
     ).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(
-      runInference(
-        { registry, invoker: answering, usage, invokeTimeoutMs: 1 },
-        { ...request, principal: { ...principal, models: ["other"] } },
-      ),
-    ).rejects.toBeInstanceOf(ForbiddenError);
+    expect(usage.records).toEqual([]);
+  });
+
+  it("answers an ungranted model exactly like a missing one (404), without reading the registry", async () => {
+    const reads: string[] = [];
+    const counting: RegistryReader = {
+      ...registry,
+      getModel: async (m) => {
+        reads.push(m);
+        return registry.getModel(m);
+      },
+    };
+    const usage = sink();
+    const deps = { registry: counting, invoker: answering, usage, invokeTimeoutMs: 1 };
+    const other = { ...principal, models: ["other"] };
+    const ungranted = await runInference(deps, { ...request, principal: other }).catch((e) => e);
+    const missing = await runInference(deps, { ...request, principal: { ...principal, models: ["*"] }, model: "nope" }).catch((e) => e);
+    expect(ungranted).toBeInstanceOf(NotFoundError);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(ungranted.message.replace("iris", "X")).toBe(missing.message.replace("nope", "X"));
+    expect(ungranted.message).not.toContain("acme");
+    expect(reads).toEqual(["nope"]);
+    await expect(lookupGrantedModel(counting, other, "iris")).rejects.toBeInstanceOf(NotFoundError);
     expect(usage.records).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { ModelError, ModelNotReadyException, ServiceUnavailable, ValidationError } from "@aws-sdk/client-sagemaker-runtime";
 import { describe, expect, it } from "vitest";
-import { mapSageMakerError, SageMakerInvoker } from "../../functions/aws/sagemaker-invoker";
+import { type ModelCallFailure, mapSageMakerError, SageMakerInvoker } from "../../functions/aws/sagemaker-invoker";
 
 const meta = { $metadata: {} };
 
@@ -18,6 +18,27 @@ describe("SageMaker Runtime errors → API statuses", () => {
     const mapped = mapSageMakerError(err);
     expect(mapped.status).toBe(status);
     if (status === 503) expect(mapped.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  });
+
+  it("tells the client a generic message and logs what SageMaker or the container said", async () => {
+    const secret = "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/mg-iris variants [v1, v2] /opt/ml/model stack";
+    const failures = [
+      new ValidationError({ message: secret, ...meta }),
+      new ModelError({ message: secret, OriginalStatusCode: 400, OriginalMessage: secret, ...meta }),
+      new ModelError({ message: secret, OriginalStatusCode: 404, OriginalMessage: secret, ...meta }),
+      new ModelError({ message: secret, OriginalStatusCode: 500, OriginalMessage: secret, ...meta }),
+    ];
+    for (const failure of failures) {
+      const logged: ModelCallFailure[] = [];
+      const failing = { send: async () => Promise.reject(failure) };
+      const invoker = new SageMakerInvoker(failing as never, (f) => logged.push(f));
+      const err = await invoker
+        .invoke({ endpointName: "mg-iris", variantName: "v1", body: new Uint8Array(), contentType: "application/json", timeoutMs: 1000 })
+        .catch((e) => e);
+      expect(err.message).not.toMatch(/123456789012|variants|opt\/ml/);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ endpointName: "mg-iris", variantName: "v1", message: secret });
+    }
   });
 
   it("our own deadline → 504", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestError } from "../../functions/core/errors";
+import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
+import type { LimitStore } from "../../functions/core/limits";
+import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import type { UsageReader } from "../../functions/core/ports";
 import {
   AGGREGATE_SHARDS,
@@ -13,7 +15,7 @@ import {
   summarize,
   type UsageRow,
 } from "../../functions/core/usage";
-import { usageReport } from "../../functions/core/usage-query";
+import { admitUsageRead, USAGE_READ_LIMITS, usageReadSubject, usageReport } from "../../functions/core/usage-query";
 
 const base = { tenantId: "acme", keyId: "k", model: "iris", version: 1, status: 200, bytesIn: 10, bytesOut: 20 };
 const at = Date.UTC(2026, 10, 28, 13, 5);
@@ -166,5 +168,45 @@ describe("usage records and aggregates", () => {
     const hourly = await usageReport(reader, "acme", { from: "2026-11-02", to: "2026-11-03", by: "hour", model: "iris-b" });
     expect(calls.at(-1)).toEqual(["acme", "hour", "2026-11-02T00", "2026-11-03T23"]);
     expect(hourly.totals.requests).toBe(5);
+  });
+
+  it("caps hourly ranges at 31 days (day ranges at 400), before reading anything", async () => {
+    let reads = 0;
+    const reader: UsageReader = {
+      aggregates: async () => {
+        reads++;
+        return [];
+      },
+      records: async () => ({ items: [] }),
+    };
+    const err = await usageReport(reader, "acme", { from: "2025-01-01", to: "2026-01-31", by: "hour", group: "key" }).catch((e) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err.message).toMatch(/at most 31 days with by=hour/);
+    await expect(usageReport(reader, "acme", { from: "2026-01-01", to: "2026-02-01", by: "hour" })).rejects.toThrow(/31 days/);
+    expect(reads).toBe(0);
+    await usageReport(reader, "acme", { from: "2026-01-01", to: "2026-01-31", by: "hour" });
+    await usageReport(reader, "acme", { from: "2025-01-01", to: "2026-01-31", by: "day" });
+    expect(reads).toBe(2);
+  });
+});
+
+describe("usage reads are rate-limited per tenant", () => {
+  it("admits a burst, then answers 429 with Retry-After; tenants do not share the budget", async () => {
+    const store = new MemoryLimitStore();
+    const now = Date.UTC(2026, 10, 28, 9);
+    const read = (tenantId: string, i: number) => admitUsageRead(store, tenantId, { now, requestId: `r${i}` });
+    for (let i = 0; i < (USAGE_READ_LIMITS.burst ?? 0); i++) await read("acme", i);
+    const err = await read("acme", 99).catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(err.message).toMatch(/usage reads are limited/);
+    await expect(read("other", 0)).resolves.toBeUndefined();
+    // The subject can never be an API key's (key ids are base62).
+    expect(usageReadSubject("acme")).toBe("acme/usage-reads");
+  });
+
+  it("fails closed (503) when the limit store cannot answer", async () => {
+    const broken = { ...new MemoryLimitStore(), admit: async () => Promise.reject(new Error("throttled")) } as unknown as LimitStore;
+    await expect(admitUsageRead(broken, "acme", { now: 0, requestId: "r" })).rejects.toBeInstanceOf(ServiceUnavailableError);
   });
 });

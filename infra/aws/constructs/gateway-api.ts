@@ -159,13 +159,19 @@ export class GatewayApi extends Construct {
       validateRequestBody: true,
     });
 
-    const integrations = new Map<HandlerName, apigw.LambdaIntegration>();
-    const integration = (name: HandlerName): apigw.LambdaIntegration => {
-      let found = integrations.get(name);
+    const integrations = new Map<string, apigw.LambdaIntegration>();
+    const integration = (route: RouteDefinition): apigw.LambdaIntegration => {
+      // One integration (and one invoke permission) per function and transfer mode, not per method.
+      const key = `${route.handler}:${route.streaming ? "stream" : "buffered"}:${route.timeoutSeconds ?? 29}`;
+      let found = integrations.get(key);
       if (!found) {
-        // One invoke permission per function for the whole API instead of one per method.
-        found = new apigw.LambdaIntegration(props.handlers[name], { proxy: true, scopePermissionToMethod: false });
-        integrations.set(name, found);
+        found = new apigw.LambdaIntegration(props.handlers[route.handler], {
+          proxy: true,
+          scopePermissionToMethod: false,
+          ...(route.streaming ? { responseTransferMode: apigw.ResponseTransferMode.STREAM } : {}),
+          ...(route.timeoutSeconds ? { timeout: Duration.seconds(route.timeoutSeconds) } : {}),
+        });
+        integrations.set(key, found);
       }
       return found;
     };
@@ -173,7 +179,7 @@ export class GatewayApi extends Construct {
     this.methods = (props.routes ?? ROUTES).map((route) => {
       const resource = this.api.root.resourceForPath(route.path);
       const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
-      const method = resource.addMethod(route.method, integration(route.handler), {
+      const method = resource.addMethod(route.method, integration(route), {
         ...this.authorization(route),
         requestValidator: validator,
         requestParameters: Object.fromEntries(params.map((p) => [`method.request.path.${p}`, true])),

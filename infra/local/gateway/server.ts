@@ -3,19 +3,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
+import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget } from "../http-guard";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
 import { type IncomingRequest, proxyEvent } from "./events";
 import { Router } from "./router";
-import { type AdminCredential, verifySigV4 } from "./sigv4";
+import { type AdminCredential, checkSigV4Header, SignatureReplayGuard, verifySigV4 } from "./sigv4";
+import { isStreamingHandler, lambdaContext, runStreamingHandler, type StreamingProxyHandler } from "./streaming";
 import { TokenBucket } from "./throttle";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+export type { StreamingProxyHandler } from "./streaming";
 
 export interface GatewayOptions {
   readonly host?: string;
   readonly port?: number;
   readonly routes: readonly RouteDefinition[];
-  readonly handlers: Readonly<Record<HandlerName, ProxyHandler>>;
+  /** A buffered (proxy) or streaming (`awslambda.streamifyResponse`) handler per handler name. */
+  readonly handlers: Readonly<Partial<Record<HandlerName, ProxyHandler | StreamingProxyHandler>>>;
   readonly authorizer: AuthorizerHandler;
   readonly authorizerCacheTtlSeconds: number;
   readonly admin: AdminCredential;
@@ -23,6 +27,8 @@ export interface GatewayOptions {
   readonly burstLimit: number;
   /** API Gateway's own payload limit. @default 10 MiB */
   readonly maxPayloadBytes?: number;
+  /** Slow-client fences of the listener (see guardListener). */
+  readonly limits?: ListenerLimits;
   /** Called once per request, after the response is sent (access log). */
   readonly onAccess?: (entry: AccessLogEntry) => void;
 }
@@ -63,45 +69,53 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const router = new Router(opts.routes);
   const runner = new AuthorizerRunner(opts.authorizer, opts.authorizerCacheTtlSeconds);
   const bucket = new TokenBucket(opts.rateLimitPerSecond, opts.burstLimit);
+  const replays = new SignatureReplayGuard();
   const maxPayload = opts.maxPayloadBytes ?? 10 * 1024 * 1024;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = Date.now();
-    const url = new URL(req.url ?? "/", "http://localhost");
+    let path = req.url ?? "";
     let tenantId: string | undefined;
-    const finish = (result: APIGatewayProxyResult) => {
-      writeResult(res, requestId, result);
+    const logAccess = (status: number) =>
       opts.onAccess?.({
         requestId,
         method: req.method ?? "",
-        path: url.pathname,
-        status: result.statusCode,
+        path,
+        status,
         latencyMs: Date.now() - receivedAt,
         ...(tenantId ? { tenantId } : {}),
       });
+    const finish = (result: APIGatewayProxyResult) => {
+      writeResult(res, requestId, result);
+      logAccess(result.statusCode);
     };
     try {
-      const body = await readBody(req, maxPayload);
-      const match = router.match(req.method ?? "GET", url.pathname);
+      const url = parseRequestTarget(req.url);
+      if (!url) throw new GatewayResponse(400, "bad_request", "malformed request target");
+      path = url.pathname;
+      const method = req.method ?? "GET";
+      const match = router.match(method, url.pathname);
       // API Gateway answers a path or method it has no resource for with MISSING_AUTHENTICATION_TOKEN
       // (403), the same response an unsigned admin call gets; the cloud's gateway responses
       // give it the JSON error shape, as here.
       if (!match || "methodMismatch" in match) throw new GatewayResponse(403, "forbidden", "Missing Authentication Token");
+      const slot = bucket.take();
+      if (!slot.ok) throw new GatewayResponse(429, "rate_limited", "Too Many Requests", { "retry-after": String(slot.retryAfterSeconds) });
+      // Routing, throttling and authentication come before the body is read: a request refused
+      // here costs its headers only, however large a body it announces.
       const incoming: IncomingRequest = {
         requestId,
         receivedAt,
-        method: req.method ?? "GET",
+        method,
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,
-        body,
+        body: EMPTY,
         sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
         route: match.route,
         pathParameters: match.pathParameters,
       };
-      const slot = bucket.take();
-      if (!slot.ok) throw new GatewayResponse(429, "rate_limited", "Too Many Requests", { "retry-after": String(slot.retryAfterSeconds) });
 
       let event: APIGatewayProxyEvent;
       if (match.route.auth === "apiKey") {
@@ -111,43 +125,73 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (outcome.kind === "error")
           throw new GatewayResponse(503, "service_unavailable", "the authorizer failed; retry shortly", { "retry-after": "1" });
         tenantId = typeof outcome.context.tenantId === "string" ? outcome.context.tenantId : undefined;
-        event = proxyEvent(incoming, outcome.context);
+        event = proxyEvent({ ...incoming, body: await readBody(req, maxPayload) }, outcome.context);
       } else if (match.route.auth === "iam") {
-        const verdict = await verifySigV4(incoming, opts.admin);
+        // The signature covers the body, so it is checked once the body is in; the header alone
+        // (form, key id, date) is checked before reading it.
+        const early = checkSigV4Header(incoming, opts.admin);
+        if (!early.ok) throw new GatewayResponse(403, "forbidden", `admin routes need a valid SigV4 signature: ${early.reason}`);
+        const withBody = { ...incoming, body: await readBody(req, maxPayload) };
+        const verdict = await verifySigV4(withBody, opts.admin, Date.now(), replays);
         if (!verdict.ok) throw new GatewayResponse(403, "forbidden", `admin routes need a valid SigV4 signature: ${verdict.reason}`);
-        event = proxyEvent(incoming, null, {
+        event = proxyEvent(withBody, null, {
           userArn: ADMIN_IDENTITY,
           caller: verdict.accessKeyId,
           accessKey: verdict.accessKeyId,
           user: verdict.accessKeyId,
         });
       } else {
-        event = proxyEvent(incoming, null);
+        event = proxyEvent({ ...incoming, body: await readBody(req, maxPayload) }, null);
       }
 
       const handler = opts.handlers[match.route.handler];
-      let result: APIGatewayProxyResult;
-      try {
-        result = await handler(event);
-      } catch {
-        // A handler that throws is a Lambda function error: API Gateway answers 502.
-        throw new GatewayResponse(502, "bad_gateway", "Internal server error");
+      if (!handler) throw new GatewayResponse(502, "bad_gateway", "no integration for this route");
+      const timeoutMs = (match.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+      if (isStreamingHandler(handler)) {
+        const outcome = await runStreamingHandler({
+          handler,
+          event,
+          context: lambdaContext(match.route.handler, requestId, receivedAt + timeoutMs),
+          res,
+          requestId,
+          timeoutMs,
+        });
+        if (outcome.kind === "nothing-sent") {
+          finish(integrationFailure(outcome.reason === "timeout" ? TIMED_OUT : FUNCTION_ERROR, requestId));
+          await outcome.settled;
+        } else {
+          // nginx's "client closed request": the client left before any status was sent.
+          logAccess(outcome.kind === "sent" ? outcome.status : 499);
+        }
+        return;
       }
+      const result = await withIntegrationTimeout((handler as ProxyHandler)(event), timeoutMs);
       finish(result);
     } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (!(err instanceof GatewayResponse)) console.error(`gateway: request ${requestId} failed: ${(err as Error)?.stack ?? String(err)}`);
       const g = err instanceof GatewayResponse ? err : new GatewayResponse(500, "internal_error", "internal error");
-      finish({
-        statusCode: g.status,
-        headers: { "content-type": "application/json", ...g.headers },
-        body: JSON.stringify({ error: { type: g.type, message: g.message, request_id: requestId } }),
-      });
+      // A refused request whose body was not read: close instead of draining what it still sends.
+      if (!req.complete) res.setHeader("connection", "close");
+      finish(integrationFailure(g, requestId));
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    void handle(req, res);
+  const server: Server = createServer(listenerOptions(opts.limits), (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      console.error(`gateway: ${(err as Error)?.stack ?? String(err)}`);
+      res.destroy();
+    });
   });
   server.keepAliveTimeout = 65_000;
+  guardListener(
+    server,
+    (status, message) => ({ body: errorBody(status === 408 ? "request_timeout" : "bad_request", message, randomUUID()) }),
+    opts.limits,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     // Node's default backlog (511) resets connections when a thousand clients connect at once;
@@ -166,28 +210,61 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+/** API Gateway's integration timeout for REST APIs, unless a route says otherwise. */
+const DEFAULT_TIMEOUT_SECONDS = 29;
+const TIMED_OUT = new GatewayResponse(504, "integration_timeout", "Endpoint request timed out");
+// A handler that throws is a Lambda function error: API Gateway answers 502.
+const FUNCTION_ERROR = new GatewayResponse(502, "bad_gateway", "Internal server error");
+
+function errorBody(type: string, message: string, requestId: string): string {
+  return JSON.stringify({ error: { type, message, request_id: requestId } });
+}
+
+function integrationFailure(g: GatewayResponse, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: g.status,
+    headers: { "content-type": "application/json", ...g.headers },
+    body: errorBody(g.type, g.message, requestId),
+  };
+}
+
+/**
+ * The handler's result, or a 504 once the integration timeout passes, as API Gateway cuts a
+ * slow integration. The handler is not stopped (a Lambda function would run on too).
+ */
+function withIntegrationTimeout(pending: Promise<APIGatewayProxyResult>, timeoutMs: number): Promise<APIGatewayProxyResult> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    pending.catch(() => {
+      throw FUNCTION_ERROR;
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The body, refused (413) as soon as it is known to exceed `max`: declared, or counted as it streams. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = () => new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`);
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > max) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > max) {
-      req.resume();
-      reject(new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`));
+        req.off("data", onData);
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    req.once("error", reject);
   });
 }
 

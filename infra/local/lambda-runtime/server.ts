@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { guardListener, listenerOptions, parseRequestTarget, tryDecodeURIComponent } from "../http-guard";
 
 /** A Lambda handler export as the local host calls it: event in, result out. */
 export type LocalFunction = (event: unknown) => Promise<unknown>;
@@ -25,14 +26,25 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const ASYNC_ATTEMPTS = 3;
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(body === undefined ? "" : JSON.stringify(body));
+  const text = body === undefined ? "" : JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
 }
+
+/** Lambda's synchronous invocation payload limit. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+class PayloadTooLarge extends Error {}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) throw new PayloadTooLarge();
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
 }
 
 /**
@@ -77,10 +89,14 @@ export async function startLambdaEmulator(opts: LambdaEmulatorOptions): Promise<
     pump();
   };
 
-  const server = createServer(async (req, res) => {
-    const m = INVOKE_PATH.exec(new URL(req.url ?? "/", "http://local").pathname);
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const m = INVOKE_PATH.exec(parseRequestTarget(req.url)?.pathname ?? "");
     if (req.method !== "POST" || !m?.[1]) return reply(res, 404, { Type: "User", message: "Unknown operation" });
-    const name = decodeURIComponent(m[1]).split(":").pop() ?? "";
+    const decoded = tryDecodeURIComponent(m[1]);
+    if (decoded === undefined) {
+      return reply(res, 400, { Type: "User", message: "Invalid function name" }, { "x-amzn-errortype": "InvalidParameterValueException" });
+    }
+    const name = decoded.split(":").pop() ?? "";
     const fn = opts.functions[name];
     if (!fn) {
       return reply(res, 404, { Type: "User", message: `Function not found: ${name}` }, { "x-amzn-errortype": "ResourceNotFoundException" });
@@ -89,7 +105,16 @@ export async function startLambdaEmulator(opts: LambdaEmulatorOptions): Promise<
     try {
       const text = await readBody(req);
       event = text ? JSON.parse(text) : {};
-    } catch {
+    } catch (err) {
+      if (err instanceof PayloadTooLarge) {
+        res.setHeader("connection", "close");
+        return reply(
+          res,
+          413,
+          { Type: "User", message: `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation` },
+          { "x-amzn-errortype": "RequestTooLargeException" },
+        );
+      }
       return reply(
         res,
         400,
@@ -111,7 +136,19 @@ export async function startLambdaEmulator(opts: LambdaEmulatorOptions): Promise<
         { "x-amz-function-error": "Unhandled" },
       );
     }
+  };
+  const server = createServer(listenerOptions(), (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // Only a failure of this emulator itself gets here; the caller sees Lambda's ServiceException.
+      console.error(`lambda emulator: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) return void res.destroy();
+      reply(res, 500, { Type: "Service", message: "internal error" }, { "x-amzn-errortype": "ServiceException" });
+    });
   });
+  guardListener(server, (status, message) => ({
+    body: JSON.stringify({ Type: "User", message }),
+    headers: { "x-amzn-errortype": status === 408 ? "RequestTimeoutException" : "InvalidRequestContentException" },
+  }));
   await new Promise<void>((resolve) => server.listen(0, opts.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const drain = () => (running === 0 && queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));

@@ -1,4 +1,5 @@
 export { ModelLoadError } from "./errors";
 export type { InferRequest, InferResponse, KServeDatatype, ModelSignature, TensorMetadata } from "./kserve";
+export { type LlmModelHost, type LlmModelHostOptions, startLlmModelHost } from "./llm/server";
 export { DEFAULT_MAX_BODY_BYTES, type ModelHost, type ModelHostOptions, startOnnxModelHost } from "./server";
 export { readOnnxSignature } from "./signature";

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { InferenceSession } from "onnxruntime-node";
+import { guardListener, listenerOptions } from "../http-guard";
 import { decodeInferRequest } from "./decode-request";
 import { ModelLoadError, RequestError } from "./errors";
 import type { InferResponse, ModelSignature } from "./kserve";
@@ -45,11 +46,12 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let model: { session: InferenceSession; signature: ModelSignature } | undefined;
 
-  const server = createServer((req, res) => {
+  const server = createServer(listenerOptions(), (req, res) => {
     handle(req, res).catch((err) => sendError(res, err));
   });
   // Longer than the usual client agent idle timeouts, so pooled connections are reused, not raced.
   server.keepAliveTimeout = 65_000;
+  guardListener(server, (_status, message) => ({ body: JSON.stringify({ error: message }) }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url?.split("?", 1)[0];

@@ -83,20 +83,26 @@ export function encodeClassifierModel(spec: ClassifierGraphSpec): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-function node(opType: string, name: string, input: string[], output: string[], attribute: Onnx.IAttributeProto[] = []): Onnx.INodeProto {
+export function node(
+  opType: string,
+  name: string,
+  input: string[],
+  output: string[],
+  attribute: Onnx.IAttributeProto[] = [],
+): Onnx.INodeProto {
   return { opType, name, input, output, attribute };
 }
 
-function intAttr(name: string, i: number): Onnx.IAttributeProto {
+export function intAttr(name: string, i: number): Onnx.IAttributeProto {
   return { name, type: ATTR_INT, i };
 }
 
-function floatTensor(name: string, dims: number[], values: readonly number[]): Onnx.ITensorProto {
+export function floatTensor(name: string, dims: number[], values: readonly number[]): Onnx.ITensorProto {
   return { name, dims, dataType: FLOAT, floatData: values.slice() };
 }
 
 /** A tensor value-info; string dims are symbolic (dim_param), numbers are fixed. */
-function valueInfo(name: string, elemType: number, dims: (string | number)[]): Onnx.IValueInfoProto {
+export function valueInfo(name: string, elemType: number, dims: (string | number)[]): Onnx.IValueInfoProto {
   return {
     name,
     type: {

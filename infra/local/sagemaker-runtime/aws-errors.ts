@@ -10,12 +10,14 @@ import type { ServerResponse } from "node:http";
 export type SageMakerErrorType =
   | "ValidationError" // 400
   | "ModelError" // 424
+  | "PayloadTooLarge" // 413, "HTTP content length exceeded N bytes."
   | "ModelNotReadyException" // 429
   | "InternalFailure" // 500
   | "ServiceUnavailable"; // 503
 
 const STATUS: Readonly<Record<SageMakerErrorType, number>> = {
   ValidationError: 400,
+  PayloadTooLarge: 413,
   ModelError: 424,
   ModelNotReadyException: 429,
   InternalFailure: 500,

@@ -17,3 +17,36 @@ export function encodePayloadPart(bytes: Uint8Array): Uint8Array {
     body: bytes,
   });
 }
+
+/**
+ * SageMaker's codes for a stream that fails after it started: the container took longer than
+ * allowed, or its connection broke.
+ */
+export type ModelStreamErrorCode = "ModelInvocationTimeExceeded" | "StreamBroken";
+
+/**
+ * The ResponseStream union's `ModelStreamError` member as an event-stream exception frame:
+ * the SDK reads `:exception-type` and throws ModelStreamError with Message and ErrorCode.
+ */
+export function encodeModelStreamError(errorCode: ModelStreamErrorCode, message: string): Uint8Array {
+  return codec.encode({
+    headers: {
+      ":message-type": { type: "string", value: "exception" },
+      ":exception-type": { type: "string", value: "ModelStreamError" },
+      ":content-type": { type: "string", value: "application/json" },
+    },
+    body: fromUtf8(JSON.stringify({ Message: message, ErrorCode: errorCode })),
+  });
+}
+
+/**
+ * The payload parts for one chunk the container sent: the chunk as it came, or cut into pieces
+ * of at most `maxPartBytes`. SageMaker gives no guarantee that a part ends at a line or even a
+ * character boundary, so clients must reassemble; cutting small proves that they do.
+ */
+export function payloadParts(chunk: Uint8Array, maxPartBytes: number | undefined): Uint8Array[] {
+  if (!maxPartBytes || chunk.length <= maxPartBytes) return [chunk];
+  const parts: Uint8Array[] = [];
+  for (let at = 0; at < chunk.length; at += maxPartBytes) parts.push(chunk.subarray(at, at + maxPartBytes));
+  return parts;
+}

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { guardListener, listenerOptions, tryDecodeURIComponent } from "../http-guard";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
-import { encodePayloadPart } from "./event-stream";
+import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
+import { containerPaths } from "./openai-upstream";
 import { pickVariant, type VariantTarget } from "./variants";
 
 export type { VariantTarget } from "./variants";
@@ -23,9 +25,16 @@ export interface SageMakerRuntimeEmulatorOptions {
   port?: number;
   /** How long a container may take to answer /invocations; SageMaker's is 60 s. */
   containerTimeoutMs?: number;
+  /** Largest request body accepted; SageMaker real-time InvokeEndpoint's is 6 MB. @default 6 MiB */
+  maxPayloadBytes?: number;
   /** Used in ARNs and console links of error messages. Default us-east-1 / 000000000000. */
   region?: string;
   accountId?: string;
+  /**
+   * Cut each chunk the container streams into PayloadParts of at most this many bytes.
+   * Default: one part per chunk as it arrives. SageMaker may cut anywhere; tests set it small.
+   */
+  maxPartBytes?: number;
 }
 
 const ROUTE = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream)$/;
@@ -44,22 +53,30 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   const accountId = opts.accountId ?? "000000000000";
   const endpoints = new Map<string, readonly VariantTarget[]>();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const maxPayload = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
 
-  const server = createServer((req, res) => {
+  const server = createServer(listenerOptions(), (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       const failure = err instanceof SageMakerError ? err : new SageMakerError("InternalFailure", (err as Error).message ?? String(err));
+      // A refused request whose body was not read: close instead of draining what it still sends.
+      if (!req.complete) res.setHeader("connection", "close");
       sendSageMakerError(res, failure);
     });
   });
   server.keepAliveTimeout = 65_000;
+  guardListener(server, (_status, message) => ({
+    body: JSON.stringify({ Message: message }),
+    headers: { "x-amzn-errortype": "ValidationError" },
+  }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = req.method === "POST" ? ROUTE.exec(req.url?.split("?", 1)[0] ?? "") : null;
     if (!match) throw new SageMakerError("ValidationError", `Unsupported operation: ${req.method} ${req.url}`);
-    const endpointName = decodeURIComponent(match[1] as string);
+    const endpointName = tryDecodeURIComponent(match[1] as string);
+    if (endpointName === undefined) throw new SageMakerError("ValidationError", "Endpoint name is not valid percent-encoding.");
     const streaming = match[2] === "invocations-response-stream";
-    const body = await readAll(req);
+    const body = await readAll(req, maxPayload);
     const variants = endpoints.get(endpointName);
     if (!variants) {
       throw new SageMakerError("ValidationError", `Endpoint ${endpointName} of account ${accountId} not found.`);
@@ -74,7 +91,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       ...(accept && { accept }),
       ...(customAttributes && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
     };
-    const init = { method: "POST" as const, path: "invocations", headers, body };
+    const init = { method: "POST" as const, path: containerPaths(variant, body).invocations, headers, body };
     const context = { endpointName, variant };
     try {
       if (streaming) await stream(res, context, init);
@@ -103,9 +120,13 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     res.end(answer.body);
   }
 
-  /** Each chunk the container sends becomes one PayloadPart event, as SageMaker relays a streamed body. */
+  /**
+   * Each chunk the container sends is relayed as PayloadPart events the moment it arrives, as
+   * SageMaker relays a streamed body. A failure before the first byte is an ordinary error
+   * response (handled by the caller); after it, a ModelStreamError frame ends the stream.
+   */
   async function stream(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
-    const { response } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
+    const { response, timedOut } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
     const status = response.statusCode ?? 0;
     if (status < 200 || status > 299) {
       const chunks: Buffer[] = [];
@@ -119,10 +140,14 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       "x-amzn-requestid": randomUUID(),
     });
     try {
-      for await (const chunk of response) res.write(encodePayloadPart(chunk as Buffer));
-    } catch {
-      // Headers are gone: a broken stream can only be signalled by cutting the connection.
-      res.destroy();
+      for await (const chunk of response) {
+        for (const part of payloadParts(chunk as Buffer, opts.maxPartBytes)) res.write(encodePayloadPart(part));
+      }
+    } catch (err) {
+      const frame = timedOut()
+        ? encodeModelStreamError("ModelInvocationTimeExceeded", `The model did not finish its response within ${containerTimeoutMs} ms.`)
+        : encodeModelStreamError("StreamBroken", `The connection to the model container broke: ${(err as Error).message}`);
+      res.end(frame);
       return;
     }
     res.end();
@@ -178,7 +203,8 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
 
   async function pingOk(variant: VariantTarget): Promise<boolean> {
     try {
-      return (await callContainer(variant.url, { method: "GET", path: "ping" }, agent, PING_TIMEOUT_MS)).status === 200;
+      const path = containerPaths(variant, Buffer.alloc(0)).ping;
+      return (await callContainer(variant.url, { method: "GET", path }, agent, PING_TIMEOUT_MS)).status === 200;
     } catch {
       return false;
     }
@@ -217,11 +243,25 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+/** The body, refused as soon as it is known to exceed `max` (declared, or counted as it streams). */
+function readAll(req: IncomingMessage, max: number): Promise<Buffer> {
+  // SageMaker's own words for an oversized payload.
+  const tooLarge = () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${max} bytes.`);
+  if (Number(req.headers["content-length"] ?? 0) > max) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.once("end", () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.off("data", onData);
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks, size)));
     req.once("error", reject);
   });
 }

@@ -4,6 +4,11 @@ export interface VariantTarget {
   readonly variantName: string;
   /** Base URL of a server speaking the container contract (GET /ping, POST /invocations). */
   readonly url: string;
+  /**
+   * `sagemaker` (default): the container contract. `openai`: an OpenAI-compatible server, which
+   * is sent the same OpenAI body on its own /v1 paths (see openai-upstream.ts).
+   */
+  readonly protocol?: "sagemaker" | "openai";
   /** Relative traffic weight, default 1; 0 = only reachable with TargetVariant, as in SageMaker. */
   readonly weight?: number;
 }

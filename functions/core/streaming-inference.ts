@@ -1,0 +1,170 @@
+import type { AccessRecord } from "./access";
+import { ApiError, ServiceUnavailableError } from "./errors";
+import {
+  admitted,
+  discardAccess,
+  dispatchShadow,
+  type InferenceDeps,
+  InferenceFailedError,
+  type InferenceRequest,
+  isServerSide,
+} from "./inference";
+import { JsonLineDecoder, StreamMeter } from "./llm-stream";
+import { openAIError } from "./openai";
+import type { ModelVersion } from "./registry";
+import type { Resolution } from "./routing";
+import { buildUsageRecord } from "./usage";
+
+/** Where a streamed completion goes: the client's response, as Server-Sent Events. */
+export interface EventStreamOut {
+  /** Sends the status (200) and headers; called once, before the first event. */
+  start(answered: StreamAnswer): void;
+  /** Sends one SSE event's data. Never throws: a client that left just stops receiving. */
+  event(data: string): void;
+}
+
+/** Which version answers a stream, told before the first event (for the response headers). */
+export interface StreamAnswer {
+  readonly model: string;
+  readonly version: number;
+  readonly alias?: string;
+  readonly fallbackFrom?: number;
+  /** x-ratelimit-* headers of the caller's limits. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface StreamingRequest extends InferenceRequest {
+  /** The `model` the client named, echoed in every chunk. */
+  readonly clientModel: string;
+  /** Whether the client asked for the usage chunk (the gateway always asks the engine for it). */
+  readonly includeUsage: boolean;
+  /** How long the whole generation may take. */
+  readonly streamTimeoutMs: number;
+}
+
+export interface StreamOutcome {
+  readonly status: number;
+  readonly tokens?: { readonly input: number; readonly output: number };
+  /** False when the usage record could not be written: reconciliation finds the request by its access record. */
+  readonly recorded: boolean;
+}
+
+/**
+ * A streamed completion: the same admission as every model route (grants, routing, limits
+ * reserved before the call), the model's stream relayed event by event as it arrives, and
+ * exactly one usage record once the stream has ended. The stream is read to its end even when
+ * the client has gone (bounded by the request's max_tokens and the stream deadline), so what
+ * was generated is billed. Failures before the first event reject (an ordinary HTTP error);
+ * after it, they end the stream with an SSE error event.
+ */
+export async function runStreamingInference(deps: InferenceDeps, req: StreamingRequest, out: EventStreamOut): Promise<StreamOutcome> {
+  return admitted(deps, req, (resolution, limitHeaders, used, access) =>
+    serveStream(deps, req, out, { resolution, limitHeaders, used, access }),
+  );
+}
+
+interface Admitted {
+  readonly resolution: Resolution;
+  readonly limitHeaders: Readonly<Record<string, string>>;
+  readonly used: { tokens?: number };
+  readonly access: AccessRecord;
+}
+
+async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: EventStreamOut, a: Admitted): Promise<StreamOutcome> {
+  const invokeStream = deps.invoker.invokeStream?.bind(deps.invoker);
+  if (!invokeStream) throw new ServiceUnavailableError("this host's model invoker cannot stream");
+  const now = deps.now ?? Date.now;
+  const { resolution, limitHeaders, used, access } = a;
+  dispatchShadow(deps, req, resolution);
+  const open = (v: ModelVersion) =>
+    invokeStream({
+      endpointName: v.endpointName,
+      variantName: v.variantName,
+      body: req.body,
+      contentType: req.contentType,
+      timeoutMs: req.streamTimeoutMs,
+    });
+
+  let answered = resolution.version;
+  let fallbackFrom = resolution.notReady;
+  let parts: AsyncIterable<Uint8Array> | undefined;
+  let failure: unknown;
+  try {
+    parts = await open(answered);
+  } catch (err) {
+    failure = err;
+    if (resolution.fallback && isServerSide(err)) {
+      fallbackFrom = answered.version;
+      answered = resolution.fallback;
+      failure = undefined;
+      parts = await open(answered).catch((again: unknown) => {
+        failure = again;
+        return undefined;
+      });
+    }
+  }
+  const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) =>
+    deps.usage.record(
+      buildUsageRecord({
+        requestId: req.requestId,
+        receivedAt: req.receivedAt,
+        finishedAt: now(),
+        tenantId: req.principal.tenantId,
+        keyId: req.principal.keyId,
+        model: req.model,
+        version: answered.version,
+        alias: resolution.alias,
+        status,
+        bytesIn: req.body.byteLength,
+        bytesOut,
+        tokens,
+      }),
+    );
+  const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, resolution.alias, limitHeaders);
+
+  if (!parts) {
+    // Not ready or unreachable: the model never ran, so there is nothing to meter.
+    if (failure instanceof ServiceUnavailableError) {
+      await discardAccess(deps, access);
+      throw fail(failure);
+    }
+    await record(failure instanceof ApiError ? failure.status : 500, undefined, 0).catch(() => discardAccess(deps, access));
+    throw fail(failure);
+  }
+
+  out.start({
+    model: req.model,
+    version: answered.version,
+    ...(resolution.alias ? { alias: resolution.alias } : {}),
+    ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
+    headers: limitHeaders,
+  });
+  const meter = new StreamMeter(req.clientModel);
+  const decoder = new JsonLineDecoder();
+  let bytesOut = 0;
+  let status = 200;
+  const relay = (lines: string[]) => {
+    for (const line of lines) {
+      const chunk = meter.read(line);
+      if (chunk.isUsage && !req.includeUsage) continue;
+      bytesOut += chunk.json.length;
+      out.event(chunk.json);
+    }
+  };
+  try {
+    for await (const part of parts) relay(decoder.push(part));
+    relay(decoder.end());
+  } catch (err) {
+    status = err instanceof ApiError ? err.status : 502;
+    out.event(JSON.stringify(openAIError(err, req.requestId).body));
+  }
+  const tokens = meter.tokens();
+  if (tokens) used.tokens = tokens.input + tokens.output;
+  // The answer has gone out: a record that cannot be written leaves the access record in place,
+  // so reconciliation reports (and can repair) this request instead of losing it.
+  const recorded = await record(status, tokens, bytesOut).then(
+    () => true,
+    () => false,
+  );
+  return { status, ...(tokens ? { tokens } : {}), recorded };
+}

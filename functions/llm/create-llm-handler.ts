@@ -1,0 +1,152 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import type { z } from "zod";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
+import {
+  type ChatCompletionBody,
+  type CompletionBody,
+  chatCompletionBody,
+  clientWantsUsage,
+  completionBody,
+  type OpenAIBody,
+  openAIError,
+  parseModelRef,
+  tokenReservation,
+  toOpenAIErrorResponse,
+  upstreamBody,
+} from "../core/openai";
+import { principalFromContext } from "../core/principal";
+import { runStreamingInference } from "../core/streaming-inference";
+import { header, jsonBody, requestIdOf } from "../http/event";
+import type { LogFields } from "../http/handler";
+import type { InferenceMetricsPublisher } from "../http/metrics";
+import { versionHeaders } from "../http/model-headers";
+import { parseWith } from "../http/respond";
+import { type HttpStream, type StreamingLambdaHandler, streamingHttpHandler } from "../http/streaming-handler";
+
+/** What the LLM function needs: the inference path's ports and its own bounds. */
+export interface LlmDeps extends InferenceDeps {
+  readonly maxBodyBytes: number;
+  /** How long one streamed generation may run (the cloud's integration allows 15 minutes). */
+  readonly streamTimeoutMs: number;
+  readonly metrics?: InferenceMetricsPublisher;
+}
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+
+/**
+ * The OpenAI-compatible routes for large language models, one streaming function for both:
+ * a request with `"stream": true` is answered as Server-Sent Events chunk by chunk, any other
+ * as one JSON document. Errors use OpenAI's shape, so the `openai` SDKs raise their typed errors.
+ */
+export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
+  const complete =
+    (schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>) =>
+    async (event: APIGatewayProxyEvent, res: HttpStream, log: LogFields) => {
+      const requestId = requestIdOf(event);
+      const principal = principalFromContext(event.requestContext.authorizer);
+      log.tenantId = principal.tenantId;
+      log.keyId = principal.keyId;
+      const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes));
+      const { model, selector } = parseModelRef(body.model);
+      log.model = model;
+      const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
+      const req: InferenceRequest = {
+        requestId,
+        receivedAt,
+        principal,
+        model,
+        selector,
+        routingKey: header(event, "x-routing-key") ?? principal.keyId,
+        protocol: "openai",
+        json: body,
+        body: encode(upstreamBody(body, model)),
+        contentType: "application/json",
+        tokenReservation: tokenReservation(body),
+        // A shadow copy is answered in one piece: nobody reads its stream.
+        ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model)) } : {}),
+      };
+      const publish = (version: number, status: number, tokens?: { input: number; output: number }) =>
+        deps.metrics?.({
+          tenantId: principal.tenantId,
+          model,
+          version,
+          keyId: principal.keyId,
+          requestId,
+          status,
+          latencyMs: Date.now() - receivedAt,
+          ...(tokens ? { tokens } : {}),
+        });
+      try {
+        if (!body.stream) {
+          const out = await runInference(deps, req);
+          log.version = out.version;
+          publish(out.version, 200, out.tokens);
+          res.start(200, {
+            "content-type": "application/json",
+            "x-request-id": requestId,
+            ...out.headers,
+            ...versionHeaders(model, out.version, out.alias, out.fallbackFrom),
+          });
+          res.write(withModel(out.body, body.model));
+          return;
+        }
+        let version = 0;
+        const outcome = await runStreamingInference(
+          deps,
+          { ...req, clientModel: body.model, includeUsage: clientWantsUsage(body), streamTimeoutMs: deps.streamTimeoutMs },
+          {
+            start: (a) => {
+              version = a.version;
+              log.version = a.version;
+              res.start(200, {
+                ...SSE_HEADERS,
+                "x-request-id": requestId,
+                ...a.headers,
+                ...versionHeaders(model, a.version, a.alias, a.fallbackFrom),
+              });
+            },
+            event: (data) => res.write(`data: ${data}\n\n`),
+          },
+        );
+        publish(version, outcome.status, outcome.tokens);
+        if (!outcome.recorded) log.unrecorded = "usage record not written; reconciliation will report it";
+        if (outcome.status === 200) res.write("data: [DONE]\n\n");
+      } catch (err) {
+        if (err instanceof InferenceFailedError) {
+          log.version = err.version;
+          publish(err.version, toOpenAIErrorResponse(err.error, requestId).statusCode);
+        }
+        throw err;
+      }
+    };
+
+  return streamingHttpHandler(
+    {
+      "POST /v1/chat/completions": complete(chatCompletionBody),
+      "POST /v1/completions": complete(completionBody),
+    },
+    {
+      response: (err, requestId) => {
+        if (!(err instanceof InferenceFailedError)) return toOpenAIErrorResponse(err, requestId);
+        const res = toOpenAIErrorResponse(err.error, requestId);
+        return { ...res, headers: { ...err.headers, ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
+      },
+      midStream: (err, requestId) => `data: ${JSON.stringify(openAIError(err, requestId).body)}\n\n`,
+    },
+  );
+}
+
+function encode(body: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(body), "utf8");
+}
+
+/** The engine's answer with the model named as the client named it (`tinylm:staging`, not the engine's path). */
+function withModel(body: Uint8Array, clientModel: string): string {
+  const text = Buffer.from(body).toString("utf8");
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === "object" && parsed !== null ? JSON.stringify({ ...parsed, model: clientModel }) : text;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { RequestError } from "../errors";
+import { readBody } from "../read-body";
+import { DEFAULT_MAX_BODY_BYTES } from "../server";
+import { type LmConfig, LmEngine } from "./engine";
+import { type GenerationRequest, generate } from "./generate";
+import { type LlmRequest, parseLlmRequest } from "./openai-request";
+import { ChunkWriter, chatCompletion, type ResponseIdentity, textCompletion, usage } from "./openai-response";
+
+export interface LlmModelHostOptions {
+  /** A Hugging Face style directory: config.json, tokenizer.json, tokenizer_config.json, model.onnx. */
+  modelDir: string;
+  modelName: string;
+  version: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  maxBodyBytes?: number;
+  /** Sleep between generated tokens: a slow model, to prove streaming end to end. */
+  tokenDelayMs?: number;
+  /** onnxruntime intra-op threads. Default 1 (the demo model is tiny). */
+  intraOpNumThreads?: number;
+}
+
+export interface LlmModelHost {
+  readonly url: string;
+  readonly port: number;
+  readonly config: LmConfig;
+  close(): Promise<void>;
+}
+
+const ROUTES: Readonly<Record<string, LlmRequest["kind"] | "by-body">> = {
+  "/invocations": "by-body",
+  "/v1/chat/completions": "chat",
+  "/v1/completions": "completion",
+};
+
+/**
+ * A local stand-in for the SageMaker LMI (vLLM) container serving an ONNX causal LM:
+ * GET /ping, POST /invocations with an OpenAI chat-completions or completions body (told apart
+ * by `messages`/`prompt`), and the same bodies on vLLM's own /v1/chat/completions and
+ * /v1/completions, so it also serves as "any OpenAI-compatible server" in tests.
+ *
+ * Streaming (`"stream": true`) follows vLLM's OpenAI server, which the LMI container relays:
+ * Server-Sent Events, each chunk one `data: {json}` line plus a blank line, ending with
+ * `data: [DONE]`. Each piece of text is written as soon as it is generated; nothing buffers.
+ */
+export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmModelHost> {
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const engine = await LmEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => sendError(res, err));
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url?.split("?", 1)[0] ?? "";
+    if (path === "/ping") {
+      if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
+      return sendJson(res, 200, { status: "healthy" });
+    }
+    if (path === "/v1/models" && req.method === "GET") {
+      return sendJson(res, 200, { object: "list", data: [{ id: opts.modelName, object: "model", created: 0, owned_by: "modelgate" }] });
+    }
+    const route = ROUTES[path];
+    if (!route) throw new RequestError(404, `no route ${req.method} ${path}`);
+    if (req.method !== "POST") throw new RequestError(405, `use POST ${path}`);
+    const body = await readBody(req, maxBodyBytes);
+    const request = parseLlmRequest(body.toString("utf8"), route === "by-body" ? undefined : route);
+    const prompt = request.kind === "chat" ? engine.tokenizer.applyChatFormat(request.messages ?? []) : (request.prompt ?? "");
+    const promptIds = engine.tokenizer.encode(prompt);
+    const generation = toGeneration(request, promptIds);
+    const who: ResponseIdentity = {
+      id: `${request.kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`,
+      created: Math.floor(Date.now() / 1000),
+      model: request.model ?? opts.modelName,
+    };
+    if (request.stream) return stream(res, request, generation, who);
+    const result = await generate(engine, generation, opts.tokenDelayMs ? { tokenDelayMs: opts.tokenDelayMs } : {});
+    const u = usage(promptIds.length, result.completionTokens);
+    sendJson(
+      res,
+      200,
+      request.kind === "chat"
+        ? chatCompletion(who, result.text, result.finishReason, u)
+        : textCompletion(who, result.text, result.finishReason, u),
+    );
+  }
+
+  /** Applies the model's defaults and its context budget (prompt + completion), as vLLM does. */
+  function toGeneration(request: LlmRequest, promptIds: number[]): GenerationRequest {
+    const limit = engine.config.maxSequenceLength;
+    const budget = limit - promptIds.length;
+    const maxTokens = request.maxTokens ?? Math.min(engine.defaults.maxNewTokens, budget);
+    if (budget < 1 || maxTokens > budget) {
+      throw new RequestError(
+        400,
+        `This model's maximum context length is ${limit} tokens. However, you requested ${promptIds.length + maxTokens} tokens (${promptIds.length} in the prompt, ${maxTokens} in the completion). Please reduce the length of the prompt or completion.`,
+      );
+    }
+    return {
+      promptIds,
+      maxTokens,
+      stop: request.stop,
+      sampling: {
+        temperature: request.temperature ?? engine.defaults.temperature,
+        topP: request.topP ?? engine.defaults.topP,
+        seed: request.seed,
+      },
+    };
+  }
+
+  async function stream(res: ServerResponse, request: LlmRequest, generation: GenerationRequest, who: ResponseIdentity) {
+    const chunks = new ChunkWriter(request.kind, who, request.includeUsage);
+    const abort = new AbortController();
+    res.once("close", () => abort.abort());
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const send = (chunk: object | undefined) => (chunk ? writeEvent(res, `data: ${JSON.stringify(chunk)}\n\n`) : Promise.resolve());
+    try {
+      await send(chunks.opening());
+      const result = await generate(engine, generation, {
+        onText: (piece) => send(chunks.text(piece)),
+        signal: abort.signal,
+        ...(opts.tokenDelayMs ? { tokenDelayMs: opts.tokenDelayMs } : {}),
+      });
+      await send(chunks.finish(result.finishReason));
+      await send(chunks.usage(usage(generation.promptIds.length, result.completionTokens)));
+      res.end("data: [DONE]\n\n");
+    } catch (err) {
+      // Headers are sent: like vLLM, report the failure as one more event, then end the stream.
+      if (!res.destroyed) res.end(`data: ${JSON.stringify(errorBody(500, (err as Error).message))}\n\ndata: [DONE]\n\n`);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host ?? "127.0.0.1";
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    config: engine.config,
+    async close() {
+      await closeServer(server);
+      await engine.release();
+    },
+  };
+}
+
+/** Resolves once the chunk is handed to the socket (waits for drain when the reader is slow). */
+function writeEvent(res: ServerResponse, data: string): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    if (res.write(data)) resolve();
+    else res.once("drain", resolve);
+  });
+}
+
+/** OpenAI's error shape, which vLLM's server also answers with. */
+function errorBody(status: number, message: string) {
+  const type = status === 404 ? "NotFoundError" : status < 500 ? "BadRequestError" : "InternalServerError";
+  return { error: { message, type, param: null, code: status } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const status = err instanceof RequestError ? err.status : 500;
+  if (status === 413) res.setHeader("connection", "close");
+  sendJson(res, status, errorBody(status, err instanceof Error ? err.message : String(err)));
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

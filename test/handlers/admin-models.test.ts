@@ -36,6 +36,7 @@ describe("model and version reads", () => {
         aliases: ["canary", "prod"],
       },
       { model: "other", defaultAlias: "prod", versions: 1, ready: 1, latest: 1, aliases: ["prod"] },
+      { model: "tinylm", defaultAlias: "prod", versions: 2, ready: 2, latest: 2, aliases: ["prod", "staging"] },
     ]);
   });
 

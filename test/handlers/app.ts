@@ -9,6 +9,7 @@ import type { Alias, ModelVersion } from "../../functions/core/registry";
 import { createTenant } from "../../functions/core/tenants";
 import { logger } from "../../functions/http/logger";
 import { createInvokeHandler } from "../../functions/invoke/create-invoke-handler";
+import { createLlmHandler } from "../../functions/llm/create-llm-handler";
 import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { authorizerEvent } from "../../infra/local/gateway/events";
@@ -18,7 +19,15 @@ import { MemoryIdentityStore } from "./memory/identity";
 import { MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
 import { MemoryRegistry } from "./memory/registry";
 import { MemoryUsageStore } from "./memory/usage";
-import { incoming, proxyRequest, type RequestInit, type TestResponse, toResponse } from "./request";
+import {
+  callStreaming,
+  incoming,
+  proxyRequest,
+  type RequestInit,
+  type StreamedTestResponse,
+  type TestResponse,
+  toResponse,
+} from "./request";
 
 export interface TestAppOptions {
   readonly maxBodyBytes?: number;
@@ -44,8 +53,10 @@ export function testApp(opts: TestAppOptions = {}) {
   const shadow = new RecordingShadowDispatcher();
   const artifacts = new MemoryArtifactStore();
   const now = () => clock.now;
+  const inference = { registry, invoker: model, usage, access, limits, shadow, invokeTimeoutMs: 1000, maxBodyBytes, now };
+  const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
   const handlers = {
-    invoke: createInvokeHandler({ registry, invoker: model, usage, access, limits, shadow, invokeTimeoutMs: 1000, maxBodyBytes, now }),
+    invoke: createInvokeHandler(inference),
     usage: createUsageHandler({ usage, limits }),
     admin: createAdminHandler({
       identity,
@@ -62,7 +73,7 @@ export function testApp(opts: TestAppOptions = {}) {
   const shadowHandler = createShadowHandler({ invoker: model, usage, invokeTimeoutMs: 1000, now });
 
   /** `METHOD /path` through its route's handler. `apiKey` runs the authorizer first, as the gateway does. */
-  async function request(method: string, path: string, init: RequestInit & { apiKey?: string } = {}): Promise<TestResponse> {
+  async function request(method: string, path: string, init: RequestInit & { apiKey?: string } = {}): Promise<StreamedTestResponse> {
     const at = { receivedAt: clock.now, ...init };
     let authorized = at;
     if (init.apiKey !== undefined) {
@@ -72,7 +83,9 @@ export function testApp(opts: TestAppOptions = {}) {
       authorized = { ...at, authorizer: { ...allowed.context, principalId: allowed.principalId } };
     }
     const { route, event } = proxyRequest(method, path, authorized);
-    return toResponse(await handlers[route.handler](event));
+    if (route.handler === "llm") return callStreaming(llm, event);
+    const res = toResponse(await handlers[route.handler](event));
+    return { ...res, pieces: [res.text] };
   }
 
   /** A tenant (active, granted `models`) and one key of it, made through the core as the admin API does. */
@@ -132,7 +145,8 @@ export function alias(model: string, name: string, target: Pick<Alias, "targets"
 
 /**
  * The registry most tests start from: `iris` (versions 1 and 2 ready, 3 registered; `prod` → 1
- * with fallback 2, `canary` → 2), and `other` (one version), for grant checks.
+ * with fallback 2, `canary` → 2), `other` (one version), for grant checks, and the LLM
+ * `tinylm` (`prod` → 1, `staging` → 2).
  */
 export function seedModels(app: TestApp): void {
   app.registry.addModel(
@@ -144,6 +158,17 @@ export function seedModels(app: TestApp): void {
     ],
   );
   app.registry.addModel({ model: "other" }, [version("other", 1)], [alias("other", "prod", { targets: [{ version: 1, weight: 100 }] })]);
+  app.registry.addModel(
+    { model: "tinylm" },
+    [
+      { ...version("tinylm", 1), runtime: "lmi" },
+      { ...version("tinylm", 2), runtime: "lmi" },
+    ],
+    [
+      alias("tinylm", "prod", { targets: [{ version: 1, weight: 100 }] }),
+      alias("tinylm", "staging", { targets: [{ version: 2, weight: 100 }] }),
+    ],
+  );
 }
 
 /** A valid KServe v2 request for iris. */

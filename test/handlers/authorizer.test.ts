@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { principalFromContext } from "../../functions/core/principal";
 import { disableTenant } from "../../functions/core/tenants";
 import { authorizerEvent } from "../../infra/local/gateway/events";
-import { type TestApp, testApp } from "./app";
+import { seedModels, type TestApp, testApp } from "./app";
 import { incoming } from "./request";
 
 let app: TestApp;
@@ -79,9 +79,10 @@ describe("the REQUEST authorizer", () => {
   });
 
   it("gives the handlers the caller that the key belongs to (key → authorizer → invoke, end to end)", async () => {
+    seedModels(app);
     const key = await app.tenantWithKey("acme", { models: ["iris"] });
     const res = await app.request("GET", "/v1/models", { apiKey: key.apiKey });
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ models: [] });
+    expect(res.json().data.map((m: { id: string }) => m.id)).toEqual(["iris"]);
   });
 });

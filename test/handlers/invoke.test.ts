@@ -50,12 +50,18 @@ describe("POST /v2/models/{model}/infer", () => {
     expect(app.model.calls).toEqual([]);
   });
 
-  it("is 403 for a key without the invoke scope and for a model the tenant is not granted", async () => {
+  it("is 403 for a key without the invoke scope, and 404 for a model the tenant is not granted (as if it did not exist)", async () => {
     const usageOnly = principal({ scopes: ["usage:read"] });
     expect(expectError(await app.request("POST", "/v2/models/iris/infer", { as: usageOnly, json: IRIS_INPUT }), 403, "forbidden")).toMatch(
       /invoke/,
     );
-    expectError(await app.request("POST", "/v2/models/other/infer", { as: caller, json: IRIS_INPUT }), 403, "forbidden");
+    const notGranted = expectError(await app.request("POST", "/v2/models/other/infer", { as: caller, json: IRIS_INPUT }), 404, "not_found");
+    expect(notGranted).toBe(
+      expectError(await app.request("POST", "/v2/models/nope/infer", { as: caller, json: IRIS_INPUT }), 404, "not_found").replace(
+        "nope",
+        "other",
+      ),
+    );
     expect(app.model.calls).toEqual([]);
     expect(app.usage.stored.size).toBe(0);
   });
@@ -245,10 +251,10 @@ describe("model metadata and readiness", () => {
     });
   });
 
-  it("GET /v2/models/{model} and …/ready are 403 without scope or grant, 404 for unknown models", async () => {
+  it("GET /v2/models/{model} and …/ready are 403 without the scope, 404 for models not granted or unknown", async () => {
     for (const path of ["/v2/models/iris", "/v2/models/iris/ready"]) {
       expectError(await app.request("GET", path, { as: principal({ scopes: ["usage:read"] }) }), 403, "forbidden");
-      expectError(await app.request("GET", path, { as: principal({ models: ["other"] }) }), 403, "forbidden");
+      expectError(await app.request("GET", path, { as: principal({ models: ["other"] }) }), 404, "not_found");
       expectError(await app.request("GET", path.replace("iris", "nope"), { as: caller }), 404, "not_found");
     }
   });
@@ -267,14 +273,25 @@ describe("model metadata and readiness", () => {
     expect(notReady.headers["retry-after"]).toBe("5");
   });
 
-  it("GET /v1/models lists only the models granted to the caller's tenant", async () => {
+  it("GET /v1/models lists only the models granted to the caller's tenant, in OpenAI's list shape", async () => {
     const res = await app.request("GET", "/v1/models", { as: caller });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({
-      models: [{ name: "iris", description: "Iris classifier", defaultAlias: "prod", aliases: ["canary", "prod"] }],
+      object: "list",
+      data: [
+        {
+          id: "iris",
+          object: "model",
+          created: Date.parse("2026-11-01T00:00:00Z") / 1000,
+          owned_by: "modelgate",
+          description: "Iris classifier",
+          defaultAlias: "prod",
+          aliases: ["canary", "prod"],
+        },
+      ],
     });
     const all = await app.request("GET", "/v1/models", { as: principal({ models: ["*"], scopes: [] }) });
-    expect(all.json().models.map((m: { name: string }) => m.name)).toEqual(["iris", "other"]);
+    expect(all.json().data.map((m: { id: string }) => m.id)).toEqual(["iris", "other", "tinylm"]);
     expectError(await app.request("GET", "/v1/models"), 401, "unauthorized");
   });
 });

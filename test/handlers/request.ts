@@ -1,8 +1,12 @@
+import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { Principal } from "../../functions/core/principal";
 import { principalToContext } from "../../functions/core/principal";
+import type { StreamingLambdaHandler } from "../../functions/http/streaming-handler";
 import { type IncomingRequest, proxyEvent } from "../../infra/local/gateway/events";
 import { Router } from "../../infra/local/gateway/router";
+import { lambdaContext } from "../../infra/local/gateway/streaming";
+import { HTTP_INTEGRATION_RESPONSE, installAwsLambdaGlobal } from "../../infra/local/lambda-runtime/awslambda-global";
 import { ROUTES, type RouteDefinition } from "../../infra/shared/routes";
 
 /** What a test says about a request; everything else is filled in as the local gateway would. */
@@ -90,4 +94,58 @@ export function toResponse(result: APIGatewayProxyResult): TestResponse {
   const bytes = Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { status: result.statusCode, headers, text: bytes.toString("utf8"), bytes, json: () => JSON.parse(bytes.toString("utf8")) };
+}
+
+/**
+ * The response stream Lambda's Node.js runtime hands a streaming handler, kept in memory:
+ * `awslambda.HttpResponseStream.from` puts its prelude (JSON status and headers, then 8 NUL
+ * bytes) through `_onBeforeFirstWrite`; each write is kept as the piece it was.
+ */
+class MemoryResponseStream extends Writable {
+  contentType: string | undefined;
+  _onBeforeFirstWrite: ((write: (chunk: string | Uint8Array) => void) => void) | undefined;
+  readonly pieces: Buffer[] = [];
+  private started = false;
+
+  setContentType(type: string): void {
+    this.contentType = type;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    if (!this.started) {
+      this.started = true;
+      this._onBeforeFirstWrite?.((c) => this.pieces.push(Buffer.from(c)));
+    }
+    this.pieces.push(Buffer.from(chunk));
+    done();
+  }
+}
+
+/** A streamed response as a client sees it, and the body pieces in the order they were written. */
+export interface StreamedTestResponse extends TestResponse {
+  readonly pieces: readonly string[];
+}
+
+/** Runs a streaming handler (`awslambda.streamifyResponse` shape) to its end and reads the prelude back. */
+export async function callStreaming(handler: StreamingLambdaHandler, event: APIGatewayProxyEvent): Promise<StreamedTestResponse> {
+  installAwsLambdaGlobal();
+  const stream = new MemoryResponseStream();
+  const finished = new Promise<void>((resolve) => stream.once("finish", resolve));
+  const context = lambdaContext("llm", event.requestContext.requestId, Date.now() + 60_000);
+  await handler(event, stream as unknown as awslambda.HttpResponseStream, context);
+  if (!stream.writableEnded) stream.end();
+  await finished;
+  const all = Buffer.concat(stream.pieces);
+  const cut = stream.contentType === HTTP_INTEGRATION_RESPONSE ? all.indexOf(Buffer.alloc(8)) : -1;
+  const prelude = (cut >= 0 ? JSON.parse(all.subarray(0, cut).toString("utf8")) : {}) as {
+    statusCode?: number;
+    headers?: Record<string, string>;
+  };
+  const pieces = cut >= 0 ? stream.pieces.slice(2).map((p) => p.toString("utf8")) : stream.pieces.map((p) => p.toString("utf8"));
+  const response = toResponse({
+    statusCode: prelude.statusCode ?? 200,
+    headers: prelude.headers ?? {},
+    body: all.subarray(cut >= 0 ? cut + 8 : 0).toString("utf8"),
+  });
+  return { ...response, pieces };
 }

@@ -21,6 +21,11 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
     "/v1/models/iris/invoke",
     { as: principal(), body: "1,2,3,4", headers: { "content-type": "text/csv" } },
   ],
+  "POST /v1/chat/completions": () => [
+    "/v1/chat/completions",
+    { as: principal(), json: { model: "tinylm", messages: [{ role: "user", content: "hi" }] } },
+  ],
+  "POST /v1/completions": () => ["/v1/completions", { as: principal(), json: { model: "tinylm", prompt: "hi", stream: true } }],
   "GET /v1/models": () => ["/v1/models", { as: principal() }],
   "GET /v1/usage": () => ["/v1/usage", { as: principal() }],
   "GET /v1/usage/records": () => ["/v1/usage/records", { as: principal() }],

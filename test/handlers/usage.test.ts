@@ -84,6 +84,7 @@ describe("GET /v1/usage", () => {
       { from: "yesterday" },
       { from: "2026-11-20", to: "2026-11-01" },
       { from: "2020-01-01", to: "2026-01-01" },
+      { from: "2026-09-01", to: "2026-11-30", by: "hour" },
     ];
     for (const query of bad) {
       expectError(await app.request("GET", "/v1/usage", { as: acme, query }), 400, "invalid_request");
@@ -117,6 +118,20 @@ describe("GET /v1/usage/records", () => {
   it("never shows another tenant's records, whatever the query says", async () => {
     const res = await app.request("GET", "/v1/usage/records", { as: globex, query: { ...NOVEMBER, tenantId: "acme" } });
     expect(res.json().records.map((r: { tenantId: string }) => r.tenantId)).toEqual(["globex"]);
+  });
+
+  it("is 429 with Retry-After once the tenant loops on reads, leaving other tenants' reads alone", async () => {
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<TestApp["request"]>> | undefined;
+    for (let i = 0; i < 25 && !refused; i++) {
+      const res = await app.request("GET", "/v1/usage/records", { as: acme, query: NOVEMBER });
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+    }
+    if (!refused) throw new Error(`25 reads in a row were all admitted: ${statuses.join(",")}`);
+    expectError(refused, 429, "rate_limited");
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect((await app.request("GET", "/v1/usage/records", { as: globex, query: NOVEMBER })).status).toBe(200);
   });
 
   it("is 400 for a bad limit, include or cursor and 403 without usage:read", async () => {

@@ -1,0 +1,115 @@
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import { buildUsageRecord } from "../../functions/core/usage";
+import { expectError, IRIS_INPUT, principal, seedModels, type TestApp, testApp } from "./app";
+import { ADMIN_ARN, type RequestInit } from "./request";
+
+let app: TestApp;
+const admin = (method: string, path: string, init: RequestInit = {}) => app.request(method, path, { adminArn: ADMIN_ARN, ...init });
+const NOVEMBER = { from: "2026-11-01", to: "2026-11-30" };
+
+beforeEach(async () => {
+  app = testApp();
+  seedModels(app);
+  for (const tenantId of ["acme", "globex"]) await admin("POST", "/admin/tenants", { json: { tenantId, models: ["*"] } });
+  for (const [tenantId, requestId] of [
+    ["acme", "a1"],
+    ["acme", "a2"],
+    ["globex", "g1"],
+  ] as const) {
+    const receivedAt = Date.parse("2026-11-19T09:00:00Z");
+    await app.usage.record(
+      buildUsageRecord({
+        requestId,
+        receivedAt,
+        finishedAt: receivedAt + 5,
+        tenantId,
+        keyId: "k",
+        model: "iris",
+        version: 1,
+        status: 200,
+        bytesIn: 1,
+        bytesOut: 1,
+      }),
+    );
+  }
+});
+
+describe("GET /admin/tenants/{tenantId}/usage and …/usage/records", () => {
+  it("reads any tenant's report and records, named by the path", async () => {
+    const report = await admin("GET", "/admin/tenants/acme/usage", { query: NOVEMBER });
+    expect(report.status).toBe(200);
+    expect(report.json()).toMatchObject({ tenantId: "acme", totals: { requests: 2 } });
+    const records = await admin("GET", "/admin/tenants/globex/usage/records", { query: NOVEMBER });
+    expect(records.json().records.map((r: { requestId: string }) => r.requestId)).toEqual(["g1"]);
+  });
+
+  it("keeps a deleted tenant's usage readable; 404 for a tenant that never existed", async () => {
+    await admin("DELETE", "/admin/tenants/acme");
+    expect((await admin("GET", "/admin/tenants/acme/usage", { query: NOVEMBER })).json().totals.requests).toBe(2);
+    expectError(await admin("GET", "/admin/tenants/nobody/usage"), 404, "not_found");
+    expectError(await admin("GET", "/admin/tenants/nobody/usage/records"), 404, "not_found");
+  });
+
+  it("is 400 for a bad query or tenant id", async () => {
+    expectError(await admin("GET", "/admin/tenants/acme/usage", { query: { by: "minute" } }), 400, "invalid_request");
+    expectError(await admin("GET", "/admin/tenants/acme/usage/records", { query: { limit: "x" } }), 400, "invalid_request");
+    expectError(await admin("GET", "/admin/tenants/A/usage"), 400, "invalid_request");
+  });
+});
+
+describe("POST /admin/usage/reconcile", () => {
+  it("finds access records without usage records, and repairs them once with `repair`", async () => {
+    // An access record whose usage write was lost (the process died between the model call and the write).
+    await app.request("POST", "/v2/models/iris/infer", { as: principal(), json: IRIS_INPUT, requestId: "served" });
+    await app.access.record({
+      requestId: "lost",
+      time: "2026-11-20T09:00:00.000Z",
+      tenantId: "acme",
+      keyId: "k",
+      model: "iris",
+      version: 1,
+      bytesIn: 9,
+    });
+    const range = { from: "2026-11-20T00:00:00Z", to: "2026-11-20T23:59:59Z" };
+    const report = await admin("POST", "/admin/usage/reconcile", { json: range });
+    expect(report.status).toBe(200);
+    expect(report.json()).toMatchObject({
+      accessRecords: 2,
+      matched: 1,
+      gaps: 1,
+      repaired: 0,
+      missing: [expect.objectContaining({ requestId: "lost" })],
+    });
+    const repaired = await admin("POST", "/admin/usage/reconcile", { json: { ...range, repair: true } });
+    expect(repaired.json()).toMatchObject({ gaps: 1, repaired: 1 });
+    expect(app.usage.stored.get("lost")).toMatchObject({ status: 502, tenantId: "acme", bytesIn: 9 });
+    expect((await admin("POST", "/admin/usage/reconcile", { json: range })).json()).toMatchObject({ matched: 2, gaps: 0 });
+  });
+
+  it("reports young access records as in flight, never as gaps", async () => {
+    const now = new Date();
+    await app.access.record({
+      requestId: "running",
+      time: now.toISOString(),
+      tenantId: "acme",
+      keyId: "k",
+      model: "iris",
+      version: 1,
+      bytesIn: 1,
+    });
+    const res = await admin("POST", "/admin/usage/reconcile", {
+      json: { from: new Date(now.getTime() - 60_000).toISOString(), to: now.toISOString(), repair: true },
+    });
+    expect(res.json()).toMatchObject({ inFlight: 1, gaps: 0, repaired: 0 });
+  });
+
+  it("is 400 for unknown fields, bad times and malformed JSON", async () => {
+    expectError(await admin("POST", "/admin/usage/reconcile", { json: { ...NOVEMBER, tenantId: "acme" } }), 400, "invalid_request");
+    expectError(await admin("POST", "/admin/usage/reconcile", { json: { from: "soon", to: "later" } }), 400, "invalid_request");
+    expectError(
+      await admin("POST", "/admin/usage/reconcile", { body: "{", headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    );
+  });
+});

@@ -1,0 +1,86 @@
+import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../../../functions/core/ports";
+import type { ShadowDispatcher, ShadowRequest } from "../../../functions/core/shadow";
+
+const encoder = new TextEncoder();
+
+/** What the LLM endpoint generates, whatever it is asked: two pieces of text. */
+export const COMPLETION = ["Once upon", " a time"];
+/** The usage the LLM endpoint reports. */
+export const COMPLETION_USAGE = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+
+/**
+ * A model endpoint that answers like a KServe v2 server: JSON inference requests get one
+ * output per input (its data doubled), anything else is echoed back with its content type.
+ * OpenAI bodies (`messages` or `prompt`) are answered like an LMI (vLLM) container: one chat
+ * completion, or with `invokeStream` SSE lines cut at arbitrary places, as SageMaker's parts are.
+ * `failing` maps a variant name to the error (one of the core's ApiErrors) its calls throw.
+ */
+export class MemoryModelEndpoint implements ModelInvoker {
+  readonly calls: InvokeRequest[] = [];
+  readonly failing = new Map<string, Error>();
+
+  async invoke(req: InvokeRequest): Promise<InvokeResponse> {
+    this.calls.push(req);
+    const failure = this.failing.get(req.variantName);
+    if (failure) throw failure;
+    if (!/json/i.test(req.contentType)) return { body: req.body, contentType: req.contentType, invokedVariant: req.variantName };
+    const openai = openAIRequest(req);
+    if (openai) return { body: encoder.encode(JSON.stringify(completion(openai.model, req.variantName))), contentType: "application/json" };
+    const request = JSON.parse(new TextDecoder().decode(req.body)) as {
+      id?: string;
+      inputs: { name: string; shape: number[]; datatype: string; data: number[] }[];
+    };
+    const answer = {
+      model_name: req.endpointName,
+      model_version: req.variantName,
+      ...(request.id ? { id: request.id } : {}),
+      outputs: request.inputs.map((i) => ({
+        name: `${i.name}_out`,
+        shape: i.shape,
+        datatype: i.datatype,
+        data: i.data.flat(4).map((d) => d * 2),
+      })),
+    };
+    return { body: encoder.encode(JSON.stringify(answer)), contentType: "application/json", invokedVariant: req.variantName };
+  }
+
+  async invokeStream(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>> {
+    this.calls.push(req);
+    const failure = this.failing.get(req.variantName);
+    if (failure) throw failure;
+    const chunks = [
+      ...COMPLETION.map((content) => ({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })),
+      { object: "chat.completion.chunk", choices: [], usage: COMPLETION_USAGE },
+    ];
+    const text = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("")}data: [DONE]\n\n`;
+    const bytes = encoder.encode(text);
+    return (async function* () {
+      for (let at = 0; at < bytes.length; at += 7) yield bytes.subarray(at, at + 7);
+    })();
+  }
+}
+
+function openAIRequest(req: InvokeRequest): { model: string } | undefined {
+  if (!/json/i.test(req.contentType)) return undefined;
+  const body = JSON.parse(new TextDecoder().decode(req.body)) as Record<string, unknown>;
+  return "messages" in body || "prompt" in body ? { model: String(body.model) } : undefined;
+}
+
+function completion(model: string, variant: string) {
+  return {
+    id: `cmpl-${variant}`,
+    object: "chat.completion",
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content: COMPLETION.join("") }, finish_reason: "stop" }],
+    usage: COMPLETION_USAGE,
+  };
+}
+
+/** Keeps handed-off shadow copies, so a test can run them through the shadow handler. */
+export class RecordingShadowDispatcher implements ShadowDispatcher {
+  readonly dispatched: ShadowRequest[] = [];
+
+  async dispatch(req: ShadowRequest) {
+    this.dispatched.push(req);
+  }
+}

@@ -1,0 +1,64 @@
+import { BadRequestError } from "../../../functions/core/errors";
+import type { Page, RecordOutcome, UsageReader, UsageSink } from "../../../functions/core/ports";
+import {
+  addCounters,
+  aggregateKeysOf,
+  countersOf,
+  emptyCounters,
+  type Granularity,
+  type UsageRecord,
+  type UsageRow,
+} from "../../../functions/core/usage";
+
+/** A record's position within its tenant's day: `<time>#<requestId>`, as the records index sorts. */
+const positionOf = (r: UsageRecord) => `${r.time}#${r.requestId}`;
+
+/**
+ * Usage records by request id (idempotent), with aggregates computed from them on read: the
+ * same rows a store of counters would hold, one per period × model × version × key.
+ */
+export class MemoryUsageStore implements UsageSink, UsageReader {
+  readonly stored = new Map<string, UsageRecord>();
+  /** When set, every write rejects with it (a throttled table). */
+  failWith: Error | undefined;
+
+  async record(r: UsageRecord): Promise<RecordOutcome> {
+    if (this.failWith) throw this.failWith;
+    if (this.stored.has(r.requestId)) return "duplicate";
+    this.stored.set(r.requestId, r);
+    return "recorded";
+  }
+
+  async aggregates(tenantId: string, granularity: Granularity, fromPeriod: string, toPeriod: string): Promise<UsageRow[]> {
+    const rows = new Map<string, UsageRow & { keyId: string }>();
+    for (const r of this.stored.values()) {
+      if (r.tenantId !== tenantId) continue;
+      for (const k of aggregateKeysOf(r)) {
+        if (k.granularity !== granularity || k.period < fromPeriod || k.period > toPeriod) continue;
+        const id = JSON.stringify([k.period, k.model, k.version, k.keyId]);
+        const row = rows.get(id) ?? { period: k.period, model: k.model, version: k.version, keyId: k.keyId, ...emptyCounters() };
+        rows.set(id, addCounters(row, countersOf(r)));
+      }
+    }
+    return [...rows.values()];
+  }
+
+  async records(
+    tenantId: string,
+    day: string,
+    q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
+  ): Promise<Page<UsageRecord>> {
+    const lo = q.fromTime;
+    const hi = `${q.toTime}~`;
+    // As the DynamoDB reader: a position outside the query's bounds is the client's mistake.
+    if (q.after !== undefined && (q.after.indexOf("#") < 1 || q.after < lo || q.after > hi))
+      throw new BadRequestError("'cursor' is not valid for this range");
+    const matching = [...this.stored.values()]
+      .filter((r) => r.tenantId === tenantId && r.time.slice(0, 10) === day)
+      .filter((r) => positionOf(r) >= lo && positionOf(r) <= hi && (q.after === undefined || positionOf(r) > q.after))
+      .sort((a, b) => (positionOf(a) < positionOf(b) ? -1 : 1));
+    const items = matching.slice(0, q.limit);
+    const last = items.at(-1);
+    return { items, ...(matching.length > q.limit && last ? { cursor: positionOf(last) } : {}) };
+  }
+}

@@ -8,6 +8,7 @@ import { usageError } from "./errors";
 export interface Limits {
   ratePerSecond?: number;
   burst?: number;
+  tokensPerMinute?: number;
   monthlyRequests?: number;
   monthlyTokens?: number;
   concurrency?: number;
@@ -16,6 +17,7 @@ export interface Limits {
 export interface LimitFlags {
   rate?: string;
   burst?: string;
+  tokensPerMinute?: string;
   monthlyRequests?: string;
   monthlyTokens?: string;
   concurrency?: string;
@@ -24,6 +26,7 @@ export interface LimitFlags {
 const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, string, string]> = [
   ["rate", "ratePerSecond", "--rate <rps>", "sustained requests per second"],
   ["burst", "burst", "--burst <n>", "requests allowed at once on top of the rate (default: the rate)"],
+  ["tokensPerMinute", "tokensPerMinute", "--tokens-per-minute <n>", "model tokens per minute (UTC clock minutes)"],
   ["monthlyRequests", "monthlyRequests", "--monthly-requests <n>", "requests per calendar month (UTC)"],
   ["monthlyTokens", "monthlyTokens", "--monthly-tokens <n>", "model tokens per calendar month (UTC)"],
   ["concurrency", "concurrency", "--concurrency <n>", "requests in flight at once"],
@@ -51,6 +54,7 @@ export const describeLimits = (l: Limits | undefined) =>
     ? "(none)"
     : [
         l.ratePerSecond !== undefined ? `${l.ratePerSecond}/s burst ${l.burst ?? l.ratePerSecond}` : undefined,
+        l.tokensPerMinute !== undefined ? `${l.tokensPerMinute} tokens/min` : undefined,
         l.monthlyRequests !== undefined ? `${l.monthlyRequests} requests/month` : undefined,
         l.monthlyTokens !== undefined ? `${l.monthlyTokens} tokens/month` : undefined,
         l.concurrency !== undefined ? `${l.concurrency} concurrent` : undefined,

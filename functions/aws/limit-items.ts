@@ -4,6 +4,7 @@ import type { GcraParams } from "../core/limits/math";
  * Limit state in the usage table, one partition per subject (the trailing `#` keeps
  * `acme` from matching `acme-corp`):
  *   pk LIMIT#<subject>#   sk RATE             tatUs   GCRA theoretical arrival time, epoch µs
+ *                         sk TPM#<yyyy-mm-ddThh:mm>  tokens  tokens of a UTC minute (tokensPerMinute)
  *                         sk MONTH#<yyyy-mm>  requests, tokens   counters of a UTC month
  *                         sk CONC             leases  map requestId → lease end, epoch ms
  * Every item carries `expiresAt` (the table's TTL attribute) so idle subjects clean up.
@@ -13,6 +14,7 @@ export const limitPk = (subject: string) => `LIMIT#${subject}#`;
 export const RATE_SK = "RATE";
 export const CONC_SK = "CONC";
 export const monthSk = (period: string) => `MONTH#${period}`;
+export const minuteSk = (period: string) => `TPM#${period}`;
 
 export interface ItemKey {
   readonly pk: string;
@@ -96,6 +98,32 @@ export function monthCharge(table: string, subject: string, period: string, c: M
     UpdateExpression: `SET expiresAt = :expiresAt ADD ${adds.join(", ")}`,
     ConditionExpression: conditions.join(" AND "),
     ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * Reserves tokens in a minute's window when no more than `ceiling` are used yet (see
+ * tokenCeiling); creates the window's item on its first charge.
+ */
+export function minuteCharge(table: string, subject: string, period: string, c: { reserve: number; ceiling: number; expiresAt: number }) {
+  return {
+    TableName: table,
+    Key: limitKey(subject, minuteSk(period)),
+    UpdateExpression: "SET expiresAt = :expiresAt ADD tokens :reserve",
+    ConditionExpression: "attribute_not_exists(tokens) OR tokens <= :ceiling",
+    ExpressionAttributeValues: { ":expiresAt": c.expiresAt, ":reserve": c.reserve, ":ceiling": c.ceiling },
+  };
+}
+
+/** Adds a delta to a minute's tokens (settlement, cancellation). Never creates the item. */
+export function minuteAdjust(table: string, subject: string, period: string, tokens: number) {
+  if (tokens === 0) return undefined;
+  return {
+    TableName: table,
+    Key: limitKey(subject, minuteSk(period)),
+    UpdateExpression: "ADD tokens :tokens",
+    ConditionExpression: "attribute_exists(pk)",
+    ExpressionAttributeValues: { ":tokens": tokens },
   };
 }
 

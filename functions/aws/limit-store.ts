@@ -20,7 +20,10 @@ import {
   type GcraParams,
   gcraParams,
   type LimitWindow,
+  type MinutePeriod,
   type MonthPeriod,
+  minuteCorrection,
+  minuteOf,
   monthOf,
   quotaWindow,
   rateWindow,
@@ -30,6 +33,7 @@ import {
   tokenReservation,
   toMicros,
 } from "../core/limits/math";
+import { KeyedGate } from "./keyed-gate";
 import {
   CONC_SK,
   type ItemKey,
@@ -39,6 +43,9 @@ import {
   leaseRelease,
   leasesOf,
   limitKey,
+  minuteAdjust,
+  minuteCharge,
+  minuteSk,
   monthAdjust,
   monthCharge,
   monthSk,
@@ -76,12 +83,20 @@ type MutableHandle = { -readonly [K in keyof LimitHandle]: LimitHandle[K] };
 const HINTS = 10_000;
 /** Expired leases removed per write; more wait for the next refusal. */
 const RECLAIM_BATCH = 50;
+/**
+ * Seconds a minute's token window is kept after it ends (TTL): nothing reads it then, but a
+ * process whose clock runs behind may still charge it.
+ */
+const KEEP_MINUTE_S = 300;
 
 /**
  * LimitStore on the usage table. Each limit is one item changed by one conditional write, so
  * it holds across any number of processes: N concurrent admissions against k remaining admit
- * at most k. Limits are charged in the order rate → month (requests and tokens in one write)
- * → concurrency; a later refusal gives back what the earlier steps took.
+ * at most k. Limits are charged in the order rate → tokens per minute → month (requests and
+ * tokens in one write) → concurrency; a later refusal gives back what the earlier steps took.
+ * The minute's window comes before the month's because, being short, it is the one that
+ * refuses under load: refused there, a request has only its rate cell to give back and never
+ * writes the month's item, which every request of the month shares.
  *
  * Concurrency slots are leases (request id → end time) in one map: a holder that dies without
  * releasing blocks its slot for at most `leaseMs`, after which the next refused admission
@@ -119,6 +134,15 @@ export class DynamoLimitStore implements LimitStore {
         handle.rateIntervalUs = p.intervalUs;
         state = step.state;
       }
+      if (limits.tokensPerMinute !== undefined) {
+        const minute = minuteOf(ctx.now);
+        const reserve = tokenReservation(limits.tokensPerMinute, ctx.tokenEstimate);
+        const step = await this.chargeMinute(subject, limits, minute, reserve, ctx.now, state);
+        if (!step.admitted) return await this.undoThen(handle, step);
+        handle.minute = minute.period;
+        handle.minuteTokensReserved = reserve;
+        state = step.state;
+      }
       if (limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined) {
         const month = monthOf(ctx.now);
         const reserve = limits.monthlyTokens === undefined ? undefined : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
@@ -153,6 +177,11 @@ export class DynamoLimitStore implements LimitStore {
       });
       if (input) writes.push(this.update(input));
     }
+    if (handle.minute !== undefined && handle.minuteTokensReserved !== undefined && usage.actualTokens !== undefined) {
+      const correction = minuteCorrection(handle.minute, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
+      const input = minuteAdjust(this.table, handle.subject, handle.minute, correction);
+      if (input) writes.push(this.update(input));
+    }
     await Promise.all(writes);
   }
 
@@ -165,16 +194,23 @@ export class DynamoLimitStore implements LimitStore {
   async peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState> {
     const month = monthOf(now);
     const burst = burstOf(limits);
+    const minute = minuteOf(now);
     const monthly = limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined;
-    const [rateItem, monthItem] = await Promise.all([
+    const [rateItem, minuteItem, monthItem] = await Promise.all([
       limits.ratePerSecond !== undefined ? this.get(limitKey(subject, RATE_SK)) : undefined,
+      limits.tokensPerMinute !== undefined ? this.get(limitKey(subject, minuteSk(minute.period))) : undefined,
       monthly ? this.get(limitKey(subject, monthSk(month.period))) : undefined,
     ]);
     const rate =
       limits.ratePerSecond !== undefined && burst !== undefined
         ? rateWindow(num(rateItem?.tatUs), toMicros(now), gcraParams(limits.ratePerSecond, burst))
         : undefined;
-    return this.monthState(limits, month, monthItem, now, rate ? { requests: rate } : {});
+    const perMinute =
+      limits.tokensPerMinute !== undefined ? quotaWindow(limits.tokensPerMinute, num(minuteItem?.tokens) ?? 0, minute, now) : undefined;
+    return this.monthState(limits, month, monthItem, now, {
+      ...(rate ? { requests: rate } : {}),
+      ...(perMinute ? { tokens: perMinute } : {}),
+    });
   }
 
   /** GCRA as two conditional writes (advance a live TAT / restart an idle one), retried on races. */
@@ -205,6 +241,37 @@ export class DynamoLimitStore implements LimitStore {
     }
     // Writers kept moving the TAT across `now` under us: the subject is busy, so ask for a retry.
     return refused("ratePerSecond", refusalMessage("ratePerSecond", limits), 1, { requests: rateWindow(tat, nowUs, p) });
+  }
+
+  /** Reserves the request's tokens in this minute's window: one conditional write. */
+  private async chargeMinute(
+    subject: string,
+    limits: TenantLimits,
+    minute: MinutePeriod,
+    reserve: number,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const limit = limits.tokensPerMinute ?? 0;
+    const ceiling = tokenCeiling(limit, reserve);
+    const expiresAt = Math.ceil(minute.resetMs / 1000) + KEEP_MINUTE_S;
+    const input = minuteCharge(this.table, subject, minute.period, { reserve, ceiling, expiresAt });
+    const window = (item: Item | undefined) => quotaWindow(limit, num(item?.tokens) ?? 0, minute, now);
+    const message = refusalMessage("tokensPerMinute", limits, reserve);
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      try {
+        const out = await this.send({ ...input, ReturnValues: "UPDATED_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" });
+        return { admitted: true, state: { ...state, tokens: window(out.Attributes) } };
+      } catch (err) {
+        const old = await this.oldItem(err, input.Key);
+        if ((num(old?.tokens) ?? 0) > ceiling) {
+          const seen = window(old);
+          return refused("tokensPerMinute", message, seen.resetSeconds, { ...state, tokens: seen });
+        }
+        // A fallback read (see oldItem) saw a later state that admits: try again.
+      }
+    }
+    return refused("tokensPerMinute", message, 1, state);
   }
 
   /** Charges the request and reserves the tokens of this month in one conditional write. */
@@ -238,7 +305,9 @@ export class DynamoLimitStore implements LimitStore {
           reserve !== undefined &&
           (num(old?.tokens) ?? 0) > tokenCeiling(limits.monthlyTokens, reserve)
         ) {
-          return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), seen.tokens?.resetSeconds ?? 1, seen);
+          // Not seen.tokens: that is the minute's window when it has fewer tokens left.
+          const wait = quotaWindow(limits.monthlyTokens, num(old?.tokens) ?? 0, month, now).resetSeconds;
+          return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), wait, seen);
         }
         // A fallback read (see oldItem) saw a later state that admits: try again.
       }
@@ -278,7 +347,9 @@ export class DynamoLimitStore implements LimitStore {
       requests = tighter(requests, quotaWindow(limits.monthlyRequests, num(item?.requests) ?? 0, month, now));
     }
     const tokens =
-      limits.monthlyTokens === undefined ? state.tokens : quotaWindow(limits.monthlyTokens, num(item?.tokens) ?? 0, month, now);
+      limits.monthlyTokens === undefined
+        ? state.tokens
+        : tighter(state.tokens, quotaWindow(limits.monthlyTokens, num(item?.tokens) ?? 0, month, now));
     return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
   }
 
@@ -300,6 +371,10 @@ export class DynamoLimitStore implements LimitStore {
         requests: handle.requestCharged ? -1 : 0,
         tokens: -(handle.tokensReserved ?? 0),
       });
+      if (input) writes.push(this.update(input));
+    }
+    if (handle.minute !== undefined) {
+      const input = minuteAdjust(this.table, handle.subject, handle.minute, -(handle.minuteTokensReserved ?? 0));
       if (input) writes.push(this.update(input));
     }
     if (handle.leased) writes.push(this.update(leaseRelease(this.table, handle.subject, handle.requestId)));
@@ -347,32 +422,6 @@ export class DynamoLimitStore implements LimitStore {
 }
 
 const gateKey = (k: ItemKey) => `${k.pk}|${k.sk}`;
-
-/** At most `max` calls in flight per key; the rest queue in arrival order. */
-class KeyedGate {
-  private readonly lanes = new Map<string, { active: number; waiting: (() => void)[] }>();
-
-  constructor(private readonly max: number) {}
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      lane = { active: 0, waiting: [] };
-      this.lanes.set(key, lane);
-    }
-    const own = lane;
-    if (own.active < this.max) own.active++;
-    else await new Promise<void>((resolve) => own.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next waiter; forget the lane once idle.
-      const next = own.waiting.shift();
-      if (next) next();
-      else if (--own.active === 0) this.lanes.delete(key);
-    }
-  }
-}
 
 function isConditionFailed(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";

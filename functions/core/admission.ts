@@ -79,9 +79,9 @@ export function limitChecksOf(p: Principal): CallerLimitCheck[] {
   return checks;
 }
 
-/** Whether the tenant's or the key's limits include a monthly token quota. */
+/** Whether the tenant's or the key's limits include a token limit (per minute or per month). */
 export function hasTokenQuota(p: Principal): boolean {
-  return p.limits?.monthlyTokens !== undefined || p.keyLimits?.monthlyTokens !== undefined;
+  return [p.limits, p.keyLimits].some((l) => l?.monthlyTokens !== undefined || l?.tokensPerMinute !== undefined);
 }
 
 /** Where a caller stands against its tenant's and its key's limits now, charging nothing. */
@@ -120,8 +120,16 @@ export async function admit(
   return { headers: result.headers, handles: result.handles };
 }
 
-/** Releases the concurrency slot and settles tokens; never fails the (already answered) request. */
-export async function settle(store: LimitStore | undefined, ticket: AdmissionTicket, actualTokens: number | undefined): Promise<void> {
+/**
+ * Releases the concurrency slot and settles tokens (at `now`, which decides whether a
+ * per-minute reservation is still corrected); never fails the (already answered) request.
+ */
+export async function settle(
+  store: LimitStore | undefined,
+  ticket: AdmissionTicket,
+  actualTokens: number | undefined,
+  now: number,
+): Promise<void> {
   if (!store || ticket.handles.length === 0) return;
-  await settleAll(store, ticket.handles, actualTokens === undefined ? {} : { actualTokens }).catch(() => undefined);
+  await settleAll(store, ticket.handles, actualTokens === undefined ? { now } : { actualTokens, now }).catch(() => undefined);
 }

@@ -135,7 +135,7 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
     return await serveAdmitted(resolution, admission.headers, used, access);
   } finally {
     // Frees the concurrency slot and settles the token reservation to what the model reported.
-    await settle(deps.limits, admission, used.tokens);
+    await settle(deps.limits, admission, used.tokens, now());
   }
 }
 

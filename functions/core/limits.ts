@@ -14,6 +14,8 @@ export interface TenantLimits {
   readonly ratePerSecond?: number;
   /** Requests that may arrive at once on top of an idle rate. @default ratePerSecond */
   readonly burst?: number;
+  /** Model tokens (input + output) per UTC minute: a fixed window, reserved and settled like `monthlyTokens`. */
+  readonly tokensPerMinute?: number;
   /** Requests per UTC calendar month. */
   readonly monthlyRequests?: number;
   /** Model tokens (input + output) per UTC calendar month. */
@@ -32,6 +34,7 @@ export type LimitKind = keyof Omit<TenantLimits, "burst">;
 export const LIMIT_MAXIMUMS: Readonly<Record<keyof TenantLimits, number>> = {
   ratePerSecond: 1_000_000,
   burst: 1_000_000,
+  tokensPerMinute: Number.MAX_SAFE_INTEGER,
   monthlyRequests: Number.MAX_SAFE_INTEGER,
   monthlyTokens: Number.MAX_SAFE_INTEGER,
   concurrency: 1_000,
@@ -86,6 +89,7 @@ export function limitSubject(tenantId: string, keyId?: string): string {
 export interface RateLimitState {
   /** The binding one of the rate and the monthly request quota. */
   readonly requests?: LimitWindow;
+  /** The binding one of the per-minute and the monthly token limit. */
   readonly tokens?: LimitWindow;
 }
 
@@ -119,8 +123,8 @@ export interface AdmitContext {
   /** Unique per request: names the concurrency slot it holds. */
   readonly requestId: string;
   /**
-   * Tokens to reserve against `monthlyTokens` (an upper bound such as max_tokens keeps the
-   * quota exact). @default 0: then a request is only refused once the quota is spent.
+   * Tokens to reserve against `tokensPerMinute` and `monthlyTokens` (an upper bound such as
+   * max_tokens keeps them exact). @default 0: then a request is only refused once a limit is spent.
    */
   readonly tokenEstimate?: number;
 }
@@ -137,6 +141,10 @@ export interface LimitHandle {
   /** The `yyyy-mm` whose counters were charged, when a monthly limit applies. */
   readonly month?: string;
   readonly requestCharged: boolean;
+  /** The UTC minute (`yyyy-mm-ddThh:mm`) whose token window was charged, when `tokensPerMinute` applies. */
+  readonly minute?: string;
+  /** Tokens reserved in that minute's window. */
+  readonly minuteTokensReserved?: number;
   /** Tokens reserved, when `monthlyTokens` applies. */
   readonly tokensReserved?: number;
   /** Whether a concurrency slot is held. */
@@ -166,6 +174,11 @@ export type Admission = Admitted | Refused;
 export interface SettleUsage {
   /** Tokens the model really used; omit when unknown to keep the reservation as the charge. */
   readonly actualTokens?: number;
+  /**
+   * Epoch ms of the settlement: a per-minute reservation is corrected only while its minute
+   * lasts (see `settleMinute`). @default Date.now()
+   */
+  readonly now?: number;
 }
 
 /**
@@ -209,6 +222,10 @@ export function refusalMessage(kind: LimitKind, l: TenantLimits, reservedTokens 
   switch (kind) {
     case "ratePerSecond":
       return `rate limit of ${l.ratePerSecond} requests/s (burst ${burstOf(l)}) exceeded`;
+    case "tokensPerMinute":
+      return reservedTokens > 0
+        ? `tokens-per-minute limit of ${l.tokensPerMinute} reached: this minute cannot cover the ${reservedTokens} tokens this request may use`
+        : `tokens-per-minute limit of ${l.tokensPerMinute} reached for this minute`;
     case "monthlyRequests":
       return `monthly request quota of ${l.monthlyRequests} is used up`;
     case "monthlyTokens":

@@ -1,7 +1,7 @@
 /**
  * The arithmetic behind per-tenant limits, shared by every LimitStore so that stores and
  * tests agree on what "admitted" means: GCRA for rate + burst, UTC calendar months for
- * quotas, and the windows reported in the x-ratelimit-* headers. Pure: no clock, no I/O.
+ * quotas, fixed UTC minutes for tokens per minute, and the windows reported in the x-ratelimit-* headers. Pure: no clock, no I/O.
  */
 
 const US_PER_S = 1_000_000;
@@ -79,6 +79,28 @@ export function monthOf(nowMs: number): MonthPeriod {
   };
 }
 
+/** A window of fixed UTC minutes has the same shape: a label and the bounds of the current one. */
+export type MinutePeriod = MonthPeriod;
+
+const MINUTE_MS = 60_000;
+
+/** The fixed UTC minute of `nowMs`: `yyyy-mm-ddThh:mm`, resetting at the next whole minute. */
+export function minuteOf(nowMs: number): MinutePeriod {
+  const startMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+  return { period: new Date(startMs).toISOString().slice(0, 16), startMs, resetMs: startMs + MINUTE_MS };
+}
+
+/**
+ * What settling adds to a per-minute reservation: actual − reserved while the minute it was
+ * charged to lasts, nothing after. Once that minute is over no admission reads its window
+ * again, so a correction would only cost a write; moving it to the current minute instead
+ * would charge (or refund) one window for another's reservation, and a refund there could
+ * let the current minute admit past its limit.
+ */
+export function minuteCorrection(minute: string, reserved: number, actualTokens: number, settledAtMs: number): number {
+  return minuteOf(settledAtMs).period === minute ? Math.max(0, Math.ceil(actualTokens)) - reserved : 0;
+}
+
 /**
  * Tokens an admission reserves: the estimate, capped at the quota so a request estimated
  * above a whole month's quota is still admitted in a fresh month rather than never.
@@ -96,7 +118,7 @@ export function tokenCeiling(quota: number, reserve: number): number {
   return Math.min(quota - reserve, quota - 1);
 }
 
-/** A monthly quota's window after `used` has been charged. */
+/** A monthly (or per-minute) quota's window after `used` has been charged. */
 export function quotaWindow(limit: number, used: number, month: MonthPeriod, nowMs: number): LimitWindow {
   return { limit, remaining: Math.max(0, limit - used), resetSeconds: Math.max(1, Math.ceil((month.resetMs - nowMs) / 1000)) };
 }

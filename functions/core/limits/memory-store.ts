@@ -16,6 +16,8 @@ import {
 import {
   gcra,
   gcraParams,
+  minuteCorrection,
+  minuteOf,
   monthOf,
   quotaWindow,
   rateWindow,
@@ -31,6 +33,12 @@ interface Counters {
   tokens: number;
 }
 
+/** A subject's current per-minute token window; an older minute's counts are of no use. */
+interface MinuteCount {
+  readonly period: string;
+  tokens: number;
+}
+
 /**
  * LimitStore of one process, for tests and single-process hosts: the same semantics as the
  * DynamoDB store (same math, same order, refusals consume nothing), atomic because every
@@ -39,6 +47,7 @@ interface Counters {
 export class MemoryLimitStore implements LimitStore {
   private readonly tat = new Map<string, number>();
   private readonly months = new Map<string, Counters>();
+  private readonly minutes = new Map<string, MinuteCount>();
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly done = new WeakSet<LimitHandle>();
 
@@ -64,6 +73,21 @@ export class MemoryLimitStore implements LimitStore {
       rateIntervalUs = p.intervalUs;
       state = { requests: rateWindow(d.tatUs, nowUs, p) };
     }
+    const minute = minuteOf(ctx.now);
+    const current = this.minutes.get(subject);
+    const minuteUsed = current?.period === minute.period ? current.tokens : 0;
+    const minuteReserve = limits.tokensPerMinute === undefined ? 0 : tokenReservation(limits.tokensPerMinute, ctx.tokenEstimate);
+    if (limits.tokensPerMinute !== undefined) {
+      if (minuteUsed > tokenCeiling(limits.tokensPerMinute, minuteReserve)) {
+        const window = quotaWindow(limits.tokensPerMinute, minuteUsed, minute, ctx.now);
+        return refused("tokensPerMinute", refusalMessage("tokensPerMinute", limits, minuteReserve), window.resetSeconds, {
+          ...state,
+          tokens: window,
+        });
+      }
+      // The window as it stands once this admission is charged (as the DynamoDB store reports it).
+      state = { ...state, tokens: quotaWindow(limits.tokensPerMinute, minuteUsed + minuteReserve, minute, ctx.now) };
+    }
     const key = `${subject}|${month.period}`;
     const counters = this.months.get(key) ?? { requests: 0, tokens: 0 };
     const reserve = limits.monthlyTokens === undefined ? 0 : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
@@ -75,7 +99,10 @@ export class MemoryLimitStore implements LimitStore {
     }
     if (limits.monthlyTokens !== undefined && counters.tokens > tokenCeiling(limits.monthlyTokens, reserve)) {
       const window = quotaWindow(limits.monthlyTokens, counters.tokens, month, ctx.now);
-      return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), window.resetSeconds, { ...state, tokens: window });
+      return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), window.resetSeconds, {
+        ...state,
+        tokens: tighter(state.tokens, window),
+      });
     }
     const held = this.leases.get(subject) ?? new Map<string, number>();
     if (limits.concurrency !== undefined) {
@@ -87,6 +114,7 @@ export class MemoryLimitStore implements LimitStore {
       this.leases.set(subject, held);
     }
     if (nextTat !== undefined) this.tat.set(subject, nextTat);
+    if (limits.tokensPerMinute !== undefined) this.minutes.set(subject, { period: minute.period, tokens: minuteUsed + minuteReserve });
     if (limits.monthlyRequests !== undefined) counters.requests++;
     if (limits.monthlyTokens !== undefined) counters.tokens += reserve;
     this.months.set(key, counters);
@@ -94,7 +122,7 @@ export class MemoryLimitStore implements LimitStore {
       state = { ...state, requests: tighter(state.requests, quotaWindow(limits.monthlyRequests, counters.requests, month, ctx.now)) };
     }
     if (limits.monthlyTokens !== undefined)
-      state = { ...state, tokens: quotaWindow(limits.monthlyTokens, counters.tokens, month, ctx.now) };
+      state = { ...state, tokens: tighter(state.tokens, quotaWindow(limits.monthlyTokens, counters.tokens, month, ctx.now)) };
     const monthly = limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined;
     return admitted(
       {
@@ -103,6 +131,7 @@ export class MemoryLimitStore implements LimitStore {
         ...(rateIntervalUs !== undefined ? { rateIntervalUs } : {}),
         ...(monthly ? { month: month.period } : {}),
         requestCharged: limits.monthlyRequests !== undefined,
+        ...(limits.tokensPerMinute !== undefined ? { minute: minute.period, minuteTokensReserved: minuteReserve } : {}),
         ...(limits.monthlyTokens !== undefined ? { tokensReserved: reserve } : {}),
         leased: limits.concurrency !== undefined,
       },
@@ -117,6 +146,9 @@ export class MemoryLimitStore implements LimitStore {
     const c = handle.month === undefined ? undefined : this.months.get(`${handle.subject}|${handle.month}`);
     if (c && handle.tokensReserved !== undefined && usage.actualTokens !== undefined)
       c.tokens += Math.max(0, Math.ceil(usage.actualTokens)) - handle.tokensReserved;
+    const m = this.minuteOfHandle(handle);
+    if (m && handle.minuteTokensReserved !== undefined && usage.actualTokens !== undefined)
+      m.tokens += minuteCorrection(m.period, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
   }
 
   async cancel(handle: LimitHandle): Promise<void> {
@@ -128,6 +160,14 @@ export class MemoryLimitStore implements LimitStore {
     const c = handle.month === undefined ? undefined : this.months.get(`${handle.subject}|${handle.month}`);
     if (c && handle.requestCharged) c.requests--;
     if (c && handle.tokensReserved !== undefined) c.tokens -= handle.tokensReserved;
+    const m = this.minuteOfHandle(handle);
+    if (m && handle.minuteTokensReserved !== undefined) m.tokens -= handle.minuteTokensReserved;
+  }
+
+  /** The minute window `handle` charged, while it is still the subject's current one. */
+  private minuteOfHandle(handle: LimitHandle): MinuteCount | undefined {
+    const m = handle.minute === undefined ? undefined : this.minutes.get(handle.subject);
+    return m?.period === handle.minute ? m : undefined;
   }
 
   async peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState> {
@@ -140,9 +180,14 @@ export class MemoryLimitStore implements LimitStore {
         : undefined;
     const quota = limits.monthlyRequests === undefined ? undefined : quotaWindow(limits.monthlyRequests, c.requests, month, now);
     const requests = tighter(rate, quota);
-    return {
-      ...(requests ? { requests } : {}),
-      ...(limits.monthlyTokens !== undefined ? { tokens: quotaWindow(limits.monthlyTokens, c.tokens, month, now) } : {}),
-    };
+    const minute = minuteOf(now);
+    const m = this.minutes.get(subject);
+    const perMinute =
+      limits.tokensPerMinute === undefined
+        ? undefined
+        : quotaWindow(limits.tokensPerMinute, m?.period === minute.period ? m.tokens : 0, minute, now);
+    const monthly = limits.monthlyTokens === undefined ? undefined : quotaWindow(limits.monthlyTokens, c.tokens, month, now);
+    const tokens = tighter(perMinute, monthly);
+    return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
-import { CONC_SK, limitKey, monthSk, RATE_SK } from "../../functions/aws/limit-items";
+import { CONC_SK, limitKey, minuteSk, monthSk, RATE_SK } from "../../functions/aws/limit-items";
 import { DynamoLimitStore, type LimitStoreOptions } from "../../functions/aws/limit-store";
 import { type Admission, admitAll, type Refused, type TenantLimits } from "../../functions/core/limits";
-import { monthOf } from "../../functions/core/limits/math";
+import { minuteOf, monthOf } from "../../functions/core/limits/math";
 import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
@@ -140,6 +140,61 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     },
     HEAVY_MS,
   );
+
+  it(
+    "tokensPerMinute 100: 30 concurrent reservations of 10 admit exactly 10; settling lowers the minute, a new minute starts empty",
+    async () => {
+      const s = subject("tpm");
+      const limits: TenantLimits = { tokensPerMinute: 100 };
+      const pool = stores(2);
+      // 20 s into a minute, so the refusals' Retry-After is the 40 s to the next one.
+      const now = minuteOf(Date.now()).startMs + 20_000;
+      const key = minuteSk(minuteOf(now).period);
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now, 10))),
+      );
+      const granted = results.filter((r) => r.admitted);
+      // tokenCeiling(100, 10) = 90: admitted at 0, 10, …, 90 used, so never more than the limit reserved.
+      expect(granted).toHaveLength(10);
+      const refused = refusals(results);
+      expect(refused.every((r) => r.limit === "tokensPerMinute" && r.retryAfterSeconds === 40)).toBe(true);
+      expect(refused[0]?.headers).toMatchObject({ "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "0" });
+      expect((await item(s, key))?.tokens).toBe(100);
+      // The models used 4 each: settling within the minute gives back the other 6.
+      await Promise.all(granted.map((r) => (pool[1] as DynamoLimitStore).settle(r.handle, { actualTokens: 4, now: now + 1_000 })));
+      expect((await item(s, key))?.tokens).toBe(40);
+      expect((await (pool[0] as DynamoLimitStore).peek(s, limits, now)).tokens).toEqual({ limit: 100, remaining: 60, resetSeconds: 40 });
+      const more = await Promise.all(Array.from({ length: 10 }, () => (pool[0] as DynamoLimitStore).admit(s, limits, ctx(now, 10))));
+      expect(more.filter((r) => r.admitted)).toHaveLength(6);
+      // A settlement after its minute has ended leaves that minute as it was; the next one starts empty.
+      const late = more.find((r) => r.admitted);
+      if (late?.admitted) await (pool[0] as DynamoLimitStore).settle(late.handle, { actualTokens: 0, now: now + 60_000 });
+      expect((await item(s, key))?.tokens).toBe(100);
+      const next = await (pool[1] as DynamoLimitStore).admit(s, limits, ctx(now + 60_000, 10));
+      expect(next).toMatchObject({ admitted: true, headers: { "x-ratelimit-remaining-tokens": "90" } });
+      expect((await item(s, minuteSk(minuteOf(now + 60_000).period)))?.expiresAt).toBe((minuteOf(now + 60_000).resetMs + 300_000) / 1000);
+    },
+    HEAVY_MS,
+  );
+
+  it("a refusal after the minute's charge gives its tokens back; the binding token window is reported", async () => {
+    const s = subject("tpm-undo");
+    const limits: TenantLimits = { tokensPerMinute: 1_000, monthlyTokens: 50, concurrency: 1 };
+    const store = (stores(1) as [DynamoLimitStore])[0];
+    const now = Date.now();
+    const held = await store.admit(s, limits, ctx(now, 20));
+    // The month (30 left) binds the tokens headers, not the minute (980 left).
+    expect(held).toMatchObject({ admitted: true, headers: { "x-ratelimit-limit-tokens": "50", "x-ratelimit-remaining-tokens": "30" } });
+    expect(await store.admit(s, limits, ctx(now, 40))).toMatchObject({
+      admitted: false,
+      limit: "monthlyTokens",
+      retryAfterSeconds: Math.ceil((monthOf(now).resetMs - now) / 1000),
+    });
+    expect(await store.admit(s, limits, ctx(now, 10))).toMatchObject({ admitted: false, limit: "concurrency" });
+    expect((await item(s, minuteSk(minuteOf(now).period)))?.tokens).toBe(20);
+    if (held.admitted) await store.cancel(held.handle);
+    expect((await item(s, minuteSk(minuteOf(now).period)))?.tokens).toBe(0);
+  });
 
   it("20 concurrent holders against a cap of 5: 5 hold a slot, and released slots are reused", async () => {
     const s = subject("conc");

@@ -110,6 +110,15 @@ describe("PATCH and DELETE /admin/tenants/{tenantId}/keys/{keyId}", () => {
     expect(cleared.json().limits).toBeUndefined();
   });
 
+  it("PATCH takes a tokens-per-minute limit, validated like the others", async () => {
+    const { keyId } = await newKey();
+    const set = await admin("PATCH", `/admin/tenants/acme/keys/${keyId}`, { json: { limits: { tokensPerMinute: 1000 } } });
+    expect(set.json()).toMatchObject({ keyId, limits: { tokensPerMinute: 1000 } });
+    const bad = await admin("PATCH", `/admin/tenants/acme/keys/${keyId}`, { json: { limits: { tokensPerMinute: 0.5 } } });
+    expectError(bad, 400, "invalid_request");
+    expect(bad.json().error.message).toContain("tokensPerMinute must be a positive integer");
+  });
+
   it("PATCH is 400 without limits or with bad ones and for a malformed key id, 404 for another tenant's key", async () => {
     const { keyId } = await newKey();
     expectError(await admin("PATCH", `/admin/tenants/acme/keys/${keyId}`, { json: {} }), 400, "invalid_request");

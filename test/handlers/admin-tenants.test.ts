@@ -47,6 +47,7 @@ describe("POST /admin/tenants", () => {
       { tenantId: "acme", models: ["Not A Model"] },
       { tenantId: "acme", models: [], limits: { burst: 5 } },
       { tenantId: "acme", models: [], limits: { ratePerSecond: 0 } },
+      { tenantId: "acme", models: [], limits: { tokensPerMinute: 0 } },
     ]) {
       expectError(await admin("POST", "/admin/tenants", { json: body }), 400, "invalid_request");
     }

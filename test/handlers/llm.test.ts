@@ -150,6 +150,28 @@ describe("POST /v1/chat/completions", () => {
     expect(app.model.calls).toHaveLength(1);
   });
 
+  it("is 429 with Retry-After to the next minute and x-ratelimit-*-tokens once the minute's tokens are spent", async () => {
+    const limited = principal({ models: ["tinylm"], limits: { tokensPerMinute: 10 } });
+    app.clock.now += 15_000; // 15 s into a minute
+    const first = await app.request("POST", "/v1/chat/completions", { as: limited, json: chat({ max_tokens: 2 }) });
+    expect(first.status).toBe(200);
+    // Reserved: the prompt's 15 bytes + max_tokens, capped at the limit.
+    expect(first.headers).toMatchObject({ "x-ratelimit-limit-tokens": "10", "x-ratelimit-remaining-tokens": "0" });
+    // Settled to the engine's 7 tokens: 3 are left, too few for the next request's reservation.
+    const res = await app.request("POST", "/v1/chat/completions", { as: limited, json: chat({ max_tokens: 2 }) });
+    expectOpenAIError(res, 429, "rate_limit_error", "rate_limited");
+    expect(res.json().error.message).toContain("tokens-per-minute limit of 10 reached");
+    expect(res.headers).toMatchObject({
+      "retry-after": "45",
+      "x-ratelimit-limit-tokens": "10",
+      "x-ratelimit-remaining-tokens": "3",
+      "x-ratelimit-reset-tokens": "45",
+    });
+    expect(app.model.calls).toHaveLength(1);
+    app.clock.now += 45_000;
+    expect((await app.request("POST", "/v1/chat/completions", { as: limited, json: chat({ max_tokens: 2 }) })).status).toBe(200);
+  });
+
   it("maps a model failure before the first event to a 502 in OpenAI's shape, with the version headers", async () => {
     app.model.failing.set("v1", new ModelFailedError("the engine crashed"));
     const res = await app.request("POST", "/v1/chat/completions", { as: caller, json: chat({ stream: true }) });

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
+import type { Command } from "commander";
+import { describeLimits, limitsFrom } from "../../cli/limit-flags";
+import { buildProgram } from "../../cli/main";
 import { admit, hasTokenQuota, limitStatusOf, settle } from "../../functions/core/admission";
 import { RateLimitedError } from "../../functions/core/errors";
 import { type Admission, admitAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits";
@@ -173,5 +176,21 @@ describe("tokensPerMinute in the headers and the usage status", () => {
     const status = await limitStatusOf(store, caller, T0 + 20_000);
     expect(status).toEqual({ tenant: { tokensPerMinute: 100, now: { tokens: { limit: 100, remaining: 70, resetSeconds: 40 } } } });
     expect(await limitStatusOf(store, caller, T0 + 20_000)).toEqual(status);
+  });
+});
+
+describe("--tokens-per-minute", () => {
+  const command = (path: string) =>
+    path.split(" ").reduce<Command | undefined>((c, name) => c?.commands.find((x) => x.name() === name), buildProgram());
+
+  it("is a limit flag of tenants create|update and keys create|update", () => {
+    for (const path of ["tenants create", "tenants update", "keys create", "keys update"])
+      expect(command(path)?.options.map((o) => o.long)).toContain("--tokens-per-minute");
+  });
+
+  it("takes a positive integer and is shown per minute", () => {
+    expect(limitsFrom({ tokensPerMinute: "5000", rate: "2" })).toEqual({ tokensPerMinute: 5000, ratePerSecond: 2 });
+    expect(() => limitsFrom({ tokensPerMinute: "1e3" })).toThrow("--tokens-per-minute takes a positive integer, got '1e3'");
+    expect(describeLimits({ tokensPerMinute: 5000, monthlyTokens: 1_000_000 })).toBe("5000 tokens/min, 1000000 tokens/month");
   });
 });

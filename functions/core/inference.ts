@@ -196,17 +196,11 @@ async function serve(
 
   const tokens = response ? tokensOf(response.body, response.contentType) : undefined;
   if (tokens) used.tokens = tokens.input + tokens.output;
-  const record = buildUsageRecord({
-    requestId: req.requestId,
-    receivedAt: req.receivedAt,
-    finishedAt: now(),
-    tenantId: req.principal.tenantId,
-    keyId: req.principal.keyId,
-    model: req.model,
+  const record = usageRecordOf(req, {
     version: answered.version,
     alias,
     status,
-    bytesIn: req.body.byteLength,
+    finishedAt: now(),
     bytesOut: response?.body.byteLength ?? 0,
     tokens,
   });
@@ -228,6 +222,29 @@ async function serve(
     headers: limitHeaders,
     ...(tokens ? { tokens } : {}),
   };
+}
+
+/** The usage record of a request that reached the model: who, which version, what it cost. */
+export function usageRecordOf(
+  req: InferenceRequest,
+  outcome: {
+    readonly version: number;
+    readonly alias: string | undefined;
+    readonly status: number;
+    readonly finishedAt: number;
+    readonly bytesOut: number;
+    readonly tokens: { readonly input: number; readonly output: number } | undefined;
+  },
+) {
+  return buildUsageRecord({
+    requestId: req.requestId,
+    receivedAt: req.receivedAt,
+    tenantId: req.principal.tenantId,
+    keyId: req.principal.keyId,
+    model: req.model,
+    bytesIn: req.body.byteLength,
+    ...outcome,
+  });
 }
 
 /**

@@ -1,19 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { BadRequestError, toErrorResponse } from "../core/errors";
-import {
-  type InferenceDeps,
-  InferenceFailedError,
-  type InferenceRequest,
-  type InferenceResult,
-  lookupGrantedModel,
-  runInference,
-} from "../core/inference";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, lookupGrantedModel, runInference } from "../core/inference";
 import { isGranted, principalFromContext, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { parseVersionNumber } from "../core/version-number";
 import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
-import type { InferenceMetricsPublisher } from "../http/metrics";
+import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { bytes, json } from "../http/respond";
 
@@ -54,18 +47,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
     log.keyId = principal.keyId;
     log.model = req.model;
     const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
-    // Only requests that reached version resolution: unknown model names never become dimensions.
-    const publish = (model: string, version: number, status: number, tokens?: InferenceResult["tokens"]) =>
-      deps.metrics?.({
-        tenantId: principal.tenantId,
-        model,
-        version,
-        keyId: principal.keyId,
-        requestId,
-        status,
-        latencyMs: Date.now() - receivedAt,
-        ...(tokens ? { tokens } : {}),
-      });
+    const publish = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
     try {
       const out = await runInference(deps, {
         ...req,

@@ -3,8 +3,17 @@ import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { HTTP_INTEGRATION_RESPONSE, STREAMING_HANDLER, STREAMING_RESPONSE } from "../lambda-runtime/awslambda-global";
 
-/** A handler wrapped in `awslambda.streamifyResponse`: it writes its answer to `responseStream`. */
-export type StreamingProxyHandler = (event: APIGatewayProxyEvent, responseStream: Writable, context: Context) => Promise<void>;
+/**
+ * A handler wrapped in `awslambda.streamifyResponse`: it writes its answer to `responseStream`,
+ * a Writable with `setContentType` (typed as @types/aws-lambda's HttpResponseStream, so that
+ * what `awslambda.streamifyResponse` returns is one of these).
+ */
+export type StreamingProxyHandler = (
+  event: APIGatewayProxyEvent,
+  responseStream: awslambda.HttpResponseStream,
+  context: Context,
+  // What awslambda.streamifyResponse's type allows; the gateway awaits either.
+) => Promise<void> | void;
 
 export function isStreamingHandler(handler: unknown): handler is StreamingProxyHandler {
   return typeof handler === "function" && (handler as unknown as Record<symbol, unknown>)[STREAMING_HANDLER] === STREAMING_RESPONSE;
@@ -143,7 +152,7 @@ export async function runStreamingHandler(inv: StreamInvocation): Promise<Stream
   res.once("close", abandon);
 
   const settled = (async () => {
-    await inv.handler(inv.event, stream, inv.context);
+    await inv.handler(inv.event, stream as unknown as awslambda.HttpResponseStream, inv.context);
     // Returning without end(): the runtime ends the stream for the handler.
     if (!stream.writableEnded && !stream.destroyed) await new Promise<void>((resolve) => stream.end(resolve));
     else if (!stream.writableFinished && !stream.destroyed)

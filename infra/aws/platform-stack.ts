@@ -151,6 +151,8 @@ export class PlatformStack extends Stack {
       authorizer: this.functions.authorizer.function,
       limits: config.limits,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
+      rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
+      ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
     });
 
     this.observability = new Observability(this, "Observability", {

@@ -198,23 +198,20 @@ export class PlatformStack extends Stack {
       ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
       endpoints.map((e) => e.endpointArn),
     );
+    // No identity table: the principal arrives in the authorizer context.
     allow(invoke, read, this.tables.arns("registry"));
-    allow(invoke, read, this.tables.arns("identity"));
     // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
     // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
+    allow(invoke, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
     // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-    // call, and deleted again when a request fails closed.
-    allow(
-      invoke,
-      [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:DeleteItem",
-      ],
-      [usage.tableArn],
+    // call, and deleted again when a request fails closed: batch writes and deletes touch only
+    // ACCESS# items, never usage records, aggregates or limit counters.
+    invoke.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+        resources: [usage.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
+      }),
     );
 
     allow(

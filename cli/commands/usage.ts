@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { UsageRecord } from "../../functions/core/usage";
 import { csvHeader, csvRow, jsonLine } from "../../functions/core/usage-csv";
 import { toApiResponse } from "../api-client";
+import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { adminCall, apiFailure, type GlobalOptions, reach, resolveTarget, type Target } from "../context";
 import { configError, usageError } from "../errors";
 import { printFields, printJson, printTable } from "../output";
@@ -36,6 +37,7 @@ interface ReconcileOut {
 interface Who {
   tenant?: string;
   key?: string;
+  keyFile?: string;
 }
 
 const GROUPS = ["model", "version", "key"];
@@ -48,8 +50,8 @@ const FORMATS = ["csv", "jsonl"];
 async function usageGet<T>(target: Target, who: Who, suffix: string, query: Record<string, string | undefined>): Promise<T> {
   if (who.tenant !== undefined)
     return adminCall<T>(target, "GET", `/admin/tenants/${encodeURIComponent(who.tenant)}/usage${suffix}`, undefined, query);
-  const key = who.key ?? process.env.MODELGATE_API_KEY ?? target.defaultApiKey;
-  if (!key) throw configError("no API key: pass --tenant (admin), --key, or set MODELGATE_API_KEY");
+  const key = resolveApiKey(who, target.defaultApiKey);
+  if (!key) throw configError("no API key: pass --tenant (admin), --key, --key-file, or set MODELGATE_API_KEY");
   const url = new URL(`v1/usage${suffix}`, target.apiUrl.endsWith("/") ? target.apiUrl : `${target.apiUrl}/`);
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
   const res = await reach(target.apiUrl, async () =>
@@ -94,7 +96,8 @@ export function registerUsage(program: Command): void {
     .command("show")
     .description("usage summed per period and group (default: this month, per day, per model version)")
     .option("--tenant <id>", "any tenant, through the admin API (default: the tenant of the API key)")
-    .option("--key <apiKey>", "tenant API key when --tenant is not given (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", `${KEY_OPTION_HELP.key}; when --tenant is not given`)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .option("--from <ISO>", "start of the period (a date or date-time; default: start of this month)")
     .option("--to <ISO>", "end of the period, inclusive (a bare date means that whole day; default: now)")
     .option("--model <name>", "only this model")
@@ -126,7 +129,8 @@ export function registerUsage(program: Command): void {
     .command("export")
     .description("every usage record of a range, streamed page by page to stdout as CSV or JSON lines")
     .option("--tenant <id>", "any tenant, through the admin API (default: the tenant of the API key)")
-    .option("--key <apiKey>", "tenant API key when --tenant is not given (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", `${KEY_OPTION_HELP.key}; when --tenant is not given`)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .requiredOption("--from <ISO>", "start of the range (a date or date-time)")
     .requiredOption("--to <ISO>", "end of the range, inclusive (a bare date means that whole day)")
     .requiredOption("--format <csv|jsonl>", "csv (RFC 4180, with a header) or jsonl (one JSON record a line)")

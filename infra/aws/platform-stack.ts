@@ -159,6 +159,8 @@ export class PlatformStack extends Stack {
       authorizer: this.functions.authorizer.function,
       limits: config.limits,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
+      rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
+      ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
     });
 
     this.observability = new Observability(this, "Observability", {
@@ -206,23 +208,20 @@ export class PlatformStack extends Stack {
         ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
         endpoints.map((e) => e.endpointArn),
       );
+      // No identity table: the principal arrives in the authorizer context.
       allow(f, read, this.tables.arns("registry"));
-      allow(f, read, this.tables.arns("identity"));
       // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
+      allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
       // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-      // call, and deleted again when a request fails closed.
-      allow(
-        f,
-        [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:ConditionCheckItem",
-          "dynamodb:BatchWriteItem",
-          "dynamodb:DeleteItem",
-        ],
-        [usage.tableArn],
+      // call, and deleted again when a request fails closed: batch writes and deletes touch only
+      // ACCESS# items, never usage records, aggregates or limit counters.
+      f.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+          resources: [usage.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
+        }),
       );
     }
 

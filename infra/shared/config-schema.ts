@@ -19,6 +19,9 @@ export function isLlmRuntime(runtime: Runtime): boolean {
   return LLM_RUNTIMES.includes(runtime);
 }
 
+/** An IAM user, role, assumed-role or account-root ARN, in any partition. */
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/.+|role\/.+|assumed-role\/.+)$/;
+
 const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
 
 export const versionConfigSchema = z
@@ -175,6 +178,30 @@ export const platformConfigSchema = z.strictObject({
       retentionDays: z.number().int().min(1).max(3650).default(400),
     })
     .default({ retentionDays: 400 }),
+  /** Cloud only: who may call the admin API (the local host has one admin credential). */
+  admin: z
+    .strictObject({
+      /**
+       * IAM principal ARNs allowed on `/admin/*` by the API's resource policy (wildcards as in
+       * `ArnLike`); an account root `arn:aws:iam::<account>:root` stands for every principal of
+       * that account. Each still needs its own IAM policy allowing `execute-api:Invoke`.
+       * @default this account's root: any principal of the account that IAM allows
+       */
+      principals: z
+        .array(z.string().regex(IAM_PRINCIPAL_ARN, "must be an IAM principal ARN such as arn:aws:iam::111122223333:role/admin"))
+        .min(1)
+        .optional(),
+    })
+    .default({}),
+  /** Cloud only: a WAF web ACL on the stage with a per-IP rate rule. */
+  waf: z
+    .strictObject({
+      /** Opt out with `false` (or attach your own web ACL with `-c webAclArn=…`). @default true */
+      enabled: z.boolean().default(true),
+      /** Requests per client IP per 5 minutes before WAF answers 429. @default 20000 */
+      ratePerIpPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(20_000),
+    })
+    .default({ enabled: true, ratePerIpPer5Minutes: 20_000 }),
 });
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

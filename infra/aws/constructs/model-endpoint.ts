@@ -13,6 +13,8 @@ import type { ModelStore, StoredArtifact } from "./model-store";
 export interface DataCaptureOptions {
   /** Share of requests captured, 0–100. @default 10 */
   readonly samplingPercentage?: number;
+  /** Days captured data is kept (an S3 lifecycle rule on `data-capture/`). @default 30 */
+  readonly retentionDays?: number;
 }
 
 export interface ModelEndpointProps {
@@ -121,6 +123,7 @@ export class ModelEndpoint extends Construct {
     this.volumeKeyOmitted = config.versions.some((v) => hasInstanceStorage(v.instanceType));
     const capture = props.dataCapture;
     if (capture) {
+      store.expireDataCapture(capture.retentionDays ?? 30);
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [store.bucket.arnForObjects(`data-capture/${model}/*`)] }),
       );

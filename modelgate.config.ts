@@ -18,8 +18,9 @@ export default defineConfig({
     tinylm: {
       description: "Demo LLM: a small neural language model trained on Moby-Dick, served over the OpenAI-compatible LMI contract.",
       versions: [
-        // The model directory (config, tokenizer, model.onnx) built by `npm run models`.
-        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", instanceType: "ml.g5.xlarge", defaultMaxTokens: 64 },
+        // The model directory (config, tokenizer, model.onnx) built by `npm run models`. ONNX is
+        // what the local LLM runtime runs and vLLM does not, so the cloud leaves it out (README).
+        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", defaultMaxTokens: 64, localOnly: true },
       ],
       aliases: { prod: 1 },
     },

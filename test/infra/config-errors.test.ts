@@ -3,6 +3,7 @@ import { App, Stack, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
+import { cloudConfig } from "../../infra/aws/cloud-config";
 import { artifactLayout } from "../../infra/aws/constructs/artifacts";
 import { ecrRepositoryArn, servingImageFor } from "../../infra/aws/constructs/container-images";
 import { hasInstanceStorage, initialWeights } from "../../infra/aws/constructs/model-endpoint";
@@ -149,6 +150,20 @@ describe("construct helpers", () => {
     for (const t of ["ml.g5.xlarge", "ml.g6.2xlarge", "ml.p4d.24xlarge", "ml.m5d.large", "ml.g4dn.xlarge"])
       expect(hasInstanceStorage(t), t).toBe(true);
     for (const t of ["ml.c5.xlarge", "ml.m5.xlarge", "ml.inf2.xlarge"]) expect(hasInstanceStorage(t), t).toBe(false);
+  });
+
+  it("gives the cloud the config without localOnly versions, their aliases and emptied models", () => {
+    const cloud = cloudConfig(
+      parsePlatformConfig({
+        models: {
+          a: { versions: [version(), version({ version: 2, localOnly: true })], aliases: { prod: 1, dev: 2 } },
+          local: { versions: [version({ localOnly: true })], aliases: { prod: 1 } },
+        },
+      }),
+    );
+    expect(Object.keys(cloud.models)).toEqual(["a"]);
+    expect(cloud.models.a?.versions.map((v) => v.version)).toEqual([1]);
+    expect(cloud.models.a?.aliases).toEqual({ prod: 1 });
   });
 
   it("weights variants by the default alias", () => {

@@ -40,6 +40,7 @@ const lmiImage = {
   ],
 };
 const VLLM_ASYNC = {
+  OPTION_SERVED_MODEL_NAME: "chat",
   OPTION_ASYNC_MODE: "true",
   OPTION_ROLLING_BATCH: "disable",
   OPTION_ENTRYPOINT: "djl_python.lmi_vllm.vllm_async_service",

@@ -20,10 +20,14 @@ export const LLM_DOWNLOAD_TIMEOUT_S = 1800;
  * chat/completions bodies the gateway sends, honours `stream_options.include_usage`, and
  * streams one chunk per line through InvokeEndpointWithResponseStream.
  */
-export function lmiEnvironment(v: VersionConfig): Record<string, string> {
+export function lmiEnvironment(model: string, v: VersionConfig): Record<string, string> {
   const llm = v.llm;
   return {
     HF_MODEL_ID: huggingFaceModelId(v.artifact) ?? MODEL_DIR,
+    // The gateway sends the registry's model name as `model`; vLLM's OpenAI layer refuses a
+    // name it does not serve (LMI's default is "lmi"), so it serves this one (a vLLM engine
+    // argument, passed through by LMI as OPTION_<ARG>).
+    OPTION_SERVED_MODEL_NAME: model,
     OPTION_ASYNC_MODE: "true",
     OPTION_ROLLING_BATCH: "disable",
     OPTION_ENTRYPOINT: "djl_python.lmi_vllm.vllm_async_service",

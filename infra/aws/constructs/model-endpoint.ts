@@ -247,7 +247,8 @@ export class ModelEndpoint extends Construct {
       throw new Error(`ModelEndpoint ${this.node.path}: version ${v.version} of '${props.model}' needs an image`);
     }
 
-    const environment: Record<string, string> = v.runtime === "lmi" ? lmiEnvironment(v) : v.runtime === "tgi" ? tgiEnvironment(v) : {};
+    const environment: Record<string, string> =
+      v.runtime === "lmi" ? lmiEnvironment(props.model, v) : v.runtime === "tgi" ? tgiEnvironment(v) : {};
     const local = props.artifacts.get(v.version);
     let data: Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource">;
     if (huggingFaceModelId(v.artifact) !== undefined) {

@@ -62,4 +62,9 @@ describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () =>
     template.hasResourceProperties("AWS::SageMaker::Endpoint", { EndpointName: "modelgate-iris" });
     expect(template.toJSON().Mappings).toBeUndefined();
   });
+
+  it("leaves the local-only tinylm out: no endpoint, no registry entry (the cloud answers 404)", () => {
+    template.resourceCountIs("AWS::SageMaker::Endpoint", 1);
+    expect(JSON.stringify(template.findResources("Custom::RegistrySeed"))).not.toContain("tinylm");
+  });
 });

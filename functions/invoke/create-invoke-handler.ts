@@ -11,7 +11,7 @@ import {
 import { isGranted, principalFromContext, requireGrant, requireScope } from "../core/principal";
 import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
 import { parseVersionNumber } from "../core/version-number";
-import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
+import { bodyBytes, header, jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import type { InferenceMetricsPublisher } from "../http/metrics";
 import { bytes, json } from "../http/respond";
@@ -102,7 +102,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
 
   function kserveInfer(selectorOf: (e: APIGatewayProxyEvent) => VersionSelector) {
     return (event: APIGatewayProxyEvent, log: LogFields) => {
-      const { json: parsed, bytes } = jsonBodyWithBytes(event, deps.maxBodyBytes);
+      const { json: parsed, bytes } = jsonBody(event, deps.maxBodyBytes);
       return infer(event, log, {
         model: pathParam(event, "model"),
         selector: selectorOf(event),

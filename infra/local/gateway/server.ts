@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { errorBody } from "../../../functions/core/errors";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
+import { readBody } from "../read-body";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
 import { type IncomingRequest, proxyEvent } from "./events";
 import { Router } from "./router";
@@ -83,7 +84,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       });
     };
     try {
-      const body = await readBody(req, maxPayload);
+      const body = await readBody(req, {
+        maxBytes: maxPayload,
+        tooLarge: () => new GatewayResponse(413, "payload_too_large", `request body exceeds ${maxPayload} bytes`),
+      });
       const match = router.match(req.method ?? "GET", url.pathname);
       // API Gateway answers a path or method it has no resource for with MISSING_AUTHENTICATION_TOKEN
       // (403), the same response an unsigned admin call gets; the cloud's gateway responses
@@ -165,31 +169,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         server.closeAllConnections();
       }),
   };
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > max) {
-      req.resume();
-      reject(new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function writeResult(res: ServerResponse, requestId: string, result: APIGatewayProxyResult): void {

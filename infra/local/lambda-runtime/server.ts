@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "../read-body";
 
 /** A Lambda handler export as the local host calls it: event in, result out. */
 export type LocalFunction = (event: unknown) => Promise<unknown>;
@@ -27,12 +28,6 @@ const ASYNC_ATTEMPTS = 3;
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(body === undefined ? "" : JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**
@@ -87,7 +82,8 @@ export async function startLambdaEmulator(opts: LambdaEmulatorOptions): Promise<
     }
     let event: unknown;
     try {
-      const text = await readBody(req);
+      // No cap of its own: the gateway and the handlers have already bounded what they pass on.
+      const text = (await readBody(req)).toString("utf8");
       event = text ? JSON.parse(text) : {};
     } catch {
       return reply(

@@ -1,12 +1,13 @@
 import type { AccessRecord } from "./access";
 import { admit, settle, tokenEstimateOf } from "./admission";
-import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
+import { ApiError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits";
+import { openModel } from "./model-access";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
-import { type Principal, requireGrant, requireScope } from "./principal";
-import type { ModelRecord, ModelVersion } from "./registry";
-import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
+import type { Principal } from "./principal";
+import type { ModelVersion } from "./registry";
+import { inShadowSample, type Resolution, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
 import { buildRefusalRecord, buildUsageRecord } from "./usage";
 
@@ -70,12 +71,6 @@ export class InferenceFailedError extends Error {
   }
 }
 
-export async function lookupModel(registry: RegistryReader, model: string): Promise<ModelRecord> {
-  const record = await registry.getModel(model);
-  if (!record) throw new NotFoundError(`model '${model}' does not exist`);
-  return record;
-}
-
 /**
  * The request path after authorization: scope and grant checks, version resolution, the
  * tenant's limits (charged atomically before the model is called), the model call with the
@@ -84,10 +79,7 @@ export async function lookupModel(registry: RegistryReader, model: string): Prom
  */
 export async function runInference(deps: InferenceDeps, req: InferenceRequest): Promise<InferenceResult> {
   const now = deps.now ?? Date.now;
-  requireScope(req.principal, "invoke");
-  const model = await lookupModel(deps.registry, req.model);
-  requireGrant(req.principal, req.model);
-  const resolution = resolveVersion(model, req.selector, req.routingKey);
+  const { resolution } = await openModel(deps.registry, req.principal, req);
   if (req.protocol === "kserve") validateInferRequest(req.json);
   const admission = await admit(deps.limits, req.principal, {
     now: now(),

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import {
   type Admission,
@@ -30,6 +29,7 @@ import {
   tokenReservation,
   toMicros,
 } from "../core/limits/math";
+import { isConditionFailed, whenConditionFails } from "./conditions";
 import {
   CONC_SK,
   type ItemKey,
@@ -310,11 +310,7 @@ export class DynamoLimitStore implements LimitStore {
 
   /** A write whose condition only guards against a missing or already-changed item: its failure is fine. */
   private async update(input: UpdateCommandInput & { Key: ItemKey }): Promise<void> {
-    try {
-      await this.send(input);
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await whenConditionFails(this.send(input), () => undefined);
   }
 
   /**
@@ -372,8 +368,4 @@ class KeyedGate {
       else if (--own.active === 0) this.lanes.delete(key);
     }
   }
-}
-
-function isConditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
 }

@@ -74,7 +74,7 @@ function checkUrl(u: string): string {
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
     return u;
   } catch {
-    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.usage);
+    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.badArguments);
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { toApiResponse } from "../api-client";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printJson } from "../output";
 import { versionArgument } from "../version-argument";
 
@@ -13,7 +13,7 @@ function readData(data: string): string {
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw usageError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw argumentError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -28,13 +28,13 @@ export function registerInvoke(program: Command): void {
     .requiredOption("--data <json|@file>", "request body: inline JSON, @file, or @- for stdin")
     .action(async (model: string, o: { alias?: string; version?: string; key?: string; data: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.alias !== undefined && o.version !== undefined) throw usageError("give --alias or --version, not both");
+      if (o.alias !== undefined && o.version !== undefined) throw argumentError("give --alias or --version, not both");
       if (o.version !== undefined) versionArgument(o.version, "--version");
       const body = readData(o.data);
       try {
         JSON.parse(body);
       } catch {
-        throw usageError("--data is not valid JSON");
+        throw argumentError("--data is not valid JSON");
       }
       const target = resolveTarget(opts);
       const key = o.key ?? process.env.MODELGATE_API_KEY ?? target.defaultApiKey;

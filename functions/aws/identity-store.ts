@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
-import type { TenantLimits } from "../core/limits";
+import type { TenantLimits } from "../core/limits/tenant-limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
 import type { KeyScope } from "../core/scopes";
 import { StaleRevisionError } from "../core/tenants";

@@ -1,5 +1,19 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import {
+  type GcraParams,
+  gcraParams,
+  type LimitWindow,
+  type MonthPeriod,
+  monthOf,
+  quotaWindow,
+  rateWindow,
+  retryAfterSeconds,
+  tighter,
+  tokenCeiling,
+  tokenReservation,
+  toMicros,
+} from "../core/limits/math";
+import {
   type Admission,
   type AdmitContext,
   admitted,
@@ -14,21 +28,7 @@ import {
   refused,
   type SettleUsage,
   type TenantLimits,
-} from "../core/limits";
-import {
-  type GcraParams,
-  gcraParams,
-  type LimitWindow,
-  type MonthPeriod,
-  monthOf,
-  quotaWindow,
-  rateWindow,
-  retryAfterSeconds,
-  tighter,
-  tokenCeiling,
-  tokenReservation,
-  toMicros,
-} from "../core/limits/math";
+} from "../core/limits/tenant-limits";
 import { isConditionFailed, whenConditionFails } from "./conditions";
 import {
   CONC_SK,

@@ -2,7 +2,7 @@ import type { AccessRecord } from "./access";
 import { admit, settle, tokenEstimateOf } from "./admission";
 import { ApiError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
-import type { LimitStore } from "./limits";
+import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import type { Principal } from "./principal";

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../core/errors";
-import { headerValue } from "../core/keys";
+import { headerValue } from "../core/key-format";
 
 /** Request id of an API Gateway (or emulator) request. */
 export function requestIdOf(event: Pick<APIGatewayProxyEvent, "requestContext">): string {

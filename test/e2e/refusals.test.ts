@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { generateApiKey } from "../../functions/core/keys";
+import { generateApiKey } from "../../functions/core/key-format";
 import { admin, call, inferBody, newTenant, platform } from "./helpers";
 
 function expectJsonError(res: { status: number; body: any; text: string }, status: number) {

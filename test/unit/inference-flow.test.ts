@@ -3,7 +3,7 @@ import type { AccessRecord } from "../../functions/core/access";
 import { authorizeKey } from "../../functions/core/authorize";
 import { ForbiddenError, ModelFailedError, ServiceUnavailableError, UnauthorizedError } from "../../functions/core/errors";
 import { InferenceFailedError, type InferenceRequest, runInference } from "../../functions/core/inference";
-import { generateApiKey } from "../../functions/core/keys";
+import { generateApiKey } from "../../functions/core/key-format";
 import type { AccessJournal, KeyStore, ModelInvoker, RegistryReader, StoredKey, Tenant, UsageSink } from "../../functions/core/ports";
 import type { ModelRecord } from "../../functions/core/registry";
 import type { UsageRecord } from "../../functions/core/usage";

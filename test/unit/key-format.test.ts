@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateApiKey, KEY_LENGTH, parseApiKey, presentedKey, secretMatches } from "../../functions/core/keys";
+import { generateApiKey, KEY_LENGTH, parseApiKey, presentedKey, secretMatches } from "../../functions/core/key-format";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { configError, usageError } from "./errors";
+import { argumentError, configError } from "./errors";
 
 /** How a command was told its API key: a key on argv lands in shell history and `ps`. */
 export interface KeyOptions {
@@ -23,7 +23,7 @@ const readText: ReadText = (file) => readFileSync(file, "utf8");
  * local demo key. Undefined when none applies.
  */
 export function resolveApiKey(o: KeyOptions, fallback: string | undefined, read: ReadText = readText): string | undefined {
-  if (o.key !== undefined && o.keyFile !== undefined) throw usageError("give --key or --key-file, not both");
+  if (o.key !== undefined && o.keyFile !== undefined) throw argumentError("give --key or --key-file, not both");
   if (o.keyFile !== undefined) return fromSource(o.keyFile, `--key-file '${o.keyFile}'`, read);
   if (o.key === "-") return fromSource(0, "stdin (--key -)", read);
   return o.key ?? process.env.MODELGATE_API_KEY ?? fallback;
@@ -34,10 +34,10 @@ function fromSource(file: string | 0, what: string, read: ReadText): string {
   try {
     text = read(file);
   } catch (err) {
-    throw usageError(`cannot read the API key from ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw argumentError(`cannot read the API key from ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const key = text.trim();
   if (!key) throw configError(`no API key in ${what}`);
-  if (/\s/.test(key)) throw usageError(`${what} must hold one API key, found more than one word`);
+  if (/\s/.test(key)) throw argumentError(`${what} must hold one API key, found more than one word`);
   return key;
 }

@@ -77,12 +77,15 @@ export function checkUrl(u: string): string {
   try {
     url = new URL(u);
   } catch {
-    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.usage);
+    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.badArguments);
   }
   if (url.protocol === "https:") return u;
-  if (url.protocol !== "http:") throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.usage);
+  if (url.protocol !== "http:") throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.badArguments);
   if (isLoopback(url.hostname)) return u;
-  throw new CliError(`--endpoint must use https:// (plain http:// only to loopback: 127.0.0.0/8, ::1, localhost), got '${u}'`, EXIT.usage);
+  throw new CliError(
+    `--endpoint must use https:// (plain http:// only to loopback: 127.0.0.0/8, ::1, localhost), got '${u}'`,
+    EXIT.badArguments,
+  );
 }
 
 /** `URL` normalises IPv4 spellings (`127.1`, `0x7f.1`) to dotted quads and brackets IPv6. */

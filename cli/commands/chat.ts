@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { toApiResponse } from "../api-client";
 import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printJson } from "../output";
 
 interface ChatOptions {
@@ -24,7 +24,7 @@ function numberOption(name: string, value: string | undefined, integer: boolean)
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
-    throw usageError(`--${name} must be a${integer ? "n integer" : " number"}, got '${value}'`);
+    throw argumentError(`--${name} must be a${integer ? "n integer" : " number"}, got '${value}'`);
   return n;
 }
 

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { toApiResponse } from "../api-client";
 import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printJson } from "../output";
 import { versionArgument } from "../version-argument";
 
@@ -14,7 +14,7 @@ function readData(data: string): string {
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw usageError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw argumentError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -30,16 +30,16 @@ export function registerInvoke(program: Command): void {
     .requiredOption("--data <json|@file>", "request body: inline JSON, @file, or @- for stdin")
     .action(async (model: string, o: { alias?: string; version?: string; key?: string; keyFile?: string; data: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.alias !== undefined && o.version !== undefined) throw usageError("give --alias or --version, not both");
+      if (o.alias !== undefined && o.version !== undefined) throw argumentError("give --alias or --version, not both");
       if (o.version !== undefined) versionArgument(o.version, "--version");
       const body = readData(o.data);
       try {
         JSON.parse(body);
       } catch {
-        throw usageError("--data is not valid JSON");
+        throw argumentError("--data is not valid JSON");
       }
       const target = resolveTarget(opts);
-      if (o.key === "-" && o.data === "@-") throw usageError("stdin can carry --data or the key (--key -), not both");
+      if (o.key === "-" && o.data === "@-") throw argumentError("stdin can carry --data or the key (--key -), not both");
       const key = resolveApiKey(o, target.defaultApiKey);
       if (!key) throw configError("no API key: pass --key, --key-file or set MODELGATE_API_KEY");
       const selector = o.alias ?? o.version;

@@ -5,7 +5,7 @@ import { csvHeader, csvRow, jsonLine } from "../../functions/core/usage-csv";
 import { toApiResponse } from "../api-client";
 import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { adminCall, apiFailure, type GlobalOptions, reach, resolveTarget, type Target } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printFields, printJson, printTable } from "../output";
 
 interface UsageOut {
@@ -105,8 +105,8 @@ export function registerUsage(program: Command): void {
     .option("--group <model|version|key>", "rows per model, per model version (default), or per API key")
     .action(async (o: Who & { from?: string; to?: string; model?: string; by?: string; group?: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.by !== undefined && o.by !== "day" && o.by !== "hour") throw usageError(`--by takes day or hour, got '${o.by}'`);
-      if (o.group !== undefined && !GROUPS.includes(o.group)) throw usageError(`--group takes ${GROUPS.join(", ")}, got '${o.group}'`);
+      if (o.by !== undefined && o.by !== "day" && o.by !== "hour") throw argumentError(`--by takes day or hour, got '${o.by}'`);
+      if (o.group !== undefined && !GROUPS.includes(o.group)) throw argumentError(`--group takes ${GROUPS.join(", ")}, got '${o.group}'`);
       const out = await usageGet<UsageOut>(resolveTarget(opts), o, "", {
         from: o.from,
         to: o.to,
@@ -143,9 +143,9 @@ export function registerUsage(program: Command): void {
         cmd: Command,
       ) => {
         const opts = cmd.optsWithGlobals<GlobalOptions>();
-        if (!FORMATS.includes(o.format)) throw usageError(`--format takes csv or jsonl, got '${o.format}'`);
+        if (!FORMATS.includes(o.format)) throw argumentError(`--format takes csv or jsonl, got '${o.format}'`);
         if (!/^\d+$/.test(o.pageSize) || Number(o.pageSize) < 1 || Number(o.pageSize) > 1000)
-          throw usageError(`--page-size takes 1 to 1000, got '${o.pageSize}'`);
+          throw argumentError(`--page-size takes 1 to 1000, got '${o.pageSize}'`);
         const include = [o.includeRefused ? "refused" : undefined, o.includeShadow ? "shadow" : undefined].filter(Boolean).join(",");
         const target = resolveTarget(opts);
         const line = o.format === "csv" ? csvRow : jsonLine;
@@ -181,7 +181,8 @@ export function registerUsage(program: Command): void {
     .option("--min-age <seconds>", "skip access records younger than this: their requests may still be running", "60")
     .action(async (o: { from: string; to: string; repair?: boolean; minAge: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400) throw usageError(`--min-age takes 0 to 86400 seconds, got '${o.minAge}'`);
+      if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400)
+        throw argumentError(`--min-age takes 0 to 86400 seconds, got '${o.minAge}'`);
       const out = await adminCall<ReconcileOut>(resolveTarget(opts), "POST", "/admin/usage/reconcile", {
         from: o.from,
         to: o.to,

@@ -1,5 +1,18 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  type GcraParams,
+  gcraParams,
+  type LimitWindow,
+  type MonthPeriod,
+  monthOf,
+  quotaWindow,
+  rateWindow,
+  retryAfterSeconds,
+  tighter,
+  tokenCeiling,
+  tokenReservation,
+  toMicros,
+} from "../core/limits/math";
 import {
   type Admission,
   type AdmitContext,
@@ -15,21 +28,8 @@ import {
   refused,
   type SettleUsage,
   type TenantLimits,
-} from "../core/limits";
-import {
-  type GcraParams,
-  gcraParams,
-  type LimitWindow,
-  type MonthPeriod,
-  monthOf,
-  quotaWindow,
-  rateWindow,
-  retryAfterSeconds,
-  tighter,
-  tokenCeiling,
-  tokenReservation,
-  toMicros,
-} from "../core/limits/math";
+} from "../core/limits/tenant-limits";
+import { isConditionFailed, whenConditionFails } from "./conditions";
 import {
   CONC_SK,
   type ItemKey,
@@ -310,11 +310,7 @@ export class DynamoLimitStore implements LimitStore {
 
   /** A write whose condition only guards against a missing or already-changed item: its failure is fine. */
   private async update(input: UpdateCommandInput & { Key: ItemKey }): Promise<void> {
-    try {
-      await this.send(input);
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await whenConditionFails(this.send(input), () => undefined);
   }
 
   /**
@@ -372,8 +368,4 @@ class KeyedGate {
       else if (--own.active === 0) this.lanes.delete(key);
     }
   }
-}
-
-function isConditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
 }

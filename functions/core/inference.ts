@@ -1,12 +1,13 @@
 import type { AccessRecord } from "./access";
 import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
-import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
+import { ApiError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
-import type { LimitStore } from "./limits";
+import type { LimitStore } from "./limits/tenant-limits";
+import { openModel } from "./model-access";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
-import { isGranted, type Principal, requireScope } from "./principal";
-import type { ModelRecord, ModelVersion } from "./registry";
-import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
+import type { Principal } from "./principal";
+import type { ModelVersion } from "./registry";
+import { inShadowSample, type Resolution, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
 import { buildRefusalRecord, buildUsageRecord } from "./usage";
 
@@ -75,17 +76,6 @@ export class InferenceFailedError extends Error {
 }
 
 /**
- * The model, when the caller is granted it. The grant is checked before the registry is read,
- * and an ungranted model answers exactly like a missing one (404, the same message): otherwise a
- * tenant could tell another tenant's private model names from names that do not exist.
- */
-export async function lookupGrantedModel(registry: RegistryReader, principal: Principal, model: string): Promise<ModelRecord> {
-  const record = isGranted(principal, model) ? await registry.getModel(model) : undefined;
-  if (!record) throw new NotFoundError(`model '${model}' does not exist or is not granted to this key`);
-  return record;
-}
-
-/**
  * The request path after authorization: scope and grant checks, version resolution, the
  * tenant's limits (charged atomically before the model is called), the model call with the
  * alias's fallback, and exactly one usage record for every request that reached the model. A
@@ -110,9 +100,7 @@ export type AdmittedServe<T> = (
  */
 export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, serveAdmitted: AdmittedServe<T>): Promise<T> {
   const now = deps.now ?? Date.now;
-  requireScope(req.principal, "invoke");
-  const model = await lookupGrantedModel(deps.registry, req.principal, req.model);
-  const resolution = resolveVersion(model, req.selector, req.routingKey);
+  const { model, resolution } = await openModel(deps.registry, req.principal, req);
   if (req.protocol === "kserve") validateInferRequest(req.json);
   const admission = await admit(deps.limits, req.principal, {
     now: now(),

@@ -1,5 +1,5 @@
 import type { AccessRecord } from "./access";
-import type { TenantLimits } from "./limits";
+import type { TenantLimits } from "./limits/tenant-limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { KeyScope } from "./scopes";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";

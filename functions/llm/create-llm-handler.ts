@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
-import { type InferenceDeps, InferenceFailedError, type InferenceRequest, lookupGrantedModel, runInference } from "../core/inference";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
+import { lookupGrantedModel } from "../core/model-access";
 import {
   type ChatCompletionBody,
   type CompletionBody,
@@ -46,7 +47,7 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
       const principal = principalFromContext(event.requestContext.authorizer);
       log.tenantId = principal.tenantId;
       log.keyId = principal.keyId;
-      const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes));
+      const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes).json);
       const { model, selector } = parseModelRef(body.model);
       log.model = model;
       // The model's token cap shapes the engine's body; the inference path checks the grant again (cached).

@@ -31,7 +31,7 @@ describe("--endpoint", () => {
       }
     })();
     expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).exitCode).toBe(EXIT.usage);
+    expect((err as CliError).exitCode).toBe(EXIT.badArguments);
   });
 
   it("says why plain http is refused", () => {

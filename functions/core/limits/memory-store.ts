@@ -1,4 +1,16 @@
 import {
+  gcra,
+  gcraParams,
+  monthOf,
+  quotaWindow,
+  rateWindow,
+  retryAfterSeconds,
+  tighter,
+  tokenCeiling,
+  tokenReservation,
+  toMicros,
+} from "./math";
+import {
   type Admission,
   type AdmitContext,
   admitted,
@@ -12,19 +24,7 @@ import {
   refused,
   type SettleUsage,
   type TenantLimits,
-} from "../limits";
-import {
-  gcra,
-  gcraParams,
-  monthOf,
-  quotaWindow,
-  rateWindow,
-  retryAfterSeconds,
-  tighter,
-  tokenCeiling,
-  tokenReservation,
-  toMicros,
-} from "./math";
+} from "./tenant-limits";
 
 interface Counters {
   requests: number;

@@ -20,8 +20,9 @@ export default defineConfig({
       // A request that names no max_tokens may generate (and reserves) this many.
       maxTokensPerRequest: 64,
       versions: [
-        // The model directory (config, tokenizer, model.onnx) built by `npm run models`.
-        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", instanceType: "ml.g5.xlarge" },
+        // The model directory (config, tokenizer, model.onnx) built by `npm run models`. ONNX is
+        // what the local LLM runtime runs and vLLM does not, so the cloud leaves it out (README).
+        { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", localOnly: true },
       ],
       aliases: { prod: 1 },
     },

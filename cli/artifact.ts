@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { c as createTar, x as extractTar } from "tar";
 import { readOnnxSignature } from "../infra/local/model-host";
-import { CliError, EXIT, usageError } from "./errors";
+import { argumentError, CliError, EXIT } from "./errors";
 
 /** A file ready to upload, with what the registry records about it. */
 export interface PreparedArtifact {
@@ -50,7 +50,7 @@ export async function prepareArtifact(path: string, runtime: string): Promise<Pr
   try {
     stat = statSync(path);
   } catch {
-    throw usageError(`no such file or directory: ${path}`);
+    throw argumentError(`no such file or directory: ${path}`);
   }
   const temp = mkdtempSync(join(tmpdir(), "modelgate-upload-"));
   const cleanup = () => rmSync(temp, { recursive: true, force: true });
@@ -69,16 +69,16 @@ export async function prepareArtifact(path: string, runtime: string): Promise<Pr
       await extractTar({ file: path, cwd: unpacked, strict: true });
       onnx = findOnnx(unpacked);
     } else {
-      throw usageError(`upload a model directory, a .onnx file or a model.tar.gz, got '${basename(path)}'`);
+      throw argumentError(`upload a model directory, a .onnx file or a model.tar.gz, got '${basename(path)}'`);
     }
     let signature: Awaited<ReturnType<typeof readOnnxSignature>> | undefined;
     if (runtime === "onnx") {
-      if (!onnx) throw new CliError(`${path} holds no .onnx file, but the runtime is onnx`, EXIT.usage);
+      if (!onnx) throw new CliError(`${path} holds no .onnx file, but the runtime is onnx`, EXIT.badArguments);
       try {
         signature = await readOnnxSignature(onnx);
       } catch (err) {
         const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-        throw new CliError(`onnxruntime cannot load ${basename(onnx)}: ${cause.split("\n")[0]}`, EXIT.usage);
+        throw new CliError(`onnxruntime cannot load ${basename(onnx)}: ${cause.split("\n")[0]}`, EXIT.badArguments);
       }
     }
     const { sha256, size } = await sha256File(file);

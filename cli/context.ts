@@ -68,14 +68,29 @@ export function resolveTarget(opts: GlobalOptions): Target {
   };
 }
 
-function checkUrl(u: string): string {
+/**
+ * A deployed API is HTTPS: plain HTTP would carry API keys and signed admin requests in the
+ * clear. Loopback (a local platform, a tunnel) is the one exception.
+ */
+export function checkUrl(u: string): string {
+  let url: URL;
   try {
-    const url = new URL(u);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
-    return u;
+    url = new URL(u);
   } catch {
-    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.usage);
+    throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.badArguments);
   }
+  if (url.protocol === "https:") return u;
+  if (url.protocol !== "http:") throw new CliError(`--endpoint must be an http(s) URL, got '${u}'`, EXIT.badArguments);
+  if (isLoopback(url.hostname)) return u;
+  throw new CliError(
+    `--endpoint must use https:// (plain http:// only to loopback: 127.0.0.0/8, ::1, localhost), got '${u}'`,
+    EXIT.badArguments,
+  );
+}
+
+/** `URL` normalises IPv4 spellings (`127.1`, `0x7f.1`) to dotted quads and brackets IPv6. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /** Network failures are configuration errors (wrong URL, platform not running). */

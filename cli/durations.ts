@@ -1,11 +1,11 @@
-import { usageError } from "./errors";
+import { argumentError } from "./errors";
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `90s`, `10m`, `12h`, `30d` (or a bare number of seconds) → seconds. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!m?.[1]) throw usageError(`${flag} must be a duration like 90s, 10m, 12h or 30d, got '${text}'`);
+  if (!m?.[1]) throw argumentError(`${flag} must be a duration like 90s, 10m, 12h or 30d, got '${text}'`);
   return Number(m[1]) * (UNIT_SECONDS[m[2] || "s"] ?? 1);
 }
 
@@ -14,7 +14,7 @@ export function parseExpiry(text: string, flag: string, now = Date.now()): strin
   if (/^\d+[smhd]$/.test(text.trim())) return new Date(now + parseDuration(text, flag) * 1000).toISOString();
   const t = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t))
-    throw usageError(`${flag} must be an ISO date-time or a duration like 30d, got '${text}'`);
+    throw argumentError(`${flag} must be an ISO date-time or a duration like 30d, got '${text}'`);
   return new Date(t).toISOString();
 }
 

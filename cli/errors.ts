@@ -4,7 +4,7 @@ export const EXIT = {
   /** The API answered with an error (4xx/5xx). */
   api: 1,
   /** Bad command line: unknown option, missing argument, invalid value. */
-  usage: 2,
+  badArguments: 2,
   /** No usable configuration or credentials, or the endpoint could not be reached. */
   config: 3,
 } as const;
@@ -18,5 +18,5 @@ export class CliError extends Error {
   }
 }
 
-export const usageError = (message: string) => new CliError(message, EXIT.usage);
+export const argumentError = (message: string) => new CliError(message, EXIT.badArguments);
 export const configError = (message: string) => new CliError(message, EXIT.config);

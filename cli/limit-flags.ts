@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { usageError } from "./errors";
+import { argumentError } from "./errors";
 
 /**
  * The limit flags shared by `tenants create|update` and `keys create|update`, and how limits
@@ -43,7 +43,7 @@ export function limitsFrom(o: LimitFlags): Limits | undefined {
   for (const [flag, field, spelled] of LIMIT_FLAGS) {
     const raw = o[flag];
     if (raw === undefined) continue;
-    if (!/^[1-9]\d*$/.test(raw)) throw usageError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
+    if (!/^[1-9]\d*$/.test(raw)) throw argumentError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
     out[field] = Number(raw);
   }
   return Object.keys(out).length > 0 ? out : undefined;

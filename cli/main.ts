@@ -53,7 +53,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       // Help and version are not failures; commander already printed its message.
       // `--help` is not a failure; help shown because a subcommand is missing is.
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.ok;
-      return EXIT.usage;
+      return EXIT.badArguments;
     }
     if (err instanceof CliError) {
       process.stderr.write(`modelgate: ${err.message}\n`);

@@ -1,9 +1,9 @@
 import { MAX_VERSION_NUMBER, parseVersionNumber } from "../functions/core/version-number";
-import { usageError } from "./errors";
+import { argumentError } from "./errors";
 
 /** A version number given on the command line, checked by the platform's own rule (1..9999). */
 export function versionArgument(text: string, what: string): number {
   const version = parseVersionNumber(text);
-  if (version === undefined) throw usageError(`${what} takes a version number 1–${MAX_VERSION_NUMBER}, got '${text}'`);
+  if (version === undefined) throw argumentError(`${what} takes a version number 1–${MAX_VERSION_NUMBER}, got '${text}'`);
   return version;
 }

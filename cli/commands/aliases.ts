@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
-import { usageError } from "../errors";
+import { argumentError } from "../errors";
 import { printFields, printJson, printTable, shortTime } from "../output";
 import { versionArgument } from "../version-argument";
 
@@ -32,7 +32,7 @@ export function parseTargets(args: readonly string[]): number | Array<{ version:
   if (args.length === 1 && /^\d+$/.test(args[0] ?? "")) return versionArgument(args[0] ?? "", "an alias target");
   return args.map((a) => {
     const m = /^(\d+)=(\d+)$/.exec(a);
-    if (!m) throw usageError(`alias targets are <version> or <version>=<weight> pairs, got '${a}'`);
+    if (!m) throw argumentError(`alias targets are <version> or <version>=<weight> pairs, got '${a}'`);
     return { version: versionArgument(m[1] ?? "", "an alias target"), weight: Number(m[2]) };
   });
 }
@@ -40,7 +40,7 @@ export function parseTargets(args: readonly string[]): number | Array<{ version:
 /** `--shadow <v>:<pct>`. */
 export function parseShadow(value: string): { version: number; percent: number } {
   const m = /^(\d+):(\d+)$/.exec(value);
-  if (!m) throw usageError(`--shadow takes <version>:<percent>, got '${value}'`);
+  if (!m) throw argumentError(`--shadow takes <version>:<percent>, got '${value}'`);
   return { version: versionArgument(m[1] ?? "", "--shadow"), percent: Number(m[2]) };
 }
 

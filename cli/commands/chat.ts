@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { toApiResponse } from "../api-client";
+import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printJson } from "../output";
 
 interface ChatOptions {
@@ -10,6 +11,7 @@ interface ChatOptions {
   readonly temperature?: string;
   readonly seed?: string;
   readonly key?: string;
+  readonly keyFile?: string;
 }
 
 interface Usage {
@@ -22,7 +24,7 @@ function numberOption(name: string, value: string | undefined, integer: boolean)
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
-    throw usageError(`--${name} must be a${integer ? "n integer" : " number"}, got '${value}'`);
+    throw argumentError(`--${name} must be a${integer ? "n integer" : " number"}, got '${value}'`);
   return n;
 }
 
@@ -57,15 +59,16 @@ export function registerChat(program: Command): void {
     .option("--max-tokens <n>", "most tokens to generate")
     .option("--temperature <t>", "sampling temperature, 0 for greedy")
     .option("--seed <n>", "sampling seed, for repeatable samples")
-    .option("--key <apiKey>", "tenant API key (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", KEY_OPTION_HELP.key)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .action(async (model: string, prompt: string, o: ChatOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       const maxTokens = numberOption("max-tokens", o.maxTokens, true);
       const temperature = numberOption("temperature", o.temperature, false);
       const seed = numberOption("seed", o.seed, true);
       const target = resolveTarget(opts);
-      const key = o.key ?? process.env.MODELGATE_API_KEY ?? target.defaultApiKey;
-      if (!key) throw configError("no API key: pass --key or set MODELGATE_API_KEY");
+      const key = resolveApiKey(o, target.defaultApiKey);
+      if (!key) throw configError("no API key: pass --key, --key-file or set MODELGATE_API_KEY");
       const body = {
         model,
         messages: [{ role: "user", content: prompt }],

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { toApiResponse } from "../api-client";
+import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { apiFailure, type GlobalOptions, reach, resolveTarget } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printJson } from "../output";
 import { versionArgument } from "../version-argument";
 
@@ -13,7 +14,7 @@ function readData(data: string): string {
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw usageError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw argumentError(`cannot read --data file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -24,21 +25,23 @@ export function registerInvoke(program: Command): void {
     .argument("<model>", "model name")
     .option("--alias <alias>", "alias to call (default: the model's default alias)")
     .option("--version <n>", "version number to call")
-    .option("--key <apiKey>", "tenant API key (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", KEY_OPTION_HELP.key)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .requiredOption("--data <json|@file>", "request body: inline JSON, @file, or @- for stdin")
-    .action(async (model: string, o: { alias?: string; version?: string; key?: string; data: string }, cmd: Command) => {
+    .action(async (model: string, o: { alias?: string; version?: string; key?: string; keyFile?: string; data: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.alias !== undefined && o.version !== undefined) throw usageError("give --alias or --version, not both");
+      if (o.alias !== undefined && o.version !== undefined) throw argumentError("give --alias or --version, not both");
       if (o.version !== undefined) versionArgument(o.version, "--version");
       const body = readData(o.data);
       try {
         JSON.parse(body);
       } catch {
-        throw usageError("--data is not valid JSON");
+        throw argumentError("--data is not valid JSON");
       }
       const target = resolveTarget(opts);
-      const key = o.key ?? process.env.MODELGATE_API_KEY ?? target.defaultApiKey;
-      if (!key) throw configError("no API key: pass --key or set MODELGATE_API_KEY");
+      if (o.key === "-" && o.data === "@-") throw argumentError("stdin can carry --data or the key (--key -), not both");
+      const key = resolveApiKey(o, target.defaultApiKey);
+      if (!key) throw configError("no API key: pass --key, --key-file or set MODELGATE_API_KEY");
       const selector = o.alias ?? o.version;
       const path = `v2/models/${encodeURIComponent(model)}${selector !== undefined ? `/versions/${encodeURIComponent(selector)}` : ""}/infer`;
       const url = new URL(path, target.apiUrl.endsWith("/") ? target.apiUrl : `${target.apiUrl}/`);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { isKeyScope, KEY_SCOPES } from "../../functions/core/scopes";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { parseDuration, parseExpiry, parseList } from "../durations";
-import { usageError } from "../errors";
+import { argumentError } from "../errors";
 import { describeLimits, type LimitFlags, type Limits, limitsFrom, limitsUpdate, withLimitOptions } from "../limit-flags";
 import { printJson, printTable, shortTime } from "../output";
 
@@ -53,7 +53,7 @@ export function registerKeys(program: Command): void {
     const opts = g(cmd);
     const scopes = o.scopes !== undefined ? parseList(o.scopes) : undefined;
     const bad = scopes?.find((s) => !isKeyScope(s));
-    if (bad !== undefined || scopes?.length === 0) throw usageError(`--scopes takes ${KEY_SCOPES.join(", ")}; got '${o.scopes}'`);
+    if (bad !== undefined || scopes?.length === 0) throw argumentError(`--scopes takes ${KEY_SCOPES.join(", ")}; got '${o.scopes}'`);
     const limits = limitsFrom(o);
     const body = {
       ...(o.name ? { name: o.name } : {}),
@@ -80,7 +80,7 @@ export function registerKeys(program: Command): void {
       const out = await adminCall<{ keys: KeyOut[] }>(target, "GET", `/admin/tenants/${enc(tenant)}/keys`);
       return out.keys.find((k) => k.keyId === keyId)?.limits;
     });
-    if (!limits) throw usageError("keys update needs --clear-limits or a limit flag");
+    if (!limits) throw argumentError("keys update needs --clear-limits or a limit flag");
     const k = await adminCall<KeyOut>(target, "PATCH", `/admin/tenants/${enc(tenant)}/keys/${enc(keyId)}`, { limits });
     if (opts.json) return printJson(k);
     process.stdout.write(`key ${k.keyId}: limits ${describeLimits(k.limits)}\n`);

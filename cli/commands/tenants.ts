@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { adminCall, type GlobalOptions, resolveTarget } from "../context";
 import { parseList } from "../durations";
-import { usageError } from "../errors";
+import { argumentError } from "../errors";
 import { describeLimits, type LimitFlags, type Limits, limitsFrom, limitsUpdate, withLimitOptions } from "../limit-flags";
 import { printFields, printJson, printTable, shortTime } from "../output";
 
@@ -104,7 +104,7 @@ export function registerTenants(program: Command): void {
   ).action(async (id: string, o: { models?: string; name?: string; plan?: string; clearLimits?: boolean } & LimitFlags, cmd: Command) => {
     const opts = g(cmd);
     if (o.models === undefined && o.name === undefined && o.plan === undefined && !limitsFrom(o) && !o.clearLimits)
-      throw usageError("tenants update needs at least one of --models, --name, --plan, --clear-limits or a limit flag");
+      throw argumentError("tenants update needs at least one of --models, --name, --plan, --clear-limits or a limit flag");
     const target = resolveTarget(opts);
     const limits = await limitsUpdate(o, async () => (await adminCall<TenantOut>(target, "GET", `/admin/tenants/${enc(id)}`)).limits);
     const body = {

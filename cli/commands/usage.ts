@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import type { UsageRecord } from "../../functions/core/usage";
 import { csvHeader, csvRow, jsonLine } from "../../functions/core/usage-csv";
 import { toApiResponse } from "../api-client";
+import { KEY_OPTION_HELP, resolveApiKey } from "../api-key";
 import { adminCall, apiFailure, type GlobalOptions, reach, resolveTarget, type Target } from "../context";
-import { configError, usageError } from "../errors";
+import { argumentError, configError } from "../errors";
 import { printFields, printJson, printTable } from "../output";
 
 interface UsageOut {
@@ -36,6 +37,7 @@ interface ReconcileOut {
 interface Who {
   tenant?: string;
   key?: string;
+  keyFile?: string;
 }
 
 const GROUPS = ["model", "version", "key"];
@@ -48,8 +50,8 @@ const FORMATS = ["csv", "jsonl"];
 async function usageGet<T>(target: Target, who: Who, suffix: string, query: Record<string, string | undefined>): Promise<T> {
   if (who.tenant !== undefined)
     return adminCall<T>(target, "GET", `/admin/tenants/${encodeURIComponent(who.tenant)}/usage${suffix}`, undefined, query);
-  const key = who.key ?? process.env.MODELGATE_API_KEY ?? target.defaultApiKey;
-  if (!key) throw configError("no API key: pass --tenant (admin), --key, or set MODELGATE_API_KEY");
+  const key = resolveApiKey(who, target.defaultApiKey);
+  if (!key) throw configError("no API key: pass --tenant (admin), --key, --key-file, or set MODELGATE_API_KEY");
   const url = new URL(`v1/usage${suffix}`, target.apiUrl.endsWith("/") ? target.apiUrl : `${target.apiUrl}/`);
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
   const res = await reach(target.apiUrl, async () =>
@@ -94,7 +96,8 @@ export function registerUsage(program: Command): void {
     .command("show")
     .description("usage summed per period and group (default: this month, per day, per model version)")
     .option("--tenant <id>", "any tenant, through the admin API (default: the tenant of the API key)")
-    .option("--key <apiKey>", "tenant API key when --tenant is not given (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", `${KEY_OPTION_HELP.key}; when --tenant is not given`)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .option("--from <ISO>", "start of the period (a date or date-time; default: start of this month)")
     .option("--to <ISO>", "end of the period, inclusive (a bare date means that whole day; default: now)")
     .option("--model <name>", "only this model")
@@ -102,8 +105,8 @@ export function registerUsage(program: Command): void {
     .option("--group <model|version|key>", "rows per model, per model version (default), or per API key")
     .action(async (o: Who & { from?: string; to?: string; model?: string; by?: string; group?: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.by !== undefined && o.by !== "day" && o.by !== "hour") throw usageError(`--by takes day or hour, got '${o.by}'`);
-      if (o.group !== undefined && !GROUPS.includes(o.group)) throw usageError(`--group takes ${GROUPS.join(", ")}, got '${o.group}'`);
+      if (o.by !== undefined && o.by !== "day" && o.by !== "hour") throw argumentError(`--by takes day or hour, got '${o.by}'`);
+      if (o.group !== undefined && !GROUPS.includes(o.group)) throw argumentError(`--group takes ${GROUPS.join(", ")}, got '${o.group}'`);
       const out = await usageGet<UsageOut>(resolveTarget(opts), o, "", {
         from: o.from,
         to: o.to,
@@ -126,7 +129,8 @@ export function registerUsage(program: Command): void {
     .command("export")
     .description("every usage record of a range, streamed page by page to stdout as CSV or JSON lines")
     .option("--tenant <id>", "any tenant, through the admin API (default: the tenant of the API key)")
-    .option("--key <apiKey>", "tenant API key when --tenant is not given (default: $MODELGATE_API_KEY, else the local demo key)")
+    .option("--key <apiKey>", `${KEY_OPTION_HELP.key}; when --tenant is not given`)
+    .option("--key-file <path>", KEY_OPTION_HELP.keyFile)
     .requiredOption("--from <ISO>", "start of the range (a date or date-time)")
     .requiredOption("--to <ISO>", "end of the range, inclusive (a bare date means that whole day)")
     .requiredOption("--format <csv|jsonl>", "csv (RFC 4180, with a header) or jsonl (one JSON record a line)")
@@ -139,9 +143,9 @@ export function registerUsage(program: Command): void {
         cmd: Command,
       ) => {
         const opts = cmd.optsWithGlobals<GlobalOptions>();
-        if (!FORMATS.includes(o.format)) throw usageError(`--format takes csv or jsonl, got '${o.format}'`);
+        if (!FORMATS.includes(o.format)) throw argumentError(`--format takes csv or jsonl, got '${o.format}'`);
         if (!/^\d+$/.test(o.pageSize) || Number(o.pageSize) < 1 || Number(o.pageSize) > 1000)
-          throw usageError(`--page-size takes 1 to 1000, got '${o.pageSize}'`);
+          throw argumentError(`--page-size takes 1 to 1000, got '${o.pageSize}'`);
         const include = [o.includeRefused ? "refused" : undefined, o.includeShadow ? "shadow" : undefined].filter(Boolean).join(",");
         const target = resolveTarget(opts);
         const line = o.format === "csv" ? csvRow : jsonLine;
@@ -177,7 +181,8 @@ export function registerUsage(program: Command): void {
     .option("--min-age <seconds>", "skip access records younger than this: their requests may still be running", "60")
     .action(async (o: { from: string; to: string; repair?: boolean; minAge: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400) throw usageError(`--min-age takes 0 to 86400 seconds, got '${o.minAge}'`);
+      if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400)
+        throw argumentError(`--min-age takes 0 to 86400 seconds, got '${o.minAge}'`);
       const out = await adminCall<ReconcileOut>(resolveTarget(opts), "POST", "/admin/usage/reconcile", {
         from: o.from,
         to: o.to,

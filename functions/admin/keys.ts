@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { createKey, listKeys, revokeKey, rotateKey, updateKeyLimits } from "../core/api-keys";
-import { optionalJsonBody, pathParam, requestIdOf } from "../http/event";
+import { jsonBody, pathParam, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
 import type { AdminDeps } from "./deps";
@@ -25,7 +25,7 @@ export function keyRoutes(deps: AdminDeps): Record<string, Route> {
     "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
       const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
       log.tenantId = tenantId;
-      const body = parseWith(createKeyBody, optionalJsonBody(event, maxBodyBytes));
+      const body = parseWith(createKeyBody, jsonBody(event, maxBodyBytes, { optional: true }).json);
       const key = await createKey(identity, tenantId, body, new Date(), maxKeysPerTenant);
       log.keyId = key.keyId;
       return json(201, key, requestIdOf(event), NO_STORE);
@@ -36,7 +36,7 @@ export function keyRoutes(deps: AdminDeps): Record<string, Route> {
     },
     "PATCH /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
       const { tenantId, keyId } = keyOfPath(event, log);
-      const { limits } = parseWith(keyLimitsBody, optionalJsonBody(event, maxBodyBytes));
+      const { limits } = parseWith(keyLimitsBody, jsonBody(event, maxBodyBytes, { optional: true }).json);
       return json(200, await updateKeyLimits(identity, tenantId, keyId, limits), requestIdOf(event));
     },
     "DELETE /admin/tenants/{tenantId}/keys/{keyId}": async (event, log) => {
@@ -45,7 +45,7 @@ export function keyRoutes(deps: AdminDeps): Record<string, Route> {
     },
     "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate": async (event, log) => {
       const { tenantId, keyId } = keyOfPath(event, log);
-      const body = parseWith(rotateKeyBody, optionalJsonBody(event, maxBodyBytes));
+      const body = parseWith(rotateKeyBody, jsonBody(event, maxBodyBytes, { optional: true }).json);
       const key = await rotateKey(identity, tenantId, keyId, body, new Date(), maxKeysPerTenant);
       return json(201, key, requestIdOf(event), NO_STORE);
     },

@@ -67,12 +67,12 @@ export function modelRoutes(deps: AdminDeps): Record<string, Route> {
     },
     "POST /admin/models/{model}/uploads": async (event) => {
       const m = await requireModel(modelOf(event));
-      const { fileName } = parseWith(uploadBody, jsonBody(event, maxBodyBytes));
+      const { fileName } = parseWith(uploadBody, jsonBody(event, maxBodyBytes).json);
       return json(201, uploadTicket(artifacts(), m.model, fileName), requestIdOf(event));
     },
     "POST /admin/models/{model}/versions": async (event) => {
       const m = await requireModel(modelOf(event));
-      const body = parseWith(registerVersionBody, jsonBody(event, maxBodyBytes));
+      const body = parseWith(registerVersionBody, jsonBody(event, maxBodyBytes).json);
       // A new version joins the model's endpoint as one more variant, on the latest version's instance type.
       const latest = versionsOf(m).at(-1);
       if (!latest) throw new NotFoundError(`model '${m.model}' has no endpoint yet; declare its first version in the config`);
@@ -106,7 +106,7 @@ export function modelRoutes(deps: AdminDeps): Record<string, Route> {
       return json(200, alias, requestIdOf(event));
     },
     "PUT /admin/models/{model}/aliases/{alias}": async (event) => {
-      const body = parseWith(setAliasBody, jsonBody(event, maxBodyBytes));
+      const body = parseWith(setAliasBody, jsonBody(event, maxBodyBytes).json);
       const targets = typeof body.target === "number" ? [{ version: body.target, weight: 100 }] : body.target;
       const alias = await moveAlias(
         registry,

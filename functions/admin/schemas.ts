@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ALIAS_NAME, MODEL_NAME, RUNTIMES } from "../../infra/shared/config-schema";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
-import { type TenantLimits, validateLimits } from "../core/limits";
+import { type TenantLimits, validateLimits } from "../core/limits/tenant-limits";
 import { KEY_SCOPES } from "../core/scopes";
 import { TENANT_ID } from "../core/tenants";
 import { VERSION_NUMBER } from "../core/version-number";

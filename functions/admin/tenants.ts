@@ -19,7 +19,7 @@ export function tenantRoutes(deps: AdminDeps): Record<string, Route> {
   const { identity, maxBodyBytes } = deps;
   return {
     "POST /admin/tenants": async (event, log) => {
-      const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes));
+      const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes).json);
       log.tenantId = body.tenantId;
       return json(201, tenantView(await createTenant(identity, body)), requestIdOf(event));
     },
@@ -35,7 +35,7 @@ export function tenantRoutes(deps: AdminDeps): Record<string, Route> {
     "PATCH /admin/tenants/{tenantId}": async (event, log) => {
       const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));
       log.tenantId = tenantId;
-      const body = parseWith(updateTenantBody, jsonBody(event, maxBodyBytes));
+      const body = parseWith(updateTenantBody, jsonBody(event, maxBodyBytes).json);
       return json(200, tenantView(await updateTenant(identity, tenantId, body)), requestIdOf(event));
     },
     "POST /admin/tenants/{tenantId}/disable": async (event, log) => {

@@ -3,7 +3,7 @@ import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
 import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
-import { optionalJsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
+import { jsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
 import type { LogFields, Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
 import type { AdminDeps } from "./deps";
@@ -31,7 +31,7 @@ export function usageRoutes(deps: AdminDeps): Record<string, Route> {
     },
     /** Access records without usage records in a range: reported, and written with `repair`. */
     "POST /admin/usage/reconcile": async (event) => {
-      const report = await reconcile(reconciliation, parseWith(reconcileBody, optionalJsonBody(event, maxBodyBytes)));
+      const report = await reconcile(reconciliation, parseWith(reconcileBody, jsonBody(event, maxBodyBytes, { optional: true }).json));
       return json(200, report, requestIdOf(event));
     },
   };

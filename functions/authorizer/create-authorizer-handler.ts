@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { authorizeKey, wholeApiResource } from "../core/authorize";
 import { UnauthorizedError } from "../core/errors";
-import { presentedKey } from "../core/keys";
+import { presentedKey } from "../core/key-format";
 import type { KeyStore } from "../core/ports";
 import { principalToContext } from "../core/principal";
 import { logger } from "../http/logger";

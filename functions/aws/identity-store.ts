@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -9,10 +8,11 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
-import type { TenantLimits } from "../core/limits";
+import type { TenantLimits } from "../core/limits/tenant-limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";
 import type { KeyScope } from "../core/scopes";
 import { StaleRevisionError } from "../core/tenants";
+import { whenConditionFails, whenTransactionCancelled } from "./conditions";
 import { queryAll } from "./query-all";
 
 /**
@@ -97,8 +97,9 @@ export class DynamoIdentityStore implements IdentityAdmin {
   }
 
   async touchKey(keyId: string, usedAt: string, staleBefore: string): Promise<void> {
-    try {
-      await this.doc.send(
+    // Someone else recorded a use within the interval: nothing to do.
+    await whenConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: keyPk(keyId), sk: "KEY" },
@@ -106,16 +107,14 @@ export class DynamoIdentityStore implements IdentityAdmin {
           ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :stale)",
           ExpressionAttributeValues: { ":now": usedAt, ":stale": staleBefore },
         }),
-      );
-    } catch (err) {
-      // Someone else recorded a use within the interval: nothing to do.
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+      () => undefined,
+    );
   }
 
   async createTenant(t: Tenant): Promise<void> {
-    try {
-      await this.doc.send(
+    await whenConditionFails(
+      this.doc.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -130,14 +129,11 @@ export class DynamoIdentityStore implements IdentityAdmin {
           // Tombstones of deleted tenants count: an id is never reused.
           ConditionExpression: "attribute_not_exists(pk)",
         }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException)
-        throw new ConflictError(`tenant '${t.tenantId}' already exists (or existed: ids of deleted tenants are not reused)`, {
-          cause: err,
-        });
-      throw err;
-    }
+      ),
+      (cause) => {
+        throw new ConflictError(`tenant '${t.tenantId}' already exists (or existed: ids of deleted tenants are not reused)`, { cause });
+      },
+    );
   }
 
   async listTenants(limit: number, cursor?: string): Promise<Page<Tenant>> {
@@ -182,8 +178,8 @@ export class DynamoIdentityStore implements IdentityAdmin {
       values[":listPk"] = TENANT_LIST_PK;
       values[":listSk"] = tenantPk(tenantId);
     }
-    try {
-      const out = await this.doc.send(
+    const out = await whenConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: tenantPk(tenantId), sk: "TENANT" },
@@ -193,15 +189,13 @@ export class DynamoIdentityStore implements IdentityAdmin {
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
         }),
-      );
-      return toTenant(out.Attributes ?? {});
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        if (!(await this.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`, { cause: err });
-        throw new StaleRevisionError(`tenant '${tenantId}' changed concurrently; retry`, { cause: err });
-      }
-      throw err;
-    }
+      ),
+      async (cause) => {
+        if (!(await this.getTenant(tenantId))) throw new NotFoundError(`tenant '${tenantId}' does not exist`, { cause });
+        throw new StaleRevisionError(`tenant '${tenantId}' changed concurrently; retry`, { cause });
+      },
+    );
+    return toTenant(out.Attributes ?? {});
   }
 
   async listKeys(tenantId: string): Promise<StoredKey[]> {
@@ -268,24 +262,17 @@ export class DynamoIdentityStore implements IdentityAdmin {
         },
       });
     }
-    try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (err) {
-      if (!(err instanceof TransactionCanceledException)) throw err;
-      const [tenant, key, old] = (err.CancellationReasons ?? []).map((r) => r.Code);
-      if (tenant === "ConditionalCheckFailed")
-        throw new StaleRevisionError(`tenant '${k.tenantId}' changed concurrently; retry`, { cause: err });
-      if (old === "ConditionalCheckFailed")
-        throw new ConflictError(`key '${rotate?.keyId}' changed concurrently (revoked, expired or rotated)`, { cause: err });
-      if (key === "ConditionalCheckFailed") throw new ConflictError("key id collision; retry", { cause: err });
-      throw err;
-    }
+    await whenTransactionCancelled(this.doc.send(new TransactWriteCommand({ TransactItems: items })), ([tenant, key, old], cause) => {
+      if (tenant) throw new StaleRevisionError(`tenant '${k.tenantId}' changed concurrently; retry`, { cause });
+      if (old) throw new ConflictError(`key '${rotate?.keyId}' changed concurrently (revoked, expired or rotated)`, { cause });
+      if (key) throw new ConflictError("key id collision; retry", { cause });
+    });
   }
 
   async setKeyLimits(tenantId: string, keyId: string, limits: TenantLimits): Promise<StoredKey> {
     const set = Object.keys(limits).length > 0;
-    try {
-      const out = await this.doc.send(
+    const out = await whenConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: keyPk(keyId), sk: "KEY" },
@@ -296,18 +283,17 @@ export class DynamoIdentityStore implements IdentityAdmin {
           ExpressionAttributeValues: { ":tenant": tenantId, ...(set ? { ":limits": { ...limits } } : {}) },
           ReturnValues: "ALL_NEW",
         }),
-      );
-      return toKey(out.Attributes ?? {});
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException)
-        throw new NotFoundError(`tenant '${tenantId}' has no key '${keyId}'`, { cause: err });
-      throw err;
-    }
+      ),
+      (cause) => {
+        throw new NotFoundError(`tenant '${tenantId}' has no key '${keyId}'`, { cause });
+      },
+    );
+    return toKey(out.Attributes ?? {});
   }
 
   async revokeKey(tenantId: string, keyId: string, now = new Date().toISOString()): Promise<void> {
-    try {
-      await this.doc.send(
+    await whenConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: keyPk(keyId), sk: "KEY" },
@@ -317,11 +303,10 @@ export class DynamoIdentityStore implements IdentityAdmin {
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: { ":revoked": "revoked", ":now": now, ":tenant": tenantId },
         }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException)
-        throw new NotFoundError(`tenant '${tenantId}' has no key '${keyId}'`, { cause: err });
-      throw err;
-    }
+      ),
+      (cause) => {
+        throw new NotFoundError(`tenant '${tenantId}' has no key '${keyId}'`, { cause });
+      },
+    );
   }
 }

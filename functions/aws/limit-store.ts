@@ -1,21 +1,4 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
-import {
-  type Admission,
-  type AdmitContext,
-  admitted,
-  burstOf,
-  freeHandle,
-  hasLimits,
-  type LimitHandle,
-  type LimitStore,
-  type RateLimitState,
-  type Refused,
-  refusalMessage,
-  refused,
-  type SettleUsage,
-  type TenantLimits,
-} from "../core/limits";
 import {
   type GcraParams,
   gcraParams,
@@ -33,6 +16,23 @@ import {
   tokenReservation,
   toMicros,
 } from "../core/limits/math";
+import {
+  type Admission,
+  type AdmitContext,
+  admitted,
+  burstOf,
+  freeHandle,
+  hasLimits,
+  type LimitHandle,
+  type LimitStore,
+  type RateLimitState,
+  type Refused,
+  refusalMessage,
+  refused,
+  type SettleUsage,
+  type TenantLimits,
+} from "../core/limits/tenant-limits";
+import { isConditionFailed, whenConditionFails } from "./conditions";
 import { KeyedGate } from "./keyed-gate";
 import {
   CONC_SK,
@@ -385,11 +385,7 @@ export class DynamoLimitStore implements LimitStore {
 
   /** A write whose condition only guards against a missing or already-changed item: its failure is fine. */
   private async update(input: UpdateCommandInput & { Key: ItemKey }): Promise<void> {
-    try {
-      await this.send(input);
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await whenConditionFails(this.send(input), () => undefined);
   }
 
   /**
@@ -422,7 +418,3 @@ export class DynamoLimitStore implements LimitStore {
 }
 
 const gateKey = (k: ItemKey) => `${k.pk}|${k.sk}`;
-
-function isConditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
-}

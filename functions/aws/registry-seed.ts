@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RegistrySeed } from "../../infra/shared/function-env";
+import { whenConditionFails } from "./conditions";
 import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
 
 /**
@@ -72,19 +72,17 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
 }
 
 async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
-  try {
-    await doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
-    return true;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  const put = doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+  return whenConditionFails(
+    put.then(() => true),
+    () => false,
+  );
 }
 
 /** registered → ready; a retired or already-ready version is left alone. */
 async function activateRegistered(doc: DynamoDBDocumentClient, tableName: string, model: string, version: number, at: string) {
-  try {
-    await doc.send(
+  await whenConditionFails(
+    doc.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: modelPk(model), sk: versionSk(version) },
@@ -93,8 +91,7 @@ async function activateRegistered(doc: DynamoDBDocumentClient, tableName: string
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":ready": "ready", ":registered": "registered", ":at": at },
       }),
-    );
-  } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
-  }
+    ),
+    () => undefined,
+  );
 }

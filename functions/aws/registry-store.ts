@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, NotFoundError } from "../core/errors";
 import type { RegistryAdmin } from "../core/ports";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../core/registry";
+import { whenConditionFails, whenTransactionCancelled } from "./conditions";
 import { queryAll } from "./query-all";
 import {
   aliasFromItem,
@@ -84,8 +84,8 @@ export class DynamoRegistry implements RegistryAdmin {
       updatedAt: new Date().toISOString(),
       updatedBy: actor,
     });
-    try {
-      await this.doc.send(
+    await whenTransactionCancelled(
+      this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -118,13 +118,12 @@ export class DynamoRegistry implements RegistryAdmin {
             },
           ],
         }),
-      );
-    } catch (err) {
-      if (err instanceof TransactionCanceledException && err.CancellationReasons?.some((r) => r.Code === "ConditionalCheckFailed")) {
-        throw new ConflictError(`alias '${alias}' of '${model}' is no longer at revision ${expectedRevision}`, { cause: err });
-      }
-      throw err;
-    }
+      ),
+      (failed, cause) => {
+        if (failed.some(Boolean))
+          throw new ConflictError(`alias '${alias}' of '${model}' is no longer at revision ${expectedRevision}`, { cause });
+      },
+    );
     return next;
   }
 
@@ -149,8 +148,8 @@ export class DynamoRegistry implements RegistryAdmin {
   }
 
   async registerVersion(v: ModelVersion): Promise<void> {
-    try {
-      await this.doc.send(
+    await whenTransactionCancelled(
+      this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             // The model must exist; checking it in the same transaction keeps a concurrent delete honest.
@@ -170,22 +169,17 @@ export class DynamoRegistry implements RegistryAdmin {
             },
           ],
         }),
-      );
-    } catch (err) {
-      if (err instanceof TransactionCanceledException) {
-        const [model, version] = err.CancellationReasons ?? [];
-        if (model?.Code === "ConditionalCheckFailed") throw new NotFoundError(`model '${v.model}' does not exist`, { cause: err });
-        if (version?.Code === "ConditionalCheckFailed") {
-          throw new ConflictError(`version ${v.version} of '${v.model}' already exists; versions are immutable`, { cause: err });
-        }
-      }
-      throw err;
-    }
+      ),
+      ([model, version], cause) => {
+        if (model) throw new NotFoundError(`model '${v.model}' does not exist`, { cause });
+        if (version) throw new ConflictError(`version ${v.version} of '${v.model}' already exists; versions are immutable`, { cause });
+      },
+    );
   }
 
   async setVersionStatus(model: string, version: number, from: VersionStatus, to: VersionStatus, reason?: string): Promise<void> {
-    try {
-      await this.doc.send(
+    await whenConditionFails(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: modelPk(model), sk: versionSk(version) },
@@ -201,13 +195,11 @@ export class DynamoRegistry implements RegistryAdmin {
             ...(reason ? { ":reason": reason } : {}),
           },
         }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`version ${version} of '${model}' is not ${from}`, { cause: err });
-      }
-      throw err;
-    }
+      ),
+      (cause) => {
+        throw new ConflictError(`version ${version} of '${model}' is not ${from}`, { cause });
+      },
+    );
   }
 }
 

@@ -47,16 +47,7 @@ export class SageMakerInvoker implements ModelInvoker {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
-      const out = await this.client.send(
-        new InvokeEndpointCommand({
-          EndpointName: req.endpointName,
-          TargetVariant: req.variantName,
-          Body: req.body,
-          ContentType: req.contentType,
-          ...(req.accept ? { Accept: req.accept } : {}),
-        }),
-        { abortSignal: abort.signal },
-      );
+      const out = await this.client.send(new InvokeEndpointCommand(commandInput(req)), { abortSignal: abort.signal });
       return {
         body: out.Body ?? new Uint8Array(),
         contentType: out.ContentType ?? "application/octet-stream",
@@ -75,18 +66,13 @@ export class SageMakerInvoker implements ModelInvoker {
   async invokeStream(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
-    const timedOut = (cause: unknown) => new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause });
+    const failed = (err: unknown): ApiError => {
+      if (abort.signal.aborted) return new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause: err });
+      if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
+      return mapSageMakerError(err);
+    };
     try {
-      const out = await this.client.send(
-        new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: req.endpointName,
-          TargetVariant: req.variantName,
-          Body: req.body,
-          ContentType: req.contentType,
-          ...(req.accept ? { Accept: req.accept } : {}),
-        }),
-        { abortSignal: abort.signal },
-      );
+      const out = await this.client.send(new InvokeEndpointWithResponseStreamCommand(commandInput(req)), { abortSignal: abort.signal });
       const events = out.Body;
       if (!events) throw new ModelFailedError("the model endpoint sent no stream");
       return (async function* parts() {
@@ -98,16 +84,27 @@ export class SageMakerInvoker implements ModelInvoker {
               throw new ModelFailedError("the model stream failed", { cause: event.InternalStreamFailure });
           }
         } catch (err) {
-          throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
+          throw failed(err);
         } finally {
           clearTimeout(timer);
         }
       })();
     } catch (err) {
       clearTimeout(timer);
-      throw abort.signal.aborted ? timedOut(err) : mapSageMakerError(err);
+      throw failed(err);
     }
   }
+}
+
+/** The request fields both calls share: endpoint, variant, body and media types. */
+function commandInput(req: InvokeRequest) {
+  return {
+    EndpointName: req.endpointName,
+    TargetVariant: req.variantName,
+    Body: req.body,
+    ContentType: req.contentType,
+    ...(req.accept ? { Accept: req.accept } : {}),
+  };
 }
 
 /** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */

@@ -11,7 +11,7 @@ import {
   refusalError,
   settleAll,
   type TenantLimits,
-} from "./limits";
+} from "./limits/tenant-limits";
 import type { Principal } from "./principal";
 
 /** An admitted request's limit charges: headers for the response, handles to settle. */

@@ -1,6 +1,6 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
-import { generateApiKey, KEY_PREFIX } from "./keys";
-import { hasLimits, limitKeyOf, type TenantLimits } from "./limits";
+import { generateApiKey, KEY_PREFIX } from "./key-format";
+import { hasLimits, limitKeyOf, type TenantLimits } from "./limits/tenant-limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
 import { KEY_SCOPES, type KeyScope } from "./scopes";
 import { requireTenant, withTenantRetry } from "./tenants";

@@ -1,5 +1,5 @@
 import { UnauthorizedError } from "./errors";
-import { parseApiKey, secretMatches } from "./keys";
+import { parseApiKey, secretMatches } from "./key-format";
 import type { KeyStore, StoredKey } from "./ports";
 import type { Principal } from "./principal";
 

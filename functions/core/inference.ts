@@ -1,12 +1,13 @@
 import type { AccessRecord } from "./access";
 import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
-import { ApiError, NotFoundError, ServiceUnavailableError } from "./errors";
+import { ApiError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
-import type { LimitStore } from "./limits";
+import type { LimitStore } from "./limits/tenant-limits";
+import { openModel } from "./model-access";
 import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
-import { isGranted, type Principal, requireScope } from "./principal";
-import type { ModelRecord, ModelVersion } from "./registry";
-import { inShadowSample, type Resolution, resolveVersion, type VersionSelector } from "./routing";
+import type { Principal } from "./principal";
+import type { ModelVersion } from "./registry";
+import { inShadowSample, type Resolution, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
 import { buildRefusalRecord, buildUsageRecord } from "./usage";
 
@@ -75,17 +76,6 @@ export class InferenceFailedError extends Error {
 }
 
 /**
- * The model, when the caller is granted it. The grant is checked before the registry is read,
- * and an ungranted model answers exactly like a missing one (404, the same message): otherwise a
- * tenant could tell another tenant's private model names from names that do not exist.
- */
-export async function lookupGrantedModel(registry: RegistryReader, principal: Principal, model: string): Promise<ModelRecord> {
-  const record = isGranted(principal, model) ? await registry.getModel(model) : undefined;
-  if (!record) throw new NotFoundError(`model '${model}' does not exist or is not granted to this key`);
-  return record;
-}
-
-/**
  * The request path after authorization: scope and grant checks, version resolution, the
  * tenant's limits (charged atomically before the model is called), the model call with the
  * alias's fallback, and exactly one usage record for every request that reached the model. A
@@ -110,9 +100,7 @@ export type AdmittedServe<T> = (
  */
 export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, serveAdmitted: AdmittedServe<T>): Promise<T> {
   const now = deps.now ?? Date.now;
-  requireScope(req.principal, "invoke");
-  const model = await lookupGrantedModel(deps.registry, req.principal, req.model);
-  const resolution = resolveVersion(model, req.selector, req.routingKey);
+  const { model, resolution } = await openModel(deps.registry, req.principal, req);
   if (req.protocol === "kserve") validateInferRequest(req.json);
   const admission = await admit(deps.limits, req.principal, {
     now: now(),
@@ -196,17 +184,11 @@ async function serve(
 
   const tokens = response ? tokensOf(response.body, response.contentType) : undefined;
   if (tokens) used.tokens = tokens.input + tokens.output;
-  const record = buildUsageRecord({
-    requestId: req.requestId,
-    receivedAt: req.receivedAt,
-    finishedAt: now(),
-    tenantId: req.principal.tenantId,
-    keyId: req.principal.keyId,
-    model: req.model,
+  const record = usageRecordOf(req, {
     version: answered.version,
     alias,
     status,
-    bytesIn: req.body.byteLength,
+    finishedAt: now(),
     bytesOut: response?.body.byteLength ?? 0,
     tokens,
   });
@@ -228,6 +210,29 @@ async function serve(
     headers: limitHeaders,
     ...(tokens ? { tokens } : {}),
   };
+}
+
+/** The usage record of a request that reached the model: who, which version, what it cost. */
+export function usageRecordOf(
+  req: InferenceRequest,
+  outcome: {
+    readonly version: number;
+    readonly alias: string | undefined;
+    readonly status: number;
+    readonly finishedAt: number;
+    readonly bytesOut: number;
+    readonly tokens: { readonly input: number; readonly output: number } | undefined;
+  },
+) {
+  return buildUsageRecord({
+    requestId: req.requestId,
+    receivedAt: req.receivedAt,
+    tenantId: req.principal.tenantId,
+    keyId: req.principal.keyId,
+    model: req.model,
+    bytesIn: req.body.byteLength,
+    ...outcome,
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AccessRecord } from "./access";
-import type { TenantLimits } from "./limits";
+import type { TenantLimits } from "./limits/tenant-limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { KeyScope } from "./scopes";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
@@ -215,8 +215,15 @@ export interface ModelInvoker {
 /** The model store (S3), as the admin function needs it to turn an upload into a version. */
 export interface ArtifactStore {
   readonly bucket: string;
-  /** SHA-256 (hex) and size of a stored object, read back from the store; undefined when absent. */
-  digest(key: string): Promise<{ readonly sha256: string; readonly size: number } | undefined>;
-  copy(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * SHA-256 (hex) and size of a stored object, read back from the store, with the revision
+   * (S3: version id or ETag) of the bytes hashed; undefined when absent.
+   */
+  digest(key: string): Promise<{ readonly sha256: string; readonly size: number; readonly revision?: string } | undefined>;
+  /**
+   * Copies `fromKey`, only as of `revision` when given: ConflictError when the object was
+   * replaced since, so what is copied is what was verified.
+   */
+  copy(fromKey: string, toKey: string, revision?: string): Promise<void>;
   delete(key: string): Promise<void>;
 }

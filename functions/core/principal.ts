@@ -1,5 +1,5 @@
 import { ForbiddenError, UnauthorizedError } from "./errors";
-import { hasLimits, type TenantLimits, validateLimits } from "./limits";
+import { hasLimits, type TenantLimits, validateLimits } from "./limits/tenant-limits";
 import type { KeyScope } from "./scopes";
 
 /**

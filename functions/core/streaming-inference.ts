@@ -8,12 +8,12 @@ import {
   InferenceFailedError,
   type InferenceRequest,
   isServerSide,
+  usageRecordOf,
 } from "./inference";
 import { JsonLineDecoder, StreamMeter } from "./llm-stream";
 import { openAIError } from "./openai";
 import type { ModelVersion } from "./registry";
 import type { Resolution } from "./routing";
-import { buildUsageRecord } from "./usage";
 
 /** Where a streamed completion goes: the client's response, as Server-Sent Events. */
 export interface EventStreamOut {
@@ -105,20 +105,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
   }
   const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) =>
     deps.usage.record(
-      buildUsageRecord({
-        requestId: req.requestId,
-        receivedAt: req.receivedAt,
-        finishedAt: now(),
-        tenantId: req.principal.tenantId,
-        keyId: req.principal.keyId,
-        model: req.model,
-        version: answered.version,
-        alias: resolution.alias,
-        status,
-        bytesIn: req.body.byteLength,
-        bytesOut,
-        tokens,
-      }),
+      usageRecordOf(req, { version: answered.version, alias: resolution.alias, status, finishedAt: now(), bytesOut, tokens }),
     );
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, resolution.alias, limitHeaders);
 

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from "./errors";
-import { hasLimits, type TenantLimits } from "./limits";
+import { hasLimits, type TenantLimits } from "./limits/tenant-limits";
 import type { IdentityAdmin, Page, Tenant, TenantPatch } from "./ports";
 
 export const TENANT_ID = /^[a-z0-9-]{3,40}$/;

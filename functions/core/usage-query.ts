@@ -1,5 +1,5 @@
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "./errors";
-import { burstOf, type LimitStore, limitSubject, type TenantLimits } from "./limits";
+import { burstOf, type LimitStore, limitSubject, type TenantLimits } from "./limits/tenant-limits";
 import type { UsageReader } from "./ports";
 import { type Granularity, periodOf, summarize, USAGE_GROUPS, type UsageGroup, type UsageReport } from "./usage";
 

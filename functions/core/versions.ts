@@ -97,7 +97,8 @@ export async function registerVersion(
   };
   await registry.registerVersion(v);
   try {
-    await store.copy(input.upload, key);
+    // Only the bytes just verified: a second upload to the same key in between must not slip in.
+    await store.copy(input.upload, key, stored.revision);
   } catch (err) {
     await registry.setVersionStatus(input.model, version, "registered", "retired", "the artifact could not be copied into the model store");
     throw err;

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../core/errors";
-import { headerValue } from "../core/keys";
+import { headerValue } from "../core/key-format";
 
 /** Request id of an API Gateway (or emulator) request. */
 export function requestIdOf(event: Pick<APIGatewayProxyEvent, "requestContext">): string {
@@ -19,16 +19,17 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, "body" | "isBase64En
   return buf;
 }
 
-/** Parses a JSON body; anything but well-formed JSON with a JSON content type is a client error. */
-export function jsonBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">, maxBytes: number): unknown {
-  return jsonBodyWithBytes(event, maxBytes).json;
-}
-
-/** The parsed JSON body and the bytes it came from, decoded once (the inference path needs both). */
-export function jsonBodyWithBytes(
+/**
+ * The request's JSON body and the bytes it came from, decoded once (the inference path needs
+ * both). Anything but well-formed JSON with a JSON content type is a client error; with
+ * `optional`, a request without a body reads as `{}` (routes whose fields are all optional).
+ */
+export function jsonBody(
   event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">,
   maxBytes: number,
+  options: { readonly optional?: boolean } = {},
 ): { json: unknown; bytes: Buffer } {
+  if (options.optional && !event.body) return { json: {}, bytes: Buffer.alloc(0) };
   const type = header(event, "content-type");
   if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new UnsupportedMediaTypeError(`content-type must be application/json, got '${type}'`);
@@ -40,11 +41,6 @@ export function jsonBodyWithBytes(
   } catch {
     throw new BadRequestError("request body is not valid JSON");
   }
-}
-
-/** The JSON body, or `{}` when the request has none (routes whose fields are all optional). */
-export function optionalJsonBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded" | "headers">, maxBytes: number): unknown {
-  return event.body ? jsonBody(event, maxBytes) : {};
 }
 
 export function pathParam(event: Pick<APIGatewayProxyEvent, "pathParameters">, name: string): string {

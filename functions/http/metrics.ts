@@ -19,6 +19,28 @@ export interface InferenceMetrics {
 export type InferenceMetricsPublisher = (m: InferenceMetrics) => void;
 
 /**
+ * One request's publisher: who called and when, fixed; which version answered, with what
+ * status and tokens, given once known. Only requests that reached version resolution call it,
+ * so unknown model names never become dimensions.
+ */
+export function requestMetrics(
+  publisher: InferenceMetricsPublisher | undefined,
+  request: { readonly tenantId: string; readonly keyId: string; readonly requestId: string; readonly receivedAt: number },
+): (model: string, version: number, status: number, tokens?: InferenceMetrics["tokens"]) => void {
+  return (model, version, status, tokens) =>
+    publisher?.({
+      tenantId: request.tenantId,
+      keyId: request.keyId,
+      requestId: request.requestId,
+      model,
+      version,
+      status,
+      latencyMs: Date.now() - request.receivedAt,
+      ...(tokens ? { tokens } : {}),
+    });
+}
+
+/**
  * The Powertools Metrics instance of a composition root. Namespace and service come from
  * POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME (CDK sets both from the config);
  * Powertools' own POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV switch emission off.

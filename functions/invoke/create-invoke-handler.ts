@@ -1,19 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { BadRequestError, toErrorResponse } from "../core/errors";
-import {
-  type InferenceDeps,
-  InferenceFailedError,
-  type InferenceRequest,
-  type InferenceResult,
-  lookupGrantedModel,
-  runInference,
-} from "../core/inference";
-import { isGranted, principalFromContext, requireScope } from "../core/principal";
-import { parseVersionOrAlias, resolveVersion, type VersionSelector } from "../core/routing";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
+import { openModel } from "../core/model-access";
+import { isGranted, type Principal, principalFromContext } from "../core/principal";
+import { parseVersionOrAlias, type VersionSelector } from "../core/routing";
 import { parseVersionNumber } from "../core/version-number";
-import { bodyBytes, header, jsonBodyWithBytes, pathParam, queryParam, requestIdOf } from "../http/event";
+import { bodyBytes, header, jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
-import type { InferenceMetricsPublisher } from "../http/metrics";
+import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { bytes, json } from "../http/respond";
 
@@ -37,6 +31,28 @@ function rawSelector(event: APIGatewayProxyEvent): VersionSelector {
   return { kind: "default" };
 }
 
+/** What weighted aliases route this request by: the caller's `x-routing-key`, else its key id. */
+function routingKeyOf(event: APIGatewayProxyEvent, principal: Principal): string {
+  return header(event, "x-routing-key") ?? principal.keyId;
+}
+
+/** The caller, from the authorizer context only, noted on the request's log line. */
+function callerOf(event: APIGatewayProxyEvent, log: LogFields): Principal {
+  const principal = principalFromContext(event.requestContext.authorizer);
+  log.tenantId = principal.tenantId;
+  return principal;
+}
+
+/** The model and version a metadata or readiness request is about (the default alias, routed like inference). */
+function openDefault(registry: InvokeDeps["registry"], event: APIGatewayProxyEvent, log: LogFields) {
+  const principal = callerOf(event, log);
+  return openModel(registry, principal, {
+    model: pathParam(event, "model"),
+    selector: { kind: "default" },
+    routingKey: routingKeyOf(event, principal),
+  });
+}
+
 /**
  * The invoke function: KServe v2 and raw inference routes, model metadata and readiness, and
  * the caller's model list. Built by each host's composition root; no side effects here.
@@ -49,30 +65,18 @@ export function createInvokeHandler(deps: InvokeDeps) {
     req: Omit<InferenceRequest, "requestId" | "receivedAt" | "principal" | "routingKey">,
   ) {
     const requestId = requestIdOf(event);
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
+    const principal = callerOf(event, log);
     log.keyId = principal.keyId;
     log.model = req.model;
     const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
-    // Only requests that reached version resolution: unknown model names never become dimensions.
-    const publish = (model: string, version: number, status: number, tokens?: InferenceResult["tokens"]) =>
-      deps.metrics?.({
-        tenantId: principal.tenantId,
-        model,
-        version,
-        keyId: principal.keyId,
-        requestId,
-        status,
-        latencyMs: Date.now() - receivedAt,
-        ...(tokens ? { tokens } : {}),
-      });
+    const publish = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
     try {
       const out = await runInference(deps, {
         ...req,
         requestId,
         receivedAt,
         principal,
-        routingKey: header(event, "x-routing-key") ?? principal.keyId,
+        routingKey: routingKeyOf(event, principal),
       });
       log.version = out.version;
       if (out.fallbackFrom !== undefined) log.fallbackFrom = out.fallbackFrom;
@@ -93,7 +97,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
 
   function kserveInfer(selectorOf: (e: APIGatewayProxyEvent) => VersionSelector) {
     return (event: APIGatewayProxyEvent, log: LogFields) => {
-      const { json: parsed, bytes } = jsonBodyWithBytes(event, deps.maxBodyBytes);
+      const { json: parsed, bytes } = jsonBody(event, deps.maxBodyBytes);
       return infer(event, log, {
         model: pathParam(event, "model"),
         selector: selectorOf(event),
@@ -107,11 +111,8 @@ export function createInvokeHandler(deps: InvokeDeps) {
 
   /** KServe v2 model metadata, from the registry (the version the default alias serves this key). */
   async function metadata(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
-    requireScope(principal, "invoke");
-    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
-    const { version, alias } = resolveVersion(model, { kind: "default" }, header(event, "x-routing-key") ?? principal.keyId);
+    const { model, resolution } = await openDefault(deps.registry, event, log);
+    const { version, alias } = resolution;
     const versions = [...model.versions.values()].filter((v) => v.status !== "retired").map((v) => String(v.version));
     return json(
       200,
@@ -129,18 +130,13 @@ export function createInvokeHandler(deps: InvokeDeps) {
   }
 
   async function modelReady(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
-    requireScope(principal, "invoke");
-    const model = await lookupGrantedModel(deps.registry, principal, pathParam(event, "model"));
-    const { version } = resolveVersion(model, { kind: "default" }, principal.keyId);
-    const ready = version.status === "ready";
+    const { model, resolution } = await openDefault(deps.registry, event, log);
+    const ready = resolution.version.status === "ready";
     return json(ready ? 200 : 503, { name: model.model, ready }, requestIdOf(event), ready ? {} : { "retry-after": "5" });
   }
 
   async function grantedModels(event: APIGatewayProxyEvent, log: LogFields): Promise<APIGatewayProxyResult> {
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
+    const principal = callerOf(event, log);
     const names = (await deps.registry.listModels()).filter((m) => isGranted(principal, m));
     // OpenAI's list shape, so the openai SDKs' `models.list()` works; modelgate's fields ride along.
     const data = await Promise.all(

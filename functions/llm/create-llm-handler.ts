@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
-import { type InferenceDeps, InferenceFailedError, type InferenceRequest, lookupGrantedModel, runInference } from "../core/inference";
+import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
+import { lookupGrantedModel } from "../core/model-access";
 import {
   type ChatCompletionBody,
   type CompletionBody,
@@ -18,7 +19,7 @@ import { principalFromContext } from "../core/principal";
 import { runStreamingInference } from "../core/streaming-inference";
 import { header, jsonBody, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
-import type { InferenceMetricsPublisher } from "../http/metrics";
+import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { parseWith } from "../http/respond";
 import { type HttpStream, type StreamingLambdaHandler, streamingHttpHandler } from "../http/streaming-handler";
@@ -46,7 +47,7 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
       const principal = principalFromContext(event.requestContext.authorizer);
       log.tenantId = principal.tenantId;
       log.keyId = principal.keyId;
-      const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes));
+      const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes).json);
       const { model, selector } = parseModelRef(body.model);
       log.model = model;
       // The model's token cap shapes the engine's body; the inference path checks the grant again (cached).
@@ -67,17 +68,9 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
         // A shadow copy is answered in one piece: nobody reads its stream.
         ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
       };
+      const metrics = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
       const publish = (version: number, status: number, tokens?: { input: number; output: number }) =>
-        deps.metrics?.({
-          tenantId: principal.tenantId,
-          model,
-          version,
-          keyId: principal.keyId,
-          requestId,
-          status,
-          latencyMs: Date.now() - receivedAt,
-          ...(tokens ? { tokens } : {}),
-        });
+        metrics(model, version, status, tokens);
       try {
         if (!body.stream) {
           const out = await runInference(deps, req);

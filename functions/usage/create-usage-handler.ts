@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { limitStatusOf } from "../core/admission";
-import type { LimitStore } from "../core/limits";
+import type { LimitStore } from "../core/limits/tenant-limits";
 import type { UsageReader } from "../core/ports";
 import { type Principal, principalFromContext, requireScope } from "../core/principal";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";

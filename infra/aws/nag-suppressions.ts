@@ -234,7 +234,7 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
     ack(
       gateway.stage,
       "AwsSolutions-APIG3",
-      "WAF is optional (-c webAclArn=…): a web ACL costs per request and its rules are the operator's; throttling and the authorizer protect the API meanwhile.",
+      "The operator opted out of the built-in web ACL (waf.enabled: false) and attached none (-c webAclArn=…); stage throttling and the authorizer protect the API meanwhile.",
     );
   }
 }

@@ -5,9 +5,10 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName } from "../shared/config";
-import type { PlatformConfig } from "../shared/config-schema";
+import { huggingFaceModelId, type PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
 import type { HandlerName } from "../shared/routes";
+import { cloudConfig } from "./cloud-config";
 import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
 import { type DataCaptureOptions, ModelEndpoint } from "./constructs/model-endpoint";
@@ -51,7 +52,9 @@ export class PlatformStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
-    const { config, projectRoot } = props;
+    const { projectRoot } = props;
+    // Local-only versions (and models with nothing else) are not deployed; see cloudConfig.
+    const config = cloudConfig(props.config);
 
     this.store = new ModelStore(this, "ModelStore");
     this.tables = new ControlTables(this, "Tables", { platformName: config.name });
@@ -63,7 +66,8 @@ export class PlatformStack extends Stack {
       m.versions.forEach((v, i) => {
         const file = props.localArtifacts.get(`${model}/${v.version}`);
         if (!file) {
-          if (!v.artifact.startsWith("s3://")) {
+          // s3:// and hf:// artifacts are read by SageMaker or the container, not uploaded.
+          if (!v.artifact.startsWith("s3://") && huggingFaceModelId(v.artifact) === undefined) {
             throw new ConfigError(`models.${model}.versions.${i}.artifact: local artifact was not resolved`, [
               `models.${model}.versions.${i}.artifact`,
             ]);
@@ -159,6 +163,8 @@ export class PlatformStack extends Stack {
       authorizer: this.functions.authorizer.function,
       limits: config.limits,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
+      rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
+      ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
     });
 
     this.observability = new Observability(this, "Observability", {
@@ -206,23 +212,20 @@ export class PlatformStack extends Stack {
         ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
         endpoints.map((e) => e.endpointArn),
       );
+      // No identity table: the principal arrives in the authorizer context.
       allow(f, read, this.tables.arns("registry"));
-      allow(f, read, this.tables.arns("identity"));
       // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
+      allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
       // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-      // call, and deleted again when a request fails closed.
-      allow(
-        f,
-        [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:ConditionCheckItem",
-          "dynamodb:BatchWriteItem",
-          "dynamodb:DeleteItem",
-        ],
-        [usage.tableArn],
+      // call, and deleted again when a request fails closed: batch writes and deletes touch only
+      // ACCESS# items, never usage records, aggregates or limit counters.
+      f.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+          resources: [usage.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
+        }),
       );
     }
 

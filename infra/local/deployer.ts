@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, readdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -71,9 +71,8 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
       failed.add(id);
       const reason = `could not be served: ${(err as Error).message}`.slice(0, 500);
       log(`version ${id} ${reason}`);
-      if (v.status === "registered") {
-        await opts.registry.setVersionStatus(v.model, v.version, "registered", "registered", reason).catch(() => undefined);
-      }
+      // A `ready` version nothing serves must not read as ready: back to `registered`, with the reason.
+      await opts.registry.setVersionStatus(v.model, v.version, v.status, "registered", reason).catch(() => undefined);
     }
   }
 
@@ -126,10 +125,15 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
   };
 }
 
-/** Downloads a version's artifact, verifies its sha256, and returns the ONNX file to serve. */
+/**
+ * Downloads a version's artifact, verifies its sha256 against the registry's (a version
+ * without one is refused: its bytes cannot be told from any others), and returns the ONNX
+ * file to serve. A mismatching download is deleted, never served.
+ */
 async function fetchVerified(s3: S3Client, v: ModelVersion, dir: string): Promise<string> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(v.artifactUri);
   if (!m?.[1] || !m[2]) throw new Error(`artifact ${v.artifactUri} is not in the model store`);
+  if (!v.sha256) throw new Error("the registry holds no sha256 for its artifact: unverifiable bytes are not served");
   const fileName = m[2].slice(m[2].lastIndexOf("/") + 1);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, fileName);
@@ -139,7 +143,10 @@ async function fetchVerified(s3: S3Client, v: ModelVersion, dir: string): Promis
   body.on("data", (c: Buffer) => hash.update(c));
   await pipeline(body, createWriteStream(file));
   const sha256 = hash.digest("hex");
-  if (v.sha256 && sha256 !== v.sha256) throw new Error(`artifact sha256 is ${sha256}, the registry says ${v.sha256}`);
+  if (sha256 !== v.sha256) {
+    rmSync(file, { force: true });
+    throw new Error(`artifact sha256 is ${sha256}, the registry says ${v.sha256}`);
+  }
   if (!fileName.endsWith(".tar.gz")) return file;
   const unpacked = join(dir, "unpacked");
   mkdirSync(unpacked, { recursive: true });

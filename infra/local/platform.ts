@@ -152,7 +152,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
             signatures.set(id, { inputs: host.signature.inputs, outputs: host.signature.outputs });
           }
         }
-        if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// artifact needs 'localUrl' on the local host`);
+        if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// or hf:// artifact needs 'localUrl' on the local host`);
         modelHosts[id] = url;
         const api = v.localApi ?? (v.localUrl && isLlmRuntime(v.runtime) ? "openai" : "sagemaker");
         variants.push({ variantName: variantName(v.version), url, ...(api === "openai" && { protocol: "openai" as const }) });

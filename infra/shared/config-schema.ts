@@ -19,6 +19,45 @@ export function isLlmRuntime(runtime: Runtime): boolean {
   return LLM_RUNTIMES.includes(runtime);
 }
 
+/** An IAM user, role, assumed-role or account-root ARN, in any partition. */
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/.+|role\/.+|assumed-role\/.+)$/;
+
+/**
+ * `artifact: "hf://<org>/<name>"` names a Hugging Face hub model that the LMI/TGI container
+ * downloads at startup instead of weights in S3 (one field, so "both an S3 artifact and a hub
+ * id" cannot be written).
+ */
+export const HF_ARTIFACT_PREFIX = "hf://";
+const HF_MODEL_ID = /^[A-Za-z0-9][\w.-]{0,95}(\/[A-Za-z0-9][\w.-]{0,95})?$/;
+
+/** The hub model id of an `hf://` artifact, undefined for S3 URIs and local paths. */
+export function huggingFaceModelId(artifact: string): string | undefined {
+  return artifact.startsWith(HF_ARTIFACT_PREFIX) ? artifact.slice(HF_ARTIFACT_PREFIX.length) : undefined;
+}
+
+/**
+ * Instance families vLLM serves on: NVIDIA GPUs (ml.g*, ml.p*), and AWS Inferentia2 / Trainium
+ * (ml.inf2, ml.trn*), which need a Neuron LMI image given as `image`.
+ */
+const GPU_INSTANCE = /^ml\.(g|p)\d/;
+const NEURON_INSTANCE = /^ml\.(inf2|trn\d)/;
+
+/** LMI (vLLM) settings; the container reads them as environment variables (see model-endpoint.ts). */
+export const llmConfigSchema = z.strictObject({
+  /** vLLM's max_model_len (prompt + completion tokens); default: the model's own context length. */
+  maxModelLen: z.number().int().min(1).max(10_000_000).optional(),
+  /** GPUs a replica is sharded over; `max` = every GPU of the instance. @default "max" */
+  tensorParallelDegree: z.union([z.number().int().min(1).max(64), z.literal("max")]).default("max"),
+  /**
+   * Secrets Manager secret (full ARN) holding a Hugging Face token, for gated `hf://` models.
+   * CloudFormation resolves it at deploy time into the container's `HF_TOKEN`; see the README.
+   */
+  huggingFaceTokenSecretArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, "must be a Secrets Manager secret ARN")
+    .optional(),
+});
+
 const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
 
 export const versionConfigSchema = z
@@ -29,6 +68,8 @@ export const versionConfigSchema = z
      * Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI.
      * For an LLM runtime (`lmi`, `tgi`) on the local host: the `model.onnx` of a Hugging Face style
      * model directory (config.json, tokenizer.json, tokenizer_config.json beside it).
+     * For an LLM runtime in the cloud: an `s3://` prefix of Hugging Face format weights, or
+     * `hf://<org>/<name>`, a Hugging Face hub model the container downloads.
      */
     artifact: z.string().min(1),
     /** Expected SHA-256 of the artifact (hex). Verified after upload when given. */
@@ -62,10 +103,50 @@ export const versionConfigSchema = z
      * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
      */
     localApi: z.enum(["sagemaker", "openai"]).optional(),
+    /** LMI runtime: vLLM settings (context length, tensor parallelism, a Hugging Face token). */
+    llm: llmConfigSchema.optional(),
+    /**
+     * Served by the local host only: CDK creates no SageMaker model or variant for it and leaves
+     * it out of the cloud registry (e.g. an ONNX LLM that only the local LLM runtime runs).
+     */
+    localOnly: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
     if (v.runtime === "custom" && !v.image) {
       ctx.addIssue({ code: "custom", path: ["image"], message: "is required when runtime is 'custom'" });
+    }
+    if (v.llm !== undefined && v.runtime !== "lmi") {
+      ctx.addIssue({ code: "custom", path: ["llm"], message: "applies only to runtime 'lmi'" });
+    }
+    const hubId = huggingFaceModelId(v.artifact);
+    if (hubId !== undefined) {
+      if (!isLlmRuntime(v.runtime)) {
+        ctx.addIssue({ code: "custom", path: ["artifact"], message: `hf:// applies only to LLM runtimes (${LLM_RUNTIMES.join(", ")})` });
+      } else if (!HF_MODEL_ID.test(hubId)) {
+        ctx.addIssue({ code: "custom", path: ["artifact"], message: "must be hf://<org>/<name>, a Hugging Face hub model id" });
+      }
+      if (v.sha256 !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["sha256"], message: "cannot be checked for an hf:// artifact (the container downloads it)" });
+      }
+    }
+    if (v.llm?.huggingFaceTokenSecretArn !== undefined && hubId === undefined) {
+      ctx.addIssue({ code: "custom", path: ["llm", "huggingFaceTokenSecretArn"], message: "applies only to an hf:// artifact" });
+    }
+    if (isLlmRuntime(v.runtime) && !v.localOnly) {
+      const neuron = NEURON_INSTANCE.test(v.instanceType);
+      if (!GPU_INSTANCE.test(v.instanceType) && !neuron) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["instanceType"],
+          message: `'${v.instanceType}' has no accelerator; an LLM runtime needs a GPU instance (ml.g*, ml.p*) or Inferentia2/Trainium (ml.inf2, ml.trn*)`,
+        });
+      } else if (neuron && !v.image) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["image"],
+          message: `is required on '${v.instanceType}' (the default LMI image is for NVIDIA GPUs; name a Neuron LMI image)`,
+        });
+      }
     }
     if (v.localApi !== undefined && !v.localUrl) {
       ctx.addIssue({ code: "custom", path: ["localApi"], message: "needs 'localUrl'" });
@@ -129,6 +210,23 @@ export const modelConfigSchema = z
     if (!(m.defaultAlias in m.aliases)) {
       ctx.addIssue({ code: "custom", path: ["defaultAlias"], message: `alias '${m.defaultAlias}' is not declared` });
     }
+    // The cloud drops local-only versions, so an alias must be wholly local-only or wholly deployed.
+    const localOnly = new Set(m.versions.filter((v) => v.localOnly).map((v) => v.version));
+    if (localOnly.size > 0 && localOnly.size < m.versions.length) {
+      for (const [alias, target] of Object.entries(m.aliases)) {
+        const versions = typeof target === "number" ? [target] : target.map((t) => t.version);
+        const local = versions.filter((v) => localOnly.has(v)).length;
+        if (local > 0 && local < versions.length) {
+          ctx.addIssue({ code: "custom", path: ["aliases", alias], message: "mixes localOnly and deployed versions" });
+        } else if (local > 0 && alias === m.defaultAlias) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["defaultAlias"],
+            message: `alias '${alias}' targets only localOnly versions, which the cloud does not deploy`,
+          });
+        }
+      }
+    }
   });
 
 /** Longest authorizer result cache the config accepts (API Gateway itself allows 3,600 s). */
@@ -175,6 +273,30 @@ export const platformConfigSchema = z.strictObject({
       retentionDays: z.number().int().min(1).max(3650).default(400),
     })
     .default({ retentionDays: 400 }),
+  /** Cloud only: who may call the admin API (the local host has one admin credential). */
+  admin: z
+    .strictObject({
+      /**
+       * IAM principal ARNs allowed on `/admin/*` by the API's resource policy (wildcards as in
+       * `ArnLike`); an account root `arn:aws:iam::<account>:root` stands for every principal of
+       * that account. Each still needs its own IAM policy allowing `execute-api:Invoke`.
+       * @default this account's root: any principal of the account that IAM allows
+       */
+      principals: z
+        .array(z.string().regex(IAM_PRINCIPAL_ARN, "must be an IAM principal ARN such as arn:aws:iam::111122223333:role/admin"))
+        .min(1)
+        .optional(),
+    })
+    .default({}),
+  /** Cloud only: a WAF web ACL on the stage with a per-IP rate rule. */
+  waf: z
+    .strictObject({
+      /** Opt out with `false` (or attach your own web ACL with `-c webAclArn=…`). @default true */
+      enabled: z.boolean().default(true),
+      /** Requests per client IP per 5 minutes before WAF answers 429. @default 20000 */
+      ratePerIpPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(20_000),
+    })
+    .default({ enabled: true, ratePerIpPer5Minutes: 20_000 }),
 });
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, parsePlatformConfig } from "./config";
-import type { PlatformConfig } from "./config-schema";
+import { huggingFaceModelId, type PlatformConfig } from "./config-schema";
 
 /** A validated config plus where it came from, with local artifact paths made absolute. */
 export interface LoadedConfig {
   readonly config: PlatformConfig;
   readonly path: string;
-  /** Absolute path of each local artifact, by `model/version`; s3:// artifacts are absent. */
+  /** Absolute path of each local artifact, by `model/version`; s3:// and hf:// artifacts are absent. */
   readonly localArtifacts: ReadonlyMap<string, string>;
 }
 
@@ -28,7 +28,7 @@ export function resolveArtifacts(config: PlatformConfig, baseDir: string): Map<s
   const issues: string[] = [];
   for (const [model, m] of Object.entries(config.models)) {
     m.versions.forEach((v, i) => {
-      if (v.artifact.startsWith("s3://")) return;
+      if (v.artifact.startsWith("s3://") || huggingFaceModelId(v.artifact) !== undefined) return;
       const file = isAbsolute(v.artifact) ? v.artifact : resolve(baseDir, v.artifact);
       if (!existsSync(file)) issues.push(`models.${model}.versions.${i}.artifact: file not found: ${file}`);
       out.set(`${model}/${v.version}`, file);

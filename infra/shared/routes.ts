@@ -4,11 +4,13 @@
  * `openapi.yaml` documents the same routes and a test fails when the two drift.
  */
 
-import type { KeyScope } from "../../functions/core/scopes";
-
 export type HandlerName = "invoke" | "llm" | "usage" | "admin";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-/** `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public. */
+/**
+ * `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public.
+ * A key's scopes are checked where the operation is (`openModel` needs `invoke`, the usage
+ * routes `usage:read`), not here: the authorizer's cached answer is per key, not per route.
+ */
 export type RouteAuth = "apiKey" | "iam" | "none";
 
 export interface RouteDefinition {
@@ -17,7 +19,6 @@ export interface RouteDefinition {
   readonly path: string;
   readonly handler: HandlerName;
   readonly auth: RouteAuth;
-  readonly scope?: KeyScope;
   readonly summary: string;
   /**
    * The response is streamed (API Gateway's STREAM transfer mode into a Lambda function written
@@ -34,14 +35,14 @@ export interface RouteDefinition {
 export const ROUTES: readonly RouteDefinition[] = [
   // KServe v2 inference protocol.
   { method: "GET", path: "/v2/health/ready", handler: "invoke", auth: "none", summary: "Server readiness" },
-  { method: "GET", path: "/v2/models/{model}", handler: "invoke", auth: "apiKey", scope: "invoke", summary: "Model metadata" },
-  { method: "GET", path: "/v2/models/{model}/ready", handler: "invoke", auth: "apiKey", scope: "invoke", summary: "Model readiness" },
+  { method: "GET", path: "/v2/models/{model}", handler: "invoke", auth: "apiKey", summary: "Model metadata" },
+  { method: "GET", path: "/v2/models/{model}/ready", handler: "invoke", auth: "apiKey", summary: "Model readiness" },
   {
     method: "POST",
     path: "/v2/models/{model}/infer",
     handler: "invoke",
     auth: "apiKey",
-    scope: "invoke",
+
     summary: "Inference through the default alias",
   },
   {
@@ -49,7 +50,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/v2/models/{model}/versions/{version}/infer",
     handler: "invoke",
     auth: "apiKey",
-    scope: "invoke",
+
     summary: "Inference on a version number or alias",
   },
   // Raw passthrough for any container.
@@ -58,7 +59,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/v1/models/{model}/invoke",
     handler: "invoke",
     auth: "apiKey",
-    scope: "invoke",
+
     summary: "Raw invocation (?alias= or ?version=)",
   },
   // Large language models: the OpenAI API. Streamed when the body says `"stream": true`.
@@ -67,7 +68,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/v1/chat/completions",
     handler: "llm",
     auth: "apiKey",
-    scope: "invoke",
     summary: "OpenAI chat completions (Server-Sent Events with stream: true)",
     streaming: true,
     timeoutSeconds: 900,
@@ -77,7 +77,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/v1/completions",
     handler: "llm",
     auth: "apiKey",
-    scope: "invoke",
     summary: "OpenAI text completions (Server-Sent Events with stream: true)",
     streaming: true,
     timeoutSeconds: 900,
@@ -90,13 +89,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: "apiKey",
     summary: "Models granted to the calling tenant (OpenAI list shape)",
   },
-  { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", scope: "usage:read", summary: "Usage of the calling tenant" },
+  { method: "GET", path: "/v1/usage", handler: "usage", auth: "apiKey", summary: "Usage of the calling tenant" },
   {
     method: "GET",
     path: "/v1/usage/records",
     handler: "usage",
     auth: "apiKey",
-    scope: "usage:read",
+
     summary: "Usage records of the calling tenant (paginated export)",
   },
   // Admin (SigV4).

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { generateApiKey } from "../../functions/core/keys";
+import { generateApiKey } from "../../functions/core/key-format";
 import { admin, call, e2ePlatform, inferBody, newTenant } from "./helpers";
 
 function expectJsonError(res: { status: number; body: any; text: string }, status: number) {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
+import { isLoopback, listeningSockets, processTree } from "./listening-sockets";
 
 /** Runs `npm start`'s entry as a user would, and returns its output once it is ready. */
 function start(dataDir: string): Promise<{ child: ChildProcess; output: string; url: string }> {
@@ -63,6 +64,13 @@ describe("npm start", () => {
     expect(res.headers.get("x-model-version")).toBe("1");
 
     expect(javaProcessesFor(dataDir).length).toBeGreaterThan(0);
+    // Every listener of the platform's process tree (Node, and DynamoDB Local's JVM under its
+    // watchdog) is on loopback: gateway, Lambda and SageMaker emulators, model host, s3rver, DynamoDB.
+    const tree = processTree(first.child.pid as number);
+    const sockets = listeningSockets(tree);
+    expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
+    expect(sockets.length).toBeGreaterThanOrEqual(6);
+    expect(sockets.some((s) => s.pid !== first.child.pid)).toBe(true); // the JVM's own listener
     expect(await stop(first.child)).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(javaProcessesFor(dataDir)).toEqual([]);
@@ -71,6 +79,9 @@ describe("npm start", () => {
     const second = await start(dataDir);
     try {
       expect(second.output).not.toContain("created. Its API key");
+      // The key is printed once, by the start that created it; later starts say where it is.
+      expect(second.output).not.toContain(key);
+      expect(second.output).toContain(`${dataDir}/credentials.json`);
       const usage = await fetch(`${second.url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
       expect(((await usage.json()) as { totals: { requests: number } }).totals.requests).toBe(1);
     } finally {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@jest/globals";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { cloudConfig } from "../../infra/aws/cloud-config";
 import { artifactLayout } from "../../infra/aws/constructs/artifacts";
 import { ecrRepositoryArn, servingImageFor } from "../../infra/aws/constructs/container-images";
 import { hasInstanceStorage, initialWeights } from "../../infra/aws/constructs/model-endpoint";
@@ -40,6 +41,58 @@ describe("a bad config fails synth with a message naming the field", () => {
     ["custom runtime without an image", configWith({ runtime: "custom" }), "models.clf.versions.0.image"],
     ["missing local artifact", configWith({ artifact: "m/1/missing.onnx" }), "models.clf.versions.0.artifact"],
     ["sha256 that does not match the file", configWith({ sha256: "0".repeat(64) }), "models.clf.versions.0.sha256"],
+    ["LLM runtime on a CPU instance", configWith({ runtime: "lmi", instanceType: "ml.m5.xlarge" }), "models.clf.versions.0.instanceType"],
+    [
+      "LLM runtime on Inferentia2 without a Neuron image",
+      configWith({ runtime: "lmi", instanceType: "ml.inf2.xlarge" }),
+      "models.clf.versions.0.image",
+    ],
+    ["hf:// artifact on a non-LLM runtime", configWith({ artifact: "hf://org/name" }), "models.clf.versions.0.artifact"],
+    ["hf:// artifact that is not a hub id", configWith({ runtime: "lmi", artifact: "hf://org/na me" }), "models.clf.versions.0.artifact"],
+    [
+      "sha256 beside an hf:// artifact",
+      configWith({ runtime: "lmi", artifact: "hf://org/name", sha256: "0".repeat(64) }),
+      "models.clf.versions.0.sha256",
+    ],
+    ["llm settings on a runtime other than lmi", configWith({ runtime: "tgi", llm: { maxModelLen: 4096 } }), "models.clf.versions.0.llm"],
+    [
+      "a Hugging Face token for an S3 artifact",
+      configWith({ runtime: "lmi", llm: { huggingFaceTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:hf-AbCdEf" } }),
+      "models.clf.versions.0.llm.huggingFaceTokenSecretArn",
+    ],
+    [
+      "a token that is not a secret ARN",
+      configWith({ runtime: "lmi", artifact: "hf://o/n", llm: { huggingFaceTokenSecretArn: "hf_abc" } }),
+      "models.clf.versions.0.llm.huggingFaceTokenSecretArn",
+    ],
+    [
+      "an alias mixing localOnly and deployed versions",
+      {
+        name: "bad",
+        models: {
+          clf: {
+            versions: [version(), version({ version: 2, localOnly: true })],
+            aliases: {
+              prod: 1,
+              mixed: [
+                { version: 1, weight: 50 },
+                { version: 2, weight: 50 },
+              ],
+            },
+          },
+        },
+      },
+      "models.clf.aliases.mixed",
+    ],
+    [
+      "a default alias that only a localOnly version serves, beside deployed versions",
+      {
+        name: "bad",
+        models: { clf: { versions: [version({ localOnly: true }), version({ version: 2 })], aliases: { prod: 1, next: 2 } } },
+      },
+      "models.clf.defaultAlias",
+    ],
+    ["nothing but localOnly versions", configWith({ localOnly: true }), "models: every version is localOnly"],
     [
       "authorizer cache TTL over 300 s",
       { ...configWith(), limits: { authorizerCacheTtlSeconds: 3600 } },
@@ -54,6 +107,16 @@ describe("a bad config fails synth with a message naming the field", () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as Error).message).toContain(field);
+  });
+
+  it("accepts an LLM on GPU, Neuron with its image, a hub id, and a CPU instance when localOnly", () => {
+    for (const over of [
+      { runtime: "lmi", instanceType: "ml.g6.2xlarge" },
+      { runtime: "lmi", instanceType: "ml.p4d.24xlarge", artifact: "hf://meta-llama/Llama-3.1-8B-Instruct" },
+      { runtime: "lmi", instanceType: "ml.inf2.xlarge", image: "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:neuronx" },
+      { runtime: "lmi", instanceType: "ml.m5.xlarge", localOnly: true },
+    ])
+      expect(() => parsePlatformConfig(configWith(over))).not.toThrow();
   });
 
   it("accepts the file when its sha256 matches (the check is real)", () => {
@@ -88,6 +151,20 @@ describe("construct helpers", () => {
       expect({ t, storage: hasInstanceStorage(t) }).toEqual({ t, storage: true });
     for (const t of ["ml.c5.xlarge", "ml.m5.xlarge", "ml.inf2.xlarge"])
       expect({ t, storage: hasInstanceStorage(t) }).toEqual({ t, storage: false });
+  });
+
+  it("gives the cloud the config without localOnly versions, their aliases and emptied models", () => {
+    const cloud = cloudConfig(
+      parsePlatformConfig({
+        models: {
+          a: { versions: [version(), version({ version: 2, localOnly: true })], aliases: { prod: 1, dev: 2 } },
+          local: { versions: [version({ localOnly: true })], aliases: { prod: 1 } },
+        },
+      }),
+    );
+    expect(Object.keys(cloud.models)).toEqual(["a"]);
+    expect(cloud.models.a?.versions.map((v) => v.version)).toEqual([1]);
+    expect(cloud.models.a?.aliases).toEqual({ prod: 1 });
   });
 
   it("weights variants by the default alias", () => {

@@ -8,10 +8,41 @@ import { artifactDir, synthPlatform } from "./fixtures";
 const dir = artifactDir({ "models/iris/1/model.onnx": "v1", "models/iris/2/model.onnx": "v2", "models/tinylm/1/model.onnx": "lm" });
 const { template, violations } = synthPlatform({ config, baseDir: dir, env: { region: "eu-west-1", account: "111122223333" } });
 
-describe("modelgate.config.ts in eu-west-1, no WAF", () => {
+describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () => {
   it("passes cdk-nag with zero unacknowledged findings", () => {
     expect(violations).toEqual([]);
-    template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 0);
+  });
+
+  it("attaches its own web ACL with a per-IP rate rule answering a JSON 429 (on by default)", () => {
+    template.hasResourceProperties("AWS::WAFv2::WebACL", {
+      Scope: "REGIONAL",
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Name: "rate-per-ip",
+          Statement: { RateBasedStatement: { Limit: 20000, AggregateKeyType: "IP" } },
+          Action: { Block: { CustomResponse: Match.objectLike({ ResponseCode: 429, CustomResponseBodyKey: "rate-limited" }) } },
+        }),
+      ],
+    });
+    const acl = Object.keys(template.findResources("AWS::WAFv2::WebACL"))[0];
+    template.hasResourceProperties("AWS::WAFv2::WebACLAssociation", { WebACLArn: { "Fn::GetAtt": [acl, "Arn"] } });
+  });
+
+  it("denies /admin/* to principals outside the account by default", () => {
+    template.hasResourceProperties("AWS::ApiGateway::RestApi", {
+      Policy: {
+        Statement: [
+          Match.objectLike({
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "execute-api:Invoke",
+            Resource: ["execute-api:/*/*/admin", "execute-api:/*/*/admin/*"],
+            Condition: { StringNotEquals: { "aws:PrincipalAccount": ["111122223333"] } },
+          }),
+        ],
+      },
+    });
   });
 
   it("resolves the Triton image of the region at synth", () => {
@@ -30,5 +61,10 @@ describe("modelgate.config.ts in eu-west-1, no WAF", () => {
     });
     template.hasResourceProperties("AWS::SageMaker::Endpoint", { EndpointName: "modelgate-iris" });
     expect(template.toJSON().Mappings).toBeUndefined();
+  });
+
+  it("leaves the local-only tinylm out: no endpoint, no registry entry (the cloud answers 404)", () => {
+    template.resourceCountIs("AWS::SageMaker::Endpoint", 1);
+    expect(JSON.stringify(template.findResources("Custom::RegistrySeed"))).not.toContain("tinylm");
   });
 });

@@ -385,15 +385,14 @@ describe("PlatformStack (two models, three versions)", () => {
             Resource: [endpointArn("mgtest-iris"), endpointArn("mgtest-llm")],
           }),
           expect.objectContaining({
-            Action: [
-              "dynamodb:GetItem",
-              "dynamodb:PutItem",
-              "dynamodb:UpdateItem",
-              "dynamodb:ConditionCheckItem",
-              "dynamodb:BatchWriteItem",
-              "dynamodb:DeleteItem",
-            ],
+            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
             Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+          }),
+          // Deletes and batch writes: access records only.
+          expect.objectContaining({
+            Action: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+            Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+            Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
           }),
           // Shadow copies: only the shadow function, unqualified.
           expect.objectContaining({
@@ -402,8 +401,27 @@ describe("PlatformStack (two models, three versions)", () => {
           }),
         ]),
       );
-      const writes = statements.filter((s) => /PutItem|UpdateItem|DeleteItem/.test(JSON.stringify(s.Action)));
-      expect(writes).toHaveLength(1);
+      const deletes = statements.filter((s) => /DeleteItem|BatchWriteItem/.test(JSON.stringify(s.Action)));
+      expect(deletes).toHaveLength(1);
+      // The principal comes from the authorizer context: no read of the identity table.
+      expect(JSON.stringify(statements)).not.toContain(tableId("mgtest-identity"));
+    });
+
+    it("expires captured model data with a lifecycle rule on data-capture/", () => {
+      template.hasResourceProperties("AWS::S3::Bucket", {
+        VersioningConfiguration: { Status: "Enabled" },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              Id: "expire-data-capture",
+              Prefix: "data-capture/",
+              ExpirationInDays: 30,
+              NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+              Status: "Enabled",
+            }),
+          ]),
+        },
+      });
     });
 
     it("lets the usage function update only LIMIT# items of the usage table (its per-tenant read rate)", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { authorizeKey } from "../../functions/core/authorize";
 import { UnauthorizedError } from "../../functions/core/errors";
-import { generateApiKey } from "../../functions/core/keys";
+import { generateApiKey } from "../../functions/core/key-format";
 import type { KeyStore, StoredKey, Tenant } from "../../functions/core/ports";
 import { principalFromContext, principalToContext } from "../../functions/core/principal";
 import { ExpiringSet, rememberingUnknownKeys } from "../../functions/core/unknown-keys";

@@ -51,7 +51,7 @@ describe("modelgate CLI", () => {
         }
       })();
       expect(err).toBeInstanceOf(CliError);
-      expect((err as CliError).exitCode).toBe(EXIT.usage);
+      expect((err as CliError).exitCode).toBe(EXIT.badArguments);
     }
     expect(() => parseExpiry("tomorrow", "--expires")).toThrow(/ISO date-time or a duration/);
     expect(parseList(" iris, iris-b ,,")).toEqual(["iris", "iris-b"]);

@@ -110,6 +110,60 @@ describe("authorizer runner (API Gateway semantics)", () => {
   });
 });
 
+describe("authorizer cache (issue 12 item 5)", () => {
+  /** Allows exactly the tokens in `valid`, counting calls. */
+  function counting(valid: (token: string) => boolean) {
+    const counter = { calls: 0 };
+    const runner = new AuthorizerRunner(
+      async (event) => {
+        counter.calls++;
+        const token = /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? "")?.[1] ?? "";
+        if (!valid(token)) throw new Error("Unauthorized");
+        return allowAll({ tenantId: token });
+      },
+      300,
+      () => 0,
+    );
+    return { counter, runner };
+  }
+  const get = (authorization: string) => incoming("GET", "/v1/models", { authorization });
+
+  it("whitespace and scheme-case variants of one credential share one entry", async () => {
+    const { counter, runner } = counting((t) => t === "mg_live_abc_secret1");
+    for (const h of [
+      "Bearer mg_live_abc_secret1",
+      "Bearer   mg_live_abc_secret1",
+      "bearer\tmg_live_abc_secret1",
+      "BEARER mg_live_abc_secret1  ",
+    ]) {
+      expect((await runner.authorize(get(h))).kind).toBe("allow");
+    }
+    expect(counter.calls).toBe(1);
+  });
+
+  it("a wrong secret for a cached key id is not a hit: the authorizer refuses it", async () => {
+    const { counter, runner } = counting((t) => t === "mg_live_abc_secret1");
+    expect((await runner.authorize(get("Bearer mg_live_abc_secret1"))).kind).toBe("allow");
+    expect(await runner.authorize(get("Bearer mg_live_abc_WRONG"))).toEqual({ kind: "unauthorized" });
+    expect(counter.calls).toBe(2);
+  });
+
+  it("is an LRU: past 10,000 entries the least recently used goes, the rest stay", async () => {
+    const { counter, runner } = counting(() => true);
+    for (let i = 0; i < 10_000; i++) await runner.authorize(get(`Bearer k${i}`));
+    await runner.authorize(get("Bearer k0")); // k0 is now the most recently used
+    expect(counter.calls).toBe(10_000);
+    await runner.authorize(get("Bearer k10000")); // evicts k1, the least recently used
+    expect(counter.calls).toBe(10_001);
+    await runner.authorize(get("Bearer k0"));
+    await runner.authorize(get("Bearer k2"));
+    await runner.authorize(get("Bearer k9999"));
+    expect(counter.calls).toBe(10_001);
+    await runner.authorize(get("Bearer k1"));
+    expect(counter.calls).toBe(10_002);
+  });
+});
+
 describe("SigV4 verification", () => {
   const cred = { accessKeyId: "AKIALOCALTEST", secretAccessKey: "s3cret" };
   async function signed(secret = cred.secretAccessKey, body = '{"a":1}', headers: Record<string, string> = { host: "127.0.0.1:8080" }) {

@@ -9,7 +9,7 @@ export const TEST_ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/public", handler: "invoke", auth: "none", summary: "public" },
   { method: "POST", path: "/echo", handler: "invoke", auth: "apiKey", summary: "echoes the body" },
   { method: "POST", path: "/slow", handler: "usage", auth: "apiKey", summary: "slow", timeoutSeconds: 0.3 },
-  { method: "POST", path: "/stream", handler: "admin", auth: "apiKey", summary: "streams", timeoutSeconds: 5 },
+  { method: "POST", path: "/stream", handler: "admin", auth: "apiKey", summary: "streams", timeoutSeconds: 2 },
 ];
 
 const allow: APIGatewayAuthorizerResult = {

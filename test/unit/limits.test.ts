@@ -2,18 +2,6 @@ import { describe, expect, it } from "@jest/globals";
 import { admit, limitChecksOf, limitStatusOf } from "../../functions/core/admission";
 import { RateLimitedError, toErrorResponse } from "../../functions/core/errors";
 import {
-  admitAll,
-  hasLimits,
-  limitSubject,
-  mergeStates,
-  type RateLimitState,
-  rateLimitHeaders,
-  refusalError,
-  refused,
-  settleAll,
-  validateLimits,
-} from "../../functions/core/limits";
-import {
   gcra,
   gcraParams,
   monthOf,
@@ -26,6 +14,18 @@ import {
   toMicros,
 } from "../../functions/core/limits/math";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
+import {
+  admitAll,
+  hasLimits,
+  limitSubject,
+  mergeStates,
+  type RateLimitState,
+  rateLimitHeaders,
+  refusalError,
+  refused,
+  settleAll,
+  validateLimits,
+} from "../../functions/core/limits/tenant-limits";
 import { principalFromContext, principalToContext } from "../../functions/core/principal";
 
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);

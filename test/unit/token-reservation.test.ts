@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { DEFAULT_MAX_TOKENS_PER_REQUEST, tokenReservationOf } from "../../functions/core/admission";
 import { type InferenceRequest, runInference } from "../../functions/core/inference";
-import { admitted, freeHandle, type LimitStore } from "../../functions/core/limits";
+import { admitted, freeHandle, type LimitStore } from "../../functions/core/limits/tenant-limits";
 import type { ModelInvoker, RegistryReader, UsageSink } from "../../functions/core/ports";
 import type { ModelRecord } from "../../functions/core/registry";
 import { parsePlatformConfig } from "../../infra/shared/config";

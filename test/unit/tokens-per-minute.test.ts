@@ -4,9 +4,9 @@ import { describeLimits, limitsFrom } from "../../cli/limit-flags";
 import { buildProgram } from "../../cli/main";
 import { admit, hasTokenQuota, limitStatusOf, settle } from "../../functions/core/admission";
 import { RateLimitedError } from "../../functions/core/errors";
-import { type Admission, admitAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits";
 import { minuteCorrection, minuteOf } from "../../functions/core/limits/math";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
+import { type Admission, admitAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits/tenant-limits";
 
 /** On a minute's first instant, so `T0 + s * 1000` is `s` seconds into that minute. */
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);

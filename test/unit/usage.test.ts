@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
-import type { LimitStore } from "../../functions/core/limits";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
+import type { LimitStore } from "../../functions/core/limits/tenant-limits";
 import type { UsageReader } from "../../functions/core/ports";
 import {
   AGGREGATE_SHARDS,

@@ -42,7 +42,7 @@ describe("version numbers: one rule, 1..9999, everywhere", () => {
     ]) {
       const err = await cliFailure(args);
       expect(err).toBeInstanceOf(CliError);
-      expect(err.exitCode).toBe(EXIT.usage);
+      expect(err.exitCode).toBe(EXIT.badArguments);
       expect(err.message).toMatch(/version number 1–9999/);
     }
   });

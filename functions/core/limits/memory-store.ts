@@ -1,19 +1,4 @@
 import {
-  type Admission,
-  type AdmitContext,
-  admitted,
-  burstOf,
-  freeHandle,
-  hasLimits,
-  type LimitHandle,
-  type LimitStore,
-  type RateLimitState,
-  refusalMessage,
-  refused,
-  type SettleUsage,
-  type TenantLimits,
-} from "../limits";
-import {
   gcra,
   gcraParams,
   minuteCorrection,
@@ -27,6 +12,21 @@ import {
   tokenReservation,
   toMicros,
 } from "./math";
+import {
+  type Admission,
+  type AdmitContext,
+  admitted,
+  burstOf,
+  freeHandle,
+  hasLimits,
+  type LimitHandle,
+  type LimitStore,
+  type RateLimitState,
+  refusalMessage,
+  refused,
+  type SettleUsage,
+  type TenantLimits,
+} from "./tenant-limits";
 
 interface Counters {
   requests: number;

@@ -12,10 +12,19 @@ import type { Runtime } from "../../shared/config-schema";
  * concrete region the mapping is resolved at synth instead (lazy CfnMapping).
  */
 
-/** Repository and tag of each AWS-provided container. Override per version with `image`. */
+/**
+ * Repository and tag of each AWS-provided container. Override per version with `image`.
+ *
+ * LMI, checked 2026-12-01 against the AWS Deep Learning Containers list of available images
+ * ("Large Model Inference Containers") and the djl-serving LMI release notes:
+ * `djl-inference:0.36.0-lmi18.0.0-cu128` is DJL Serving 0.36.0 with vLLM 0.12.0 (LMI v18),
+ * for NVIDIA GPUs. Its vLLM async handler (see llm-container.ts) serves the OpenAI
+ * chat-completions and completions schema on `/invocations` and streams through
+ * InvokeEndpointWithResponseStream. Inferentia2/Trainium need a Neuron LMI image (`image`).
+ */
 export const SERVING_IMAGES = {
   triton: { repository: "sagemaker-tritonserver", tag: "24.09-py3" },
-  lmi: { repository: "djl-inference", tag: "0.28.0-lmi10.0.0-cu124" },
+  lmi: { repository: "djl-inference", tag: "0.36.0-lmi18.0.0-cu128" },
   tgi: { repository: "huggingface-pytorch-tgi-inference", tag: "2.3.0-tgi2.0.2-gpu-py310-cu121-ubuntu22.04" },
 } as const;
 

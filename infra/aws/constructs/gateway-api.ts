@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -7,6 +7,7 @@ import { Construct } from "constructs";
 import { authorizerIdentityHeaders } from "../../shared/authorizer";
 import type { PlatformConfig } from "../../shared/config-schema";
 import { type HandlerName, ROUTES, type RouteDefinition } from "../../shared/routes";
+import { adminResourcePolicy, rateLimitWebAcl } from "./api-protection";
 
 export interface GatewayApiProps {
   readonly platformName: string;
@@ -19,8 +20,18 @@ export interface GatewayApiProps {
   readonly routes?: readonly RouteDefinition[];
   /** @default "prod" */
   readonly stageName?: string;
-  /** A WAFv2 web ACL (REGIONAL scope) to associate with the stage. @default none */
+  /** A WAFv2 web ACL (REGIONAL scope) to associate with the stage, instead of `rateLimit`'s. @default none */
   readonly webAclArn?: string;
+  /**
+   * Without `webAclArn`: a web ACL of our own with a per-IP rate rule; `false` for none.
+   * @default { ratePerIpPer5Minutes: 20000 }
+   */
+  readonly rateLimit?: { readonly ratePerIpPer5Minutes: number } | false;
+  /**
+   * IAM principal ARNs allowed on `/admin/*` by the resource policy; an account root stands for
+   * the whole account. @default this stack's account
+   */
+  readonly adminPrincipals?: readonly string[];
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly accessLogRetention?: logs.RetentionDays;
   /** Media types API Gateway passes to the handlers base64-encoded. @default ["application/octet-stream"] */
@@ -106,6 +117,8 @@ export class GatewayApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   readonly stage: apigw.Stage;
   readonly webAcl?: wafv2.CfnWebACLAssociation;
+  /** The web ACL created for the stage (absent with `webAclArn` or `rateLimit: false`). */
+  readonly rateLimitAcl?: wafv2.CfnWebACL;
   readonly methods: ReadonlyArray<{ readonly route: RouteDefinition; readonly method: apigw.Method }>;
 
   constructor(scope: Construct, id: string, props: GatewayApiProps) {
@@ -125,6 +138,7 @@ export class GatewayApi extends Construct {
       // Execution logging needs the account-level CloudWatch role.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      policy: adminResourcePolicy(props.adminPrincipals, Stack.of(this).account),
       deployOptions: {
         stageName: props.stageName ?? "prod",
         tracingEnabled: true,
@@ -202,12 +216,12 @@ export class GatewayApi extends Construct {
       });
     }
 
-    if (props.webAclArn) {
-      this.webAcl = new wafv2.CfnWebACLAssociation(this, "WebAcl", {
-        resourceArn: this.stage.stageArn,
-        webAclArn: props.webAclArn,
-      });
+    const rateLimit = props.rateLimit ?? { ratePerIpPer5Minutes: 20_000 };
+    if (!props.webAclArn && rateLimit) {
+      this.rateLimitAcl = rateLimitWebAcl(this, "RateLimitAcl", props.platformName, rateLimit.ratePerIpPer5Minutes);
     }
+    const webAclArn = props.webAclArn ?? this.rateLimitAcl?.attrArn;
+    if (webAclArn) this.webAcl = new wafv2.CfnWebACLAssociation(this, "WebAcl", { resourceArn: this.stage.stageArn, webAclArn });
   }
 
   private inferModel?: apigw.Model;

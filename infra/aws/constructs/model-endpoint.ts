@@ -5,14 +5,17 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { variantName } from "../../shared/config";
-import type { ModelConfig, VersionConfig } from "../../shared/config-schema";
+import { huggingFaceModelId, isLlmRuntime, type ModelConfig, type VersionConfig } from "../../shared/config-schema";
 import { parseS3Uri } from "./artifacts";
 import { ecrRepositoryArn, servingImage, servingImageFor } from "./container-images";
+import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S, lmiEnvironment, tgiEnvironment } from "./llm-container";
 import type { ModelStore, StoredArtifact } from "./model-store";
 
 export interface DataCaptureOptions {
   /** Share of requests captured, 0–100. @default 10 */
   readonly samplingPercentage?: number;
+  /** Days captured data is kept (an S3 lifecycle rule on `data-capture/`). @default 30 */
+  readonly retentionDays?: number;
 }
 
 export interface ModelEndpointProps {
@@ -101,7 +104,8 @@ export class ModelEndpoint extends Construct {
       const m = new sagemaker.CfnModel(this, `Model-v${v.version}`, {
         executionRoleArn: this.role.roleArn,
         primaryContainer: container,
-        enableNetworkIsolation: props.networkIsolation ?? true,
+        // A hub model is downloaded by the container itself, which needs the network for it.
+        enableNetworkIsolation: huggingFaceModelId(v.artifact) === undefined && (props.networkIsolation ?? true),
       });
       // The role's policy must exist before SageMaker validates the model's S3 and ECR access.
       m.node.addDependency(this.role);
@@ -121,6 +125,7 @@ export class ModelEndpoint extends Construct {
     this.volumeKeyOmitted = config.versions.some((v) => hasInstanceStorage(v.instanceType));
     const capture = props.dataCapture;
     if (capture) {
+      store.expireDataCapture(capture.retentionDays ?? 30);
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [store.bucket.arnForObjects(`data-capture/${model}/*`)] }),
       );
@@ -136,8 +141,11 @@ export class ModelEndpoint extends Construct {
         instanceType: v.instanceType,
         initialInstanceCount: v.instances.initial,
         initialVariantWeight: weights.get(v.version) ?? 0,
-        ...(v.runtime === "tgi" || v.runtime === "lmi"
-          ? { containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 1800 }
+        ...(isLlmRuntime(v.runtime)
+          ? {
+              containerStartupHealthCheckTimeoutInSeconds: LLM_STARTUP_TIMEOUT_S,
+              modelDataDownloadTimeoutInSeconds: LLM_DOWNLOAD_TIMEOUT_S,
+            }
           : {}),
       })),
       ...(this.volumeKeyOmitted ? {} : { kmsKeyId: store.key.keyArn }),
@@ -242,10 +250,14 @@ export class ModelEndpoint extends Construct {
       throw new Error(`ModelEndpoint ${this.node.path}: version ${v.version} of '${props.model}' needs an image`);
     }
 
-    const environment: Record<string, string> = {};
+    const environment: Record<string, string> =
+      v.runtime === "lmi" ? lmiEnvironment(props.model, v) : v.runtime === "tgi" ? tgiEnvironment(v) : {};
     const local = props.artifacts.get(v.version);
     let data: Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource">;
-    if (local) {
+    if (huggingFaceModelId(v.artifact) !== undefined) {
+      // The container fetches the weights from the hub (HF_MODEL_ID); SageMaker mounts nothing.
+      data = {};
+    } else if (local) {
       data =
         local.layout.mode === "compressed"
           ? { modelDataUrl: local.uri }
@@ -254,7 +266,6 @@ export class ModelEndpoint extends Construct {
     } else {
       data = this.externalArtifact(v);
     }
-    if (v.runtime === "tgi" || v.runtime === "lmi") environment.HF_MODEL_ID = "/opt/ml/model";
     return {
       image,
       mode: "SingleModel",

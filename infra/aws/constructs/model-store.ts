@@ -121,6 +121,28 @@ export class ModelStore extends Construct {
     });
   }
 
+  private dataCaptureDays?: number;
+
+  /**
+   * Captured requests and responses are tenants' data: they expire after `days` (their old
+   * versions a day later). One rule for every model's `data-capture/<model>/`; the first
+   * endpoint to ask sets it, and a second asking for other days is a construct error.
+   */
+  expireDataCapture(days: number): void {
+    if (this.dataCaptureDays !== undefined) {
+      if (this.dataCaptureDays !== days)
+        throw new Error(`ModelStore: data capture already expires after ${this.dataCaptureDays} days, not ${days}`);
+      return;
+    }
+    this.dataCaptureDays = days;
+    this.bucket.addLifecycleRule({
+      id: "expire-data-capture",
+      prefix: "data-capture/",
+      expiration: Duration.days(days),
+      noncurrentVersionExpiration: Duration.days(1),
+    });
+  }
+
   /** ARN pattern of every object of a model (all its versions). */
   modelObjectsArn(model: string): string {
     return this.bucket.arnForObjects(`models/${model}/*`);

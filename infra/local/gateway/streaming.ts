@@ -1,10 +1,19 @@
 import type { ServerResponse } from "node:http";
 import { Writable } from "node:stream";
-import type { APIGatewayProxyEvent, Context, StreamifyHandler } from "aws-lambda";
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { HTTP_INTEGRATION_RESPONSE, STREAMING_HANDLER, STREAMING_RESPONSE } from "../lambda-runtime/awslambda-global";
 
-/** A handler wrapped in `awslambda.streamifyResponse`: it writes its answer to `responseStream`. */
-export type StreamingProxyHandler = StreamifyHandler<APIGatewayProxyEvent, void>;
+/**
+ * A handler wrapped in `awslambda.streamifyResponse`: it writes its answer to `responseStream`,
+ * a Writable with `setContentType` (typed as @types/aws-lambda's HttpResponseStream, so that
+ * what `awslambda.streamifyResponse` returns is one of these).
+ */
+export type StreamingProxyHandler = (
+  event: APIGatewayProxyEvent,
+  responseStream: awslambda.HttpResponseStream,
+  context: Context,
+  // What awslambda.streamifyResponse's type allows; the gateway awaits either.
+) => Promise<void> | void;
 
 export function isStreamingHandler(handler: unknown): handler is StreamingProxyHandler {
   return typeof handler === "function" && (handler as unknown as Record<symbol, unknown>)[STREAMING_HANDLER] === STREAMING_RESPONSE;

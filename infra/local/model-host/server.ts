@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { InferenceSession } from "onnxruntime-node";
 import { guardListener, listenerOptions } from "../http-guard";
+import { readBody } from "../read-body";
 import { decodeInferRequest } from "./decode-request";
 import { ModelLoadError, RequestError } from "./errors";
 import type { InferResponse, ModelSignature } from "./kserve";
-import { readBody } from "./read-body";
 import { signatureFromSession } from "./signature";
 import { tensorToJson } from "./tensor-data";
 
@@ -62,7 +62,10 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
     }
     if (path !== "/invocations") throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, "use POST /invocations");
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, {
+      maxBytes: maxBodyBytes,
+      tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
+    });
     if (!model) throw new RequestError(503, "model is loading");
     const { session, signature } = model;
     const request = decodeInferRequest(body.toString("utf8"), signature);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { freePort } from "./free-port";
@@ -15,6 +15,9 @@ export interface RunningDynamoDb {
 const START_TIMEOUT_MS = 180_000;
 
 const WATCHDOG = fileURLToPath(new URL("./java-watchdog.sh", import.meta.url));
+/** Starts DynamoDB Local with its listener bound to one host (its own launcher binds every interface). */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL("./LoopbackDynamoDbLocal.java", import.meta.url));
+const BIND_HOST = "127.0.0.1";
 
 /**
  * JVM flags measured on the 2-core development machine (bench/README.md). DynamoDB Local runs
@@ -44,6 +47,14 @@ export function assertJava(): void {
   }
   const m = /version "(\d+)/.exec(`${r.stderr}${r.stdout}`);
   if (m?.[1] && Number(m[1]) < 17) throw new Error(`DynamoDB Local needs Java 17 or newer, found Java ${m[1]}`);
+  // The loopback launcher runs as a single source file, which needs the JDK's compiler module
+  // (in every JDK, and in Debian/Ubuntu's openjdk-*-jre-headless).
+  const modules = spawnSync("java", ["--list-modules"], { encoding: "utf8" });
+  if (!/^jdk\.compiler@/m.test(modules.stdout ?? "")) {
+    throw new Error(
+      "DynamoDB Local is started through a small Java source launcher, which needs a Java with the jdk.compiler module: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) and retry",
+    );
+  }
 }
 
 /** Restarts in a row (each within a minute of the last) after which the supervisor gives up. */
@@ -63,7 +74,7 @@ export async function startDynamoDbLocal(
   assertJava();
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${BIND_HOST}:${port}`;
   let stopping = false;
   let current = await launch(dataDir, port, endpoint);
   let quickRestarts = 0;
@@ -111,13 +122,17 @@ interface Jvm {
 /** One JVM on `port`, ready to answer. */
 async function launch(dataDir: string, port: number, endpoint: string): Promise<Jvm> {
   const dist = dynamoDbLocalDir();
-  // The package's own spawn() arguments plus JVM_FLAGS, through the watchdog; -sharedDb so any
-  // credentials and region see the same tables.
+  // The package's own spawn() arguments plus JVM_FLAGS, through the watchdog, with the loopback
+  // launcher in place of the jar's main class (DynamoDB Local has no authentication: on every
+  // interface, anyone on the network could mint API keys); -sharedDb so any credentials and
+  // region see the same tables.
   const args = [
     ...JVM_FLAGS,
     `-Djava.library.path=${join(dist, "DynamoDBLocal_lib")}`,
-    "-jar",
-    join(dist, "DynamoDBLocal.jar"),
+    "-cp",
+    [join(dist, "DynamoDBLocal.jar"), join(dist, "DynamoDBLocal_lib", "*")].join(delimiter),
+    LOOPBACK_LAUNCHER,
+    BIND_HOST,
     "-dbPath",
     dataDir,
     "-port",

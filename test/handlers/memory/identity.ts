@@ -1,5 +1,5 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../../../functions/core/errors";
-import type { TenantLimits } from "../../../functions/core/limits";
+import type { TenantLimits } from "../../../functions/core/limits/tenant-limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../../../functions/core/ports";
 import { StaleRevisionError } from "../../../functions/core/tenants";
 

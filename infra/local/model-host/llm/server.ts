@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "../../read-body";
 import { RequestError } from "../errors";
-import { readBody } from "../read-body";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
 import { type LmConfig, LmEngine } from "./engine";
 import { type GenerationRequest, generate } from "./generate";
@@ -69,7 +69,10 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
     const route = ROUTES[path];
     if (!route) throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, `use POST ${path}`);
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, {
+      maxBytes: maxBodyBytes,
+      tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
+    });
     const request = parseLlmRequest(body.toString("utf8"), route === "by-body" ? undefined : route);
     const prompt = request.kind === "chat" ? engine.tokenizer.applyChatFormat(request.messages ?? []) : (request.prompt ?? "");
     const promptIds = engine.tokenizer.encode(prompt);

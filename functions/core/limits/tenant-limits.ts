@@ -1,6 +1,6 @@
-import { RateLimitedError } from "./errors";
-import type { LimitWindow } from "./limits/math";
-import { tighter } from "./limits/math";
+import { RateLimitedError } from "../errors";
+import type { LimitWindow } from "./math";
+import { tighter } from "./math";
 
 /**
  * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file

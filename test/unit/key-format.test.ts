@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { generateApiKey, KEY_LENGTH, parseApiKey, presentedKey, secretMatches } from "../../functions/core/keys";
+import { generateApiKey, KEY_LENGTH, parseApiKey, presentedKey, secretMatches } from "../../functions/core/key-format";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

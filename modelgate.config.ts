@@ -1,7 +1,7 @@
 import { defineConfig } from "./infra/shared/config";
 
 /**
- * The platform config: models, their versions and initial aliases, and default limits.
+ * The platform config: models, their versions and initial aliases, and the gateway's settings.
  * `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
  */
 export default defineConfig({
@@ -27,7 +27,7 @@ export default defineConfig({
       aliases: { prod: 1 },
     },
   },
-  limits: {
+  gateway: {
     maxBodyBytes: 1024 * 1024,
     authorizerCacheTtlSeconds: 60,
   },

@@ -109,7 +109,7 @@ export class PlatformStack extends Stack {
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       });
     // The invoke function outlives its model call by a margin, and API Gateway's 29 s cap.
-    const invokeTimeout = Duration.seconds(Math.min(29, Math.ceil(config.limits.invokeTimeoutMs / 1000) + 3));
+    const invokeTimeout = Duration.seconds(Math.min(29, Math.ceil(config.gateway.invokeTimeoutMs / 1000) + 3));
     this.functions = {
       authorizer: fn("authorizer", "REQUEST authorizer: tenant API keys", 256, Duration.seconds(5)),
       invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
@@ -161,7 +161,7 @@ export class PlatformStack extends Stack {
         admin: this.functions.admin.function,
       },
       authorizer: this.functions.authorizer.function,
-      limits: config.limits,
+      gateway: config.gateway,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
       rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
       ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
@@ -172,7 +172,7 @@ export class PlatformStack extends Stack {
       api: this.gateway.api,
       endpoints: [...endpoints.values()],
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.function])),
-      latencyThresholdMs: config.limits.invokeTimeoutMs,
+      latencyThresholdMs: config.gateway.invokeTimeoutMs,
       // The namespace the handlers' POWERTOOLS_METRICS_NAMESPACE names (functionEnvironment).
       metricsNamespace: config.name,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),

@@ -199,10 +199,10 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       routes: ROUTES,
       handlers: { invoke: handlers.invoke, llm: handlers.llm, usage: handlers.usage, admin: handlers.admin },
       authorizer: handlers.authorizer,
-      authorizerCacheTtlSeconds: config.limits.authorizerCacheTtlSeconds,
+      authorizerCacheTtlSeconds: config.gateway.authorizerCacheTtlSeconds,
       admin: local.admin,
-      rateLimitPerSecond: config.limits.rateLimitPerSecond,
-      burstLimit: config.limits.burstLimit,
+      rateLimitPerSecond: config.gateway.rateLimitPerSecond,
+      burstLimit: config.gateway.burstLimit,
       ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
     });
     started.push(gateway);

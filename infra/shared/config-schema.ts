@@ -232,7 +232,8 @@ export const modelConfigSchema = z
 /** Longest authorizer result cache the config accepts (API Gateway itself allows 3,600 s). */
 export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 300;
 
-export const limitsConfigSchema = z.strictObject({
+/** The platform's own settings (request size, deadlines, authorizer cache, stage throttling); tenant limits are set per tenant. */
+export const gatewayConfigSchema = z.strictObject({
   /** Largest request body accepted, in bytes (SageMaker real-time payloads stop at 6 MB). @default 6 MiB */
   maxBodyBytes: z
     .number()
@@ -266,7 +267,13 @@ export const platformConfigSchema = z.strictObject({
   models: z
     .record(z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}"), modelConfigSchema)
     .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
-  limits: limitsConfigSchema.default(limitsConfigSchema.parse({})),
+  gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
+  /** Renamed to `gateway` before 0.1.0; kept only to say so to a config that still uses it. */
+  limits: z
+    .undefined({
+      error: "'limits' is now 'gateway' (maxBodyBytes, invokeTimeoutMs, authorizerCacheTtlSeconds, rateLimitPerSecond, burstLimit)",
+    })
+    .optional(),
   usage: z
     .strictObject({
       /** Per-request usage records expire after this many days; aggregates never do. @default 400 */

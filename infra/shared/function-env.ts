@@ -32,8 +32,8 @@ export function functionSettings(config: PlatformConfig): FunctionSettings {
   return {
     platformName: config.name,
     tables: { identity: identity ?? "", registry: registry ?? "", usage: usage ?? "" },
-    maxBodyBytes: config.limits.maxBodyBytes,
-    invokeTimeoutMs: config.limits.invokeTimeoutMs,
+    maxBodyBytes: config.gateway.maxBodyBytes,
+    invokeTimeoutMs: config.gateway.invokeTimeoutMs,
     streamTimeoutMs: STREAM_TIMEOUT_MS,
     usageRetentionDays: config.usage.retentionDays,
     registryCacheTtlMs: REGISTRY_CACHE_TTL_MS,

@@ -60,7 +60,7 @@ export default defineConfig({
       aliases: { prod: 1 },
     },
   },
-  limits: {
+  gateway: {
     maxBodyBytes: 64 * 1024,
     // Short, so revocation tests need not wait a minute.
     authorizerCacheTtlSeconds: 2,

@@ -16,7 +16,7 @@ function gateway(over: Partial<GatewayApiProps> = {}): Template {
     platformName: "t",
     handlers: { invoke: handler, llm: handler, usage: handler, admin: handler },
     authorizer: fn("Authorizer"),
-    limits: parsePlatformConfig({ models: { m: { versions: [{ version: 1, artifact: "s3://b/m/" }], aliases: { prod: 1 } } } }).limits,
+    gateway: parsePlatformConfig({ models: { m: { versions: [{ version: 1, artifact: "s3://b/m/" }], aliases: { prod: 1 } } } }).gateway,
     ...over,
   });
   return Template.fromStack(stack);

@@ -95,8 +95,8 @@ describe("a bad config fails synth with a message naming the field", () => {
     ["nothing but localOnly versions", configWith({ localOnly: true }), "models: every version is localOnly"],
     [
       "authorizer cache TTL over 300 s",
-      { ...configWith(), limits: { authorizerCacheTtlSeconds: 3600 } },
-      "limits.authorizerCacheTtlSeconds",
+      { ...configWith(), gateway: { authorizerCacheTtlSeconds: 3600 } },
+      "gateway.authorizerCacheTtlSeconds",
     ],
   ])("%s", (_name, config, field) => {
     let thrown: unknown;

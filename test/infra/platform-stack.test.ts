@@ -50,7 +50,7 @@ const config = {
       aliases: { prod: 1 },
     },
   },
-  limits: { authorizerCacheTtlSeconds: 30, rateLimitPerSecond: 250, burstLimit: 500, maxBodyBytes: 1024 * 1024 },
+  gateway: { authorizerCacheTtlSeconds: 30, rateLimitPerSecond: 250, burstLimit: 500, maxBodyBytes: 1024 * 1024 },
 };
 
 // One synthesis (cdk-nag on, handlers bundled by esbuild) shared by every assertion below.

@@ -36,7 +36,14 @@ describe("platform config", () => {
     expect(c.name).toBe("modelgate");
     expect(c.models.iris?.versions[0]?.instanceType).toBe("ml.g5.xlarge");
     expect(c.models.iris?.defaultAlias).toBe("prod");
-    expect(c.limits.authorizerCacheTtlSeconds).toBe(60);
+    expect(c.gateway.authorizerCacheTtlSeconds).toBe(60);
+  });
+
+  it("tells a config that still uses 'limits' for the platform settings what to rename", () => {
+    const err = errorOf({ ...valid, limits: { maxBodyBytes: 2048 } });
+    expect(err.message).toContain("limits");
+    expect(err.message).toContain("'limits' is now 'gateway'");
+    expect(parsePlatformConfig({ ...valid, gateway: { maxBodyBytes: 2048 } }).gateway.maxBodyBytes).toBe(2048);
   });
 
   it.each([

@@ -15,7 +15,7 @@ export interface GatewayApiProps {
   readonly handlers: Readonly<Record<HandlerName, lambda.IFunction>>;
   /** REQUEST authorizer for `apiKey` routes. */
   readonly authorizer: lambda.IFunction;
-  readonly limits: PlatformConfig["limits"];
+  readonly gateway: PlatformConfig["gateway"];
   /** @default ROUTES (infra/shared/routes.ts) */
   readonly routes?: readonly RouteDefinition[];
   /** @default "prod" */
@@ -123,7 +123,7 @@ export class GatewayApi extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayApiProps) {
     super(scope, id);
-    const { limits } = props;
+    const { gateway } = props;
 
     this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -146,15 +146,15 @@ export class GatewayApi extends Construct {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         // Request and response bodies are tenants' data: never in execution logs.
         dataTraceEnabled: false,
-        throttlingRateLimit: limits.rateLimitPerSecond,
-        throttlingBurstLimit: limits.burstLimit,
+        throttlingRateLimit: gateway.rateLimitPerSecond,
+        throttlingBurstLimit: gateway.burstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
     this.stage = this.api.deploymentStage;
 
-    const ttl = limits.authorizerCacheTtlSeconds;
+    const ttl = gateway.authorizerCacheTtlSeconds;
     this.authorizer = new apigw.RequestAuthorizer(this, "Authorizer", {
       authorizerName: `${props.platformName}-api-key`,
       handler: props.authorizer,

@@ -121,7 +121,7 @@ export class DynamoLimitStore implements LimitStore {
     this.gate = new KeyedGate(options.maxInFlightPerItem ?? Number.POSITIVE_INFINITY);
   }
 
-  async admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
+  async charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
     const handle: MutableHandle = freeHandle(subject, ctx.requestId);
     if (!hasLimits(limits)) return admitted(handle, {});
     let state: RateLimitState = {};
@@ -166,7 +166,7 @@ export class DynamoLimitStore implements LimitStore {
     return admitted(handle, state);
   }
 
-  async settle(handle: LimitHandle, usage: SettleUsage): Promise<void> {
+  async release(handle: LimitHandle, usage: SettleUsage): Promise<void> {
     if (this.done.has(handle)) return;
     this.done.add(handle);
     const writes: Promise<unknown>[] = [];

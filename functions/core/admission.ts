@@ -1,6 +1,6 @@
 import { ServiceUnavailableError } from "./errors";
 import {
-  admitAll,
+  chargeAll,
   hasLimits,
   type LimitCheck,
   type LimitHandle,
@@ -9,7 +9,7 @@ import {
   limitSubject,
   type RateLimitState,
   refusalError,
-  settleAll,
+  releaseAll,
   type TenantLimits,
 } from "./limits/tenant-limits";
 import type { Principal } from "./principal";
@@ -110,9 +110,9 @@ export async function admit(
 ): Promise<AdmissionTicket | { readonly refused: Error }> {
   const checks = limitChecksOf(principal);
   if (!store || checks.length === 0) return NO_LIMITS;
-  let result: Awaited<ReturnType<typeof admitAll>>;
+  let result: Awaited<ReturnType<typeof chargeAll>>;
   try {
-    result = await admitAll(store, checks, ctx);
+    result = await chargeAll(store, checks, ctx);
   } catch (err) {
     throw new ServiceUnavailableError("limits could not be checked; the request was not served", { cause: err, retryAfterSeconds: 1 });
   }
@@ -131,5 +131,5 @@ export async function settle(
   now: number,
 ): Promise<void> {
   if (!store || ticket.handles.length === 0) return;
-  await settleAll(store, ticket.handles, actualTokens === undefined ? { now } : { actualTokens, now }).catch(() => undefined);
+  await releaseAll(store, ticket.handles, actualTokens === undefined ? { now } : { actualTokens, now }).catch(() => undefined);
 }

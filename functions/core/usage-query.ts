@@ -83,10 +83,10 @@ export async function admitUsageRead(
   ctx: { readonly now: number; readonly requestId: string },
   limits: TenantLimits = USAGE_READ_LIMITS,
 ): Promise<void> {
-  let admission: Awaited<ReturnType<LimitStore["admit"]>>;
+  let admission: Awaited<ReturnType<LimitStore["charge"]>>;
   try {
-    // A rate alone holds no slot and reserves no tokens: nothing to settle afterwards.
-    admission = await store.admit(usageReadSubject(tenantId), limits, ctx);
+    // A rate alone holds no slot and reserves no tokens: nothing to release afterwards.
+    admission = await store.charge(usageReadSubject(tenantId), limits, ctx);
   } catch (err) {
     throw new ServiceUnavailableError("usage reads could not be rate-checked; retry shortly", { cause: err, retryAfterSeconds: 1 });
   }

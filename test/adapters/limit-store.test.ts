@@ -4,7 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import { CONC_SK, limitKey, minuteSk, monthSk, RATE_SK } from "../../functions/aws/limit-items";
 import { DynamoLimitStore, type LimitStoreOptions } from "../../functions/aws/limit-store";
 import { minuteOf, monthOf } from "../../functions/core/limits/math";
-import { type Admission, admitAll, type Refused, type TenantLimits } from "../../functions/core/limits/tenant-limits";
+import { type Admission, chargeAll, type Refused, type TenantLimits } from "../../functions/core/limits/tenant-limits";
 import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
@@ -43,7 +43,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       const pool = stores(3);
       const now = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 300 }, (_, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))),
+        Array.from({ length: 300 }, (_, i) => (pool[i % 3] as DynamoLimitStore).charge(s, limits, ctx(now))),
       );
       expect(results.filter((r) => r.admitted)).toHaveLength(100);
       const refused = refusals(results);
@@ -68,7 +68,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       for (let tick = 0; tick < 30; tick++) {
         const now = t0 + tick * 100;
         const results = await Promise.all(
-          Array.from({ length: 5 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now))),
+          Array.from({ length: 5 }, (_, i) => (pool[i % 2] as DynamoLimitStore).charge(s, limits, ctx(now))),
         );
         refusals(results);
         for (const r of results) if (r.admitted) admittedAt.push(now);
@@ -91,7 +91,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       // Stamps 20 ms apart (50 req/s), sent together in a shuffled order: the worst interleaving
       // of the two GCRA branches, and clocks that disagree between processes.
       const stamps = Array.from({ length: 150 }, (_, i) => t0 + i * 20).sort(() => Math.random() - 0.5);
-      const results = await Promise.all(stamps.map((now, i) => (pool[i % 3] as DynamoLimitStore).admit(s, limits, ctx(now))));
+      const results = await Promise.all(stamps.map((now, i) => (pool[i % 3] as DynamoLimitStore).charge(s, limits, ctx(now))));
       refusals(results);
       const admittedAt = stamps.filter((_, i) => results[i]?.admitted);
       const spanS = (Math.max(...admittedAt) - Math.min(...admittedAt)) / 1000;
@@ -116,7 +116,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       let spent = 0;
       for (let wave = 0; wave < 5; wave++) {
         const results = await Promise.all(
-          Array.from({ length: 40 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now, estimate))),
+          Array.from({ length: 40 }, (_, i) => (pool[i % 2] as DynamoLimitStore).charge(s, limits, ctx(now, estimate))),
         );
         const granted = results.filter((r) => r.admitted);
         refusals(results);
@@ -124,17 +124,17 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
         expect(granted.length).toBe(Math.floor((quota - spent) / estimate));
         expect((await item(s, key))?.tokens).toBeLessThanOrEqual(quota);
         // The models used less than estimated: 60 each.
-        await Promise.all(granted.map((r) => (pool[0] as DynamoLimitStore).settle(r.handle, { actualTokens: 60 })));
+        await Promise.all(granted.map((r) => (pool[0] as DynamoLimitStore).release(r.handle, { actualTokens: 60 })));
         spent += granted.length * 60;
         expect((await item(s, key))?.tokens).toBe(spent);
       }
       expect(spent).toBeLessThanOrEqual(quota);
       // A request whose actual count exceeds its reservation overshoots by at most that excess.
-      const last = await (pool[0] as DynamoLimitStore).admit(s, limits, ctx(now, quota - spent));
+      const last = await (pool[0] as DynamoLimitStore).charge(s, limits, ctx(now, quota - spent));
       expect(last.admitted).toBe(true);
-      if (last.admitted) await (pool[0] as DynamoLimitStore).settle(last.handle, { actualTokens: quota - spent + estimate });
+      if (last.admitted) await (pool[0] as DynamoLimitStore).release(last.handle, { actualTokens: quota - spent + estimate });
       expect((await item(s, key))?.tokens).toBe(quota + estimate);
-      const after = await (pool[1] as DynamoLimitStore).admit(s, limits, ctx(now));
+      const after = await (pool[1] as DynamoLimitStore).charge(s, limits, ctx(now));
       expect(after).toMatchObject({ admitted: false, limit: "monthlyTokens" });
       expect(refusals([after])[0]?.headers["x-ratelimit-remaining-tokens"]).toBe("0");
     },
@@ -151,7 +151,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       const now = minuteOf(Date.now()).startMs + 20_000;
       const key = minuteSk(minuteOf(now).period);
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (pool[i % 2] as DynamoLimitStore).admit(s, limits, ctx(now, 10))),
+        Array.from({ length: 30 }, (_, i) => (pool[i % 2] as DynamoLimitStore).charge(s, limits, ctx(now, 10))),
       );
       const granted = results.filter((r) => r.admitted);
       // tokenCeiling(100, 10) = 90: admitted at 0, 10, …, 90 used, so never more than the limit reserved.
@@ -161,16 +161,16 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       expect(refused[0]?.headers).toMatchObject({ "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "0" });
       expect((await item(s, key))?.tokens).toBe(100);
       // The models used 4 each: settling within the minute gives back the other 6.
-      await Promise.all(granted.map((r) => (pool[1] as DynamoLimitStore).settle(r.handle, { actualTokens: 4, now: now + 1_000 })));
+      await Promise.all(granted.map((r) => (pool[1] as DynamoLimitStore).release(r.handle, { actualTokens: 4, now: now + 1_000 })));
       expect((await item(s, key))?.tokens).toBe(40);
       expect((await (pool[0] as DynamoLimitStore).peek(s, limits, now)).tokens).toEqual({ limit: 100, remaining: 60, resetSeconds: 40 });
-      const more = await Promise.all(Array.from({ length: 10 }, () => (pool[0] as DynamoLimitStore).admit(s, limits, ctx(now, 10))));
+      const more = await Promise.all(Array.from({ length: 10 }, () => (pool[0] as DynamoLimitStore).charge(s, limits, ctx(now, 10))));
       expect(more.filter((r) => r.admitted)).toHaveLength(6);
       // A settlement after its minute has ended leaves that minute as it was; the next one starts empty.
       const late = more.find((r) => r.admitted);
-      if (late?.admitted) await (pool[0] as DynamoLimitStore).settle(late.handle, { actualTokens: 0, now: now + 60_000 });
+      if (late?.admitted) await (pool[0] as DynamoLimitStore).release(late.handle, { actualTokens: 0, now: now + 60_000 });
       expect((await item(s, key))?.tokens).toBe(100);
-      const next = await (pool[1] as DynamoLimitStore).admit(s, limits, ctx(now + 60_000, 10));
+      const next = await (pool[1] as DynamoLimitStore).charge(s, limits, ctx(now + 60_000, 10));
       expect(next).toMatchObject({ admitted: true, headers: { "x-ratelimit-remaining-tokens": "90" } });
       expect((await item(s, minuteSk(minuteOf(now + 60_000).period)))?.expiresAt).toBe((minuteOf(now + 60_000).resetMs + 300_000) / 1000);
     },
@@ -182,15 +182,15 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const limits: TenantLimits = { tokensPerMinute: 1_000, monthlyTokens: 50, concurrency: 1 };
     const store = (stores(1) as [DynamoLimitStore])[0];
     const now = Date.now();
-    const held = await store.admit(s, limits, ctx(now, 20));
+    const held = await store.charge(s, limits, ctx(now, 20));
     // The month (30 left) binds the tokens headers, not the minute (980 left).
     expect(held).toMatchObject({ admitted: true, headers: { "x-ratelimit-limit-tokens": "50", "x-ratelimit-remaining-tokens": "30" } });
-    expect(await store.admit(s, limits, ctx(now, 40))).toMatchObject({
+    expect(await store.charge(s, limits, ctx(now, 40))).toMatchObject({
       admitted: false,
       limit: "monthlyTokens",
       retryAfterSeconds: Math.ceil((monthOf(now).resetMs - now) / 1000),
     });
-    expect(await store.admit(s, limits, ctx(now, 10))).toMatchObject({ admitted: false, limit: "concurrency" });
+    expect(await store.charge(s, limits, ctx(now, 10))).toMatchObject({ admitted: false, limit: "concurrency" });
     expect((await item(s, minuteSk(minuteOf(now).period)))?.tokens).toBe(20);
     if (held.admitted) await store.cancel(held.handle);
     expect((await item(s, minuteSk(minuteOf(now).period)))?.tokens).toBe(0);
@@ -201,13 +201,13 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const limits: TenantLimits = { concurrency: 5 };
     const pool = stores(4);
     const now = Date.now();
-    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => (pool[i % 4] as DynamoLimitStore).admit(s, limits, ctx(now))));
+    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => (pool[i % 4] as DynamoLimitStore).charge(s, limits, ctx(now))));
     const holders = first.filter((r) => r.admitted);
     expect(holders).toHaveLength(5);
     expect(refusals(first).every((r) => r.limit === "concurrency")).toBe(true);
     expect(Object.keys((await item(s, CONC_SK))?.leases ?? {})).toHaveLength(5);
-    await Promise.all(holders.map((h) => (pool[0] as DynamoLimitStore).settle(h.handle, {})));
-    const second = await Promise.all(Array.from({ length: 20 }, (_, i) => (pool[i % 4] as DynamoLimitStore).admit(s, limits, ctx(now))));
+    await Promise.all(holders.map((h) => (pool[0] as DynamoLimitStore).release(h.handle, {})));
+    const second = await Promise.all(Array.from({ length: 20 }, (_, i) => (pool[i % 4] as DynamoLimitStore).charge(s, limits, ctx(now))));
     expect(second.filter((r) => r.admitted)).toHaveLength(5);
     refusals(second);
   });
@@ -216,10 +216,10 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const s = subject("lease");
     const [a, b] = stores(2, { leaseMs: 5_000 }) as [DynamoLimitStore, DynamoLimitStore];
     const now = Date.now();
-    expect((await a.admit(s, { concurrency: 2 }, ctx(now))).admitted).toBe(true);
-    expect((await a.admit(s, { concurrency: 2 }, ctx(now))).admitted).toBe(true); // process a then dies holding both
-    refusals([await b.admit(s, { concurrency: 2 }, ctx(now + 4_999))]);
-    const later = await Promise.all([b.admit(s, { concurrency: 2 }, ctx(now + 5_001)), b.admit(s, { concurrency: 2 }, ctx(now + 5_001))]);
+    expect((await a.charge(s, { concurrency: 2 }, ctx(now))).admitted).toBe(true);
+    expect((await a.charge(s, { concurrency: 2 }, ctx(now))).admitted).toBe(true); // process a then dies holding both
+    refusals([await b.charge(s, { concurrency: 2 }, ctx(now + 4_999))]);
+    const later = await Promise.all([b.charge(s, { concurrency: 2 }, ctx(now + 5_001)), b.charge(s, { concurrency: 2 }, ctx(now + 5_001))]);
     expect(later.every((r) => r.admitted)).toBe(true);
     expect(Object.keys((await item(s, CONC_SK))?.leases ?? {})).toHaveLength(2);
   });
@@ -229,15 +229,15 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const limits: TenantLimits = { ratePerSecond: 100, burst: 100, monthlyRequests: 1_000, monthlyTokens: 10_000, concurrency: 2 };
     const store = (stores(1) as [DynamoLimitStore])[0];
     const now = Date.now();
-    const held = await Promise.all([store.admit(s, limits, ctx(now, 10)), store.admit(s, limits, ctx(now, 10))]);
+    const held = await Promise.all([store.charge(s, limits, ctx(now, 10)), store.charge(s, limits, ctx(now, 10))]);
     expect(held.every((r) => r.admitted)).toBe(true);
     const rateBefore = (await item(s, RATE_SK))?.tatUs;
     const monthBefore = await item(s, monthSk(monthOf(now).period));
     // Refused by concurrency, after rate and month were charged.
-    const byConcurrency = await Promise.all(Array.from({ length: 10 }, () => store.admit(s, limits, ctx(now, 10))));
+    const byConcurrency = await Promise.all(Array.from({ length: 10 }, () => store.charge(s, limits, ctx(now, 10))));
     expect(refusals(byConcurrency).map((r) => r.limit)).toEqual(Array(10).fill("concurrency"));
     // Refused by tokens, after the rate was charged.
-    const byTokens = await store.admit(s, limits, ctx(now, 20_000));
+    const byTokens = await store.charge(s, limits, ctx(now, 20_000));
     expect(byTokens).toMatchObject({ admitted: false, limit: "monthlyTokens" });
     expect((await item(s, RATE_SK))?.tatUs).toBe(rateBefore);
     const monthAfter = await item(s, monthSk(monthOf(now).period));
@@ -247,10 +247,10 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const first = held[0];
     if (first?.admitted) await store.cancel(first.handle);
     expect(await item(s, monthSk(monthOf(now).period))).toMatchObject({ requests: 1, tokens: 10 });
-    expect((await store.admit(s, limits, ctx(now, 10))).admitted).toBe(true);
+    expect((await store.charge(s, limits, ctx(now, 10))).admitted).toBe(true);
   });
 
-  it("admitAll: a key refusal leaves the tenant's counters untouched", async () => {
+  it("chargeAll: a key refusal leaves the tenant's counters untouched", async () => {
     const tenant = subject("tenant");
     const store = (stores(1) as [DynamoLimitStore])[0];
     const now = Date.now();
@@ -258,10 +258,10 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       { subject: tenant, limits: { monthlyRequests: 50, ratePerSecond: 50 } },
       { subject: `${tenant}/k1`, limits: { monthlyRequests: 1 } },
     ];
-    const ok = await admitAll(store, checks, ctx(now));
+    const ok = await chargeAll(store, checks, ctx(now));
     expect(ok.admitted).toBe(true);
     const before = await store.peek(tenant, checks[0]?.limits ?? {}, now);
-    const no = await admitAll(store, checks, ctx(now));
+    const no = await chargeAll(store, checks, ctx(now));
     expect(no).toMatchObject({ admitted: false, limit: "monthlyRequests" });
     expect(await store.peek(tenant, checks[0]?.limits ?? {}, now)).toEqual(before);
     expect((await item(tenant, monthSk(monthOf(now).period)))?.requests).toBe(1);
@@ -272,7 +272,7 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     const store = (stores(1) as [DynamoLimitStore])[0];
     const now = Date.now();
     const limits: TenantLimits = { ratePerSecond: 5, burst: 10, monthlyRequests: 1_000, monthlyTokens: 500 };
-    const a = await store.admit(s, limits, ctx(now, 50));
+    const a = await store.charge(s, limits, ctx(now, 50));
     expect(a.headers).toMatchObject({
       "x-ratelimit-limit-requests": "10",
       "x-ratelimit-remaining-requests": "9",
@@ -293,11 +293,11 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
       },
     } as unknown as typeof doc;
     const store = new DynamoLimitStore(failing, table);
-    const free = await store.admit("free", {}, ctx(Date.now()));
+    const free = await store.charge("free", {}, ctx(Date.now()));
     expect(free).toMatchObject({ admitted: true, headers: {} });
-    if (free.admitted) await store.settle(free.handle, { actualTokens: 5 });
+    if (free.admitted) await store.release(free.handle, { actualTokens: 5 });
     expect(calls).toBe(0);
-    await expect(store.admit("t", { monthlyRequests: 5 }, ctx(Date.now()))).rejects.toThrow(/throughput/);
-    await expect(store.admit("t", { ratePerSecond: 5 }, ctx(Date.now()))).rejects.toThrow(/throughput/);
+    await expect(store.charge("t", { monthlyRequests: 5 }, ctx(Date.now()))).rejects.toThrow(/throughput/);
+    await expect(store.charge("t", { ratePerSecond: 5 }, ctx(Date.now()))).rejects.toThrow(/throughput/);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from "../../functions/core/limits/math";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import {
-  admitAll,
+  chargeAll,
   hasLimits,
   limitSubject,
   mergeStates,
@@ -23,7 +23,7 @@ import {
   rateLimitHeaders,
   refusalError,
   refused,
-  settleAll,
+  releaseAll,
   validateLimits,
 } from "../../functions/core/limits/tenant-limits";
 import { principalFromContext, principalToContext } from "../../functions/core/principal";
@@ -205,43 +205,47 @@ describe("validateLimits", () => {
   });
 });
 
-describe("MemoryLimitStore and admitAll", () => {
+describe("MemoryLimitStore and chargeAll", () => {
   const ctx = (requestId: string, now = T0, tokenEstimate?: number) => ({ requestId, now, ...(tokenEstimate ? { tokenEstimate } : {}) });
 
   it("a refusal by the key's limits charges the tenant nothing", async () => {
     const store = new MemoryLimitStore();
     const tenant = { subject: "acme", limits: { ratePerSecond: 10, monthlyRequests: 100, concurrency: 5 } };
     const key = { subject: "acme/k1", limits: { monthlyRequests: 1 } };
-    const first = await admitAll(store, [tenant, key], ctx("r1"));
+    const first = await chargeAll(store, [tenant, key], ctx("r1"));
     expect(first.admitted).toBe(true);
     const before = await store.peek("acme", tenant.limits, T0);
-    const second = await admitAll(store, [tenant, key], ctx("r2"));
+    const second = await chargeAll(store, [tenant, key], ctx("r2"));
     expect(second).toMatchObject({ admitted: false, limit: "monthlyRequests" });
     expect(await store.peek("acme", tenant.limits, T0)).toEqual(before);
     if (first.admitted) {
       expect(first.headers["x-ratelimit-remaining-requests"]).toBe("0"); // the key's quota binds
-      await settleAll(store, first.handles, {});
+      await releaseAll(store, first.handles, {});
     }
   });
 
   it("settles tokens to the real count and frees the slot; subjects without limits cost nothing", async () => {
     const store = new MemoryLimitStore();
     const limits = { monthlyTokens: 1000, concurrency: 1 };
-    const a = await store.admit("t", limits, ctx("r1", T0, 400));
+    const a = await store.charge("t", limits, ctx("r1", T0, 400));
     expect(a.admitted && a.state.tokens?.remaining).toBe(600);
-    expect((await store.admit("t", limits, ctx("r2", T0, 1))).admitted).toBe(false);
-    if (a.admitted) await store.settle(a.handle, { actualTokens: 150 });
-    if (a.admitted) await store.settle(a.handle, { actualTokens: 150 }); // idempotent
+    expect((await store.charge("t", limits, ctx("r2", T0, 1))).admitted).toBe(false);
+    if (a.admitted) await store.release(a.handle, { actualTokens: 150 });
+    if (a.admitted) await store.release(a.handle, { actualTokens: 150 }); // idempotent
     expect((await store.peek("t", limits, T0)).tokens?.remaining).toBe(850);
-    expect((await store.admit("t", limits, ctx("r3"))).admitted).toBe(true);
-    expect(await admitAll(store, [{ subject: "free", limits: {} }], ctx("r4"))).toMatchObject({ admitted: true, handles: [], headers: {} });
+    expect((await store.charge("t", limits, ctx("r3"))).admitted).toBe(true);
+    expect(await chargeAll(store, [{ subject: "free", limits: {} }], ctx("r4"))).toMatchObject({
+      admitted: true,
+      handles: [],
+      headers: {},
+    });
   });
 
   it("a slot whose holder never settles comes back after the lease", async () => {
     const store = new MemoryLimitStore(1_000);
-    expect((await store.admit("c", { concurrency: 1 }, ctx("r1"))).admitted).toBe(true);
-    expect((await store.admit("c", { concurrency: 1 }, ctx("r2", T0 + 999))).admitted).toBe(false);
-    expect((await store.admit("c", { concurrency: 1 }, ctx("r3", T0 + 1_001))).admitted).toBe(true);
+    expect((await store.charge("c", { concurrency: 1 }, ctx("r1"))).admitted).toBe(true);
+    expect((await store.charge("c", { concurrency: 1 }, ctx("r2", T0 + 999))).admitted).toBe(false);
+    expect((await store.charge("c", { concurrency: 1 }, ctx("r3", T0 + 1_001))).admitted).toBe(true);
   });
 });
 

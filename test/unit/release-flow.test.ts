@@ -239,7 +239,7 @@ describe("limits in the flow", () => {
   it("a limit store that fails makes the request fail closed (503), without calling the model", async () => {
     let called = false;
     const broken = new MemoryLimitStore();
-    broken.admit = async () => Promise.reject(new Error("ProvisionedThroughputExceededException"));
+    broken.charge = async () => Promise.reject(new Error("ProvisionedThroughputExceededException"));
     const err = await runInference(
       {
         registry,

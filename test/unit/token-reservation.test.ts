@@ -38,11 +38,11 @@ function recordingLimits(): LimitStore & { reserved: number[] } {
   const reserved: number[] = [];
   return {
     reserved,
-    admit: async (subject, _limits, ctx) => {
+    charge: async (subject, _limits, ctx) => {
       reserved.push(ctx.tokenEstimate ?? 0);
       return admitted(freeHandle(subject, ctx.requestId), {});
     },
-    settle: async () => undefined,
+    release: async () => undefined,
     cancel: async () => undefined,
     peek: async () => ({}),
   };

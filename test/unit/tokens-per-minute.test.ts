@@ -6,7 +6,7 @@ import { admit, hasTokenQuota, limitStatusOf, settle } from "../../functions/cor
 import { RateLimitedError } from "../../functions/core/errors";
 import { minuteCorrection, minuteOf } from "../../functions/core/limits/math";
 import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
-import { type Admission, admitAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits/tenant-limits";
+import { type Admission, chargeAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits/tenant-limits";
 
 /** On a minute's first instant, so `T0 + s * 1000` is `s` seconds into that minute. */
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);
@@ -44,7 +44,7 @@ describe("MemoryLimitStore: tokensPerMinute", () => {
   it("30 concurrent reservations of 10 against 100 a minute admit exactly 10, never reserving past the limit", async () => {
     const store = new MemoryLimitStore();
     const limits = { tokensPerMinute: 100 };
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.admit("t", limits, ctx(`r${i}`, T0, 10))));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.charge("t", limits, ctx(`r${i}`, T0, 10))));
     expect(results.filter((r) => r.admitted)).toHaveLength(10);
     expect(await tokensLeft(store, "t", limits)).toBe(0);
     const refusal = results.find((r) => !r.admitted);
@@ -60,16 +60,16 @@ describe("MemoryLimitStore: tokensPerMinute", () => {
   it("settles to the real count within the minute, below or above the estimate", async () => {
     const store = new MemoryLimitStore();
     const limits = { tokensPerMinute: 100 };
-    const a = handleOf(await store.admit("t", limits, ctx("a", T0, 40)));
-    await store.settle(a, { actualTokens: 15, now: T0 + 1_000 });
-    await store.settle(a, { actualTokens: 15, now: T0 + 1_000 }); // a second call does nothing
+    const a = handleOf(await store.charge("t", limits, ctx("a", T0, 40)));
+    await store.release(a, { actualTokens: 15, now: T0 + 1_000 });
+    await store.release(a, { actualTokens: 15, now: T0 + 1_000 }); // a second call does nothing
     expect(await tokensLeft(store, "t", limits)).toBe(85);
-    const b = handleOf(await store.admit("t", limits, ctx("b", T0 + 2_000, 85)));
-    await store.settle(b, { actualTokens: 95, now: T0 + 3_000 });
+    const b = handleOf(await store.charge("t", limits, ctx("b", T0 + 2_000, 85)));
+    await store.release(b, { actualTokens: 95, now: T0 + 3_000 });
     expect(await tokensLeft(store, "t", limits)).toBe(0);
     expect((await store.peek("t", limits, T0)).tokens).toMatchObject({ limit: 100, remaining: 0 });
     // Spent: even a request that names no estimate is refused until the next minute.
-    expect(await store.admit("t", limits, ctx("c", T0 + 30_000))).toMatchObject({
+    expect(await store.charge("t", limits, ctx("c", T0 + 30_000))).toMatchObject({
       admitted: false,
       message: "tokens-per-minute limit of 100 reached for this minute",
       retryAfterSeconds: 30,
@@ -79,51 +79,51 @@ describe("MemoryLimitStore: tokensPerMinute", () => {
   it("a new minute starts empty, and a settlement after its minute ended changes nothing", async () => {
     const store = new MemoryLimitStore();
     const limits = { tokensPerMinute: 100 };
-    const late = handleOf(await store.admit("t", limits, ctx("late", T0 + 59_000, 100)));
-    expect((await store.admit("t", limits, ctx("refused", T0 + 59_500, 1))).admitted).toBe(false);
+    const late = handleOf(await store.charge("t", limits, ctx("late", T0 + 59_000, 100)));
+    expect((await store.charge("t", limits, ctx("refused", T0 + 59_500, 1))).admitted).toBe(false);
     const next = T0 + 60_000;
     expect(await tokensLeft(store, "t", limits, next)).toBe(100);
-    const fresh = handleOf(await store.admit("t", limits, ctx("fresh", next, 30)));
-    await store.settle(late, { actualTokens: 5, now: next + 1 });
+    const fresh = handleOf(await store.charge("t", limits, ctx("fresh", next, 30)));
+    await store.release(late, { actualTokens: 5, now: next + 1 });
     expect(await tokensLeft(store, "t", limits, next)).toBe(70);
-    await store.settle(fresh, { actualTokens: 50, now: next + 2 });
+    await store.release(fresh, { actualTokens: 50, now: next + 2 });
     expect(await tokensLeft(store, "t", limits, next)).toBe(50);
   });
 
   it("without an estimate a request reserves nothing and is refused only once the minute is spent", async () => {
     const store = new MemoryLimitStore();
     const limits = { tokensPerMinute: 10 };
-    const h = handleOf(await store.admit("t", limits, ctx("a")));
+    const h = handleOf(await store.charge("t", limits, ctx("a")));
     expect(h.minuteTokensReserved).toBe(0);
-    await store.settle(h, { actualTokens: 9, now: T0 });
-    expect((await store.admit("t", limits, ctx("b"))).admitted).toBe(true);
-    await store.settle(handleOf(await store.admit("t", limits, ctx("c", T0, 1))), { actualTokens: 1, now: T0 });
-    expect(await store.admit("t", limits, ctx("d"))).toMatchObject({ admitted: false, limit: "tokensPerMinute" });
+    await store.release(h, { actualTokens: 9, now: T0 });
+    expect((await store.charge("t", limits, ctx("b"))).admitted).toBe(true);
+    await store.release(handleOf(await store.charge("t", limits, ctx("c", T0, 1))), { actualTokens: 1, now: T0 });
+    expect(await store.charge("t", limits, ctx("d"))).toMatchObject({ admitted: false, limit: "tokensPerMinute" });
   });
 
   it("a refusal by a later step gives the minute's tokens (and the rate cell) back", async () => {
     const store = new MemoryLimitStore();
     const limits = { ratePerSecond: 100, tokensPerMinute: 1_000, monthlyTokens: 50, concurrency: 1 };
-    const held = handleOf(await store.admit("t", limits, ctx("held", T0, 20)));
+    const held = handleOf(await store.charge("t", limits, ctx("held", T0, 20)));
     const before = await store.peek("t", { ratePerSecond: 100, tokensPerMinute: 1_000 }, T0);
     // Refused by the month's quota (30 left), then by concurrency, after rate and minute admitted.
-    expect(await store.admit("t", limits, ctx("month", T0, 40))).toMatchObject({ admitted: false, limit: "monthlyTokens" });
-    expect(await store.admit("t", limits, ctx("conc", T0, 10))).toMatchObject({ admitted: false, limit: "concurrency" });
+    expect(await store.charge("t", limits, ctx("month", T0, 40))).toMatchObject({ admitted: false, limit: "monthlyTokens" });
+    expect(await store.charge("t", limits, ctx("conc", T0, 10))).toMatchObject({ admitted: false, limit: "concurrency" });
     expect(await store.peek("t", { ratePerSecond: 100, tokensPerMinute: 1_000 }, T0)).toEqual(before);
     // A refusal by the minute's window itself consumes no rate cell either (an estimate above the
     // whole limit reserves the limit: it fits an untouched minute only, and 20 are used).
-    const refusal = await store.admit("t", { ratePerSecond: 100, tokensPerMinute: 1_000 }, ctx("tpm", T0, 2_000));
+    const refusal = await store.charge("t", { ratePerSecond: 100, tokensPerMinute: 1_000 }, ctx("tpm", T0, 2_000));
     expect(refusal).toMatchObject({ admitted: false, limit: "tokensPerMinute" });
     expect(await store.peek("t", { ratePerSecond: 100, tokensPerMinute: 1_000 }, T0)).toEqual(before);
-    await store.settle(held, { actualTokens: 20, now: T0 });
+    await store.release(held, { actualTokens: 20, now: T0 });
   });
 
   it("a key's refusal gives back what its tenant's minute took", async () => {
     const store = new MemoryLimitStore();
     const tenant = { subject: "acme", limits: { tokensPerMinute: 1_000 } };
     const key = { subject: "acme/k1", limits: { tokensPerMinute: 50 } };
-    expect((await admitAll(store, [tenant, key], ctx("a", T0, 40))).admitted).toBe(true);
-    expect(await admitAll(store, [tenant, key], ctx("b", T0, 40))).toMatchObject({ admitted: false, limit: "tokensPerMinute" });
+    expect((await chargeAll(store, [tenant, key], ctx("a", T0, 40))).admitted).toBe(true);
+    expect(await chargeAll(store, [tenant, key], ctx("b", T0, 40))).toMatchObject({ admitted: false, limit: "tokensPerMinute" });
     expect(await tokensLeft(store, "acme", tenant.limits)).toBe(960);
   });
 });

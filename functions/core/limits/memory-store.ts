@@ -54,7 +54,7 @@ export class MemoryLimitStore implements LimitStore {
   /** @param leaseMs how long a slot outlives a holder that never settles. */
   constructor(private readonly leaseMs = 120_000) {}
 
-  async admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
+  async charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
     if (!hasLimits(limits)) return admitted(freeHandle(subject, ctx.requestId), {});
     const nowUs = toMicros(ctx.now);
     const month = monthOf(ctx.now);
@@ -139,7 +139,7 @@ export class MemoryLimitStore implements LimitStore {
     );
   }
 
-  async settle(handle: LimitHandle, usage: SettleUsage): Promise<void> {
+  async release(handle: LimitHandle, usage: SettleUsage): Promise<void> {
     if (this.done.has(handle)) return;
     this.done.add(handle);
     if (handle.leased) this.leases.get(handle.subject)?.delete(handle.requestId);

@@ -130,7 +130,7 @@ export interface AdmitContext {
 }
 
 /**
- * What an admission charged, for `settle`/`cancel`. Plain data the issuing store interprets;
+ * What an admission charged, for `release`/`cancel`. Plain data the issuing store interprets;
  * callers only pass it back.
  */
 export interface LimitHandle {
@@ -182,17 +182,17 @@ export interface SettleUsage {
 }
 
 /**
- * Atomic limit accounting, shared by every process serving a subject. `admit` either charges
+ * Atomic limit accounting, shared by every process serving a subject. `charge` either charges
  * every set limit or nothing (a refusal consumes nothing); store errors (throttling, say)
  * reject, and the caller fails closed.
  */
 export interface LimitStore {
-  admit(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission>;
+  charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission>;
   /**
    * After the model call (or its failure): frees the concurrency slot and corrects the token
    * reservation to `actualTokens`. The request stays counted. A second call does nothing.
    */
-  settle(handle: LimitHandle, usage: SettleUsage): Promise<void>;
+  release(handle: LimitHandle, usage: SettleUsage): Promise<void>;
   /**
    * Undoes an admission that will not reach the model (another subject refused, say): gives
    * back the rate cell, the request, the tokens and the slot. A second call does nothing.
@@ -237,7 +237,7 @@ export function refusalMessage(kind: LimitKind, l: TenantLimits, reservedTokens 
   }
 }
 
-/** The handle of a subject with no limits: nothing charged, nothing to settle. */
+/** The handle of a subject with no limits: nothing charged, nothing to release. */
 export const freeHandle = (subject: string, requestId: string): LimitHandle => ({
   subject,
   requestId,
@@ -258,20 +258,20 @@ export interface LimitCheck {
 
 export interface AdmittedAll {
   readonly admitted: true;
-  /** Pass to `settleAll` once the model call is over. */
+  /** Pass to `releaseAll` once the model call is over. */
   readonly handles: readonly LimitHandle[];
   readonly state: RateLimitState;
   readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
- * Admits a request against several subjects (tenant and key) at once: all admit, or the
+ * Charges a request to several subjects (tenant and key) at once: all are charged, or the
  * admitted ones are cancelled and the refusal with the longest wait is returned. Subjects
  * without limits cost nothing.
  */
-export async function admitAll(store: LimitStore, checks: readonly LimitCheck[], ctx: AdmitContext): Promise<AdmittedAll | Refused> {
+export async function chargeAll(store: LimitStore, checks: readonly LimitCheck[], ctx: AdmitContext): Promise<AdmittedAll | Refused> {
   const active = checks.filter((c) => hasLimits(c.limits));
-  const results = await Promise.allSettled(active.map((c) => store.admit(c.subject, c.limits, ctx)));
+  const results = await Promise.allSettled(active.map((c) => store.charge(c.subject, c.limits, ctx)));
   const granted = results.flatMap((r) => (r.status === "fulfilled" && r.value.admitted ? [r.value] : []));
   const failure = results.find((r) => r.status === "rejected");
   const refusals = results.flatMap((r) => (r.status === "fulfilled" && !r.value.admitted ? [r.value] : []));
@@ -285,9 +285,9 @@ export async function admitAll(store: LimitStore, checks: readonly LimitCheck[],
   return { admitted: true, handles: granted.map((a) => a.handle), state, headers: rateLimitHeaders(state) };
 }
 
-/** Settles every handle of an `admitAll`; rejects if any store call failed (after trying all). */
-export async function settleAll(store: LimitStore, handles: readonly LimitHandle[], usage: SettleUsage): Promise<void> {
-  const results = await Promise.allSettled(handles.map((h) => store.settle(h, usage)));
+/** Settles every handle of an `chargeAll`; rejects if any store call failed (after trying all). */
+export async function releaseAll(store: LimitStore, handles: readonly LimitHandle[], usage: SettleUsage): Promise<void> {
+  const results = await Promise.allSettled(handles.map((h) => store.release(h, usage)));
   const failure = results.find((r) => r.status === "rejected");
   if (failure) throw failure.reason;
 }

@@ -1,5 +1,5 @@
 import type { Server, ServerOptions } from "node:http";
-import type { Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface ListenerLimits {
   /** Time a client has to send the request line and headers. @default 10 s */
@@ -106,4 +106,20 @@ export function logUnhandledRejections(log: (line: string) => void = (line) => c
       `modelgate: unhandled promise rejection (still running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
     );
   });
+}
+
+/**
+ * Listens on loopback unless told otherwise (port 0: any free one) and says where: the
+ * local services must never be reachable from the network by default.
+ */
+export async function listenLocal(server: Server, port = 0, host = "127.0.0.1"): Promise<{ readonly port: number; readonly url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return { port: bound, url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}` };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type LambdaEmulator, startLambdaEmulator } from "../../infra/local/lambda-runtime/server";
-import { type ModelHost, startOnnxModelHost } from "../../infra/local/model-host/index";
+import { type ModelHost, startLlmModelHost, startOnnxModelHost } from "../../infra/local/model-host/index";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from "../../infra/local/sagemaker-runtime";
 import { HOSTILE_REQUESTS, rawRequest, wellFormed } from "./raw-http";
 
@@ -71,6 +71,15 @@ describe("local listeners answer hostile input with a 4xx and keep serving", () 
 
   it("ONNX model host", async () => {
     await expectSurvives(host.port, wellFormed("/ping"), 200);
+  });
+
+  it("LLM model host (tinylm)", async () => {
+    const llm = await startLlmModelHost({ modelDir: "models/tinylm/1", modelName: "tinylm", version: 1 });
+    try {
+      await expectSurvives(llm.port, wellFormed("/ping"), 200);
+    } finally {
+      await llm.close();
+    }
   });
 
   it("a stray promise rejection is logged by `npm start`'s process, which keeps running", () => {

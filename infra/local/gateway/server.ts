@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { errorBody } from "../../../functions/core/errors";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
 import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget } from "../http-guard";
+import { readBody } from "../read-body";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
 import { type IncomingRequest, proxyEvent } from "./events";
 import { Router } from "./router";
@@ -126,13 +127,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (outcome.kind === "error")
           throw new GatewayResponse(503, "service_unavailable", "the authorizer failed; retry shortly", { "retry-after": "1" });
         tenantId = typeof outcome.context.tenantId === "string" ? outcome.context.tenantId : undefined;
-        event = proxyEvent({ ...incoming, body: await readBody(req, maxPayload) }, outcome.context);
+        event = proxyEvent(
+          { ...incoming, body: await readBody(req, { maxBytes: maxPayload, tooLarge: () => payloadTooLarge(maxPayload) }) },
+          outcome.context,
+        );
       } else if (match.route.auth === "iam") {
         // The signature covers the body, so it is checked once the body is in; the header alone
         // (form, key id, date) is checked before reading it.
         const early = checkSigV4Header(incoming, opts.admin);
         if (!early.ok) throw new GatewayResponse(403, "forbidden", `admin routes need a valid SigV4 signature: ${early.reason}`);
-        const withBody = { ...incoming, body: await readBody(req, maxPayload) };
+        const withBody = { ...incoming, body: await readBody(req, { maxBytes: maxPayload, tooLarge: () => payloadTooLarge(maxPayload) }) };
         const verdict = await verifySigV4(withBody, opts.admin, Date.now(), replays);
         if (!verdict.ok) throw new GatewayResponse(403, "forbidden", `admin routes need a valid SigV4 signature: ${verdict.reason}`);
         event = proxyEvent(withBody, null, {
@@ -142,7 +146,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           user: verdict.accessKeyId,
         });
       } else {
-        event = proxyEvent({ ...incoming, body: await readBody(req, maxPayload) }, null);
+        event = proxyEvent(
+          { ...incoming, body: await readBody(req, { maxBytes: maxPayload, tooLarge: () => payloadTooLarge(maxPayload) }) },
+          null,
+        );
       }
 
       const handler = opts.handlers[match.route.handler];
@@ -242,27 +249,8 @@ function withIntegrationTimeout(pending: Promise<APIGatewayProxyResult>, timeout
   ]).finally(() => clearTimeout(timer));
 }
 
-/** The body, refused (413) as soon as it is known to exceed `max`: declared, or counted as it streams. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const tooLarge = () => new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`);
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > max) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.off("data", onData);
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(c);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
-    req.once("error", reject);
-  });
+function payloadTooLarge(max: number): GatewayResponse {
+  return new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`);
 }
 
 function writeResult(res: ServerResponse, requestId: string, result: APIGatewayProxyResult): void {

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { InferenceSession } from "onnxruntime-node";
-import { guardListener, listenerOptions } from "../http-guard";
+import { guardListener, listenerOptions, listenLocal } from "../http-guard";
 import { readBody } from "../read-body";
 import { decodeInferRequest } from "./decode-request";
 import { ModelLoadError, RequestError } from "./errors";
@@ -90,7 +89,7 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
     sendJson(res, 200, response);
   }
 
-  await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
+  const { port, url } = await listenLocal(server, opts.port, opts.host);
   try {
     const session = await InferenceSession.create(opts.modelPath, {
       intraOpNumThreads: opts.intraOpNumThreads ?? 1,
@@ -101,11 +100,9 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
     throw new ModelLoadError(opts.modelPath, err);
   }
 
-  const { port } = server.address() as AddressInfo;
-  const hostForUrl = (opts.host ?? "127.0.0.1").includes(":") ? `[${opts.host}]` : (opts.host ?? "127.0.0.1");
   const loaded = model;
   return {
-    url: `http://${hostForUrl}:${port}`,
+    url,
     port,
     signature: loaded.signature,
     async close() {
@@ -133,16 +130,6 @@ function sendError(res: ServerResponse, err: unknown): void {
     return;
   }
   sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }
 
 function closeServer(server: Server): Promise<void> {

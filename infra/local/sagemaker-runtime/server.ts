@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { guardListener, listenerOptions, tryDecodeURIComponent } from "../http-guard";
+import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
+import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
 import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
@@ -76,7 +76,11 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     const endpointName = tryDecodeURIComponent(match[1] as string);
     if (endpointName === undefined) throw new SageMakerError("ValidationError", "Endpoint name is not valid percent-encoding.");
     const streaming = match[2] === "invocations-response-stream";
-    const body = await readAll(req, maxPayload);
+    // SageMaker's own words for an oversized payload.
+    const body = await readBody(req, {
+      maxBytes: maxPayload,
+      tooLarge: () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${maxPayload} bytes.`),
+    });
     const variants = endpoints.get(endpointName);
     if (!variants) {
       throw new SageMakerError("ValidationError", `Endpoint ${endpointName} of account ${accountId} not found.`);
@@ -210,17 +214,9 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host ?? "127.0.0.1";
+  const { port, url } = await listenLocal(server, opts.port, opts.host);
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url,
     port,
     setEndpoint(name, variants) {
       if (variants.length === 0) throw new Error(`endpoint ${name} needs at least one variant`);
@@ -241,27 +237,4 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The body, refused as soon as it is known to exceed `max` (declared, or counted as it streams). */
-function readAll(req: IncomingMessage, max: number): Promise<Buffer> {
-  // SageMaker's own words for an oversized payload.
-  const tooLarge = () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${max} bytes.`);
-  if (Number(req.headers["content-length"] ?? 0) > max) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.off("data", onData);
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(c);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks, size)));
-    req.once("error", reject);
-  });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
 import { readBody } from "../../read-body";
 import { RequestError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
@@ -52,10 +52,12 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const engine = await LmEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
-  const server = createServer((req, res) => {
+  const server = createServer(listenerOptions(), (req, res) => {
     handle(req, res).catch((err) => sendError(res, err));
   });
   server.keepAliveTimeout = 65_000;
+  // Hostile request lines and slow clients get a JSON 4xx, as on every local listener.
+  guardListener(server, (status, message) => ({ body: JSON.stringify(errorBody(status, message)) }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url?.split("?", 1)[0] ?? "";
@@ -139,17 +141,9 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host ?? "127.0.0.1";
+  const { port, url } = await listenLocal(server, opts.port, opts.host);
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url,
     port,
     config: engine.config,
     async close() {

@@ -1,4 +1,4 @@
-import type { GcraParams } from "../core/limits/math";
+import type { CounterBounds, CounterKey, Counts, TatStep } from "../core/limits/ledger";
 
 /**
  * Limit state in the usage table, one partition per subject (the trailing `#` keeps
@@ -26,30 +26,30 @@ export const limitKey = (subject: string, sk: string): ItemKey => ({ pk: limitPk
 const DAY_S = 86_400;
 
 /** GCRA, TAT at or ahead of now and within the tolerance: take the next cell. */
-export function rateAdvance(table: string, subject: string, nowUs: number, p: GcraParams) {
+export function rateAdvance(table: string, subject: string, s: TatStep) {
   return {
     TableName: table,
     Key: limitKey(subject, RATE_SK),
     UpdateExpression: "SET tatUs = tatUs + :interval, expiresAt = :expiresAt",
     ConditionExpression: "tatUs BETWEEN :now AND :latest",
     ExpressionAttributeValues: {
-      ":interval": p.intervalUs,
-      ":now": nowUs,
-      ":latest": nowUs + p.toleranceUs,
+      ":interval": s.intervalUs,
+      ":now": s.nowUs,
+      ":latest": s.latestUs,
       // The item is useless once its TAT has passed; keep a day of margin for clock skew.
-      ":expiresAt": Math.ceil((nowUs + p.toleranceUs + p.intervalUs) / 1e6) + DAY_S,
+      ":expiresAt": Math.ceil((s.latestUs + s.intervalUs) / 1e6) + DAY_S,
     },
   };
 }
 
 /** GCRA, no TAT or one in the past (an idle subject): restart from now. */
-export function rateRestart(table: string, subject: string, nowUs: number, p: GcraParams) {
+export function rateRestart(table: string, subject: string, s: TatStep) {
   return {
     TableName: table,
     Key: limitKey(subject, RATE_SK),
     UpdateExpression: "SET tatUs = :tat, expiresAt = :expiresAt",
     ConditionExpression: "attribute_not_exists(tatUs) OR tatUs < :now",
-    ExpressionAttributeValues: { ":tat": nowUs + p.intervalUs, ":now": nowUs, ":expiresAt": Math.ceil(nowUs / 1e6) + DAY_S },
+    ExpressionAttributeValues: { ":tat": s.nowUs + s.intervalUs, ":now": s.nowUs, ":expiresAt": Math.ceil(s.nowUs / 1e6) + DAY_S },
   };
 }
 
@@ -64,85 +64,54 @@ export function rateRefund(table: string, subject: string, intervalUs: number) {
   };
 }
 
-export interface MonthCharge {
-  /** Monthly request quota, when one applies. */
-  readonly requestQuota?: number;
-  /** When a token quota applies: tokens to reserve, and the most already used that still admits. */
-  readonly tokens?: { readonly reserve: number; readonly ceiling: number };
-  readonly expiresAt: number;
-}
+/** The item of a minute's or a month's counter. */
+export const counterKey = (k: CounterKey): ItemKey => limitKey(k.subject, k.window === "minute" ? minuteSk(k.period) : monthSk(k.period));
 
 /**
- * One conditional write charges the request and reserves the tokens of a month together, so
- * the two quotas never need compensating against each other.
+ * Adds deltas to a counter when it is within bounds, creating it on its first charge; one
+ * conditional write, so a month's request and tokens never need compensating against each other.
  */
-export function monthCharge(table: string, subject: string, period: string, c: MonthCharge) {
+export function counterCharge(table: string, key: CounterKey, delta: Partial<Counts>, bounds: CounterBounds, expiresAt: number) {
   const adds: string[] = [];
   const conditions: string[] = [];
-  const values: Record<string, number> = { ":expiresAt": c.expiresAt };
-  if (c.requestQuota !== undefined) {
-    adds.push("requests :one");
-    conditions.push("(attribute_not_exists(requests) OR requests < :requestQuota)");
-    values[":one"] = 1;
-    values[":requestQuota"] = c.requestQuota;
+  const values: Record<string, number> = { ":expiresAt": expiresAt };
+  for (const field of ["requests", "tokens"] as const) {
+    const d = delta[field];
+    if (d === undefined) continue;
+    adds.push(`${field} :${field}`);
+    values[`:${field}`] = d;
   }
-  if (c.tokens) {
-    adds.push("tokens :reserve");
-    conditions.push("(attribute_not_exists(tokens) OR tokens <= :tokenCeiling)");
-    values[":reserve"] = c.tokens.reserve;
-    values[":tokenCeiling"] = c.tokens.ceiling;
+  if (bounds.requestsBelow !== undefined) {
+    conditions.push("(attribute_not_exists(requests) OR requests < :requestsBelow)");
+    values[":requestsBelow"] = bounds.requestsBelow;
+  }
+  if (bounds.tokensAtMost !== undefined) {
+    conditions.push("(attribute_not_exists(tokens) OR tokens <= :tokensAtMost)");
+    values[":tokensAtMost"] = bounds.tokensAtMost;
   }
   return {
     TableName: table,
-    Key: limitKey(subject, monthSk(period)),
-    UpdateExpression: `SET expiresAt = :expiresAt ADD ${adds.join(", ")}`,
-    ConditionExpression: conditions.join(" AND "),
+    Key: counterKey(key),
+    UpdateExpression: `SET expiresAt = :expiresAt${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    ...(conditions.length > 0 ? { ConditionExpression: conditions.join(" AND ") } : {}),
     ExpressionAttributeValues: values,
   };
 }
 
-/**
- * Reserves tokens in a minute's window when no more than `ceiling` are used yet (see
- * tokenCeiling); creates the window's item on its first charge.
- */
-export function minuteCharge(table: string, subject: string, period: string, c: { reserve: number; ceiling: number; expiresAt: number }) {
-  return {
-    TableName: table,
-    Key: limitKey(subject, minuteSk(period)),
-    UpdateExpression: "SET expiresAt = :expiresAt ADD tokens :reserve",
-    ConditionExpression: "attribute_not_exists(tokens) OR tokens <= :ceiling",
-    ExpressionAttributeValues: { ":expiresAt": c.expiresAt, ":reserve": c.reserve, ":ceiling": c.ceiling },
-  };
-}
-
-/** Adds a delta to a minute's tokens (settlement, cancellation). Never creates the item. */
-export function minuteAdjust(table: string, subject: string, period: string, tokens: number) {
-  if (tokens === 0) return undefined;
-  return {
-    TableName: table,
-    Key: limitKey(subject, minuteSk(period)),
-    UpdateExpression: "ADD tokens :tokens",
-    ConditionExpression: "attribute_exists(pk)",
-    ExpressionAttributeValues: { ":tokens": tokens },
-  };
-}
-
-/** Adds deltas to a month's counters (token settlement, cancellation). Never creates the item. */
-export function monthAdjust(table: string, subject: string, period: string, delta: { requests?: number; tokens?: number }) {
+/** Adds deltas to a counter (token settlement, cancellation). Never creates the item. */
+export function counterAdjust(table: string, key: CounterKey, delta: Partial<Counts>) {
   const adds: string[] = [];
   const values: Record<string, number> = {};
-  if (delta.requests) {
-    adds.push("requests :requests");
-    values[":requests"] = delta.requests;
-  }
-  if (delta.tokens) {
-    adds.push("tokens :tokens");
-    values[":tokens"] = delta.tokens;
+  for (const field of ["requests", "tokens"] as const) {
+    const d = delta[field];
+    if (!d) continue;
+    adds.push(`${field} :${field}`);
+    values[`:${field}`] = d;
   }
   if (adds.length === 0) return undefined;
   return {
     TableName: table,
-    Key: limitKey(subject, monthSk(period)),
+    Key: counterKey(key),
     UpdateExpression: `ADD ${adds.join(", ")}`,
     ConditionExpression: "attribute_exists(pk)",
     ExpressionAttributeValues: values,

@@ -5,7 +5,9 @@ import { tighter } from "./math";
 /**
  * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file
  * holds the shapes, the validator, the `LimitStore` port and the response headers; the
- * arithmetic lives in `limits/math.ts`, the DynamoDB store in `functions/aws/limit-store.ts`.
+ * arithmetic lives in `limits/math.ts`, the rules (order, refusals, give-backs) in
+ * `limits/ledger.ts`, and the stores' cells in `limits/memory-store.ts` and
+ * `functions/aws/limit-store.ts`.
  */
 
 /** Limits of one subject (a tenant, or one key of it). An absent field is no limit. */

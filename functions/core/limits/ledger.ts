@@ -1,0 +1,334 @@
+import {
+  type GcraParams,
+  gcraParams,
+  type LimitWindow,
+  type MinutePeriod,
+  type MonthPeriod,
+  minuteCorrection,
+  minuteOf,
+  monthOf,
+  quotaWindow,
+  rateWindow,
+  retryAfterSeconds,
+  tighter,
+  tokenCeiling,
+  tokenReservation,
+  toMicros,
+} from "./math";
+import {
+  type Admission,
+  type AdmitContext,
+  admitted,
+  burstOf,
+  freeHandle,
+  hasLimits,
+  type LimitHandle,
+  type LimitStore,
+  type RateLimitState,
+  type Refused,
+  refusalMessage,
+  refused,
+  type SettleUsage,
+  type TenantLimits,
+} from "./tenant-limits";
+
+/**
+ * The storage port under `LimitLedger`: a few atomic operations on a subject's cells, with
+ * every bound passed in as a number. A store holds no limit rule: it never sees a limit, a
+ * refusal or a window, only "change this cell if it still satisfies that". Each operation
+ * is one conditional write in DynamoDB and a synchronous step in memory.
+ *
+ * Retrying belongs to the store when it is about storage (a write lost to a concurrent
+ * writer, a fallback read that saw an admitting state, which write form to try first); a
+ * store gives up after its own number of attempts and reports the last value it saw. Whether
+ * that value means "over the limit" or "busy" is the ledger's call.
+ */
+export interface LimitCells {
+  /**
+   * GCRA's one step: an absent TAT or one before `nowUs` becomes `nowUs + intervalUs`; one in
+   * `[nowUs, latestUs]` moves on by `intervalUs`; a later one stays. Returns the TAT written,
+   * or on failure the last TAT seen.
+   */
+  advanceTat(subject: string, step: TatStep): Promise<CellWrite<number | undefined>>;
+  /** Moves a TAT back by `intervalUs` (a cancelled admission); nothing when there is none. */
+  refundTat(subject: string, intervalUs: number): Promise<void>;
+  /**
+   * Adds `delta` to a counter (creating it) if it is within `bounds`; returns the counts after
+   * the write, or on failure the last counts seen (which may be within bounds after contention).
+   */
+  addCounts(key: CounterKey, delta: Partial<Counts>, bounds: CounterBounds): Promise<CellWrite<Counts>>;
+  /** Adds deltas to an existing counter (settlement, cancellation); never creates one. */
+  adjustCounts(key: CounterKey, delta: Partial<Counts>): Promise<void>;
+  readCounts(key: CounterKey): Promise<Counts>;
+  readTat(subject: string): Promise<number | undefined>;
+  /**
+   * Holds lease `id` until `untilMs` if fewer than `max` leases end at or after `nowMs`; the
+   * store removes expired ones as it needs the room.
+   */
+  addLease(subject: string, lease: { id: string; untilMs: number; max: number; nowMs: number }): Promise<boolean>;
+  /** Frees a lease; a missing one is fine. */
+  removeLease(subject: string, id: string): Promise<void>;
+}
+
+export interface TatStep {
+  readonly nowUs: number;
+  readonly intervalUs: number;
+  /** The latest TAT that still admits (now + tolerance). */
+  readonly latestUs: number;
+}
+
+export type CellWrite<T> = { readonly ok: boolean; readonly value: T };
+
+export interface Counts {
+  requests: number;
+  tokens: number;
+}
+
+/** A counter of one subject and one fixed window; `endsAtMs` lets a store expire it. */
+export interface CounterKey {
+  readonly subject: string;
+  readonly window: "minute" | "month";
+  readonly period: string;
+  readonly endsAtMs: number;
+}
+
+/** The write applies only while `requests < requestsBelow` and `tokens <= tokensAtMost` (absent: 0). */
+export interface CounterBounds {
+  readonly requestsBelow?: number;
+  readonly tokensAtMost?: number;
+}
+
+/** Whether counts are within bounds: the one condition a counter write checks. */
+export const withinBounds = (c: Counts, b: CounterBounds): boolean =>
+  (b.requestsBelow === undefined || c.requests < b.requestsBelow) && (b.tokensAtMost === undefined || c.tokens <= b.tokensAtMost);
+
+type Step = { readonly admitted: true; readonly state: RateLimitState } | Refused;
+type MutableHandle = { -readonly [K in keyof LimitHandle]: LimitHandle[K] };
+
+const minuteKey = (subject: string, m: MinutePeriod): CounterKey => ({ subject, window: "minute", period: m.period, endsAtMs: m.resetMs });
+const monthKey = (subject: string, m: MonthPeriod): CounterKey => ({ subject, window: "month", period: m.period, endsAtMs: m.resetMs });
+/** The key of a charged window; its end is only needed to create one, which these writes never do. */
+const chargedKey = (subject: string, window: CounterKey["window"], period: string): CounterKey => ({
+  subject,
+  window,
+  period,
+  endsAtMs: 0,
+});
+
+/**
+ * `LimitStore` over any `LimitCells`: the ledger owns every limit rule, a store only stores.
+ * Limits are charged in the order rate → tokens per minute → month (requests and tokens in
+ * one write) → concurrency; a later refusal gives back what the earlier steps took. The
+ * minute comes before the month because, being short, it is the one that refuses under load:
+ * refused there, a request has only its rate cell to give back and never writes the month's
+ * counter, which every request of the month shares. A store error rejects after giving back
+ * what was taken; the caller fails closed.
+ */
+export class LimitLedger implements LimitStore {
+  private readonly done = new WeakSet<LimitHandle>();
+  private readonly leaseMs: number;
+
+  /** @param options.leaseMs how long a concurrency slot outlives a holder that never settles. */
+  constructor(
+    private readonly cells: LimitCells,
+    options: { readonly leaseMs?: number } = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 120_000;
+  }
+
+  async charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
+    const handle: MutableHandle = freeHandle(subject, ctx.requestId);
+    if (!hasLimits(limits)) return admitted(handle, {});
+    let state: RateLimitState = {};
+    try {
+      const burst = burstOf(limits);
+      if (limits.ratePerSecond !== undefined && burst !== undefined) {
+        const p = gcraParams(limits.ratePerSecond, burst);
+        const step = await this.takeRateCell(subject, limits, p, toMicros(ctx.now));
+        if (!step.admitted) return step;
+        handle.rateIntervalUs = p.intervalUs;
+        state = step.state;
+      }
+      if (limits.tokensPerMinute !== undefined) {
+        const minute = minuteOf(ctx.now);
+        const reserve = tokenReservation(limits.tokensPerMinute, ctx.tokenEstimate);
+        const step = await this.chargeMinute(subject, limits, minute, reserve, ctx.now, state);
+        if (!step.admitted) return await this.undoThen(handle, step);
+        handle.minute = minute.period;
+        handle.minuteTokensReserved = reserve;
+        state = step.state;
+      }
+      if (limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined) {
+        const month = monthOf(ctx.now);
+        const reserve = limits.monthlyTokens === undefined ? undefined : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
+        const step = await this.chargeMonth(subject, limits, month, reserve, ctx.now, state);
+        if (!step.admitted) return await this.undoThen(handle, step);
+        handle.month = month.period;
+        handle.requestCharged = limits.monthlyRequests !== undefined;
+        if (reserve !== undefined) handle.tokensReserved = reserve;
+        state = step.state;
+      }
+      if (limits.concurrency !== undefined) {
+        const lease = { id: ctx.requestId, untilMs: ctx.now + this.leaseMs, max: limits.concurrency, nowMs: ctx.now };
+        if (!(await this.cells.addLease(subject, lease))) {
+          return await this.undoThen(handle, refused("concurrency", refusalMessage("concurrency", limits), 1, state));
+        }
+        handle.leased = true;
+      }
+    } catch (err) {
+      // Fail closed, but give back what was taken; a write whose outcome is unknown stays charged.
+      await this.undo(handle);
+      throw err;
+    }
+    return admitted(handle, state);
+  }
+
+  async release(handle: LimitHandle, usage: SettleUsage): Promise<void> {
+    if (this.done.has(handle)) return;
+    this.done.add(handle);
+    const writes: Promise<unknown>[] = [];
+    if (handle.leased) writes.push(this.cells.removeLease(handle.subject, handle.requestId));
+    if (handle.month !== undefined && handle.tokensReserved !== undefined && usage.actualTokens !== undefined) {
+      const tokens = Math.max(0, Math.ceil(usage.actualTokens)) - handle.tokensReserved;
+      if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), { tokens }));
+    }
+    if (handle.minute !== undefined && handle.minuteTokensReserved !== undefined && usage.actualTokens !== undefined) {
+      const tokens = minuteCorrection(handle.minute, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
+      if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "minute", handle.minute), { tokens }));
+    }
+    await Promise.all(writes);
+  }
+
+  async cancel(handle: LimitHandle): Promise<void> {
+    if (this.done.has(handle)) return;
+    this.done.add(handle);
+    await this.undo(handle, false);
+  }
+
+  async peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState> {
+    const month = monthOf(now);
+    const burst = burstOf(limits);
+    const minute = minuteOf(now);
+    const monthly = limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined;
+    const [tat, minuteCounts, monthCounts] = await Promise.all([
+      limits.ratePerSecond !== undefined ? this.cells.readTat(subject) : undefined,
+      limits.tokensPerMinute !== undefined ? this.cells.readCounts(minuteKey(subject, minute)) : undefined,
+      monthly ? this.cells.readCounts(monthKey(subject, month)) : undefined,
+    ]);
+    const rate =
+      limits.ratePerSecond !== undefined && burst !== undefined
+        ? rateWindow(tat, toMicros(now), gcraParams(limits.ratePerSecond, burst))
+        : undefined;
+    const perMinute =
+      limits.tokensPerMinute !== undefined ? quotaWindow(limits.tokensPerMinute, minuteCounts?.tokens ?? 0, minute, now) : undefined;
+    return monthState(limits, month, monthCounts, now, {
+      ...(rate ? { requests: rate } : {}),
+      ...(perMinute ? { tokens: perMinute } : {}),
+    });
+  }
+
+  private async takeRateCell(subject: string, limits: TenantLimits, p: GcraParams, nowUs: number): Promise<Step> {
+    const out = await this.cells.advanceTat(subject, { nowUs, intervalUs: p.intervalUs, latestUs: nowUs + p.toleranceUs });
+    const tat = out.value;
+    if (out.ok) return { admitted: true, state: { requests: rateWindow(tat, nowUs, p) } };
+    const message = refusalMessage("ratePerSecond", limits);
+    if (tat !== undefined && tat - nowUs > p.toleranceUs) {
+      return refused("ratePerSecond", message, retryAfterSeconds(tat - p.toleranceUs - nowUs), { requests: rateWindow(tat, nowUs, p) });
+    }
+    // Writers kept moving the TAT across `now` under the store: the subject is busy, so ask for a retry.
+    return refused("ratePerSecond", message, 1, { requests: rateWindow(tat, nowUs, p) });
+  }
+
+  /** Reserves the request's tokens in this minute's window. */
+  private async chargeMinute(
+    subject: string,
+    limits: TenantLimits,
+    minute: MinutePeriod,
+    reserve: number,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const limit = limits.tokensPerMinute ?? 0;
+    const bounds = { tokensAtMost: tokenCeiling(limit, reserve) };
+    const out = await this.cells.addCounts(minuteKey(subject, minute), { tokens: reserve }, bounds);
+    const window = quotaWindow(limit, out.value.tokens, minute, now);
+    if (out.ok) return { admitted: true, state: { ...state, tokens: window } };
+    const message = refusalMessage("tokensPerMinute", limits, reserve);
+    if (!withinBounds(out.value, bounds)) return refused("tokensPerMinute", message, window.resetSeconds, { ...state, tokens: window });
+    return refused("tokensPerMinute", message, 1, state);
+  }
+
+  /** Charges the request and reserves the tokens of this month in one write. */
+  private async chargeMonth(
+    subject: string,
+    limits: TenantLimits,
+    month: MonthPeriod,
+    reserve: number | undefined,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const requestQuota = limits.monthlyRequests;
+    const tokenQuota = limits.monthlyTokens;
+    const delta: Partial<Counts> = {
+      ...(requestQuota !== undefined ? { requests: 1 } : {}),
+      ...(tokenQuota !== undefined && reserve !== undefined ? { tokens: reserve } : {}),
+    };
+    const bounds: CounterBounds = {
+      ...(requestQuota !== undefined ? { requestsBelow: requestQuota } : {}),
+      ...(tokenQuota !== undefined && reserve !== undefined ? { tokensAtMost: tokenCeiling(tokenQuota, reserve) } : {}),
+    };
+    const out = await this.cells.addCounts(monthKey(subject, month), delta, bounds);
+    const seen = monthState(limits, month, out.value, now, state);
+    if (out.ok) return { admitted: true, state: seen };
+    if (requestQuota !== undefined && out.value.requests >= requestQuota) {
+      return refused("monthlyRequests", refusalMessage("monthlyRequests", limits), seen.requests?.resetSeconds ?? 1, seen);
+    }
+    if (tokenQuota !== undefined && bounds.tokensAtMost !== undefined && out.value.tokens > bounds.tokensAtMost) {
+      // Not seen.tokens: that is the minute's window when it has fewer tokens left.
+      const wait = quotaWindow(tokenQuota, out.value.tokens, month, now).resetSeconds;
+      return refused("monthlyTokens", refusalMessage("monthlyTokens", limits, reserve), wait, seen);
+    }
+    // The store gave up on contention with counts that admit: ask for a retry.
+    const kind = requestQuota !== undefined ? "monthlyRequests" : "monthlyTokens";
+    return refused(kind, refusalMessage(kind, limits, reserve), 1, state);
+  }
+
+  private async undoThen(handle: LimitHandle, refusal: Refused): Promise<Refused> {
+    // The refusal stands even if giving back fails: at worst one cell stays taken.
+    await this.undo(handle);
+    return refusal;
+  }
+
+  /** Gives back everything `handle` records as taken; with `quiet`, failures are swallowed. */
+  private async undo(handle: LimitHandle, quiet = true): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
+    if (handle.month !== undefined) {
+      const requests = handle.requestCharged ? -1 : 0;
+      const tokens = -(handle.tokensReserved ?? 0);
+      if (requests !== 0 || tokens !== 0) {
+        const delta = { ...(requests !== 0 ? { requests } : {}), ...(tokens !== 0 ? { tokens } : {}) };
+        writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), delta));
+      }
+    }
+    if (handle.minute !== undefined && (handle.minuteTokensReserved ?? 0) !== 0) {
+      const tokens = -(handle.minuteTokensReserved ?? 0);
+      writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "minute", handle.minute), { tokens }));
+    }
+    if (handle.leased) writes.push(this.cells.removeLease(handle.subject, handle.requestId));
+    const results = await Promise.allSettled(writes);
+    const failure = results.find((r) => r.status === "rejected");
+    if (failure && !quiet) throw failure.reason;
+  }
+}
+
+/** `state` with the month's request and token windows folded in. */
+function monthState(limits: TenantLimits, month: MonthPeriod, c: Counts | undefined, now: number, state: RateLimitState): RateLimitState {
+  let requests: LimitWindow | undefined = state.requests;
+  if (limits.monthlyRequests !== undefined) requests = tighter(requests, quotaWindow(limits.monthlyRequests, c?.requests ?? 0, month, now));
+  const tokens =
+    limits.monthlyTokens === undefined
+      ? state.tokens
+      : tighter(state.tokens, quotaWindow(limits.monthlyTokens, c?.tokens ?? 0, month, now));
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+}

@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { InferenceSession } from "onnxruntime-node";
 import { guardListener, listenerOptions, listenLocal } from "../http-guard";
 import { readBody } from "../read-body";
 import { decodeInferRequest } from "./decode-request";
 import { ModelLoadError, RequestError } from "./errors";
 import type { InferResponse, ModelSignature } from "./kserve";
+import { closeServer, sendError, sendJson } from "./respond";
 import { signatureFromSession } from "./signature";
 import { tensorToJson } from "./tensor-data";
 
@@ -46,7 +47,7 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
   let model: { session: InferenceSession; signature: ModelSignature } | undefined;
 
   const server = createServer(listenerOptions(), (req, res) => {
-    handle(req, res).catch((err) => sendError(res, err));
+    handle(req, res).catch((err) => sendError(res, err, (_status, message) => ({ error: message })));
   });
   // Longer than the usual client agent idle timeouts, so pooled connections are reused, not raced.
   server.keepAliveTimeout = 65_000;
@@ -110,31 +111,4 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
       await loaded.session.release();
     },
   };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
-  res.end(payload);
-}
-
-function sendError(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (err instanceof RequestError) {
-    // A 413 is sent before the body was read: close rather than drain megabytes we refused.
-    if (err.status === 413) res.setHeader("connection", "close");
-    sendJson(res, err.status, { error: err.message });
-    return;
-  }
-  sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
 import { readBody } from "../../read-body";
 import { RequestError } from "../errors";
+import { closeServer, sendError, sendJson } from "../respond";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
 import { type LmConfig, LmEngine } from "./engine";
 import { type GenerationRequest, generate } from "./generate";
@@ -53,7 +54,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
   const engine = await LmEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
   const server = createServer(listenerOptions(), (req, res) => {
-    handle(req, res).catch((err) => sendError(res, err));
+    handle(req, res).catch((err) => sendError(res, err, errorBody));
   });
   server.keepAliveTimeout = 65_000;
   // Hostile request lines and slow clients get a JSON 4xx, as on every local listener.
@@ -166,27 +167,4 @@ function writeEvent(res: ServerResponse, data: string): Promise<void> {
 function errorBody(status: number, message: string) {
   const type = status === 404 ? "NotFoundError" : status < 500 ? "BadRequestError" : "InternalServerError";
   return { error: { message, type, param: null, code: status } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
-  res.end(payload);
-}
-
-function sendError(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const status = err instanceof RequestError ? err.status : 500;
-  if (status === 413) res.setHeader("connection", "close");
-  sendJson(res, status, errorBody(status, err instanceof Error ? err.message : String(err)));
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

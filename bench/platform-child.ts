@@ -2,9 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AdminClient } from "../cli/api-client";
 import type { UsageSink } from "../functions/core/ports";
 import { logger } from "../functions/http/logger";
 import { startLocalPlatform } from "../infra/local/platform";
+import { type CapacityTotals, meterConsumedCapacity } from "./capacity-meter";
 
 /** Records nothing: the benchmark's metering-off rounds only, to show what metering costs. */
 const discardingUsageSink: UsageSink = { record: async () => "recorded" };
@@ -19,17 +21,40 @@ const unmetered = process.env.MODELGATE_BENCH_METERING === "off";
  * loaded window (bench/profile.ts), without start-up noise.
  */
 logger.setLogLevel("ERROR");
+let capacity: { totals(): CapacityTotals } | undefined;
 // MODELGATE_DATA_DIR / MODELGATE_CONFIG: the crash-recovery tests restart a platform on its data.
 const platform = await startLocalPlatform({
   port: 0,
   dataDir: process.env.MODELGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "modelgate-bench-")),
   configPath: process.env.MODELGATE_CONFIG ?? "modelgate.config.ts",
   ...(unmetered ? { invokeOverrides: { usage: discardingUsageSink, access: undefined } } : {}),
+  instrumentClients: (clients) => {
+    capacity = meterConsumedCapacity(clients.dynamo);
+  },
 });
+/** A second tenant whose requests count against a monthly quota (one that is never reached). */
+async function quotaTenant(): Promise<string> {
+  const admin = new AdminClient({
+    apiUrl: platform.url,
+    region: platform.credentials.admin.region,
+    credentials: platform.credentials.admin,
+  });
+  const tenantId = `bench-quota-${Date.now().toString(36)}`;
+  const created = await admin.request("POST", "/admin/tenants", {
+    tenantId,
+    models: ["iris", "tinylm"],
+    limits: { monthlyRequests: 100_000_000 },
+  });
+  if (created.status !== 201) throw new Error(`quota tenant: ${created.status} ${created.text}`);
+  const key = await admin.request<{ apiKey: string }>("POST", `/admin/tenants/${tenantId}/keys`, {});
+  if (key.status !== 201) throw new Error(`quota key: ${key.status} ${key.text}`);
+  return key.body.apiKey;
+}
 process.send?.({
   url: platform.url,
   dynamodb: platform.services.dynamodb,
   apiKey: platform.credentials.apiKey,
+  quotaApiKey: await quotaTenant(),
   modelHosts: platform.services.modelHosts,
   sagemakerRuntime: platform.services.sagemakerRuntime,
 });
@@ -41,6 +66,7 @@ const stop = async () => {
 };
 process.on("message", async (m: unknown) => {
   if (m === "stop") return void stop();
+  if (m === "capacity") return void process.send?.({ capacity: capacity?.totals() });
   if (m === "profile-start") {
     session = new Session();
     session.connect();

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { type CapacityTotals, capacityDelta, cloudUnits } from "./capacity-meter";
 import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, treeCpu } from "./proc-cpu";
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     "llm-requests": { type: "string", default: "8" },
     "llm-max-tokens": { type: "string", default: "48" },
+    "sequential-seconds": { type: "string", default: "4" },
   },
 });
 const rounds = Number(values.rounds);
@@ -28,7 +30,39 @@ const concurrency = Number(values.concurrency);
 interface ChildInfo {
   url: string;
   apiKey: string;
+  /** A tenant with a monthly request quota (never reached). */
+  quotaApiKey: string;
   modelHosts: Record<string, string>;
+}
+
+/** The write units the child's DynamoDB client has consumed so far. */
+function capacityOf(child: ChildProcess): Promise<CapacityTotals> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (typeof m === "object" && m !== null && "capacity" in m) {
+        child.off("message", on);
+        resolve((m as { capacity: CapacityTotals }).capacity);
+      }
+    };
+    child.on("message", on);
+    child.send("capacity");
+  });
+}
+
+/**
+ * Waits until the tenant's aggregates are fresh as of `since` (its `GET /v1/usage` says
+ * `asOf` >= since), so a round's write units include the aggregator's share of its records.
+ * Returns the wait in ms; a platform without `asOf` returns at once.
+ */
+async function waitFresh(info: ChildInfo, apiKey: string, since: number): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const res = await fetch(`${info.url}/v1/usage`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const body = (await res.json()) as { asOf?: string };
+    if (body.asOf === undefined || Date.parse(body.asOf) >= since) return Date.now() - start;
+    if (Date.now() - start > 30_000) throw new Error(`aggregates not fresh after 30 s (asOf ${body.asOf})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<ChildInfo> } {
@@ -57,10 +91,13 @@ const gateway = (info: ChildInfo): Target => ({
   headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
   body,
 });
-const PATHS = ["gateway", "no-meter", "direct"] as const;
+const PATHS = ["gateway", "quota", "no-meter", "direct"] as const;
 type PathName = (typeof PATHS)[number];
+/** The metered paths: their write units per request are read from DynamoDB's ConsumedCapacity. */
+const METERED: Partial<Record<PathName, string>> = { gateway: meteredInfo.apiKey, quota: meteredInfo.quotaApiKey };
 const targets: Record<PathName, Target> = {
   gateway: gateway(meteredInfo),
+  quota: { ...gateway(meteredInfo), headers: { authorization: `Bearer ${meteredInfo.quotaApiKey}`, "content-type": "application/json" } },
   "no-meter": gateway(unmeteredInfo),
   direct: { url: `${meteredInfo.modelHosts["iris/1"]}/invocations`, headers: { "content-type": "application/json" }, body },
 };
@@ -68,11 +105,16 @@ const targets: Record<PathName, Target> = {
 // The platform process (and its JVM) that serves each path: CPU per request is read from it.
 const servedBy: Record<PathName, number> = {
   gateway: metered.child.pid ?? 0,
+  quota: metered.child.pid ?? 0,
   "no-meter": unmetered.child.pid ?? 0,
   direct: metered.child.pid ?? 0,
 };
-type Round = LoadResult & { readonly cpuMsPerRequest: { platform: number; dynamodb: number; loadgen: number } };
-const results: Record<PathName, Round[]> = { gateway: [], "no-meter": [], direct: [] };
+type Round = LoadResult & {
+  readonly cpuMsPerRequest: { platform: number; dynamodb: number; loadgen: number };
+  /** Metered paths: write units per request (DynamoDB's own figure, and with transactions at the cloud's 2x), and the wait for fresh aggregates. */
+  readonly writeUnits?: { reported: number; cloud: number; calls: number; reads: number; freshWaitMs: number };
+};
+const results: Record<PathName, Round[]> = { gateway: [], quota: [], "no-meter": [], direct: [] };
 const load: number[] = [loadavg()[0] ?? 0];
 // Warm every path (JIT, connections, caches) before measuring.
 for (const t of Object.values(targets)) await runLoad(t, concurrency, 2);
@@ -80,12 +122,18 @@ for (let r = 0; r < rounds; r++) {
   // Rotate the order each round, so no path always runs first (or right after another).
   const order = PATHS.map((_, i) => PATHS[(i + r) % PATHS.length] as PathName);
   for (const name of order) {
+    const key = METERED[name];
+    const units = key !== undefined ? await capacityOf(metered.child) : undefined;
     const before = treeCpu(servedBy[name]);
     const self = process.cpuUsage();
     const load = await runLoad(targets[name], concurrency, seconds);
+    // The aggregator's work for this round's records belongs to this round: wait for it.
+    const freshWaitMs = key !== undefined ? await waitFresh(meteredInfo, key, Date.now()) : 0;
     const used = cpuDelta(before, treeCpu(servedBy[name]));
     const own = process.cpuUsage(self);
     const perRequest = (s: number) => (s * 1000) / Math.max(1, load.requests);
+    const spent = units ? capacityDelta(units, await capacityOf(metered.child)) : undefined;
+    const per = (n: number) => n / Math.max(1, load.requests);
     const res: Round = {
       ...load,
       cpuMsPerRequest: {
@@ -93,15 +141,44 @@ for (let r = 0; r < rounds; r++) {
         dynamodb: perRequest(used.java ?? 0),
         loadgen: perRequest((own.user + own.system) / 1e6),
       },
+      ...(spent
+        ? {
+            writeUnits: {
+              reported: per(spent.reported),
+              cloud: per(cloudUnits(spent)),
+              calls: per(spent.calls),
+              reads: per(spent.reads),
+              freshWaitMs,
+            },
+          }
+        : {}),
     };
     results[name].push(res);
     const cpu = res.cpuMsPerRequest;
     console.error(
       `round ${r + 1} ${name.padEnd(8)}: ${res.throughput.toFixed(0)} req/s, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}; ` +
-        `cpu ms/req platform ${cpu.platform.toFixed(2)}, dynamodb ${cpu.dynamodb.toFixed(2)}, load generator ${cpu.loadgen.toFixed(2)}`,
+        `cpu ms/req platform ${cpu.platform.toFixed(2)}, dynamodb ${cpu.dynamodb.toFixed(2)}, load generator ${cpu.loadgen.toFixed(2)}` +
+        (res.writeUnits
+          ? `; WRU/req ${res.writeUnits.reported.toFixed(3)} (cloud ${res.writeUnits.cloud.toFixed(3)}), write calls/req ${res.writeUnits.calls.toFixed(3)}, RRU/req ${res.writeUnits.reads.toFixed(3)}, fresh after ${res.writeUnits.freshWaitMs} ms`
+          : ""),
     );
   }
   load.push(loadavg()[0] ?? 0);
+}
+// A Lambda instance serves one request at a time, so in the cloud every commit holds one
+// record: write units per request measured one request at a time are what the cloud pays.
+const sequential: Partial<Record<PathName, { requests: number; reported: number; cloud: number; calls: number }>> = {};
+for (const name of ["gateway", "quota"] as const) {
+  const key = METERED[name] as string;
+  const units = await capacityOf(metered.child);
+  const load = await runLoad(targets[name], 1, Number(values["sequential-seconds"]));
+  await waitFresh(meteredInfo, key, Date.now());
+  const spent = capacityDelta(units, await capacityOf(metered.child));
+  const per = (n: number) => n / Math.max(1, load.requests);
+  sequential[name] = { requests: load.requests, reported: per(spent.reported), cloud: per(cloudUnits(spent)), calls: per(spent.calls) };
+  console.error(
+    `sequential ${name}: ${load.requests} requests, WRU/req ${per(spent.reported).toFixed(3)} (cloud ${per(cloudUnits(spent)).toFixed(3)})`,
+  );
 }
 // The LLM case: streamed chat completions of tinylm through the metered gateway and straight to
 // its model host's /invocations, alternating in the same rounds; one request at a time.
@@ -149,10 +226,31 @@ const summary = Object.fromEntries(
           dynamodb: median(rs.map((r) => r.cpuMsPerRequest.dynamodb)),
           loadgen: median(rs.map((r) => r.cpuMsPerRequest.loadgen)),
         },
+        ...(rs[0]?.writeUnits
+          ? {
+              writeUnits: {
+                reported: median(rs.map((r) => r.writeUnits?.reported ?? 0)),
+                cloud: median(rs.map((r) => r.writeUnits?.cloud ?? 0)),
+                calls: median(rs.map((r) => r.writeUnits?.calls ?? 0)),
+                reads: median(rs.map((r) => r.writeUnits?.reads ?? 0)),
+                freshWaitMs: median(rs.map((r) => r.writeUnits?.freshWaitMs ?? 0)),
+              },
+            }
+          : {}),
       },
     ];
   }),
-) as Record<PathName, { throughput: number; p50: number; p99: number; errors: number; cpuMsPerRequest: Round["cpuMsPerRequest"] }>;
+) as Record<
+  PathName,
+  {
+    throughput: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    cpuMsPerRequest: Round["cpuMsPerRequest"];
+    writeUnits?: Round["writeUnits"];
+  }
+>;
 const ratios = {
   meteringOnOff: summary.gateway.throughput / summary["no-meter"].throughput,
   gatewayDirect: summary.gateway.throughput / summary.direct.throughput,
@@ -171,6 +269,21 @@ const lines = [
   `metering on/off:      throughput ${ratios.meteringOnOff.toFixed(2)}, p50 ${ratios.p50OnOff.toFixed(2)}x`,
   `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
   `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
+  `quota/no-meter:       throughput ${(summary.quota.throughput / summary["no-meter"].throughput).toFixed(2)}, p50 ${(summary.quota.p50 / summary["no-meter"].p50).toFixed(2)}x`,
+  "write units per metered request (DynamoDB's ConsumedCapacity; cloud = transactions at 2 units per item-KB), with the aggregator's share:",
+  ...(["gateway", "quota"] as const).map((name) => {
+    const w = summary[name].writeUnits;
+    return w
+      ? `  ${name.padEnd(8)} ${w.reported.toFixed(3)} WRU reported, ${w.cloud.toFixed(3)} cloud, ${w.calls.toFixed(3)} write calls, ${w.reads.toFixed(3)} RRU; fresh ${w.freshWaitMs.toFixed(0)} ms after the round`
+      : `  ${name}: no figures`;
+  }),
+  "one request at a time (a Lambda instance's shape: one record per commit):",
+  ...(["gateway", "quota"] as const).map((name) => {
+    const w = sequential[name];
+    return w
+      ? `  ${name.padEnd(8)} ${w.reported.toFixed(3)} WRU reported, ${w.cloud.toFixed(3)} cloud, ${w.calls.toFixed(3)} write calls (${w.requests} requests)`
+      : `  ${name}: no figures`;
+  }),
 ];
 const llmSummary = Object.fromEntries(
   (["gateway", "direct"] as const).map((name) => [
@@ -198,5 +311,5 @@ console.log(lines.join("\n"));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
   "bench/results/latest.json",
-  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, results, llm: llmSummary }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, sequential, results, llm: llmSummary }, null, 2)}\n`,
 );

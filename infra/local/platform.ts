@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createAwsClients } from "../../functions/aws/clients";
+import { type AwsClients, createAwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
@@ -42,6 +42,11 @@ export interface LocalPlatformOptions {
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring: the benchmark's sink that records nothing. */
   readonly invokeOverrides?: Partial<InvokeDeps>;
+  /**
+   * Called once with the SDK clients every handler shares, before any is used: the benchmark
+   * adds a middleware that sums DynamoDB's ConsumedCapacity (bench/capacity-meter.ts).
+   */
+  readonly instrumentClients?: (clients: AwsClients) => void;
 }
 
 export interface LocalPlatform {
@@ -117,6 +122,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       sagemakerRuntime: { ...common, endpoint: sagemaker.url },
       lambda: { ...common, endpoint: lambda.url },
     });
+    opts.instrumentClients?.(clients);
     const settings: FunctionSettings = { ...functionSettings(config), ...opts.settings };
     const doc = clients.dynamo;
     const s3Client = clients.s3();

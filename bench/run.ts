@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { type CapacityTotals, capacityDelta, cloudUnits } from "./capacity-meter";
+import { costPerMillion, INVOKE_MEMORY_MB, PRICES } from "./cloud-cost";
 import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, treeCpu } from "./proc-cpu";
@@ -166,18 +167,37 @@ for (let r = 0; r < rounds; r++) {
   load.push(loadavg()[0] ?? 0);
 }
 // A Lambda instance serves one request at a time, so in the cloud every commit holds one
-// record: write units per request measured one request at a time are what the cloud pays.
-const sequential: Partial<Record<PathName, { requests: number; reported: number; cloud: number; calls: number }>> = {};
-for (const name of ["gateway", "quota"] as const) {
-  const key = METERED[name] as string;
+// record: write units per request measured one request at a time are what the cloud pays, and
+// the latency over the direct path is the invoke function's billed time for metering and routing.
+interface Sequential {
+  requests: number;
+  p50: number;
+  reported: number;
+  cloud: number;
+  calls: number;
+  reads: number;
+}
+const sequential: Partial<Record<PathName, Sequential>> = {};
+for (const name of PATHS) {
+  const key = METERED[name];
   const units = await capacityOf(metered.child);
   const load = await runLoad(targets[name], 1, Number(values["sequential-seconds"]));
-  await waitFresh(meteredInfo, key, Date.now());
-  const spent = capacityDelta(units, await capacityOf(metered.child));
+  if (key !== undefined) await waitFresh(meteredInfo, key, Date.now());
+  const spent = key !== undefined ? capacityDelta(units, await capacityOf(metered.child)) : undefined;
   const per = (n: number) => n / Math.max(1, load.requests);
-  sequential[name] = { requests: load.requests, reported: per(spent.reported), cloud: per(cloudUnits(spent)), calls: per(spent.calls) };
+  sequential[name] = {
+    requests: load.requests,
+    p50: load.p50,
+    reported: per(spent?.reported ?? 0),
+    cloud: per(spent ? cloudUnits(spent) : 0),
+    calls: per(spent?.calls ?? 0),
+    reads: per(spent?.reads ?? 0),
+  };
   console.error(
-    `sequential ${name}: ${load.requests} requests, WRU/req ${per(spent.reported).toFixed(3)} (cloud ${per(cloudUnits(spent)).toFixed(3)})`,
+    `sequential ${name}: ${load.requests} requests, p50 ${load.p50.toFixed(2)} ms` +
+      (spent
+        ? `, WRU/req ${per(spent.reported).toFixed(3)} (cloud ${per(cloudUnits(spent)).toFixed(3)}), RRU/req ${per(spent.reads).toFixed(3)}`
+        : ""),
   );
 }
 // The LLM case: streamed chat completions of tinylm through the metered gateway and straight to
@@ -281,10 +301,31 @@ const lines = [
   ...(["gateway", "quota"] as const).map((name) => {
     const w = sequential[name];
     return w
-      ? `  ${name.padEnd(8)} ${w.reported.toFixed(3)} WRU reported, ${w.cloud.toFixed(3)} cloud, ${w.calls.toFixed(3)} write calls (${w.requests} requests)`
+      ? `  ${name.padEnd(8)} ${w.reported.toFixed(3)} WRU reported, ${w.cloud.toFixed(3)} cloud, ${w.calls.toFixed(3)} write calls, ${w.reads.toFixed(3)} RRU (${w.requests} requests)`
       : `  ${name}: no figures`;
   }),
+  ...cloudCostLines(),
 ];
+
+/** The cloud path's cost per million requests at this run's one-at-a-time figures. */
+function cloudCostLines(): string[] {
+  const direct = sequential.direct?.p50 ?? 0;
+  const usd = (n: number) => `$${n.toFixed(2)}`.padStart(9);
+  const rows = (["gateway", "quota", "no-meter"] as const).flatMap((name) => {
+    const w = sequential[name];
+    if (!w) return [];
+    const lambdaMs = Math.max(0, w.p50 - direct);
+    const c = costPerMillion({ lambdaMs, writeUnits: w.cloud, readUnits: w.reads });
+    return [
+      `  ${name.padEnd(8)} ${lambdaMs.toFixed(1).padStart(6)} ${w.cloud.toFixed(2).padStart(6)}${usd(c.apiGateway)}${usd(c.lambda)}${usd(c.dynamodb)}${usd(c.total)}`,
+    ];
+  });
+  return [
+    `cloud cost per million requests (${PRICES.region} list prices of ${PRICES.asOf}; invoke Lambda ${INVOKE_MEMORY_MB} MB arm64 billed for the one-at-a-time latency over direct; SageMaker left out):`,
+    "  path     ms/req    WRU   API GW   Lambda DynamoDB    total",
+    ...rows,
+  ];
+}
 const llmSummary = Object.fromEntries(
   (["gateway", "direct"] as const).map((name) => [
     name,

@@ -1,0 +1,38 @@
+/**
+ * What one million requests cost on the cloud path, from the benchmark's own measurements:
+ * API Gateway (REST), the invoke Lambda (requests and GB-seconds at a measured duration), and
+ * DynamoDB on-demand at the measured write and read units. List prices, us-east-1, as of
+ * 2026-12-01: https://aws.amazon.com/api-gateway/pricing/, https://aws.amazon.com/lambda/pricing/,
+ * https://aws.amazon.com/dynamodb/pricing/on-demand/. The model's own time (SageMaker) is left
+ * out: it is the same with and without the gateway.
+ */
+export const PRICES = {
+  asOf: "2026-12-01",
+  region: "us-east-1",
+  /** REST API requests, first 333 million a month. */
+  apiGatewayPerMillion: 3.5,
+  lambdaRequestsPerMillion: 0.2,
+  /** arm64 (the platform's functions), per GB-second. */
+  lambdaPerGbSecond: 0.0000133334,
+  dynamodbWritePerMillionUnits: 0.625,
+  dynamodbReadPerMillionUnits: 0.125,
+} as const;
+
+/** The invoke function's memory (infra/aws/platform-stack.ts). */
+export const INVOKE_MEMORY_MB = 1024;
+
+export interface PathCost {
+  readonly apiGateway: number;
+  readonly lambda: number;
+  readonly dynamodb: number;
+  readonly total: number;
+}
+
+/** Dollars per million requests, for `lambdaMs` of billed handler time and the units per request. */
+export function costPerMillion(m: { readonly lambdaMs: number; readonly writeUnits: number; readonly readUnits: number }): PathCost {
+  const apiGateway = PRICES.apiGatewayPerMillion;
+  const gbSeconds = (INVOKE_MEMORY_MB / 1024) * (Math.max(1, Math.ceil(m.lambdaMs)) / 1000) * 1e6;
+  const lambda = PRICES.lambdaRequestsPerMillion + gbSeconds * PRICES.lambdaPerGbSecond;
+  const dynamodb = m.writeUnits * PRICES.dynamodbWritePerMillionUnits + m.readUnits * PRICES.dynamodbReadPerMillionUnits;
+  return { apiGateway, lambda, dynamodb, total: apiGateway + lambda + dynamodb };
+}

@@ -15,6 +15,7 @@ import {
   DeadlineExceededError,
   ModelFailedError,
   ModelInputError,
+  ModelWakingError,
   ServiceUnavailableError,
 } from "../core/errors";
 import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../core/ports";
@@ -24,6 +25,7 @@ import { logger } from "../http/logger";
 export interface ModelCallFailure {
   readonly endpointName: string;
   readonly variantName: string;
+  readonly inferenceComponentName?: string;
   readonly error: string;
   readonly message: string;
   readonly originalStatusCode?: number;
@@ -33,7 +35,24 @@ export interface ModelCallFailure {
 const logFailure = (failure: ModelCallFailure) => logger.warn("model call failed", { ...failure });
 
 /**
- * InvokeEndpoint with TargetVariant and our own deadline; SageMaker failures become ApiErrors
+ * SageMaker's answer to a call on an inference component with no copy (scaled to zero, or
+ * not yet scaled out): a ValidationError (HTTP 400) whose message reads "Inference Component
+ * has no capacity to process this request. ApplicationAutoScaling may be in-progress (if
+ * configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig
+ * API." (AWS ML blog, "Unlock cost savings with the new scale down to zero feature in SageMaker
+ * Inference", 2024-12). The failed call is what raises NoCapacityInvocationFailures, the metric
+ * whose alarm scales the component out from zero.
+ */
+const NO_CAPACITY = /inference component has no capacity/i;
+
+/**
+ * How long a client should wait for a waking component: a copy on a running instance loads in
+ * tens of seconds, after the alarm's one-minute period; a new instance takes minutes.
+ */
+export const WAKING_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * InvokeEndpoint with TargetVariant (or InferenceComponentName) and our own deadline; SageMaker failures become ApiErrors
  * with generic messages (SageMaker's and the container's texts name accounts, variants and
  * container internals), and the detail goes to `onFailure`: the log.
  */
@@ -96,11 +115,12 @@ export class SageMakerInvoker implements ModelInvoker {
   }
 }
 
-/** The request fields both calls share: endpoint, variant, body and media types. */
+/** The request fields both calls share: endpoint, variant or component, body and media types. */
 function commandInput(req: InvokeRequest) {
   return {
     EndpointName: req.endpointName,
-    TargetVariant: req.variantName,
+    // A pool endpoint routes by component; its variant is the pool's, never the version's.
+    ...(req.inferenceComponentName ? { InferenceComponentName: req.inferenceComponentName } : { TargetVariant: req.variantName }),
     Body: req.body,
     ContentType: req.contentType,
     ...(req.accept ? { Accept: req.accept } : {}),
@@ -110,6 +130,12 @@ function commandInput(req: InvokeRequest) {
 /** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */
 export function mapSageMakerError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof ValidationError && NO_CAPACITY.test(err.message)) {
+    return new ModelWakingError(`the model is scaling up from zero; retry in ${WAKING_RETRY_AFTER_SECONDS} seconds`, {
+      cause: err,
+      retryAfterSeconds: WAKING_RETRY_AFTER_SECONDS,
+    });
+  }
   if (err instanceof ValidationError) return new BadRequestError("the model endpoint rejected the request", { cause: err });
   if (err instanceof ModelError) {
     const original = err.OriginalStatusCode ?? 500;
@@ -135,6 +161,7 @@ function failureOf(req: InvokeRequest, err: unknown): ModelCallFailure {
   return {
     endpointName: req.endpointName,
     variantName: req.variantName,
+    ...(req.inferenceComponentName ? { inferenceComponentName: req.inferenceComponentName } : {}),
     error: typeof e.name === "string" ? e.name : "Error",
     message: clip(typeof e.message === "string" ? e.message : String(err)),
     ...(typeof e.OriginalStatusCode === "number" ? { originalStatusCode: e.OriginalStatusCode } : {}),

@@ -16,6 +16,7 @@ export interface ModelVersion {
   /** SageMaker endpoint serving the model, and this version's production variant on it. */
   readonly endpointName: string;
   readonly variantName: string;
+  readonly inferenceComponentName?: string;
   readonly artifactUri: string;
   readonly sha256?: string;
   /** Artifact size in bytes. */

@@ -5,7 +5,14 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { variantName } from "../../shared/config";
-import { huggingFaceModelId, isLlmRuntime, type ModelConfig, type VersionConfig } from "../../shared/config-schema";
+import {
+  huggingFaceModelId,
+  isComponentVersion,
+  isLlmRuntime,
+  type ModelConfig,
+  type VariantVersionConfig,
+  type VersionConfig,
+} from "../../shared/config-schema";
 import { parseS3Uri } from "./artifacts";
 import { ecrRepositoryArn, servingImage, servingImageFor } from "./container-images";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S, lmiEnvironment, tgiEnvironment } from "./llm-container";
@@ -99,7 +106,9 @@ export class ModelEndpoint extends Construct {
 
     const weights = initialWeights(config);
     const repositories = new Set<string>();
-    const models = config.versions.map((v) => {
+    // Versions placed on a pool are inference components there (InferenceComponentVersion).
+    const variantVersions = config.versions.filter((v): v is VariantVersionConfig => !isComponentVersion(v));
+    const models = variantVersions.map((v) => {
       const container = this.container(v, props, repositories);
       const m = new sagemaker.CfnModel(this, `Model-v${v.version}`, {
         executionRoleArn: this.role.roleArn,
@@ -122,7 +131,7 @@ export class ModelEndpoint extends Construct {
       );
     }
 
-    this.volumeKeyOmitted = config.versions.some((v) => hasInstanceStorage(v.instanceType));
+    this.volumeKeyOmitted = variantVersions.some((v) => hasInstanceStorage(v.instanceType));
     const capture = props.dataCapture;
     if (capture) {
       store.expireDataCapture(capture.retentionDays ?? 30);

@@ -43,9 +43,6 @@ export interface ComponentSnapshot extends ComponentCopies {
   readonly noCapacity: number;
 }
 
-/** The production variant a pool endpoint's components run on (SageMaker's usual name for it). */
-export const POOL_VARIANT = "AllTraffic";
-
 /**
  * SageMaker's words for a call on a component with no copy (AWS ML blog, "Unlock cost savings
  * with the new scale down to zero feature in SageMaker Inference", 2024-12): a ValidationError.

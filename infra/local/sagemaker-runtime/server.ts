@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { POOL_VARIANT_NAME } from "../../shared/names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
 import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
-import { type ComponentLease, type ComponentSnapshot, type ComponentTarget, noCapacity, POOL_VARIANT, pickComponent } from "./components";
+import { type ComponentLease, type ComponentSnapshot, type ComponentTarget, noCapacity, pickComponent } from "./components";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
 import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
 import { containerPaths } from "./openai-upstream";
@@ -116,7 +117,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
         throw noCapacity();
       }
       target = {
-        variant: { variantName: POOL_VARIANT, url: lease.url, ...(component.protocol && { protocol: component.protocol }) },
+        variant: { variantName: POOL_VARIANT_NAME, url: lease.url, ...(component.protocol && { protocol: component.protocol }) },
         label: `inference component ${component.componentName}`,
       };
     } else {

@@ -86,8 +86,11 @@ export const placementSchema = z
      * which its model host is unloaded. @default 600
      */
     idleSeconds: z.number().int().min(60).max(86_400).default(DEFAULT_IDLE_SECONDS),
-    /** Target-tracking target: invocations per copy per minute. @default 600 */
-    targetInvocationsPerCopy: z.number().int().min(1).default(600),
+    /**
+     * Target-tracking target: concurrent requests per copy (SageMaker's high-resolution
+     * ConcurrentRequestsPerCopy), above which copies are added. @default 4
+     */
+    targetConcurrentRequestsPerCopy: z.number().min(0.1).max(1000).default(4),
   })
   .superRefine((p, ctx) => {
     const { min, max, initial } = p.copies;

@@ -10,13 +10,15 @@ import { admin, call, e2ePlatform, eventually, inferBody, newTenant } from "./he
  */
 
 const POOL_ENDPOINT = "mge2e-pool-shared";
-const component = (version: number) => `mge2e-iris-ic-v${version}`;
+const LLM_COMPONENT = "mge2e-tinylm-ic-v1";
 
-async function stateOf(version: number): Promise<ComponentSnapshot> {
+/** iris-ic's component of `version`, or any component by name, as the emulator reports it. */
+async function stateOf(version: number | string): Promise<ComponentSnapshot> {
+  const name = typeof version === "number" ? `mge2e-iris-ic-v${version}` : version;
   const res = await fetch(`${e2ePlatform().sagemakerRuntime}/_local/inference-components`);
   const { components } = (await res.json()) as { components: ComponentSnapshot[] };
-  const found = components.find((c) => c.componentName === component(version));
-  if (!found) throw new Error(`no component ${component(version)} in ${JSON.stringify(components)}`);
+  const found = components.find((c) => c.componentName === name);
+  if (!found) throw new Error(`no component ${name} in ${JSON.stringify(components)}`);
   return found;
 }
 
@@ -27,7 +29,7 @@ const listening = (url: string) =>
     () => false,
   );
 
-const scaledToZero = (version: number) =>
+const scaledToZero = (version: number | string) =>
   eventually(
     () => stateOf(version),
     (s) => s.status === "ScaledToZero",
@@ -122,5 +124,42 @@ describe("inference components on the local host", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-model-version")).toBe("1");
     expect(res.headers.get("x-model-fallback-from")).toBe("2");
+  });
+
+  it("answers the OpenAI routes of a waking LLM in OpenAI's error shape, streamed or not, then serves; only answers are billed", async () => {
+    const t = await newTenant(["tinylm-ic"]);
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const chat = { model: "tinylm-ic", messages: [{ role: "user", content: "Call me" }], max_tokens: 4 };
+    const served: string[] = [];
+    for (const body of [chat, { ...chat, stream: true }]) {
+      await scaledToZero(LLM_COMPONENT);
+      const waking = await call("/v1/chat/completions", { key: t.apiKey, body });
+      expect(waking.status).toBe(503);
+      expect(Number(waking.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(waking.body).toEqual({
+        error: {
+          message: expect.stringMatching(/scaling up from zero/),
+          type: "api_error",
+          param: null,
+          code: "model_waking",
+          request_id: waking.headers.get("x-request-id"),
+        },
+      });
+      const answered = await eventually(
+        () => call("/v1/chat/completions", { key: t.apiKey, body }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      expect(answered.status).toBe(200);
+      if (body.stream) expect(answered.text).toContain("data: [DONE]");
+      else expect(answered.body.choices[0].message.content).toEqual(expect.any(String));
+      served.push(answered.headers.get("x-request-id") as string);
+      // The LLM model host's server is closed once idle: its port refuses connections.
+      const { url } = await stateOf(LLM_COMPONENT);
+      await scaledToZero(LLM_COMPONENT);
+      expect(await listening(url as string)).toBe(false);
+    }
+    const records = await usageRecords(t.apiKey, from);
+    expect(records.map((r) => r.requestId).sort()).toEqual(served.sort());
   });
 });

@@ -65,6 +65,19 @@ export default defineConfig({
       versions: [{ version: 1, artifact: "../../models/tinylm/1/model.onnx", runtime: "lmi" }],
       aliases: { prod: 1 },
     },
+    // The demo LLM as a scale-to-zero component: its model host process is closed when idle.
+    "tinylm-ic": {
+      maxTokensPerRequest: 16,
+      versions: [
+        {
+          version: 1,
+          artifact: "../../models/tinylm/1/model.onnx",
+          runtime: "lmi",
+          placement: { pool: "shared", accelerators: 1, memoryMiB: 2048, copies: { min: 0, max: 1 }, idleSeconds: 60 },
+        },
+      ],
+      aliases: { prod: 1 },
+    },
     "tinylm-slow": {
       versions: [
         {

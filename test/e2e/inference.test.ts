@@ -71,6 +71,7 @@ describe("inference through the gateway", () => {
       "iris-ic",
       "iris-up",
       "tinylm",
+      "tinylm-ic",
       "tinylm-slow",
     ]);
     expect(res.body.data[0]).toMatchObject({ object: "model", owned_by: "modelgate", defaultAlias: "prod", created: expect.any(Number) });

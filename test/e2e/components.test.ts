@@ -131,7 +131,7 @@ describe("inference components on the local host", () => {
     const from = new Date(Date.now() - 1_000).toISOString();
     const chat = { model: "tinylm-ic", messages: [{ role: "user", content: "Call me" }], max_tokens: 4 };
     const served: string[] = [];
-    for (const body of [chat, { ...chat, stream: true }]) {
+    for (const body of [{ ...chat, stream: false }, { ...chat, stream: true }]) {
       await scaledToZero(LLM_COMPONENT);
       const waking = await call("/v1/chat/completions", { key: t.apiKey, body });
       expect(waking.status).toBe(503);

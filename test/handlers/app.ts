@@ -79,6 +79,7 @@ export function testApp(opts: TestAppOptions = {}) {
       reconciliation: { access, usage },
       artifacts: () => artifacts,
       versionActivation: "automatic",
+      platformName: "mg",
       maxBodyBytes,
       maxKeysPerTenant: opts.maxKeysPerTenant ?? 3,
     }),

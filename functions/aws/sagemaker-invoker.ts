@@ -46,10 +46,16 @@ const logFailure = (failure: ModelCallFailure) => logger.warn("model call failed
 const NO_CAPACITY = /inference component has no capacity/i;
 
 /**
- * How long a client should wait for a waking component: a copy on a running instance loads in
- * tens of seconds, after the alarm's one-minute period; a new instance takes minutes.
+ * How long a client should wait for a waking component in the cloud: a copy on a running
+ * instance loads in tens of seconds, after the alarm's one-minute period; a new instance takes
+ * minutes. A host whose copies start faster passes its own (SageMakerInvokerOptions).
  */
 export const WAKING_RETRY_AFTER_SECONDS = 30;
+
+export interface SageMakerInvokerOptions {
+  /** Retry-After of a waking component's 503. @default WAKING_RETRY_AFTER_SECONDS */
+  readonly wakingRetryAfterSeconds?: number;
+}
 
 /**
  * InvokeEndpoint with TargetVariant (or InferenceComponentName) and our own deadline; SageMaker failures become ApiErrors
@@ -57,10 +63,15 @@ export const WAKING_RETRY_AFTER_SECONDS = 30;
  * container internals), and the detail goes to `onFailure`: the log.
  */
 export class SageMakerInvoker implements ModelInvoker {
+  private readonly wakingRetryAfterSeconds: number;
+
   constructor(
     private readonly client: SageMakerRuntimeClient,
     private readonly onFailure: (failure: ModelCallFailure) => void = logFailure,
-  ) {}
+    options: SageMakerInvokerOptions = {},
+  ) {
+    this.wakingRetryAfterSeconds = options.wakingRetryAfterSeconds ?? WAKING_RETRY_AFTER_SECONDS;
+  }
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     const abort = new AbortController();
@@ -75,7 +86,7 @@ export class SageMakerInvoker implements ModelInvoker {
     } catch (err) {
       if (abort.signal.aborted) throw new DeadlineExceededError(`the model did not answer within ${req.timeoutMs} ms`, { cause: err });
       if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
-      throw mapSageMakerError(err);
+      throw mapSageMakerError(err, this.wakingRetryAfterSeconds);
     } finally {
       clearTimeout(timer);
     }
@@ -88,7 +99,7 @@ export class SageMakerInvoker implements ModelInvoker {
     const failed = (err: unknown): ApiError => {
       if (abort.signal.aborted) return new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause: err });
       if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
-      return mapSageMakerError(err);
+      return mapSageMakerError(err, this.wakingRetryAfterSeconds);
     };
     try {
       const out = await this.client.send(new InvokeEndpointWithResponseStreamCommand(commandInput(req)), { abortSignal: abort.signal });
@@ -128,12 +139,12 @@ function commandInput(req: InvokeRequest) {
 }
 
 /** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */
-export function mapSageMakerError(err: unknown): ApiError {
+export function mapSageMakerError(err: unknown, wakingRetryAfterSeconds = WAKING_RETRY_AFTER_SECONDS): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ValidationError && NO_CAPACITY.test(err.message)) {
-    return new ModelWakingError(`the model is scaling up from zero; retry in ${WAKING_RETRY_AFTER_SECONDS} seconds`, {
+    return new ModelWakingError(`the model is scaling up from zero; retry in ${wakingRetryAfterSeconds} seconds`, {
       cause: err,
-      retryAfterSeconds: WAKING_RETRY_AFTER_SECONDS,
+      retryAfterSeconds: wakingRetryAfterSeconds,
     });
   }
   if (err instanceof ValidationError) return new BadRequestError("the model endpoint rejected the request", { cause: err });

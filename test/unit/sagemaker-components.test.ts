@@ -71,6 +71,15 @@ describe("SageMakerInvoker and inference components", () => {
     }
   });
 
+  it("takes a host's own Retry-After for waking", async () => {
+    sagemaker.on(InvokeEndpointCommand).rejects(noCapacity());
+    const quick = new SageMakerInvoker(new SageMakerRuntimeClient({ region: "eu-west-1" }), () => undefined, {
+      wakingRetryAfterSeconds: 2,
+    });
+    const err = await quick.invoke(onPool).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, retryAfterSeconds: 2, message: expect.stringMatching(/retry in 2 seconds/) });
+  });
+
   it("keeps any other ValidationError a 400", async () => {
     sagemaker.on(InvokeEndpointCommand).rejects(new ValidationError({ message: "Inference Component mg-x not found", $metadata: {} }));
     const err = await invoker.invoke(onPool).catch((e: unknown) => e);

@@ -215,6 +215,38 @@ describe("inference components on the local SageMaker Runtime", () => {
     expect(copies.loaded).toHaveLength(1);
   });
 
+  it("stays at zero after a copy fails to load, and tries again on the next call", async () => {
+    const copies = irisCopies(1);
+    let attempts = 0;
+    const component = new ScaledComponent({
+      componentName: "flaky",
+      load: async () => {
+        attempts++;
+        if (attempts === 1) throw new Error("the artifact is not there yet");
+        return copies.load();
+      },
+      minCopies: 0,
+      initialCopies: 0,
+      idleMs: 60_000,
+    });
+    components.push(component);
+    await component.start();
+    emulator.setComponent(POOL, component);
+    await expect(invoke("flaky")).rejects.toThrow(/no capacity/);
+    await until(
+      async () => stateOf("flaky")?.status,
+      (s) => s === "ScaledToZero",
+    );
+    expect(attempts).toBe(1);
+    expect(
+      await until(
+        () => invoke("flaky").then(modelVersion, () => ""),
+        (v) => v === "1",
+      ),
+    ).toBe("1");
+    expect(attempts).toBe(2);
+  });
+
   it("never closes a copy while a call is in flight", async () => {
     // A container that takes 600 ms to answer, placed with an idle time of 100 ms.
     const slow = createServer((_req, res) => {

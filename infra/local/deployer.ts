@@ -44,8 +44,9 @@ export interface LocalDeployer {
  * version no variant serves yet (a `registered` upload, or a `ready` one uploaded before a
  * restart) it fetches the artifact from the model store, checks its sha256, starts a model
  * host, adds the variant to the model's endpoint (or, for a version on a pool, its inference
- * component to the pool's endpoint) and marks the version `ready` — all without a restart. A version that fails to load keeps `registered` with the reason recorded; a
- * retired version's host is stopped.
+ * component to the pool's endpoint) and marks the version `ready` — all without a restart. A
+ * version that fails to load keeps `registered` with the reason recorded; a retired version's
+ * host is stopped.
  */
 export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
   const hosts = new Map<string, { close(): Promise<void> }>();

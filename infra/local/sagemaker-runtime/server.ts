@@ -149,6 +149,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   /** Where a call goes: a variant's container, or a component's copy; `label` names it in errors. */
   type Target = { variant: VariantTarget; label: string };
   type Context = Target & { endpointName: string };
+  type Init = Parameters<typeof callContainer>[1];
 
   function countsOf(component: ComponentTarget) {
     const counts = calls.get(component) ?? { invocations: 0, noCapacity: 0 };
@@ -166,7 +167,6 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       })),
     );
   }
-  type Init = Parameters<typeof callContainer>[1];
 
   async function invoke(res: ServerResponse, context: Context, init: Init): Promise<void> {
     const { variant } = context;

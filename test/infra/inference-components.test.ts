@@ -129,6 +129,12 @@ describe("pools and inference components (two pools, three models)", () => {
       },
       RuntimeConfig: { CopyCount: 1 },
     });
+    // vLLM shards over the two GPUs the component reserves, not every GPU of the instance.
+    template.hasResourceProperties("AWS::SageMaker::Model", {
+      PrimaryContainer: Match.objectLike({
+        Environment: Match.objectLike({ OPTION_SERVED_MODEL_NAME: "chat", TENSOR_PARALLEL_DEGREE: "2" }),
+      }),
+    });
     template.hasResourceProperties("AWS::SageMaker::InferenceComponent", {
       InferenceComponentName: "mgpools-vision-v1",
       Specification: Match.objectLike({

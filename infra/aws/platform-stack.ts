@@ -215,6 +215,10 @@ export class PlatformStack extends Stack {
       dashboardName: config.name,
       api: this.gateway.api,
       endpoints: [...endpoints.values()],
+      pools: [...pools.values()].map((p) => ({
+        endpointName: p.endpointName,
+        components: [...components.values()].flatMap((c) => c.components.filter((ic) => ic.poolName === p.poolName)),
+      })),
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.function])),
       latencyThresholdMs: config.gateway.invokeTimeoutMs,
       // The namespace the handlers' POWERTOOLS_METRICS_NAMESPACE names (functionEnvironment).

@@ -72,6 +72,14 @@ export function checkPlacements(c: PlacementView, ctx: z.RefinementCtx): void {
             message: "must be at least 1 for an LLM runtime on a GPU or Neuron pool",
           });
         }
+        const degree = v.llm?.tensorParallelDegree;
+        if (typeof degree === "number" && degree > v.placement.accelerators) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", model, "versions", i, "llm", "tensorParallelDegree"],
+            message: `${degree} exceeds the ${v.placement.accelerators} accelerator(s) its placement reserves per copy`,
+          });
+        }
       }
       const copies = copiesAtDeploy.get(v.placement.pool) ?? [];
       for (let n = 0; n < initialCopies(v.placement); n++) copies.push(v.placement);

@@ -129,6 +129,12 @@ describe("pools and inference components (two pools, three models)", () => {
       },
       RuntimeConfig: { CopyCount: 1 },
     });
+    // vLLM shards over the two GPUs the component reserves, not every GPU of the instance.
+    template.hasResourceProperties("AWS::SageMaker::Model", {
+      PrimaryContainer: Match.objectLike({
+        Environment: Match.objectLike({ OPTION_SERVED_MODEL_NAME: "chat", TENSOR_PARALLEL_DEGREE: "2" }),
+      }),
+    });
     template.hasResourceProperties("AWS::SageMaker::InferenceComponent", {
       InferenceComponentName: "mgpools-vision-v1",
       Specification: Match.objectLike({
@@ -234,6 +240,30 @@ describe("pools and inference components (two pools, three models)", () => {
     expect(
       Object.keys(template.findResources("AWS::CloudWatch::Alarm", { Properties: { MetricName: "NoCapacityInvocationFailures" } })),
     ).toHaveLength(2);
+  });
+
+  it("alarms on each pool's model errors (its components' 5xx) and charts its components", () => {
+    const alarm = Object.values(
+      template.findResources("AWS::CloudWatch::Alarm", {
+        Properties: { AlarmDescription: "mgpools-pool-gpu: model containers returned 5xx" },
+      }),
+    )[0] as { Properties: { Metrics: Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }> } } | undefined;
+    const summed = (alarm?.Properties.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(summed).toEqual([
+      {
+        Namespace: "AWS/SageMaker",
+        MetricName: "Invocation5XXErrors",
+        Dimensions: [{ Name: "InferenceComponentName", Value: "mgpools-chat-v1" }],
+      },
+      {
+        Namespace: "AWS/SageMaker",
+        MetricName: "Invocation5XXErrors",
+        Dimensions: [{ Name: "InferenceComponentName", Value: "mgpools-vision-v1" }],
+      },
+    ]);
+    const body = JSON.stringify(template.findResources("AWS::CloudWatch::Dashboard"));
+    expect(body).toContain("mgpools-pool-cpu: requests that found no copy (waking from zero)");
+    expect(body).toContain("NoCapacityInvocationFailures");
   });
 
   it("lets the model routes invoke exactly the pool endpoints, their components and the variant endpoint", () => {

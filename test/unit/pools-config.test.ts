@@ -31,14 +31,25 @@ describe("pools and placements in the config", () => {
       pools: { gpu: gpuPool },
       models: {
         iris: {
-          versions: [{ version: 1, artifact: "a.onnx", placement: { pool: "gpu", memoryMiB: 1024 } }, { version: 2, artifact: "b.onnx" }],
+          versions: [
+            { version: 1, artifact: "a.onnx", placement: { pool: "gpu", memoryMiB: 1024 } },
+            { version: 2, artifact: "b.onnx" },
+          ],
           aliases: { prod: 1 },
         },
       },
     });
     expect(c.pools.gpu).toEqual({ ...gpuPool, managedInstanceScaling: true, routingStrategy: "LEAST_OUTSTANDING_REQUESTS" });
     expect(c.models.iris?.versions[0]).toMatchObject({
-      placement: { pool: "gpu", accelerators: 0, cpus: 1, memoryMiB: 1024, copies: { min: 1, max: 1 }, idleSeconds: 600, targetConcurrentRequestsPerCopy: 4 },
+      placement: {
+        pool: "gpu",
+        accelerators: 0,
+        cpus: 1,
+        memoryMiB: 1024,
+        copies: { min: 1, max: 1 },
+        idleSeconds: 600,
+        targetConcurrentRequestsPerCopy: 4,
+      },
     });
     expect(c.models.iris?.versions[0]).not.toHaveProperty("instanceType");
     expect(c.models.iris?.versions[1]).toMatchObject({
@@ -51,9 +62,19 @@ describe("pools and placements in the config", () => {
 
   it.each([
     ["an unknown pool", configWith(placed({ pool: "tpu" })), "models.iris.versions.0.placement.pool", "unknown pool 'tpu' (declared: gpu)"],
-    ["more accelerators than one instance has", configWith(placed({ accelerators: 2 })), "models.iris.versions.0.placement.accelerators", "has 1"],
+    [
+      "more accelerators than one instance has",
+      configWith(placed({ accelerators: 2 })),
+      "models.iris.versions.0.placement.accelerators",
+      "has 1",
+    ],
     ["more vCPUs than one instance has", configWith(placed({ cpus: 8 })), "models.iris.versions.0.placement.cpus", "has 4"],
-    ["more memory than one instance has", configWith(placed({ memoryMiB: 20_000 })), "models.iris.versions.0.placement.memoryMiB", "has 16384"],
+    [
+      "more memory than one instance has",
+      configWith(placed({ memoryMiB: 20_000 })),
+      "models.iris.versions.0.placement.memoryMiB",
+      "has 16384",
+    ],
     [
       "an accelerator on a CPU pool",
       configWith(placed(), { gpu: { instanceType: "ml.c5.xlarge", instances: { min: 1, max: 1 } } }),
@@ -66,7 +87,12 @@ describe("pools and placements in the config", () => {
       "pools.gpu.instanceType",
       "is not in infra/shared/sagemaker-instances.ts",
     ],
-    ["copies.min above copies.max", configWith(placed({ copies: { min: 3, max: 2 } })), "models.iris.versions.0.placement.copies.min", "must not exceed"],
+    [
+      "copies.min above copies.max",
+      configWith(placed({ copies: { min: 3, max: 2 } })),
+      "models.iris.versions.0.placement.copies.min",
+      "must not exceed",
+    ],
     [
       "copies.initial outside min..max",
       configWith(placed({ copies: { min: 0, max: 2, initial: 3 } })),
@@ -102,6 +128,12 @@ describe("pools and placements in the config", () => {
       configWith(placed({}, { runtime: "lmi" }), { gpu: { instanceType: "ml.inf2.xlarge", instances: { min: 1, max: 1 } } }),
       "models.iris.versions.0.image",
       "Neuron",
+    ],
+    [
+      "a tensor-parallel degree above the accelerators a copy reserves",
+      configWith(placed({}, { runtime: "lmi", artifact: "s3://bucket/lm/", llm: { tensorParallelDegree: 2 } })),
+      "models.iris.versions.0.llm.tensorParallelDegree",
+      "exceeds the 1 accelerator(s)",
     ],
     [
       "placement beside instanceType",
@@ -167,7 +199,11 @@ describe("pools and placements in the config", () => {
       }),
       expect.not.objectContaining({ inferenceComponentName: expect.anything() }),
     ]);
-    expect(registrySeed(c, () => "s3://b/k").versions[1]).toMatchObject({ endpointName: "mg-iris", variantName: "v2", instanceType: "ml.c5.xlarge" });
+    expect(registrySeed(c, () => "s3://b/k").versions[1]).toMatchObject({
+      endpointName: "mg-iris",
+      variantName: "v2",
+      instanceType: "ml.c5.xlarge",
+    });
   });
 
   it("packs copies first-fit decreasing over every resource", () => {
@@ -178,6 +214,11 @@ describe("pools and placements in the config", () => {
     expect(instancesFor([small, big, small, big], g5_12)).toBe(2);
     expect(instancesFor([], g5_12)).toBe(0);
     // Memory binds on a CPU instance: 3 × 6 GiB on 16 GiB instances.
-    expect(instancesFor([1, 2, 3].map(() => ({ accelerators: 0, cpus: 1, memoryMiB: 6144 })), { vcpus: 8, memoryGiB: 16, accelerators: 0 })).toBe(2);
+    expect(
+      instancesFor(
+        [1, 2, 3].map(() => ({ accelerators: 0, cpus: 1, memoryMiB: 6144 })),
+        { vcpus: 8, memoryGiB: 16, accelerators: 0 },
+      ),
+    ).toBe(2);
   });
 });

@@ -47,6 +47,8 @@ export interface InferenceComponentProps {
 export class InferenceComponent extends Construct {
   readonly componentName: string;
   readonly componentArn: string;
+  /** The pool it is placed on. */
+  readonly poolName: string;
   readonly version: number;
   readonly model: sagemaker.CfnModel;
   readonly component: sagemaker.CfnInferenceComponent;
@@ -66,6 +68,7 @@ export class InferenceComponent extends Construct {
     }
     this.componentName = componentName;
     this.componentArn = pool.inferenceComponentArn(componentName);
+    this.poolName = pool.poolName;
     this.version = v.version;
 
     this.model = servingModel(this, "Model", v, props.serving);
@@ -132,15 +135,20 @@ export class InferenceComponent extends Construct {
     }
   }
 
-  /** Requests the component could not serve because it had no copy (namespace AWS/SageMaker). */
-  metricNoCapacityInvocationFailures(): cloudwatch.Metric {
+  /** A metric of this component (namespace AWS/SageMaker, dimension InferenceComponentName). */
+  metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: "AWS/SageMaker",
-      metricName: "NoCapacityInvocationFailures",
+      metricName,
       dimensionsMap: { InferenceComponentName: this.componentName },
-      statistic: "Sum",
       period: Duration.minutes(1),
+      ...props,
     });
+  }
+
+  /** Requests the component could not serve because it had no copy. */
+  metricNoCapacityInvocationFailures(): cloudwatch.Metric {
+    return this.metric("NoCapacityInvocationFailures", { statistic: "Sum" });
   }
 }
 

@@ -1,17 +1,33 @@
 import { defineConfig } from "./infra/shared/config";
 
 /**
- * The platform config: models, their versions and initial aliases, and the gateway's settings.
- * `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
+ * The platform config: shared instance pools, models, their versions and initial aliases, and
+ * the gateway's settings. `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
  */
 export default defineConfig({
   name: "modelgate",
+  pools: {
+    // One GPU instance that every demo model shares as inference components; SageMaker adds a
+    // second when copies need room, and releases both when every component is idle at zero copies.
+    shared: { instanceType: "ml.g5.xlarge", instances: { min: 0, max: 2, initial: 1 } },
+  },
   models: {
     iris: {
       description: "Iris flower classifier (demo): float32 [N,4] features → class probabilities [N,3].",
       versions: [
-        { version: 1, artifact: "models/iris/1/model.onnx", runtime: "onnx", instanceType: "ml.g5.xlarge" },
-        { version: 2, artifact: "models/iris/2/model.onnx", runtime: "onnx", instanceType: "ml.g5.xlarge" },
+        {
+          version: 1,
+          artifact: "models/iris/1/model.onnx",
+          runtime: "onnx",
+          placement: { pool: "shared", accelerators: 0, cpus: 1, memoryMiB: 1024, copies: { min: 1, max: 2 } },
+        },
+        {
+          version: 2,
+          artifact: "models/iris/2/model.onnx",
+          runtime: "onnx",
+          // Staging: scales to zero copies after 10 idle minutes, wakes on the next request.
+          placement: { pool: "shared", accelerators: 0, cpus: 1, memoryMiB: 1024, copies: { min: 0, max: 1 }, idleSeconds: 600 },
+        },
       ],
       aliases: { prod: 1, staging: 2 },
     },

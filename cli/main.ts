@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAliases } from "./commands/aliases";
 import { registerChat } from "./commands/chat";
+import { registerCost } from "./commands/cost";
 import { registerInvoke } from "./commands/invoke";
 import { registerKeys } from "./commands/keys";
 import { registerModels } from "./commands/models";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerUsage(program);
   registerModels(program);
   registerAliases(program);
+  registerCost(program);
   // Every subcommand reports usage errors the same way, through the override below.
   const override = (cmd: Command) => {
     cmd.exitOverride();

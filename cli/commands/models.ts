@@ -27,6 +27,7 @@ export interface VersionOut {
   artifactUri: string;
   endpointName: string;
   variantName: string;
+  inferenceComponentName?: string;
   instanceType?: string;
   inputs?: TensorOut[];
   outputs?: TensorOut[];
@@ -86,13 +87,24 @@ async function waitReady(t: Target, model: string, version: number, timeoutMs: n
 }
 
 function deployInstructions(v: VersionOut): string {
+  const fields = `version: ${v.version}, runtime: "${v.runtime}", artifact: "${v.artifactUri}", sha256: "${v.sha256}"`;
+  // A model on a pool gets one more component there: its earlier versions' placement says where and how big.
+  const served = v.inferenceComponentName
+    ? {
+        entry: `  { ${fields}, placement: { /* the pool and sizes of its earlier versions */ } },`,
+        adds: `inference component ${v.inferenceComponentName} on endpoint ${v.endpointName}`,
+      }
+    : {
+        entry: `  { ${fields}${v.instanceType ? `, instanceType: "${v.instanceType}"` : ""} },`,
+        adds: `variant ${v.variantName} to endpoint ${v.endpointName}`,
+      };
   return [
     `version ${v.version} of '${v.model}' is registered. To serve it in the cloud, add to models.${v.model}.versions in your config:`,
     "",
-    `  { version: ${v.version}, runtime: "${v.runtime}", artifact: "${v.artifactUri}", sha256: "${v.sha256}"${v.instanceType ? `, instanceType: "${v.instanceType}"` : ""} },`,
+    served.entry,
     "",
     "then run:  npx cdk deploy",
-    `(the deploy adds variant ${v.variantName} to endpoint ${v.endpointName} and marks the version ready; then move an alias to it)`,
+    `(the deploy adds ${served.adds} and marks the version ready; then move an alias to it)`,
   ].join("\n");
 }
 

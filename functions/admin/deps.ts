@@ -25,6 +25,8 @@ export interface AdminDeps {
   /** The model store; called on first use so the other admin routes need no bucket configured. */
   readonly artifacts: () => ArtifactStore;
   readonly versionActivation: VersionActivation;
+  /** The config's name, which SageMaker resource names (inference components) start with. */
+  readonly platformName: string;
   readonly maxBodyBytes: number;
   readonly maxKeysPerTenant: number;
 }
@@ -54,6 +56,7 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
       return artifactStore;
     },
     versionActivation: wiring.versionActivation,
+    platformName: settings.platformName,
     maxBodyBytes: settings.maxBodyBytes,
     maxKeysPerTenant: settings.maxKeysPerTenant,
   };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { variantName } from "../../infra/shared/config";
+import { inferenceComponentName, POOL_VARIANT_NAME, variantName } from "../../infra/shared/config";
 import { aliasHistory, moveAlias, rollbackAlias } from "../core/aliases";
 import { NotFoundError } from "../core/errors";
 import type { Alias, ModelRecord, ModelVersion } from "../core/registry";
@@ -19,7 +19,7 @@ const aliasesOf = (m: ModelRecord): Alias[] => [...m.aliases.values()].sort((a, 
 
 /** Admin routes of the model registry: models, versions (upload → register → retire), aliases. */
 export function modelRoutes(deps: AdminDeps): Record<string, Route> {
-  const { registry, artifacts, maxBodyBytes, versionActivation } = deps;
+  const { registry, artifacts, maxBodyBytes, versionActivation, platformName } = deps;
   async function requireModel(model: string): Promise<ModelRecord> {
     const record = await registry.getModel(model);
     if (!record) throw new NotFoundError(`model '${model}' does not exist`);
@@ -73,9 +73,11 @@ export function modelRoutes(deps: AdminDeps): Record<string, Route> {
     "POST /admin/models/{model}/versions": async (event) => {
       const m = await requireModel(modelOf(event));
       const body = parseWith(registerVersionBody, jsonBody(event, maxBodyBytes).json);
-      // A new version joins the model's endpoint as one more variant, on the latest version's instance type.
+      // A new version joins the model's endpoint as one more variant, on the latest version's instance
+      // type; or, when the latest is an inference component, the latest's pool as one more component.
       const latest = versionsOf(m).at(-1);
       if (!latest) throw new NotFoundError(`model '${m.model}' has no endpoint yet; declare its first version in the config`);
+      const onPool = latest.inferenceComponentName !== undefined;
       const v = await registerVersion(registry, artifacts(), {
         model: m.model,
         upload: body.upload,
@@ -86,7 +88,8 @@ export function modelRoutes(deps: AdminDeps): Record<string, Route> {
         inputs: body.inputs,
         outputs: body.outputs,
         endpointName: latest.endpointName,
-        variantName,
+        variantName: onPool ? () => POOL_VARIANT_NAME : variantName,
+        inferenceComponentName: onPool ? (n: number) => inferenceComponentName(platformName, m.model, n) : undefined,
         instanceType: latest.instanceType,
       });
       return json(201, { ...v, activation: versionActivation }, requestIdOf(event));

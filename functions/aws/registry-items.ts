@@ -25,6 +25,7 @@ export function versionFromItem(i: Item): ModelVersion {
     status: (i.status as VersionStatus | undefined) ?? "ready",
     endpointName: String(i.endpointName),
     variantName: String(i.variantName),
+    ...(typeof i.inferenceComponentName === "string" ? { inferenceComponentName: i.inferenceComponentName } : {}),
     artifactUri: String(i.artifactUri),
     createdAt: String(i.createdAt),
     ...(typeof i.sha256 === "string" ? { sha256: i.sha256 } : {}),

@@ -1,12 +1,13 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { RegistrySeed } from "../../infra/shared/function-env";
+import type { RegistrySeed, VersionSeed } from "../../infra/shared/function-env";
 import { whenConditionFails } from "./conditions";
 import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
 
 /**
  * Writes what the config declares into the registry, at deploy (custom resource) and at local
  * start. Models and versions are upserted (versions are immutable, so rewriting one with the
- * same data changes nothing; `createdAt` and `status` survive). Aliases are written only when
+ * same data changes nothing; `createdAt` and `status` survive), except where a version is
+ * served (endpoint, variant, inference component, instance type), which follows the config. Aliases are written only when
  * absent: an alias an operator has moved since is never put back.
  */
 export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: string, seed: RegistrySeed, now = new Date()): Promise<void> {
@@ -39,8 +40,14 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
       status: "ready",
       createdAt: at,
     });
-    // A version uploaded at run time, then added to the config and deployed: now it is served.
-    if (!created) await activateRegistered(doc, tableName, v.model, v.version, at);
+    if (!created) {
+      // Where a version is served follows the config: a deploy that moves it between the
+      // variant layout and a pool (or between pools) must move the registry with it, or the
+      // invoke path would call an endpoint the deploy just removed.
+      await placeServing(doc, tableName, v);
+      // A version uploaded at run time, then added to the config and deployed: now it is served.
+      await activateRegistered(doc, tableName, v.model, v.version, at);
+    }
   }
   for (const a of seed.aliases) {
     const created = await putIfAbsent(doc, tableName, {
@@ -76,6 +83,26 @@ async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item:
   return whenConditionFails(
     put.then(() => true),
     () => false,
+  );
+}
+
+/** Points an existing version at where the config now serves it; the rest of the item is immutable. */
+async function placeServing(doc: DynamoDBDocumentClient, tableName: string, v: VersionSeed): Promise<void> {
+  const component = v.inferenceComponentName;
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { pk: modelPk(v.model), sk: versionSk(v.version) },
+      UpdateExpression: `SET endpointName = :endpoint, variantName = :variant, instanceType = :instanceType${
+        component === undefined ? " REMOVE inferenceComponentName" : ", inferenceComponentName = :component"
+      }`,
+      ExpressionAttributeValues: {
+        ":endpoint": v.endpointName,
+        ":variant": v.variantName,
+        ":instanceType": v.instanceType,
+        ...(component === undefined ? {} : { ":component": component }),
+      },
+    }),
   );
 }
 

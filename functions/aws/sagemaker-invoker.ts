@@ -15,6 +15,7 @@ import {
   DeadlineExceededError,
   ModelFailedError,
   ModelInputError,
+  ModelWakingError,
   ServiceUnavailableError,
 } from "../core/errors";
 import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../core/ports";
@@ -24,6 +25,7 @@ import { logger } from "../http/logger";
 export interface ModelCallFailure {
   readonly endpointName: string;
   readonly variantName: string;
+  readonly inferenceComponentName?: string;
   readonly error: string;
   readonly message: string;
   readonly originalStatusCode?: number;
@@ -33,15 +35,43 @@ export interface ModelCallFailure {
 const logFailure = (failure: ModelCallFailure) => logger.warn("model call failed", { ...failure });
 
 /**
- * InvokeEndpoint with TargetVariant and our own deadline; SageMaker failures become ApiErrors
+ * SageMaker's answer to a call on an inference component with no copy (scaled to zero, or
+ * not yet scaled out): a ValidationError (HTTP 400) whose message reads "Inference Component
+ * has no capacity to process this request. ApplicationAutoScaling may be in-progress (if
+ * configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig
+ * API." (AWS ML blog, "Unlock cost savings with the new scale down to zero feature in SageMaker
+ * Inference", 2024-12). The failed call is what raises NoCapacityInvocationFailures, the metric
+ * whose alarm scales the component out from zero.
+ */
+const NO_CAPACITY = /inference component has no capacity/i;
+
+/**
+ * How long a client should wait for a waking component in the cloud: a copy on a running
+ * instance loads in tens of seconds, after the alarm's one-minute period; a new instance takes
+ * minutes. A host whose copies start faster passes its own (SageMakerInvokerOptions).
+ */
+export const WAKING_RETRY_AFTER_SECONDS = 30;
+
+export interface SageMakerInvokerOptions {
+  /** Retry-After of a waking component's 503. @default WAKING_RETRY_AFTER_SECONDS */
+  readonly wakingRetryAfterSeconds?: number;
+}
+
+/**
+ * InvokeEndpoint with TargetVariant (or InferenceComponentName) and our own deadline; SageMaker failures become ApiErrors
  * with generic messages (SageMaker's and the container's texts name accounts, variants and
  * container internals), and the detail goes to `onFailure`: the log.
  */
 export class SageMakerInvoker implements ModelInvoker {
+  private readonly wakingRetryAfterSeconds: number;
+
   constructor(
     private readonly client: SageMakerRuntimeClient,
     private readonly onFailure: (failure: ModelCallFailure) => void = logFailure,
-  ) {}
+    options: SageMakerInvokerOptions = {},
+  ) {
+    this.wakingRetryAfterSeconds = options.wakingRetryAfterSeconds ?? WAKING_RETRY_AFTER_SECONDS;
+  }
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     const abort = new AbortController();
@@ -56,7 +86,7 @@ export class SageMakerInvoker implements ModelInvoker {
     } catch (err) {
       if (abort.signal.aborted) throw new DeadlineExceededError(`the model did not answer within ${req.timeoutMs} ms`, { cause: err });
       if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
-      throw mapSageMakerError(err);
+      throw mapSageMakerError(err, this.wakingRetryAfterSeconds);
     } finally {
       clearTimeout(timer);
     }
@@ -69,7 +99,7 @@ export class SageMakerInvoker implements ModelInvoker {
     const failed = (err: unknown): ApiError => {
       if (abort.signal.aborted) return new DeadlineExceededError(`the model did not finish within ${req.timeoutMs} ms`, { cause: err });
       if (!(err instanceof ApiError)) this.onFailure(failureOf(req, err));
-      return mapSageMakerError(err);
+      return mapSageMakerError(err, this.wakingRetryAfterSeconds);
     };
     try {
       const out = await this.client.send(new InvokeEndpointWithResponseStreamCommand(commandInput(req)), { abortSignal: abort.signal });
@@ -96,11 +126,12 @@ export class SageMakerInvoker implements ModelInvoker {
   }
 }
 
-/** The request fields both calls share: endpoint, variant, body and media types. */
+/** The request fields both calls share: endpoint, variant or component, body and media types. */
 function commandInput(req: InvokeRequest) {
   return {
     EndpointName: req.endpointName,
-    TargetVariant: req.variantName,
+    // A pool endpoint routes by component; its variant is the pool's, never the version's.
+    ...(req.inferenceComponentName ? { InferenceComponentName: req.inferenceComponentName } : { TargetVariant: req.variantName }),
     Body: req.body,
     ContentType: req.contentType,
     ...(req.accept ? { Accept: req.accept } : {}),
@@ -108,8 +139,14 @@ function commandInput(req: InvokeRequest) {
 }
 
 /** SageMaker Runtime errors → the API's errors (see the issue's mapping table in README). */
-export function mapSageMakerError(err: unknown): ApiError {
+export function mapSageMakerError(err: unknown, wakingRetryAfterSeconds = WAKING_RETRY_AFTER_SECONDS): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof ValidationError && NO_CAPACITY.test(err.message)) {
+    return new ModelWakingError(`the model is scaling up from zero; retry in ${wakingRetryAfterSeconds} seconds`, {
+      cause: err,
+      retryAfterSeconds: wakingRetryAfterSeconds,
+    });
+  }
   if (err instanceof ValidationError) return new BadRequestError("the model endpoint rejected the request", { cause: err });
   if (err instanceof ModelError) {
     const original = err.OriginalStatusCode ?? 500;
@@ -135,6 +172,7 @@ function failureOf(req: InvokeRequest, err: unknown): ModelCallFailure {
   return {
     endpointName: req.endpointName,
     variantName: req.variantName,
+    ...(req.inferenceComponentName ? { inferenceComponentName: req.inferenceComponentName } : {}),
     error: typeof e.name === "string" ? e.name : "Error",
     message: clip(typeof e.message === "string" ? e.message : String(err)),
     ...(typeof e.OriginalStatusCode === "number" ? { originalStatusCode: e.OriginalStatusCode } : {}),

@@ -77,10 +77,19 @@ export class ModelFailedError extends ApiError {
   readonly status = 502;
   readonly type = "model_error";
 }
+/** The model was not called, or could not run: nothing was served, so nothing is billed. */
 export class ServiceUnavailableError extends ApiError {
-  override readonly name = "ServiceUnavailableError";
+  override readonly name: string = "ServiceUnavailableError";
   readonly status = 503;
-  readonly type = "service_unavailable";
+  readonly type: string = "service_unavailable";
+}
+/**
+ * A scale-to-zero model with no copy running: the call itself asks for capacity, which
+ * arrives within the retry delay. Waking, not broken; and, like any 503 here, never billed.
+ */
+export class ModelWakingError extends ServiceUnavailableError {
+  override readonly name: string = "ModelWakingError";
+  override readonly type: string = "model_waking";
 }
 export class DeadlineExceededError extends ApiError {
   override readonly name = "DeadlineExceededError";

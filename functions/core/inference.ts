@@ -145,6 +145,7 @@ async function serve(
     deps.invoker.invoke({
       endpointName: v.endpointName,
       variantName: v.variantName,
+      ...(v.inferenceComponentName ? { inferenceComponentName: v.inferenceComponentName } : {}),
       body: req.body,
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,
@@ -300,6 +301,7 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
       version: shadow.version,
       endpointName: shadow.endpointName,
       variantName: shadow.variantName,
+      ...(shadow.inferenceComponentName ? { inferenceComponentName: shadow.inferenceComponentName } : {}),
       body: Buffer.from(req.shadowBody ?? req.body).toString("base64"),
       contentType: req.contentType,
       ...(req.accept ? { accept: req.accept } : {}),

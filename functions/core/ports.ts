@@ -188,6 +188,11 @@ export interface UsageReader {
 export interface InvokeRequest {
   readonly endpointName: string;
   readonly variantName: string;
+  /**
+   * Set for a version placed as an inference component on a shared pool endpoint: the call
+   * names the component instead of a variant.
+   */
+  readonly inferenceComponentName?: string;
   readonly body: Uint8Array;
   readonly contentType: string;
   readonly accept?: string;

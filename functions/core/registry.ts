@@ -16,6 +16,8 @@ export interface ModelVersion {
   /** SageMaker endpoint serving the model, and this version's production variant on it. */
   readonly endpointName: string;
   readonly variantName: string;
+  /** set when the version is an inference component on a shared pool endpoint; the invoker names it instead of a variant */
+  readonly inferenceComponentName?: string;
   readonly artifactUri: string;
   readonly sha256?: string;
   /** Artifact size in bytes. */

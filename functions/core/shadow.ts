@@ -14,6 +14,8 @@ export interface ShadowRequest {
   readonly version: number;
   readonly endpointName: string;
   readonly variantName: string;
+  /** The shadow version's inference component, when it is placed on a pool. */
+  readonly inferenceComponentName?: string;
   /** Base64, so the request survives a JSON hop (Lambda's async invoke payload). */
   readonly body: string;
   readonly contentType: string;
@@ -56,6 +58,7 @@ export async function runShadow(deps: ShadowDeps, req: ShadowRequest): Promise<S
     const out = await deps.invoker.invoke({
       endpointName: req.endpointName,
       variantName: req.variantName,
+      ...(req.inferenceComponentName ? { inferenceComponentName: req.inferenceComponentName } : {}),
       body,
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,

@@ -80,6 +80,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
     invokeStream({
       endpointName: v.endpointName,
       variantName: v.variantName,
+      ...(v.inferenceComponentName ? { inferenceComponentName: v.inferenceComponentName } : {}),
       body: req.body,
       contentType: req.contentType,
       timeoutMs: req.streamTimeoutMs,

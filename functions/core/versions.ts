@@ -35,6 +35,8 @@ export interface NewVersion {
   readonly outputs?: readonly TensorSpec[] | undefined;
   readonly endpointName: string;
   readonly variantName: (version: number) => string;
+  /** For a model placed on a pool: the new version's inference component on the pool's endpoint. */
+  readonly inferenceComponentName?: ((version: number) => string) | undefined;
   readonly instanceType?: string | undefined;
 }
 
@@ -87,6 +89,7 @@ export async function registerVersion(
     status: "registered",
     endpointName: input.endpointName,
     variantName: input.variantName(version),
+    ...(input.inferenceComponentName ? { inferenceComponentName: input.inferenceComponentName(version) } : {}),
     artifactUri: `s3://${store.bucket}/${key}`,
     sha256: stored.sha256,
     size: stored.size,

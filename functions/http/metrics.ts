@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { ModelWakingError } from "../core/errors";
 import { logger } from "./logger";
 
 /** One finished inference request, as the per-tenant/per-model metrics see it. */
@@ -13,6 +14,8 @@ export interface InferenceMetrics {
   readonly latencyMs: number;
   /** Only when the model reported them. */
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** The client was told the model is scaling up from zero (a cold start, counted apart from errors). */
+  readonly waking?: true;
 }
 
 /** Publishes one finished request's metrics; never throws (metrics must not fail a request). */
@@ -26,8 +29,8 @@ export type InferenceMetricsPublisher = (m: InferenceMetrics) => void;
 export function requestMetrics(
   publisher: InferenceMetricsPublisher | undefined,
   request: { readonly tenantId: string; readonly keyId: string; readonly requestId: string; readonly receivedAt: number },
-): (model: string, version: number, status: number, tokens?: InferenceMetrics["tokens"]) => void {
-  return (model, version, status, tokens) =>
+): (model: string, version: number, status: number, tokens?: InferenceMetrics["tokens"], failure?: unknown) => void {
+  return (model, version, status, tokens, failure) =>
     publisher?.({
       tenantId: request.tenantId,
       keyId: request.keyId,
@@ -37,6 +40,7 @@ export function requestMetrics(
       status,
       latencyMs: Date.now() - request.receivedAt,
       ...(tokens ? { tokens } : {}),
+      ...(failure instanceof ModelWakingError ? { waking: true as const } : {}),
     });
 }
 
@@ -75,8 +79,10 @@ function publish(metrics: Metrics, m: InferenceMetrics): void {
     metrics.addMetadata("status", String(m.status));
     if (m.version !== undefined) metrics.addMetadata("version", String(m.version));
     metrics.addMetric("Requests", MetricUnit.Count, 1);
-    metrics.addMetric("Errors", MetricUnit.Count, m.status >= 500 ? 1 : 0);
+    // A waking model's 503 is a cold start, not a failure: it must not trip the error alarms.
+    metrics.addMetric("Errors", MetricUnit.Count, m.status >= 500 && !m.waking ? 1 : 0);
     metrics.addMetric("ClientErrors", MetricUnit.Count, m.status >= 400 && m.status < 500 ? 1 : 0);
+    if (m.waking) metrics.addMetric("ModelWaking", MetricUnit.Count, 1);
     // API Gateway's requestTimeEpoch and the function's clock can disagree by a little.
     metrics.addMetric("Latency", MetricUnit.Milliseconds, Math.max(0, m.latencyMs));
     // Powertools passes NaN through, and JSON turns it into null, which is not a metric value.

@@ -90,7 +90,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
       if (!(err instanceof InferenceFailedError)) throw err;
       log.version = err.version;
       const res = toErrorResponse(err.error, requestId);
-      publish(err.model, err.version, res.statusCode);
+      publish(err.model, err.version, res.statusCode, undefined, err.error);
       return { ...res, headers: { ...err.headers, ...res.headers, ...versionHeaders(err.model, err.version, err.alias) } };
     }
   }

@@ -4,7 +4,7 @@ import type { AwsClients } from "../aws/clients";
 import { LambdaShadowDispatcher } from "../aws/lambda-shadow-dispatcher";
 import { DynamoLimitStore, type LimitStoreOptions } from "../aws/limit-store";
 import { DynamoRegistry } from "../aws/registry-store";
-import { SageMakerInvoker } from "../aws/sagemaker-invoker";
+import { SageMakerInvoker, type SageMakerInvokerOptions } from "../aws/sagemaker-invoker";
 import { DynamoUsageSink, type UsageSinkOptions } from "../aws/usage-sink";
 import { CachedRegistry } from "../core/cached-registry";
 import { logger } from "../http/logger";
@@ -18,6 +18,8 @@ export interface InvokeWiring {
   /** Store tuning where a host differs from the cloud's defaults (the local host: one DynamoDB Local). */
   readonly usageSink?: Omit<UsageSinkOptions, "retentionDays">;
   readonly limitStore?: Omit<LimitStoreOptions, "leaseMs">;
+  /** Invoker tuning where a host differs (the local host: copies that wake in a second or two). */
+  readonly invoker?: SageMakerInvokerOptions;
 }
 
 /**
@@ -34,7 +36,7 @@ export function invokeDeps(
   const retentionDays = settings.usageRetentionDays;
   return {
     registry: new CachedRegistry(new DynamoRegistry(dynamo, settings.tables.registry), settings.registryCacheTtlMs),
-    invoker: new SageMakerInvoker(clients.sagemakerRuntime),
+    invoker: new SageMakerInvoker(clients.sagemakerRuntime, undefined, wiring.invoker),
     usage: new DynamoUsageSink(dynamo, settings.tables.usage, { retentionDays, ...wiring.usageSink }),
     access: new DynamoAccessJournal(dynamo, settings.tables.usage, { retentionDays }),
     invokeTimeoutMs: settings.invokeTimeoutMs,

@@ -69,8 +69,8 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
         ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
       };
       const metrics = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
-      const publish = (version: number, status: number, tokens?: { input: number; output: number }) =>
-        metrics(model, version, status, tokens);
+      const publish = (version: number, status: number, tokens?: { input: number; output: number }, failure?: unknown) =>
+        metrics(model, version, status, tokens, failure);
       try {
         if (!body.stream) {
           const out = await runInference(deps, req);
@@ -109,7 +109,7 @@ export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
       } catch (err) {
         if (err instanceof InferenceFailedError) {
           log.version = err.version;
-          publish(err.version, toOpenAIErrorResponse(err.error, requestId).statusCode);
+          publish(err.version, toOpenAIErrorResponse(err.error, requestId).statusCode, undefined, err.error);
         }
         throw err;
       }

@@ -12,6 +12,7 @@ const shadowEvent = z.strictObject({
   version: z.number().int().min(1),
   endpointName: z.string().min(1),
   variantName: z.string().min(1),
+  inferenceComponentName: z.string().min(1).optional(),
   body: z.string(),
   contentType: z.string().min(1),
   accept: z.string().optional(),
@@ -29,8 +30,12 @@ export function createShadowHandler(deps: ShadowDeps): (event: unknown) => Promi
       logger.error("malformed shadow event dropped", { issue: parsed.error.issues[0]?.message });
       return;
     }
-    const { accept, ...req } = parsed.data;
-    const outcome = await runShadow(deps, { ...req, ...(accept ? { accept } : {}) });
+    const { accept, inferenceComponentName, ...req } = parsed.data;
+    const outcome = await runShadow(deps, {
+      ...req,
+      ...(accept ? { accept } : {}),
+      ...(inferenceComponentName ? { inferenceComponentName } : {}),
+    });
     logger.info("shadow", { requestId: req.requestId, model: req.model, version: req.version, ...outcome });
   };
 }

@@ -6,7 +6,9 @@ import type { ModelConfig, PlatformConfig } from "../shared/config-schema";
  * aliases that target them and the models left without versions. The stack builds endpoints and
  * the registry seed from this view, so the cloud API answers 404 for a local-only model instead
  * of routing to an endpoint that cannot serve it. (The schema refuses aliases that mix
- * local-only and deployed versions, and a default alias that would vanish.)
+ * local-only and deployed versions, and a default alias that would vanish.) Pools that no
+ * deployed version is placed on are dropped too: an endpoint hosting nothing would still run
+ * (and bill) its instances.
  */
 export function cloudConfig(config: PlatformConfig): PlatformConfig {
   const models: Record<string, ModelConfig> = {};
@@ -24,5 +26,7 @@ export function cloudConfig(config: PlatformConfig): PlatformConfig {
   if (Object.keys(models).length === 0) {
     throw new ConfigError("invalid platform config:\n  - models: every version is localOnly; nothing deploys to AWS", ["models"]);
   }
-  return { ...config, models };
+  const used = new Set(Object.values(models).flatMap((m) => m.versions.flatMap((v) => (v.placement ? [v.placement.pool] : []))));
+  const pools = Object.fromEntries(Object.entries(config.pools).filter(([name]) => used.has(name)));
+  return { ...config, models, pools };
 }

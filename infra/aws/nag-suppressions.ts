@@ -83,8 +83,26 @@ const XRAY: WildcardReason = {
   reason: "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.",
 };
 
+const UNSCOPABLE_RUNTIME_ACTIONS: WildcardReason = {
+  finding: /^Resource::\*$/,
+  reason:
+    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (the latter limited by a namespace condition) support no resource-level permissions.",
+};
+
+const EXTERNAL_PREFIX: WildcardReason = {
+  finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::[^*]+\\*$`),
+  reason: "An s3:// artifact prefix named in the config: the objects under exactly that prefix.",
+};
+
+function modelObjects(model: string): WildcardReason {
+  return {
+    finding: new RegExp(`^Resource::<ModelStoreBucket[A-F0-9]+\\.Arn>/models/${model}/\\*$`),
+    reason: `Objects of model '${model}' (all its versions) only; no other model's artifacts.`,
+  };
+}
+
 export function addPlatformNagSuppressions(stack: PlatformStack): void {
-  const { functions, seeder, gateway, endpoints } = stack;
+  const { functions, seeder, gateway, endpoints, pools, components } = stack;
 
   // Handlers: own roles, logs to their own log group, table and endpoint ARNs only.
   for (const [name, fn] of Object.entries(functions)) {
@@ -178,15 +196,8 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
   // SageMaker execution roles: only the model's own prefix, log group and the two unscopable actions.
   for (const ep of endpoints.values()) {
     acknowledgeWildcards(ep.role, [
-      {
-        finding: /^Resource::\*$/,
-        reason:
-          "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (the latter limited by a namespace condition) support no resource-level permissions.",
-      },
-      {
-        finding: new RegExp(`^Resource::<ModelStoreBucket[A-F0-9]+\\.Arn>/models/${ep.modelName}/\\*$`),
-        reason: `Objects of model '${ep.modelName}' (all its versions) only; no other model's artifacts.`,
-      },
+      UNSCOPABLE_RUNTIME_ACTIONS,
+      modelObjects(ep.modelName),
       {
         finding: new RegExp(`^Resource::<ModelStoreBucket[A-F0-9]+\\.Arn>/data-capture/${ep.modelName}/\\*$`),
         reason: `Data capture writes under data-capture/${ep.modelName}/ only.`,
@@ -197,10 +208,34 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
         ),
         reason: "Log streams of this endpoint's own log group.",
       },
+      EXTERNAL_PREFIX,
+    ]);
+  }
+
+  // Pool execution roles: their endpoint's and components' log groups, and the two unscopable actions.
+  for (const pool of pools.values()) {
+    acknowledgeWildcards(pool.role, [
+      UNSCOPABLE_RUNTIME_ACTIONS,
       {
-        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::[^*]+\\*$`),
-        reason: "An s3:// artifact prefix named in the config: the objects under exactly that prefix.",
+        finding: new RegExp(
+          `^Resource::arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/sagemaker/(Endpoints/${pool.endpointName}|InferenceComponents/(${pool.componentNames.join("|")})):\\*$`,
+        ),
+        reason: "Log streams of this pool endpoint's own log group and of the log groups of the components placed on it.",
       },
+    ]);
+  }
+  // Component execution roles (one per model): that model's artifacts and its components' log groups only.
+  for (const c of components.values()) {
+    acknowledgeWildcards(c.role, [
+      UNSCOPABLE_RUNTIME_ACTIONS,
+      modelObjects(c.modelName),
+      {
+        finding: new RegExp(
+          `^Resource::arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/sagemaker/InferenceComponents/(${c.components.map((ic) => ic.componentName).join("|")}):\\*$`,
+        ),
+        reason: `Log streams of the log groups of '${c.modelName}''s own inference components.`,
+      },
+      EXTERNAL_PREFIX,
     ]);
   }
 

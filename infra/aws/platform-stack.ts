@@ -4,13 +4,15 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
-import { ConfigError, endpointName } from "../shared/config";
-import { huggingFaceModelId, type PlatformConfig } from "../shared/config-schema";
+import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
+import { huggingFaceModelId, isComponentVersion, type PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
 import type { HandlerName } from "../shared/routes";
 import { cloudConfig } from "./cloud-config";
 import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
+import { ModelComponents } from "./constructs/inference-component";
+import { InstancePool } from "./constructs/instance-pool";
 import { type DataCaptureOptions, ModelEndpoint } from "./constructs/model-endpoint";
 import { ModelStore, type StoredArtifact } from "./constructs/model-store";
 import { Observability } from "./constructs/observability";
@@ -38,13 +40,20 @@ export interface PlatformStackProps extends StackProps {
 }
 
 /**
- * The whole platform in one stack: model store, control tables, one SageMaker endpoint per
- * model, the handlers, the registry seed, the REST API, dashboard and alarms.
+ * The whole platform in one stack: model store, control tables, a SageMaker endpoint per shared
+ * pool with an inference component per version placed on it (and, for versions without a
+ * placement, an endpoint per model with a variant per version), the handlers, the registry seed,
+ * the REST API, dashboard and alarms.
  */
 export class PlatformStack extends Stack {
   readonly store: ModelStore;
   readonly tables: ControlTables;
+  /** Per model with versions in the variant layout: its endpoint. */
   readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
+  /** Per pool a deployed version is placed on: its endpoint. */
+  readonly pools: ReadonlyMap<string, InstancePool>;
+  /** Per model with placed versions: their inference components. */
+  readonly components: ReadonlyMap<string, ModelComponents>;
   readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow", PlatformFunction>>;
   readonly seeder: RegistrySeeder;
   readonly gateway: GatewayApi;
@@ -59,8 +68,27 @@ export class PlatformStack extends Stack {
     this.store = new ModelStore(this, "ModelStore");
     this.tables = new ControlTables(this, "Tables", { platformName: config.name });
 
+    const pools = new Map<string, InstancePool>();
+    for (const [pool, p] of Object.entries(config.pools)) {
+      const componentNames = Object.entries(config.models).flatMap(([model, m]) =>
+        m.versions.filter((v) => v.placement?.pool === pool).map((v) => inferenceComponentName(config.name, model, v.version)),
+      );
+      pools.set(
+        pool,
+        new InstancePool(this, `Pool-${pool}`, {
+          endpointName: poolEndpointName(config.name, pool),
+          pool,
+          config: p,
+          store: this.store,
+          componentNames,
+        }),
+      );
+    }
+    this.pools = pools;
+
     const uploaded = new Map<string, StoredArtifact>();
     const endpoints = new Map<string, ModelEndpoint>();
+    const components = new Map<string, ModelComponents>();
     for (const [model, m] of Object.entries(config.models)) {
       const byVersion = new Map<number, StoredArtifact>();
       m.versions.forEach((v, i) => {
@@ -82,19 +110,35 @@ export class PlatformStack extends Stack {
         byVersion.set(v.version, stored);
         uploaded.set(`${model}/${v.version}`, stored);
       });
-      endpoints.set(
-        model,
-        new ModelEndpoint(this, `Endpoint-${model}`, {
-          endpointName: endpointName(config, model),
+      if (m.versions.some((v) => !isComponentVersion(v))) {
+        endpoints.set(
           model,
-          config: m,
-          store: this.store,
-          artifacts: byVersion,
-          ...(props.dataCapture ? { dataCapture: props.dataCapture } : {}),
-        }),
-      );
+          new ModelEndpoint(this, `Endpoint-${model}`, {
+            endpointName: endpointName(config, model),
+            model,
+            config: m,
+            store: this.store,
+            artifacts: byVersion,
+            ...(props.dataCapture ? { dataCapture: props.dataCapture } : {}),
+          }),
+        );
+      }
+      if (m.versions.some(isComponentVersion)) {
+        components.set(
+          model,
+          new ModelComponents(this, `Components-${model}`, {
+            platformName: config.name,
+            model,
+            config: m,
+            pools,
+            store: this.store,
+            artifacts: byVersion,
+          }),
+        );
+      }
     }
     this.endpoints = endpoints;
+    this.components = components;
 
     const environment = functionEnvironment(config);
     const fn = (handlerName: string, description: string, memorySize: number, timeout: Duration) =>
@@ -139,7 +183,7 @@ export class PlatformStack extends Stack {
     admin.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.store.key.keyArn] }),
     );
-    this.grantLeastPrivilege([...endpoints.values()]);
+    this.grantLeastPrivilege(this.invocationTargets());
 
     this.seeder = new RegistrySeeder(this, "RegistrySeed", {
       projectRoot,
@@ -171,6 +215,10 @@ export class PlatformStack extends Stack {
       dashboardName: config.name,
       api: this.gateway.api,
       endpoints: [...endpoints.values()],
+      pools: [...pools.values()].map((p) => ({
+        endpointName: p.endpointName,
+        components: [...components.values()].flatMap((c) => c.components.filter((ic) => ic.poolName === p.poolName)),
+      })),
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.function])),
       latencyThresholdMs: config.gateway.invokeTimeoutMs,
       // The namespace the handlers' POWERTOOLS_METRICS_NAMESPACE names (functionEnvironment).
@@ -188,8 +236,21 @@ export class PlatformStack extends Stack {
     addPlatformNagSuppressions(this);
   }
 
+  /**
+   * What the model routes invoke: each model endpoint, and each pool endpoint with the ARNs of
+   * the inference components on it (InvokeEndpoint with InferenceComponentName authorizes the
+   * endpoint and the component).
+   */
+  private invocationTargets(): string[] {
+    return [
+      ...[...this.endpoints.values()].map((e) => e.endpointArn),
+      ...[...this.pools.values()].map((p) => p.endpointArn),
+      ...[...this.components.values()].flatMap((c) => c.components.map((ic) => ic.componentArn)),
+    ];
+  }
+
   /** Each handler gets the table actions it uses, on the exact table (and index) ARNs. */
-  private grantLeastPrivilege(endpoints: readonly ModelEndpoint[]): void {
+  private grantLeastPrivilege(invocationTargets: readonly string[]): void {
     const { identity, usage } = this.tables;
     const allow = (f: PlatformFunction, actions: string[], resources: string[]) =>
       f.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
@@ -207,11 +268,7 @@ export class PlatformStack extends Stack {
 
     // The KServe/raw routes and the OpenAI routes take the same path to the models and the tables.
     for (const f of [invoke, llm]) {
-      allow(
-        f,
-        ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-        endpoints.map((e) => e.endpointArn),
-      );
+      allow(f, ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"], [...invocationTargets]);
       // No identity table: the principal arrives in the authorizer context.
       allow(f, read, this.tables.arns("registry"));
       // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
@@ -229,11 +286,7 @@ export class PlatformStack extends Stack {
       );
     }
 
-    allow(
-      shadow,
-      ["sagemaker:InvokeEndpoint"],
-      endpoints.map((e) => e.endpointArn),
-    );
+    allow(shadow, ["sagemaker:InvokeEndpoint"], [...invocationTargets]);
     allow(shadow, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
 
     allow(usageFn, read, this.tables.arns("usage"));

@@ -8,12 +8,15 @@ import { x as extractTar } from "tar";
 import { ConflictError } from "../../functions/core/errors";
 import type { RegistryAdmin } from "../../functions/core/ports";
 import type { ModelVersion } from "../../functions/core/registry";
-import { type ModelHost, startOnnxModelHost } from "./model-host";
-import type { VariantTarget } from "./sagemaker-runtime";
+import { startOnnxModelHost } from "./model-host";
+import type { ComponentTarget, VariantTarget } from "./sagemaker-runtime";
+import { ScaledComponent } from "./scaled-component";
 
 /** What the deployer needs from the SageMaker Runtime emulator. */
 export interface EndpointRegistry {
   setEndpoint(name: string, variants: readonly VariantTarget[]): void;
+  setComponent(endpointName: string, component: ComponentTarget): void;
+  removeComponent(endpointName: string, componentName: string): void;
 }
 
 export interface LocalDeployerOptions {
@@ -40,12 +43,13 @@ export interface LocalDeployer {
  * The local stand-in for `cdk deploy` adding a variant: it watches the registry, and for each
  * version no variant serves yet (a `registered` upload, or a `ready` one uploaded before a
  * restart) it fetches the artifact from the model store, checks its sha256, starts a model
- * host, adds the variant to the model's endpoint and marks the version `ready` — all without
- * a restart. A version that fails to load keeps `registered` with the reason recorded; a
- * retired version's host is stopped.
+ * host, adds the variant to the model's endpoint (or, for a version on a pool, its inference
+ * component to the pool's endpoint) and marks the version `ready` — all without a restart. A
+ * version that fails to load keeps `registered` with the reason recorded; a retired version's
+ * host is stopped.
  */
 export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
-  const hosts = new Map<string, ModelHost>();
+  const hosts = new Map<string, { close(): Promise<void> }>();
   const failed = new Set<string>();
   const log = opts.log ?? (() => undefined);
   let running: Promise<void> | undefined;
@@ -55,7 +59,18 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
     const id = `${v.model}/${v.version}`;
     try {
       const file = await fetchVerified(opts.s3, v, join(opts.cacheDir, v.model, String(v.version)));
-      const host = await startOnnxModelHost({ modelPath: file, modelName: v.model, version: v.version });
+      const start = () => startOnnxModelHost({ modelPath: file, modelName: v.model, version: v.version });
+      if (v.inferenceComponentName) {
+        // The registry holds no placement (that is the config's, at the next deploy): one copy, kept loaded.
+        const component = new ScaledComponent({ componentName: v.inferenceComponentName, load: start, minCopies: 1, idleMs: 0, log });
+        await component.start();
+        hosts.set(id, component);
+        opts.endpoints.setComponent(v.endpointName, component);
+        if (v.status === "registered") await opts.registry.setVersionStatus(v.model, v.version, "registered", "ready");
+        log(`serving ${id} (inference component ${v.inferenceComponentName} on ${v.endpointName})`);
+        return;
+      }
+      const host = await start();
       hosts.set(id, host);
       const variants = (opts.variants.get(v.endpointName) ?? []).filter((t) => t.variantName !== v.variantName);
       // Weight 0: like a SageMaker variant, reachable only by TargetVariant, which the router always sends.
@@ -79,6 +94,12 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
   async function undeploy(id: string, v: ModelVersion): Promise<void> {
     const host = hosts.get(id);
     hosts.delete(id);
+    if (v.inferenceComponentName) {
+      opts.endpoints.removeComponent(v.endpointName, v.inferenceComponentName);
+      await host?.close();
+      log(`retired ${id}`);
+      return;
+    }
     const variants = (opts.variants.get(v.endpointName) ?? []).filter((t) => t.variantName !== v.variantName);
     opts.variants.set(v.endpointName, variants);
     if (variants.length > 0) opts.endpoints.setEndpoint(v.endpointName, variants);

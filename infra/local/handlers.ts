@@ -47,6 +47,9 @@ export interface LocalHandlerOptions {
  */
 const DYNAMODB_LOCAL_TUNING = { usageSink: { maxInFlight: 1 }, limitStore: { maxInFlightPerItem: 8 } } as const;
 
+/** A local component's copy is a model host started on this machine: an ONNX session or the small LLM, ready in a second or two. */
+const LOCAL_INVOKER = { invoker: { wakingRetryAfterSeconds: 2 } } as const;
+
 /**
  * The local host's composition root: every handler built by the same factory the cloud's
  * `functions/<name>/handler.ts` calls, with the same adapters, on clients pointed at the
@@ -62,12 +65,22 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   return {
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler({
-      ...invokeDeps(clients, settings, { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING }),
+      ...invokeDeps(clients, settings, {
+        shadowFunctionName: opts.shadowFunctionName,
+        ...metrics,
+        ...DYNAMODB_LOCAL_TUNING,
+        ...LOCAL_INVOKER,
+      }),
       ...opts.invokeOverrides,
     }),
     llm: awslambda.streamifyResponse(
       createLlmHandler({
-        ...llmDeps(clients, settings, { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING }),
+        ...llmDeps(clients, settings, {
+          shadowFunctionName: opts.shadowFunctionName,
+          ...metrics,
+          ...DYNAMODB_LOCAL_TUNING,
+          ...LOCAL_INVOKER,
+        }),
         ...opts.invokeOverrides,
       }),
     ),

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -10,10 +10,11 @@ import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { createKey } from "../../functions/core/api-keys";
 import { createTenant } from "../../functions/core/tenants";
 import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
-import { endpointName, variantName } from "../shared/config";
-import { isLlmRuntime, type PlatformConfig } from "../shared/config-schema";
+import { endpointName, inferenceComponentName, poolEndpointName, variantName } from "../shared/config";
+import { isComponentVersion, isLlmRuntime, type PlatformConfig } from "../shared/config-schema";
 import { type FunctionSettings, functionSettings, registrySeed, type VersionSeed } from "../shared/function-env";
 import { loadPlatformConfig } from "../shared/load-config";
+import { initialCopies } from "../shared/pool-schema";
 import { ROUTES } from "../shared/routes";
 import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap/artifacts";
 import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
@@ -22,11 +23,13 @@ import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
 import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
-import { type ModelHost, startLlmModelHost, startOnnxModelHost } from "./model-host";
+import { readOnnxSignature } from "./model-host";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type VariantTarget } from "./sagemaker-runtime";
+import { ScaledComponent } from "./scaled-component";
 import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
 import { assertPortFree } from "./services/free-port";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
+import { versionHostStarter } from "./version-hosts";
 
 export interface LocalPlatformOptions {
   /** Gateway port; 0 picks a free one. */
@@ -47,6 +50,11 @@ export interface LocalPlatformOptions {
    * adds a middleware that sums DynamoDB's ConsumedCapacity (bench/capacity-meter.ts).
    */
   readonly instrumentClients?: (clients: AwsClients) => void;
+  /**
+   * Replaces every scale-to-zero component's `idleSeconds` (at least 60 in a config, which
+   * suits the cloud's scaling, not a test that watches a model host go).
+   */
+  readonly componentIdleSeconds?: number;
 }
 
 export interface LocalPlatform {
@@ -62,7 +70,10 @@ export interface LocalPlatform {
     readonly s3: string;
     readonly sagemakerRuntime: string;
     readonly lambda: string;
-    /** Model host URL by `model/version` (the "container" behind each variant). */
+    /**
+     * Model host URL by `model/version` (the "container" behind each variant or component), as
+     * started; a scale-to-zero component's host moves (see the emulator's component report).
+     */
     readonly modelHosts: Readonly<Record<string, string>>;
   };
   stop(): Promise<void>;
@@ -135,34 +146,46 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     const modelHosts: Record<string, string> = {};
     const endpointVariants = new Map<string, VariantTarget[]>();
     for (const [model, m] of Object.entries(config.models)) {
-      const variants = [];
+      const variants: VariantTarget[] = [];
       for (const v of m.versions) {
         const id = `${model}/${v.version}`;
-        let url = v.localUrl;
         const file = localArtifacts.get(id);
-        if (isLlmRuntime(v.runtime) && file && !url) {
-          // An LLM is a Hugging Face style directory (config, tokenizer, model.onnx), served where it lies.
-          const host = await startLlmModelHost({ modelDir: dirname(file), modelName: model, version: v.version });
-          started.push(host);
-          url = host.url;
-        }
+        let onnxFile: string | undefined;
         if (file) {
           const artifact = await uploadArtifact(s3Client, bucket, model, v.version, file, v.sha256);
           uploaded.set(id, artifact);
-          if (!url) {
-            // Like SageMaker, the model host serves what it fetched from the model store.
-            const local = await fetchArtifact(s3Client, artifact.uri, join(dataDir, "model-cache", model, String(v.version)));
-            const host: ModelHost = await startOnnxModelHost({ modelPath: local, modelName: model, version: v.version });
-            started.push(host);
-            url = host.url;
-            signatures.set(id, { inputs: host.signature.inputs, outputs: host.signature.outputs });
+          // Like SageMaker, an ONNX model host serves what it fetched from the model store.
+          if (!v.localUrl && !isLlmRuntime(v.runtime)) {
+            onnxFile = await fetchArtifact(s3Client, artifact.uri, join(dataDir, "model-cache", model, String(v.version)));
           }
         }
-        if (!url) throw new Error(`models.${model} version ${v.version}: an s3:// or hf:// artifact needs 'localUrl' on the local host`);
-        modelHosts[id] = url;
-        const api = v.localApi ?? (v.localUrl && isLlmRuntime(v.runtime) ? "openai" : "sagemaker");
-        variants.push({ variantName: variantName(v.version), url, ...(api === "openai" && { protocol: "openai" as const }) });
+        const starter = versionHostStarter(model, v, { artifact: file, onnxFile });
+        if (isComponentVersion(v)) {
+          const component = new ScaledComponent({
+            componentName: inferenceComponentName(config.name, model, v.version),
+            load: starter.start,
+            minCopies: v.placement.copies.min,
+            initialCopies: initialCopies(v.placement),
+            idleMs: (opts.componentIdleSeconds ?? v.placement.idleSeconds) * 1000,
+            ...(starter.protocol ? { protocol: starter.protocol } : {}),
+            log: (message) => console.error(`components: ${message}`),
+          });
+          started.push(component);
+          await component.start();
+          sagemaker.setComponent(poolEndpointName(config.name, v.placement.pool), component);
+          const url = component.describe().url;
+          if (url) modelHosts[id] = url;
+          // A component that starts at zero copies has read no signature: read it from the file.
+          if (onnxFile) signatures.set(id, await readOnnxSignature(onnxFile));
+          continue;
+        }
+        const host = await starter.start();
+        started.push(host);
+        modelHosts[id] = host.url;
+        if (host.signature) signatures.set(id, { inputs: host.signature.inputs, outputs: host.signature.outputs });
+        variants.push({ variantName: variantName(v.version), url: host.url, ...(starter.protocol && { protocol: starter.protocol }) });
       }
+      if (variants.length === 0) continue;
       endpointVariants.set(endpointName(config, model), variants);
       sagemaker.setEndpoint(endpointName(config, model), variants);
     }
@@ -184,7 +207,8 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       cacheDir: join(dataDir, "model-cache"),
       endpoints: sagemaker,
       variants: endpointVariants,
-      served: new Set(Object.keys(modelHosts)),
+      // Every configured version, components too (one at zero copies has no host to list).
+      served: new Set(Object.entries(config.models).flatMap(([model, m]) => m.versions.map((v) => `${model}/${v.version}`))),
       log: (message) => console.error(`deployer: ${message}`),
     });
     started.push(deployer);

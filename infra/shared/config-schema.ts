@@ -1,5 +1,9 @@
 import { z } from "zod";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
+import { llmInstanceIssue } from "./instance-specs";
+import { checkPlacements } from "./placement-rules";
+import { type PlacementConfig, POOL_NAME, placementSchema, poolConfigSchema } from "./pool-schema";
+import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "./runtimes";
 
 /**
  * The platform config: the one file operators edit (`modelgate.config.ts`). Both hosts read
@@ -10,14 +14,7 @@ import { VERSION_NUMBER } from "../../functions/core/version-number";
 export const MODEL_NAME = /^[a-z][a-z0-9-]{0,47}$/;
 export const ALIAS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
-/** Serving runtimes. `onnx` and `tensorrt` run on NVIDIA Triton, `tgi`/`lmi` on the LLM containers. */
-export const RUNTIMES = ["onnx", "tensorrt", "tgi", "lmi", "custom"] as const;
-export type Runtime = (typeof RUNTIMES)[number];
-/** Runtimes that serve large language models over the OpenAI-compatible LMI contract. */
-export const LLM_RUNTIMES: readonly Runtime[] = ["tgi", "lmi"];
-export function isLlmRuntime(runtime: Runtime): boolean {
-  return LLM_RUNTIMES.includes(runtime);
-}
+export { isLlmRuntime, LLM_RUNTIMES, RUNTIMES, type Runtime } from "./runtimes";
 
 /** An IAM user, role, assumed-role or account-root ARN, in any partition. */
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/.+|role\/.+|assumed-role\/.+)$/;
@@ -35,13 +32,6 @@ export function huggingFaceModelId(artifact: string): string | undefined {
   return artifact.startsWith(HF_ARTIFACT_PREFIX) ? artifact.slice(HF_ARTIFACT_PREFIX.length) : undefined;
 }
 
-/**
- * Instance families vLLM serves on: NVIDIA GPUs (ml.g*, ml.p*), and AWS Inferentia2 / Trainium
- * (ml.inf2, ml.trn*), which need a Neuron LMI image given as `image`.
- */
-const GPU_INSTANCE = /^ml\.(g|p)\d/;
-const NEURON_INSTANCE = /^ml\.(inf2|trn\d)/;
-
 /** LMI (vLLM) settings; the container reads them as environment variables (see model-endpoint.ts). */
 export const llmConfigSchema = z.strictObject({
   /** vLLM's max_model_len (prompt + completion tokens); default: the model's own context length. */
@@ -58,59 +48,71 @@ export const llmConfigSchema = z.strictObject({
     .optional(),
 });
 
+/** Instance type, instances and autoscaling target of a version without `placement` (its own variant). */
+export const DEFAULT_INSTANCE_TYPE = "ml.g5.xlarge";
+export const DEFAULT_INSTANCES = { initial: 1, min: 1, max: 2 } as const;
+export const DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE = 600;
+
 const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
 
-export const versionConfigSchema = z
-  .strictObject({
-    /** Version number, immutable, unique per model. */
-    version: VERSION_NUMBER,
-    /**
-     * Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI.
-     * For an LLM runtime (`lmi`, `tgi`) on the local host: the `model.onnx` of a Hugging Face style
-     * model directory (config.json, tokenizer.json, tokenizer_config.json beside it).
-     * For an LLM runtime in the cloud: an `s3://` prefix of Hugging Face format weights, or
-     * `hf://<org>/<name>`, a Hugging Face hub model the container downloads.
-     */
-    artifact: z.string().min(1),
-    /** Expected SHA-256 of the artifact (hex). Verified after upload when given. */
-    sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/)
-      .optional(),
-    runtime: z.enum(RUNTIMES).default("onnx"),
-    /** Container image for `custom` (required there), or an override for the others. */
-    image: z.string().min(1).optional(),
-    /** @default ml.g5.xlarge */
-    instanceType: instanceType.default("ml.g5.xlarge"),
-    /** Instances at deploy; autoscaling moves between min and max. */
-    instances: z
-      .strictObject({
-        initial: z.number().int().min(1).default(1),
-        min: z.number().int().min(1).default(1),
-        max: z.number().int().min(1).default(2),
-      })
-      .default({ initial: 1, min: 1, max: 2 }),
-    /** Target invocations per instance per minute for autoscaling. @default 600 */
-    targetInvocationsPerInstance: z.number().int().min(1).default(600),
-    /**
-     * Local host only: an HTTP server speaking the SageMaker container contract
-     * (`GET /ping`, `POST /invocations`) to use instead of the built-in ONNX host.
-     */
-    localUrl: z.url().optional(),
-    /**
-     * What `localUrl` speaks. `openai`: an OpenAI-compatible server (vLLM, llama.cpp server,
-     * Ollama), sent the same body on /v1/chat/completions or /v1/completions. `sagemaker`: the
-     * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
-     */
-    localApi: z.enum(["sagemaker", "openai"]).optional(),
-    /** LMI runtime: vLLM settings (context length, tensor parallelism, a Hugging Face token). */
-    llm: llmConfigSchema.optional(),
-    /**
-     * Served by the local host only: CDK creates no SageMaker model or variant for it and leaves
-     * it out of the cloud registry (e.g. an ONNX LLM that only the local LLM runtime runs).
-     */
-    localOnly: z.boolean().default(false),
-  })
+const versionFieldsSchema = z.strictObject({
+  /** Version number, immutable, unique per model. */
+  version: VERSION_NUMBER,
+  /**
+   * Local path (relative to the config file) of a `.onnx` file or `model.tar.gz`, or an `s3://` URI.
+   * For an LLM runtime (`lmi`, `tgi`) on the local host: the `model.onnx` of a Hugging Face style
+   * model directory (config.json, tokenizer.json, tokenizer_config.json beside it).
+   * For an LLM runtime in the cloud: an `s3://` prefix of Hugging Face format weights, or
+   * `hf://<org>/<name>`, a Hugging Face hub model the container downloads.
+   */
+  artifact: z.string().min(1),
+  /** Expected SHA-256 of the artifact (hex). Verified after upload when given. */
+  sha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/)
+    .optional(),
+  runtime: z.enum(RUNTIMES).default("onnx"),
+  /** Container image for `custom` (required there), or an override for the others. */
+  image: z.string().min(1).optional(),
+  /**
+   * Where the version runs in the cloud: an inference component on a shared pool (see
+   * pool-schema.ts). Without it the version is its own production variant on its model's
+   * endpoint, sized by `instanceType` and `instances` below.
+   */
+  placement: placementSchema.optional(),
+  /** Variant layout only (no `placement`). @default ml.g5.xlarge */
+  instanceType: instanceType.optional(),
+  /** Variant layout only: instances at deploy; autoscaling moves between min and max. @default { initial: 1, min: 1, max: 2 } */
+  instances: z
+    .strictObject({
+      initial: z.number().int().min(1).default(DEFAULT_INSTANCES.initial),
+      min: z.number().int().min(1).default(DEFAULT_INSTANCES.min),
+      max: z.number().int().min(1).default(DEFAULT_INSTANCES.max),
+    })
+    .optional(),
+  /** Variant layout only: target invocations per instance per minute for autoscaling. @default 600 */
+  targetInvocationsPerInstance: z.number().int().min(1).optional(),
+  /**
+   * Local host only: an HTTP server speaking the SageMaker container contract
+   * (`GET /ping`, `POST /invocations`) to use instead of the built-in ONNX host.
+   */
+  localUrl: z.url().optional(),
+  /**
+   * What `localUrl` speaks. `openai`: an OpenAI-compatible server (vLLM, llama.cpp server,
+   * Ollama), sent the same body on /v1/chat/completions or /v1/completions. `sagemaker`: the
+   * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
+   */
+  localApi: z.enum(["sagemaker", "openai"]).optional(),
+  /** LMI runtime: vLLM settings (context length, tensor parallelism, a Hugging Face token). */
+  llm: llmConfigSchema.optional(),
+  /**
+   * Served by the local host only: CDK creates no SageMaker model or variant for it and leaves
+   * it out of the cloud registry (e.g. an ONNX LLM that only the local LLM runtime runs).
+   */
+  localOnly: z.boolean().default(false),
+});
+
+export const versionConfigSchema = versionFieldsSchema
   .superRefine((v, ctx) => {
     if (v.runtime === "custom" && !v.image) {
       ctx.addIssue({ code: "custom", path: ["image"], message: "is required when runtime is 'custom'" });
@@ -132,32 +134,43 @@ export const versionConfigSchema = z
     if (v.llm?.huggingFaceTokenSecretArn !== undefined && hubId === undefined) {
       ctx.addIssue({ code: "custom", path: ["llm", "huggingFaceTokenSecretArn"], message: "applies only to an hf:// artifact" });
     }
-    if (isLlmRuntime(v.runtime) && !v.localOnly) {
-      const neuron = NEURON_INSTANCE.test(v.instanceType);
-      if (!GPU_INSTANCE.test(v.instanceType) && !neuron) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["instanceType"],
-          message: `'${v.instanceType}' has no accelerator; an LLM runtime needs a GPU instance (ml.g*, ml.p*) or Inferentia2/Trainium (ml.inf2, ml.trn*)`,
-        });
-      } else if (neuron && !v.image) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["image"],
-          message: `is required on '${v.instanceType}' (the default LMI image is for NVIDIA GPUs; name a Neuron LMI image)`,
-        });
+    if (v.placement) {
+      for (const field of ["instanceType", "instances", "targetInvocationsPerInstance"] as const) {
+        if (v[field] !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: `contradicts 'placement': a component runs on its pool's instances (pools.${v.placement.pool}) and scales by placement.copies; drop one of the two`,
+          });
+        }
       }
+    } else if (isLlmRuntime(v.runtime) && !v.localOnly) {
+      // Placed versions are checked against their pool's instance type (placement-rules.ts).
+      const issue = llmInstanceIssue(v.instanceType ?? DEFAULT_INSTANCE_TYPE, v.image);
+      if (issue)
+        ctx.addIssue({ code: "custom", path: [issue.field === "instanceType" ? "instanceType" : "image"], message: issue.message });
     }
     if (v.localApi !== undefined && !v.localUrl) {
       ctx.addIssue({ code: "custom", path: ["localApi"], message: "needs 'localUrl'" });
     }
-    if (v.instances.min > v.instances.max) {
+    if (v.instances && v.instances.min > v.instances.max) {
       ctx.addIssue({ code: "custom", path: ["instances", "min"], message: "must not exceed instances.max" });
     }
-    if (v.instances.initial < v.instances.min || v.instances.initial > v.instances.max) {
+    if (v.instances && (v.instances.initial < v.instances.min || v.instances.initial > v.instances.max)) {
       ctx.addIssue({ code: "custom", path: ["instances", "initial"], message: "must lie between min and max" });
     }
-  });
+  })
+  .transform(
+    ({ placement, instanceType, instances, targetInvocationsPerInstance, ...rest }): VersionConfig =>
+      placement
+        ? { ...rest, placement }
+        : {
+            ...rest,
+            instanceType: instanceType ?? DEFAULT_INSTANCE_TYPE,
+            instances: instances ?? { ...DEFAULT_INSTANCES },
+            targetInvocationsPerInstance: targetInvocationsPerInstance ?? DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE,
+          },
+  );
 
 export const weightedTargetSchema = z.strictObject({
   version: z.number().int().min(1),
@@ -258,56 +271,86 @@ export const gatewayConfigSchema = z.strictObject({
   burstLimit: z.number().int().min(1).default(2000),
 });
 
-export const platformConfigSchema = z.strictObject({
-  /** Prefix for every resource name (endpoints, tables). */
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{1,23}$/, "must match [a-z][a-z0-9-]{1,23}")
-    .default("modelgate"),
-  models: z
-    .record(z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}"), modelConfigSchema)
-    .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
-  gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
-  /** Renamed to `gateway` before 0.1.0; kept only to say so to a config that still uses it. */
-  limits: z
-    .undefined({
-      error: "'limits' is now 'gateway' (maxBodyBytes, invokeTimeoutMs, authorizerCacheTtlSeconds, rateLimitPerSecond, burstLimit)",
-    })
-    .optional(),
-  usage: z
-    .strictObject({
-      /** Per-request usage records expire after this many days; aggregates never do. @default 400 */
-      retentionDays: z.number().int().min(1).max(3650).default(400),
-    })
-    .default({ retentionDays: 400 }),
-  /** Cloud only: who may call the admin API (the local host has one admin credential). */
-  admin: z
-    .strictObject({
-      /**
-       * IAM principal ARNs allowed on `/admin/*` by the API's resource policy (wildcards as in
-       * `ArnLike`); an account root `arn:aws:iam::<account>:root` stands for every principal of
-       * that account. Each still needs its own IAM policy allowing `execute-api:Invoke`.
-       * @default this account's root: any principal of the account that IAM allows
-       */
-      principals: z
-        .array(z.string().regex(IAM_PRINCIPAL_ARN, "must be an IAM principal ARN such as arn:aws:iam::111122223333:role/admin"))
-        .min(1)
-        .optional(),
-    })
-    .default({}),
-  /** Cloud only: a WAF web ACL on the stage with a per-IP rate rule. */
-  waf: z
-    .strictObject({
-      /** Opt out with `false` (or attach your own web ACL with `-c webAclArn=…`). @default true */
-      enabled: z.boolean().default(true),
-      /** Requests per client IP per 5 minutes before WAF answers 429. @default 20000 */
-      ratePerIpPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(20_000),
-    })
-    .default({ enabled: true, ratePerIpPer5Minutes: 20_000 }),
-});
+export const platformConfigSchema = z
+  .strictObject({
+    /** Prefix for every resource name (endpoints, tables). */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,23}$/, "must match [a-z][a-z0-9-]{1,23}")
+      .default("modelgate"),
+    /**
+     * Shared instance pools by name: one SageMaker endpoint each, whose instances the versions
+     * placed on it (`versions[].placement.pool`) share as inference components. @default none
+     */
+    pools: z.record(z.string().regex(POOL_NAME, "pool names match [a-z][a-z0-9-]{0,30}[a-z0-9]"), poolConfigSchema).default({}),
+    models: z
+      .record(z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}"), modelConfigSchema)
+      .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
+    gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
+    /** Renamed to `gateway` before 0.1.0; kept only to say so to a config that still uses it. */
+    limits: z
+      .undefined({
+        error: "'limits' is now 'gateway' (maxBodyBytes, invokeTimeoutMs, authorizerCacheTtlSeconds, rateLimitPerSecond, burstLimit)",
+      })
+      .optional(),
+    usage: z
+      .strictObject({
+        /** Per-request usage records expire after this many days; aggregates never do. @default 400 */
+        retentionDays: z.number().int().min(1).max(3650).default(400),
+      })
+      .default({ retentionDays: 400 }),
+    /** Cloud only: who may call the admin API (the local host has one admin credential). */
+    admin: z
+      .strictObject({
+        /**
+         * IAM principal ARNs allowed on `/admin/*` by the API's resource policy (wildcards as in
+         * `ArnLike`); an account root `arn:aws:iam::<account>:root` stands for every principal of
+         * that account. Each still needs its own IAM policy allowing `execute-api:Invoke`.
+         * @default this account's root: any principal of the account that IAM allows
+         */
+        principals: z
+          .array(z.string().regex(IAM_PRINCIPAL_ARN, "must be an IAM principal ARN such as arn:aws:iam::111122223333:role/admin"))
+          .min(1)
+          .optional(),
+      })
+      .default({}),
+    /** Cloud only: a WAF web ACL on the stage with a per-IP rate rule. */
+    waf: z
+      .strictObject({
+        /** Opt out with `false` (or attach your own web ACL with `-c webAclArn=…`). @default true */
+        enabled: z.boolean().default(true),
+        /** Requests per client IP per 5 minutes before WAF answers 429. @default 20000 */
+        ratePerIpPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(20_000),
+      })
+      .default({ enabled: true, ratePerIpPer5Minutes: 20_000 }),
+  })
+  .superRefine((c, ctx) => checkPlacements(c, ctx));
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type PlatformConfig = z.output<typeof platformConfigSchema>;
 export type ModelConfig = z.output<typeof modelConfigSchema>;
-export type VersionConfig = z.output<typeof versionConfigSchema>;
+type VersionFields = Omit<
+  z.output<typeof versionFieldsSchema>,
+  "placement" | "instanceType" | "instances" | "targetInvocationsPerInstance"
+>;
+/** A version in the variant layout: its own production variant on its model's endpoint. */
+export type VariantVersionConfig = VersionFields & {
+  readonly placement?: undefined;
+  instanceType: string;
+  instances: { initial: number; min: number; max: number };
+  targetInvocationsPerInstance: number;
+};
+/** A version placed as an inference component on a shared pool. */
+export type ComponentVersionConfig = VersionFields & {
+  placement: PlacementConfig;
+  readonly instanceType?: undefined;
+  readonly instances?: undefined;
+  readonly targetInvocationsPerInstance?: undefined;
+};
+export type VersionConfig = VariantVersionConfig | ComponentVersionConfig;
+export type { PlacementConfig, PoolConfig } from "./pool-schema";
+
+export function isComponentVersion(v: VersionConfig): v is ComponentVersionConfig {
+  return v.placement !== undefined;
+}
 export type AliasTargetConfig = z.output<typeof aliasTargetSchema>;

@@ -1,4 +1,10 @@
-import { type PlatformConfig, type PlatformConfigInput, platformConfigSchema } from "./config-schema";
+import {
+  type ComponentVersionConfig,
+  type PlatformConfig,
+  type PlatformConfigInput,
+  type PoolConfig,
+  platformConfigSchema,
+} from "./config-schema";
 
 /** A config that failed validation; the message lists every bad field by its path. */
 export class ConfigError extends Error {
@@ -24,12 +30,11 @@ export function defineConfig(config: PlatformConfigInput): PlatformConfigInput {
   return config;
 }
 
-/** SageMaker endpoint name of a model: one endpoint per model, one variant per version. */
-export function endpointName(config: Pick<PlatformConfig, "name">, model: string): string {
-  return `${config.name}-${model}`;
-}
+export { endpointName, inferenceComponentName, POOL_VARIANT_NAME, poolEndpointName, sagemakerName, variantName } from "./names";
 
-/** Production variant name of a version on its model's endpoint. */
-export function variantName(version: number): string {
-  return `v${version}`;
+/** The pool a placed version runs on (validation guarantees it is declared). */
+export function poolOf(config: Pick<PlatformConfig, "pools">, v: ComponentVersionConfig): PoolConfig {
+  const pool = config.pools[v.placement.pool];
+  if (!pool) throw new ConfigError(`invalid platform config:\n  - version ${v.version}: unknown pool '${v.placement.pool}'`, []);
+  return pool;
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_KEYS } from "../../functions/core/api-keys";
-import { endpointName, variantName } from "./config";
-import type { PlatformConfig } from "./config-schema";
+import { endpointName, inferenceComponentName, POOL_VARIANT_NAME, poolEndpointName, poolOf, variantName } from "./config";
+import { isComponentVersion, type PlatformConfig } from "./config-schema";
 import { TABLES, tableName } from "./tables";
 
 /**
@@ -82,6 +82,8 @@ export interface VersionSeed {
   readonly runtime: string;
   readonly endpointName: string;
   readonly variantName: string;
+  /** Set for a version placed on a pool: its inference component on the pool's endpoint. */
+  readonly inferenceComponentName?: string;
   readonly artifactUri: string;
   readonly sha256?: string;
   readonly instanceType: string;
@@ -128,14 +130,22 @@ export function registrySeed(
     });
     for (const v of m.versions) {
       const digest = v.sha256 ?? sha256(model, v.version);
+      // A component is named on its pool's endpoint, whose one variant it runs on; a version in
+      // the variant layout is its own variant on its model's endpoint.
+      const servedBy = isComponentVersion(v)
+        ? {
+            endpointName: poolEndpointName(config.name, v.placement.pool),
+            variantName: POOL_VARIANT_NAME,
+            inferenceComponentName: inferenceComponentName(config.name, model, v.version),
+            instanceType: poolOf(config, v).instanceType,
+          }
+        : { endpointName: endpointName(config, model), variantName: variantName(v.version), instanceType: v.instanceType };
       versions.push({
         model,
         version: v.version,
         runtime: v.runtime,
-        endpointName: endpointName(config, model),
-        variantName: variantName(v.version),
+        ...servedBy,
         artifactUri: artifactUri(model, v.version),
-        instanceType: v.instanceType,
         ...(digest ? { sha256: digest } : {}),
       });
     }

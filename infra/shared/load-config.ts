@@ -16,11 +16,16 @@ export const DEFAULT_CONFIG_FILE = "modelgate.config.ts";
 
 /** Loads and validates the platform config module (default export) at `path`. */
 export async function loadPlatformConfig(path = DEFAULT_CONFIG_FILE): Promise<LoadedConfig> {
+  const { config, path: absolute } = await readPlatformConfig(path);
+  return { config, path: absolute, localArtifacts: resolveArtifacts(config, dirname(absolute)) };
+}
+
+/** The validated config module at `path`, without looking for its artifacts (what `modelgate cost` reads). */
+export async function readPlatformConfig(path = DEFAULT_CONFIG_FILE): Promise<{ config: PlatformConfig; path: string }> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new ConfigError(`config file not found: ${absolute}`, []);
   const mod = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
-  const config = parsePlatformConfig(mod.default, path);
-  return { config, path: absolute, localArtifacts: resolveArtifacts(config, dirname(absolute)) };
+  return { config: parsePlatformConfig(mod.default, path), path: absolute };
 }
 
 export function resolveArtifacts(config: PlatformConfig, baseDir: string): Map<string, string> {

@@ -14,7 +14,16 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
     expect(m?.versions.get(1)?.inputs?.[0]?.name).toBe("input");
     expect(m?.versions.get(1)?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await registry.getModel("missing")).toBeUndefined();
-    expect(await registry.listModels()).toEqual(["iris", "iris-b", "iris-fx", "iris-up", "tinylm", "tinylm-slow"]);
+    expect(await registry.listModels()).toEqual(["iris", "iris-b", "iris-fx", "iris-ic", "iris-up", "tinylm", "tinylm-ic", "tinylm-slow"]);
+  });
+
+  it("reads a version placed on a pool with its pool endpoint and inference component", async () => {
+    const m = await registry.getModel("iris-ic");
+    expect(m?.versions.get(2)).toMatchObject({ endpointName: "mge2e-pool-shared", inferenceComponentName: "mge2e-iris-ic-v2" });
+    expect(m?.versions.get(2)?.inputs?.[0]?.name).toBe("input");
+    const variant = (await registry.getModel("iris"))?.versions.get(1);
+    expect(variant).toMatchObject({ endpointName: "mge2e-iris", variantName: "v1" });
+    expect(variant).not.toHaveProperty("inferenceComponentName");
   });
 
   it("20 concurrent conditional updates of one revision: exactly one wins", async () => {

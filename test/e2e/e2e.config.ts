@@ -6,6 +6,8 @@ const UNREACHABLE = "http://127.0.0.1:9";
 /** The platform the end-to-end suites run against: the demo model with test-sized limits. */
 export default defineConfig({
   name: "mge2e",
+  // One pool for the inference-component suite (components.test.ts); global-setup shortens idle times to 1 s.
+  pools: { shared: { instanceType: "ml.g5.xlarge", instances: { min: 0, max: 1, initial: 1 } } },
   models: {
     iris: {
       description: "iris for e2e",
@@ -41,10 +43,39 @@ export default defineConfig({
       ],
       aliases: { prod: 2 },
     },
+    // Inference components on the pool: v1 keeps a copy, v2 scales to zero when idle.
+    "iris-ic": {
+      versions: [
+        {
+          version: 1,
+          artifact: "../../models/iris/1/model.onnx",
+          placement: { pool: "shared", memoryMiB: 1024, copies: { min: 1, max: 1 } },
+        },
+        {
+          version: 2,
+          artifact: "../../models/iris/2/model.onnx",
+          placement: { pool: "shared", memoryMiB: 1024, copies: { min: 0, max: 1 }, idleSeconds: 60 },
+        },
+      ],
+      aliases: { prod: 1, cold: 2 },
+    },
     // The demo LLM, and the same model behind a host that emits a token every 100 ms.
     tinylm: {
       maxTokensPerRequest: 16,
       versions: [{ version: 1, artifact: "../../models/tinylm/1/model.onnx", runtime: "lmi" }],
+      aliases: { prod: 1 },
+    },
+    // The demo LLM as a scale-to-zero component: its model host process is closed when idle.
+    "tinylm-ic": {
+      maxTokensPerRequest: 16,
+      versions: [
+        {
+          version: 1,
+          artifact: "../../models/tinylm/1/model.onnx",
+          runtime: "lmi",
+          placement: { pool: "shared", accelerators: 1, memoryMiB: 2048, copies: { min: 0, max: 1 }, idleSeconds: 60 },
+        },
+      ],
       aliases: { prod: 1 },
     },
     "tinylm-slow": {

@@ -30,6 +30,8 @@ export async function setup(): Promise<void> {
     dataDir,
     configPath: "test/e2e/e2e.config.ts",
     settings: { registryCacheTtlMs: 500 },
+    // Scale-to-zero components unload after 1 s idle, so a suite can watch one go and come back.
+    componentIdleSeconds: 1,
   });
   const handle: E2EPlatform = {
     url: platform.url,
@@ -37,6 +39,7 @@ export async function setup(): Promise<void> {
     apiKey: platform.credentials.apiKey,
     admin: platform.credentials.admin,
     dynamodb: platform.services.dynamodb,
+    sagemakerRuntime: platform.services.sagemakerRuntime,
   };
   // Set before Jest starts its workers, which inherit this environment (and so does an in-band run).
   process.env[E2E_PLATFORM_ENV] = JSON.stringify(handle);

@@ -7,6 +7,8 @@ export interface E2EPlatform {
   readonly apiKey: string;
   readonly admin: { accessKeyId: string; secretAccessKey: string; region: string };
   readonly dynamodb: string;
+  /** The local SageMaker Runtime (its component report: GET /_local/inference-components). */
+  readonly sagemakerRuntime: string;
 }
 
 /** Jest's global setup runs in the parent process; its workers inherit the parent's environment. */

@@ -64,7 +64,16 @@ describe("inference through the gateway", () => {
     const res = await call("/v1/models", { key: e2ePlatform().apiKey });
     expect(res.status).toBe(200);
     expect(res.body.object).toBe("list");
-    expect(res.body.data.map((m: { id: string }) => m.id)).toEqual(["iris", "iris-b", "iris-fx", "iris-up", "tinylm", "tinylm-slow"]);
+    expect(res.body.data.map((m: { id: string }) => m.id)).toEqual([
+      "iris",
+      "iris-b",
+      "iris-fx",
+      "iris-ic",
+      "iris-up",
+      "tinylm",
+      "tinylm-ic",
+      "tinylm-slow",
+    ]);
     expect(res.body.data[0]).toMatchObject({ object: "model", owned_by: "modelgate", defaultAlias: "prod", created: expect.any(Number) });
   });
 });

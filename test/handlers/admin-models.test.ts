@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { beforeEach, describe, expect, it } from "@jest/globals";
-import { expectError, seedModels, type TestApp, testApp } from "./app";
+import { alias, expectError, seedModels, type TestApp, testApp, version } from "./app";
 import { ADMIN_ARN, type RequestInit } from "./request";
 
 let app: TestApp;
@@ -89,6 +89,20 @@ describe("upload → register → retire", () => {
     });
     expect(app.artifacts.objects.has("models/iris/4/model.onnx")).toBe(true);
     expect(app.artifacts.objects.has(key)).toBe(false);
+  });
+
+  it("POST …/versions on a model placed on a pool registers one more inference component there", async () => {
+    const pooled = { endpointName: "mg-pool-shared", variantName: "AllTraffic" };
+    app.registry.addModel(
+      { model: "iris" },
+      [1, 2].map((n) => ({ ...version("iris", n), ...pooled, inferenceComponentName: `mg-iris-v${n}` })),
+      [alias("iris", "prod", { targets: [{ version: 1, weight: 100 }] })],
+    );
+    const res = await admin("POST", "/admin/models/iris/versions", {
+      json: { upload: await upload(), sha256: sha256(ARTIFACT), size: ARTIFACT.byteLength },
+    });
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ version: 3, ...pooled, inferenceComponentName: "mg-iris-v3" });
   });
 
   it("refuses a corrupted upload (400, and deletes it), a missing one (400), a taken number (409) and another model's key (400)", async () => {

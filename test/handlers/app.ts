@@ -8,6 +8,7 @@ import type { Principal } from "../../functions/core/principal";
 import type { Alias, ModelVersion } from "../../functions/core/registry";
 import { createTenant } from "../../functions/core/tenants";
 import { logger } from "../../functions/http/logger";
+import type { InferenceMetricsPublisher } from "../../functions/http/metrics";
 import { createInvokeHandler } from "../../functions/invoke/create-invoke-handler";
 import { createLlmHandler } from "../../functions/llm/create-llm-handler";
 import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
@@ -32,6 +33,8 @@ import {
 export interface TestAppOptions {
   readonly maxBodyBytes?: number;
   readonly maxKeysPerTenant?: number;
+  /** Where the invoke and LLM functions publish per-request metrics; none by default. */
+  readonly metrics?: InferenceMetricsPublisher;
 }
 
 /**
@@ -53,7 +56,18 @@ export function testApp(opts: TestAppOptions = {}) {
   const shadow = new RecordingShadowDispatcher();
   const artifacts = new MemoryArtifactStore();
   const now = () => clock.now;
-  const inference = { registry, invoker: model, usage, access, limits, shadow, invokeTimeoutMs: 1000, maxBodyBytes, now };
+  const inference = {
+    registry,
+    invoker: model,
+    usage,
+    access,
+    limits,
+    shadow,
+    invokeTimeoutMs: 1000,
+    maxBodyBytes,
+    now,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  };
   const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
   const handlers = {
     invoke: createInvokeHandler(inference),
@@ -65,6 +79,7 @@ export function testApp(opts: TestAppOptions = {}) {
       reconciliation: { access, usage },
       artifacts: () => artifacts,
       versionActivation: "automatic",
+      platformName: "mg",
       maxBodyBytes,
       maxKeysPerTenant: opts.maxKeysPerTenant ?? 3,
     }),

@@ -51,15 +51,32 @@ describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () =>
     });
   });
 
-  it("puts both versions on one endpoint, prod at full weight, and no volume key on g5", () => {
+  it("puts both iris versions as components on the shared ml.g5.xlarge pool, v2 scaling to zero, no volume key on g5", () => {
     template.hasResourceProperties("AWS::SageMaker::EndpointConfig", {
       ProductionVariants: [
-        Match.objectLike({ VariantName: "v1", InstanceType: "ml.g5.xlarge", InitialInstanceCount: 1, InitialVariantWeight: 100 }),
-        Match.objectLike({ VariantName: "v2", InstanceType: "ml.g5.xlarge", InitialInstanceCount: 1, InitialVariantWeight: 0 }),
+        Match.objectLike({
+          VariantName: "AllTraffic",
+          InstanceType: "ml.g5.xlarge",
+          InitialInstanceCount: 1,
+          ManagedInstanceScaling: { Status: "ENABLED", MinInstanceCount: 0, MaxInstanceCount: 2 },
+        }),
       ],
       KmsKeyId: Match.absent(),
     });
-    template.hasResourceProperties("AWS::SageMaker::Endpoint", { EndpointName: "modelgate-iris" });
+    template.hasResourceProperties("AWS::SageMaker::Endpoint", { EndpointName: "modelgate-pool-shared" });
+    template.hasResourceProperties("AWS::SageMaker::InferenceComponent", {
+      InferenceComponentName: "modelgate-iris-v1",
+      RuntimeConfig: { CopyCount: 1 },
+    });
+    template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", {
+      ResourceId: "inference-component/modelgate-iris-v2",
+      MinCapacity: 0,
+      MaxCapacity: 1,
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "NoCapacityInvocationFailures",
+      Dimensions: [{ Name: "InferenceComponentName", Value: "modelgate-iris-v2" }],
+    });
     expect(template.toJSON().Mappings).toBeUndefined();
   });
 

@@ -137,6 +137,16 @@ describe("inferenceMetrics", () => {
     expect(clientError).toMatchObject({ Requests: 1, Errors: 0, ClientErrors: 1, status: "429" });
   });
 
+  it("counts a model waking from zero as ModelWaking, not as an Error", async () => {
+    const publish = await load();
+    publish({ ...requestB, status: 503, waking: true });
+    publish({ ...requestB, status: 503 });
+    const [waking, broken] = emfDocuments();
+    expect(waking).toMatchObject({ Requests: 1, Errors: 0, ModelWaking: 1, status: "503" });
+    expect(broken).toMatchObject({ Requests: 1, Errors: 1 });
+    expect(broken).not.toHaveProperty("ModelWaking");
+  });
+
   it("never throws, and a document that fails half-built leaves nothing behind for the next request", async () => {
     const publish = await load();
     // The copy of the logger the freshly loaded module uses.

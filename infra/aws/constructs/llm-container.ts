@@ -22,6 +22,8 @@ export const LLM_DOWNLOAD_TIMEOUT_S = 1800;
  */
 export function lmiEnvironment(model: string, v: VersionConfig): Record<string, string> {
   const llm = v.llm;
+  // A component sees only the accelerators it reserves; "max" is said as that number.
+  const degree = llm?.tensorParallelDegree ?? "max";
   return {
     HF_MODEL_ID: huggingFaceModelId(v.artifact) ?? MODEL_DIR,
     // The gateway sends the registry's model name as `model`; vLLM's OpenAI layer refuses a
@@ -31,7 +33,7 @@ export function lmiEnvironment(model: string, v: VersionConfig): Record<string, 
     OPTION_ASYNC_MODE: "true",
     OPTION_ROLLING_BATCH: "disable",
     OPTION_ENTRYPOINT: "djl_python.lmi_vllm.vllm_async_service",
-    TENSOR_PARALLEL_DEGREE: String(llm?.tensorParallelDegree ?? "max"),
+    TENSOR_PARALLEL_DEGREE: String(degree === "max" && v.placement ? v.placement.accelerators : degree),
     OPTION_MODEL_LOADING_TIMEOUT: String(LLM_STARTUP_TIMEOUT_S),
     // A model that fails to load exits the container, so the deploy fails instead of hanging.
     SERVING_FAIL_FAST: "true",

@@ -1,15 +1,14 @@
-import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { variantName } from "../../shared/config";
-import { huggingFaceModelId, isLlmRuntime, type ModelConfig, type VersionConfig } from "../../shared/config-schema";
-import { parseS3Uri } from "./artifacts";
-import { ecrRepositoryArn, servingImage, servingImageFor } from "./container-images";
-import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S, lmiEnvironment, tgiEnvironment } from "./llm-container";
+import { isComponentVersion, isLlmRuntime, type ModelConfig, type VariantVersionConfig } from "../../shared/config-schema";
+import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
 import type { ModelStore, StoredArtifact } from "./model-store";
+import { grantImagePulls, grantRuntimeBasics, sageMakerScalingRole, servingModel } from "./serving-model";
 
 export interface DataCaptureOptions {
   /** Share of requests captured, 0–100. @default 10 */
@@ -95,34 +94,25 @@ export class ModelEndpoint extends Construct {
       description: `SageMaker execution role of ${props.endpointName}`,
     });
     store.grantReadModel(this.role, model);
-    this.grantRuntimeBasics();
+    grantRuntimeBasics(this.role, [`/aws/sagemaker/Endpoints/${this.endpointName}`]);
 
     const weights = initialWeights(config);
     const repositories = new Set<string>();
-    const models = config.versions.map((v) => {
-      const container = this.container(v, props, repositories);
-      const m = new sagemaker.CfnModel(this, `Model-v${v.version}`, {
-        executionRoleArn: this.role.roleArn,
-        primaryContainer: container,
-        // A hub model is downloaded by the container itself, which needs the network for it.
-        enableNetworkIsolation: huggingFaceModelId(v.artifact) === undefined && (props.networkIsolation ?? true),
-      });
-      // The role's policy must exist before SageMaker validates the model's S3 and ECR access.
-      m.node.addDependency(this.role);
-      const local = props.artifacts.get(v.version);
-      if (local) m.node.addDependency(local.deployment);
-      return { v, m };
-    });
-    if (repositories.size > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-          resources: [...repositories],
-        }),
-      );
-    }
+    // Versions placed on a pool are inference components there (InferenceComponentVersion).
+    const variantVersions = config.versions.filter((v): v is VariantVersionConfig => !isComponentVersion(v));
+    const models = variantVersions.map((v) => ({
+      v,
+      m: servingModel(this, `Model-v${v.version}`, v, {
+        model,
+        role: this.role,
+        artifacts: props.artifacts,
+        repositories,
+        ...(props.networkIsolation !== undefined ? { networkIsolation: props.networkIsolation } : {}),
+      }),
+    }));
+    grantImagePulls(this.role, repositories);
 
-    this.volumeKeyOmitted = config.versions.some((v) => hasInstanceStorage(v.instanceType));
+    this.volumeKeyOmitted = variantVersions.some((v) => hasInstanceStorage(v.instanceType));
     const capture = props.dataCapture;
     if (capture) {
       store.expireDataCapture(capture.retentionDays ?? 30);
@@ -169,19 +159,7 @@ export class ModelEndpoint extends Construct {
       endpointConfigName: this.endpointConfig.attrEndpointConfigName,
     });
 
-    // Application Auto Scaling uses its SageMaker service-linked role (created on first use).
-    const scalingRole = iam.Role.fromRoleArn(
-      this,
-      "ScalingRole",
-      stack.formatArn({
-        service: "iam",
-        region: "",
-        resource: "role",
-        resourceName:
-          "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-      }),
-      { mutable: false },
-    );
+    const scalingRole = sageMakerScalingRole(this);
     this.variants = models.map(({ v, m }) => {
       const name = variantName(v.version);
       const target = new appscaling.ScalableTarget(this, `Scaling-${name}`, {
@@ -227,106 +205,5 @@ export class ModelEndpoint extends Construct {
   /** GPU utilization of one variant's instances (namespace /aws/sagemaker/Endpoints). */
   metricGpuUtilization(variant: string): cloudwatch.Metric {
     return this.metric("GPUUtilization", variant, { statistic: "Average" }, "/aws/sagemaker/Endpoints");
-  }
-
-  private container(
-    v: VersionConfig,
-    props: ModelEndpointProps,
-    repositories: Set<string>,
-  ): sagemaker.CfnModel.ContainerDefinitionProperty {
-    const stack = Stack.of(this);
-    const serving = servingImageFor(v.runtime);
-    let image: string;
-    if (v.image) {
-      image = v.image;
-      const repo = ecrRepositoryArn(v.image, stack.partition);
-      if (repo) repositories.add(repo);
-    } else if (serving) {
-      const found = servingImage(stack, serving);
-      image = found.uri;
-      repositories.add(found.repositoryArn);
-    } else {
-      // The schema requires `image` for custom; this guards the construct used directly.
-      throw new Error(`ModelEndpoint ${this.node.path}: version ${v.version} of '${props.model}' needs an image`);
-    }
-
-    const environment: Record<string, string> =
-      v.runtime === "lmi" ? lmiEnvironment(props.model, v) : v.runtime === "tgi" ? tgiEnvironment(v) : {};
-    const local = props.artifacts.get(v.version);
-    let data: Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource">;
-    if (huggingFaceModelId(v.artifact) !== undefined) {
-      // The container fetches the weights from the hub (HF_MODEL_ID); SageMaker mounts nothing.
-      data = {};
-    } else if (local) {
-      data =
-        local.layout.mode === "compressed"
-          ? { modelDataUrl: local.uri }
-          : { modelDataSource: { s3DataSource: { s3Uri: local.prefixUri, s3DataType: "S3Prefix", compressionType: "None" } } };
-      if (local.layout.tritonModelName) environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME = local.layout.tritonModelName;
-    } else {
-      data = this.externalArtifact(v);
-    }
-    return {
-      image,
-      mode: "SingleModel",
-      ...data,
-      ...(Object.keys(environment).length ? { environment } : {}),
-    };
-  }
-
-  /** An `s3://` artifact named in the config: read access to exactly that object or prefix. */
-  private externalArtifact(v: VersionConfig): Pick<sagemaker.CfnModel.ContainerDefinitionProperty, "modelDataUrl" | "modelDataSource"> {
-    const loc = parseS3Uri(v.artifact);
-    if (!loc)
-      throw new Error(
-        `ModelEndpoint ${this.node.path}: version ${v.version} has no uploaded artifact and '${v.artifact}' is not an s3:// URI`,
-      );
-    const partition = Stack.of(this).partition;
-    const compressed = /\.(tar\.gz|tgz)$/i.test(loc.key);
-    const isPrefix = loc.key.endsWith("/");
-    const objects =
-      compressed || !isPrefix ? `arn:${partition}:s3:::${loc.bucket}/${loc.key}` : `arn:${partition}:s3:::${loc.bucket}/${loc.key}*`;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [objects] }));
-    if (isPrefix) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ["s3:ListBucket"],
-          resources: [`arn:${partition}:s3:::${loc.bucket}`],
-          conditions: { StringLike: { "s3:prefix": [`${loc.key}*`] } },
-        }),
-      );
-    }
-    if (compressed) return { modelDataUrl: v.artifact };
-    return {
-      modelDataSource: {
-        s3DataSource: { s3Uri: v.artifact, s3DataType: isPrefix ? "S3Prefix" : "S3Object", compressionType: "None" },
-      },
-    };
-  }
-
-  /** Logs of this endpoint's containers, its metrics, and the ECR token SageMaker pulls with. */
-  private grantRuntimeBasics(): void {
-    const stack = Stack.of(this);
-    const logGroup = stack.formatArn({
-      service: "logs",
-      resource: "log-group",
-      resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        resources: [logGroup, `${logGroup}:*`],
-      }),
-    );
-    // GetAuthorizationToken and PutMetricData have no resource-level permissions.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }));
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["cloudwatch:PutMetricData"],
-        resources: ["*"],
-        conditions: { StringLike: { "cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"] } },
-      }),
-    );
   }
 }

@@ -5,12 +5,21 @@ import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import type { InferenceComponent } from "./inference-component";
 import type { ModelEndpoint } from "./model-endpoint";
+
+/** A pool endpoint and the components placed on it, as the dashboard and alarms see them. */
+export interface ObservedPool {
+  readonly endpointName: string;
+  readonly components: readonly InferenceComponent[];
+}
 
 export interface ObservabilityProps {
   readonly dashboardName: string;
   readonly api: apigw.RestApi;
   readonly endpoints: readonly ModelEndpoint[];
+  /** Pool endpoints with their inference components. @default none */
+  readonly pools?: readonly ObservedPool[];
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Alarm when more than this fraction of requests end in 5xx (5-minute windows). @default 0.01 */
   readonly errorRateThreshold?: number;
@@ -28,8 +37,9 @@ export interface ObservabilityProps {
 /**
  * A dashboard (API requests, errors and latency; requests, errors, latency and tokens per
  * tenant and model from the invoke handler's EMF metrics; per model: invocations, errors, model latency
- * and GPU utilization per variant; handler errors and duration) and alarms on the API's 5xx
- * rate and p99 latency and on each endpoint's model errors.
+ * and GPU utilization per variant; per pool: invocations, errors, model latency and wake-ups
+ * (NoCapacityInvocationFailures) per component; handler errors and duration) and alarms on the
+ * API's 5xx rate and p99 latency and on each endpoint's (and pool's) model errors.
  */
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -67,10 +77,18 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
-    for (const ep of props.endpoints) {
-      const errors = ep.variants.map((v) =>
-        ep.metric("Invocation5XXErrors", v.variantName, { statistic: "Sum", period: Duration.minutes(5) }),
-      );
+    const modelErrors = [
+      ...props.endpoints.map((ep) => ({
+        endpointName: ep.endpointName,
+        errors: ep.variants.map((v) => ep.metric("Invocation5XXErrors", v.variantName, { statistic: "Sum", period: Duration.minutes(5) })),
+      })),
+      ...(props.pools ?? []).map((p) => ({
+        endpointName: p.endpointName,
+        errors: p.components.map((c) => c.metric("Invocation5XXErrors", { statistic: "Sum", period: Duration.minutes(5) })),
+      })),
+    ];
+    for (const ep of modelErrors) {
+      const { errors } = ep;
       const total =
         errors.length === 1
           ? (errors[0] as cloudwatch.Metric)
@@ -135,6 +153,30 @@ export class Observability extends Construct {
           right: variants.map((v) =>
             ep.metric("GPUMemoryUtilization", v, { statistic: "Average", label: `${v} GPU memory` }, "/aws/sagemaker/Endpoints"),
           ),
+          width: 8,
+        }),
+      );
+    }
+    for (const pool of props.pools ?? []) {
+      const label = (c: InferenceComponent, what: string) => `${c.componentName} ${what}`;
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${pool.endpointName}: invocations and errors`,
+          left: pool.components.map((c) => c.metric("Invocations", { statistic: "Sum", label: label(c, "invocations") })),
+          right: pool.components.flatMap((c) => [
+            c.metric("Invocation4XXErrors", { statistic: "Sum", label: label(c, "4xx") }),
+            c.metric("Invocation5XXErrors", { statistic: "Sum", label: label(c, "5xx") }),
+          ]),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${pool.endpointName}: model latency p99 (µs)`,
+          left: pool.components.map((c) => c.metric("ModelLatency", { statistic: "p99", label: c.componentName })),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${pool.endpointName}: requests that found no copy (waking from zero)`,
+          left: pool.components.map((c) => c.metricNoCapacityInvocationFailures().with({ label: c.componentName })),
           width: 8,
         }),
       );

@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { POOL_VARIANT_NAME } from "../../shared/names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
 import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
+import { type ComponentLease, type ComponentSnapshot, type ComponentTarget, noCapacity, pickComponent } from "./components";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
 import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
 import { containerPaths } from "./openai-upstream";
 import { pickVariant, type VariantTarget } from "./variants";
 
+export type { ComponentLease, ComponentSnapshot, ComponentTarget } from "./components";
 export type { VariantTarget } from "./variants";
 
 export interface SageMakerRuntimeEmulator {
@@ -15,6 +18,11 @@ export interface SageMakerRuntimeEmulator {
   readonly port: number;
   setEndpoint(name: string, variants: readonly VariantTarget[]): void;
   removeEndpoint(name: string): void;
+  /** Adds (or replaces) an inference component on a pool endpoint, creating the endpoint if needed. */
+  setComponent(endpointName: string, component: ComponentTarget): void;
+  removeComponent(endpointName: string, componentName: string): void;
+  /** Every component with its copies and the calls that named it (also `GET /_local/inference-components`). */
+  components(): ComponentSnapshot[];
   close(): Promise<void>;
 }
 
@@ -38,13 +46,16 @@ export interface SageMakerRuntimeEmulatorOptions {
 }
 
 const ROUTE = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream)$/;
+/** Not a SageMaker API: the local host's view of its components, for tests and debugging. */
+const STATE_ROUTE = "/_local/inference-components";
 /** The container name SageMaker puts in ModelError messages for single-container endpoints. */
 const CONTAINER = "primary";
 const PING_TIMEOUT_MS = 2_000;
 
 /**
  * A local SageMaker Runtime: InvokeEndpoint and InvokeEndpointWithResponseStream for endpoints
- * registered with setEndpoint, forwarded to each variant's container over a keep-alive pool.
+ * registered with setEndpoint, forwarded to each variant's container over a keep-alive pool;
+ * on pool endpoints (setComponent), to the container of the inference component a call names.
  * It does not check SigV4 signatures: the SDK signs with whatever credentials it is given.
  */
 export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulatorOptions = {}): Promise<SageMakerRuntimeEmulator> {
@@ -52,6 +63,8 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   const region = opts.region ?? "us-east-1";
   const accountId = opts.accountId ?? "000000000000";
   const endpoints = new Map<string, readonly VariantTarget[]>();
+  const pools = new Map<string, Map<string, ComponentTarget>>();
+  const calls = new Map<ComponentTarget, { invocations: number; noCapacity: number }>();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const maxPayload = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
 
@@ -71,7 +84,13 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const match = req.method === "POST" ? ROUTE.exec(req.url?.split("?", 1)[0] ?? "") : null;
+    const path = req.url?.split("?", 1)[0] ?? "";
+    if (req.method === "GET" && path === STATE_ROUTE) {
+      const body = JSON.stringify({ components: snapshots() });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    const match = req.method === "POST" ? ROUTE.exec(path) : null;
     if (!match) throw new SageMakerError("ValidationError", `Unsupported operation: ${req.method} ${req.url}`);
     const endpointName = tryDecodeURIComponent(match[1] as string);
     if (endpointName === undefined) throw new SageMakerError("ValidationError", "Endpoint name is not valid percent-encoding.");
@@ -82,10 +101,30 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       tooLarge: () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${maxPayload} bytes.`),
     });
     const variants = endpoints.get(endpointName);
-    if (!variants) {
+    const components = pools.get(endpointName);
+    if (!variants && !components) {
       throw new SageMakerError("ValidationError", `Endpoint ${endpointName} of account ${accountId} not found.`);
     }
-    const variant = pickVariant(endpointName, variants, header(req, "x-amzn-sagemaker-target-variant"));
+    const component = pickComponent(endpointName, components, header(req, "x-amzn-sagemaker-inference-component"));
+    let lease: ComponentLease | undefined;
+    let target: Target;
+    if (component) {
+      const counts = countsOf(component);
+      counts.invocations += 1;
+      lease = component.acquire();
+      if (!lease) {
+        counts.noCapacity += 1;
+        throw noCapacity();
+      }
+      target = {
+        variant: { variantName: POOL_VARIANT_NAME, url: lease.url, ...(component.protocol && { protocol: component.protocol }) },
+        label: `inference component ${component.componentName}`,
+      };
+    } else {
+      const variant = pickVariant(endpointName, variants ?? [], header(req, "x-amzn-sagemaker-target-variant"));
+      target = { variant, label: `variant ${variant.variantName}` };
+    }
+    const { variant } = target;
     // InvokeEndpoint carries Accept as `Accept`; the streaming call as X-Amzn-SageMaker-Accept.
     const accept = header(req, streaming ? "x-amzn-sagemaker-accept" : "accept");
     const customAttributes = header(req, "x-amzn-sagemaker-custom-attributes");
@@ -96,22 +135,44 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       ...(customAttributes && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
     };
     const init = { method: "POST" as const, path: containerPaths(variant, body).invocations, headers, body };
-    const context = { endpointName, variant };
+    const context = { endpointName, ...target };
     try {
       if (streaming) await stream(res, context, init);
       else await invoke(res, context, init);
     } catch (err) {
       throw await toSageMakerError(err, context);
+    } finally {
+      lease?.release();
     }
   }
 
-  type Context = { endpointName: string; variant: VariantTarget };
+  /** Where a call goes: a variant's container, or a component's copy; `label` names it in errors. */
+  type Target = { variant: VariantTarget; label: string };
+  type Context = Target & { endpointName: string };
   type Init = Parameters<typeof callContainer>[1];
 
-  async function invoke(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
+  function countsOf(component: ComponentTarget) {
+    const counts = calls.get(component) ?? { invocations: 0, noCapacity: 0 };
+    calls.set(component, counts);
+    return counts;
+  }
+
+  function snapshots(): ComponentSnapshot[] {
+    return [...pools].flatMap(([endpointName, components]) =>
+      [...components.values()].map((c) => ({
+        endpointName,
+        componentName: c.componentName,
+        ...c.describe(),
+        ...(calls.get(c) ?? { invocations: 0, noCapacity: 0 }),
+      })),
+    );
+  }
+
+  async function invoke(res: ServerResponse, context: Context, init: Init): Promise<void> {
+    const { variant } = context;
     const answer = await callContainer(variant.url, init, agent, containerTimeoutMs);
     if (answer.status < 200 || answer.status > 299) {
-      throw await containerFailure(endpointName, variant, answer.status, answer.body.toString("utf8"));
+      throw await containerFailure(context, answer.status, answer.body.toString("utf8"));
     }
     const customAttributes = answer.headers["x-amzn-sagemaker-custom-attributes"];
     res.writeHead(200, {
@@ -129,13 +190,14 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
    * SageMaker relays a streamed body. A failure before the first byte is an ordinary error
    * response (handled by the caller); after it, a ModelStreamError frame ends the stream.
    */
-  async function stream(res: ServerResponse, { endpointName, variant }: Context, init: Init): Promise<void> {
+  async function stream(res: ServerResponse, context: Context, init: Init): Promise<void> {
+    const { variant } = context;
     const { response, timedOut } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
     const status = response.statusCode ?? 0;
     if (status < 200 || status > 299) {
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw await containerFailure(endpointName, variant, status, Buffer.concat(chunks).toString("utf8"));
+      throw await containerFailure(context, status, Buffer.concat(chunks).toString("utf8"));
     }
     res.writeHead(200, {
       "content-type": "application/vnd.amazon.eventstream",
@@ -159,15 +221,14 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
 
   /** ModelError as SageMaker words it, or ModelNotReady when the container says it is not up. */
   async function containerFailure(
-    endpointName: string,
-    variant: VariantTarget,
+    { endpointName, variant, label }: Context,
     status: number,
     originalMessage: string,
   ): Promise<SageMakerError> {
     if (status === 503 && !(await pingOk(variant))) {
       return new SageMakerError(
         "ModelNotReadyException",
-        `Model for endpoint ${endpointName} variant ${variant.variantName} is not ready: its /ping does not answer 200.`,
+        `Model for endpoint ${endpointName} ${label} is not ready: its /ping does not answer 200.`,
       );
     }
     return modelError(endpointName, status, originalMessage);
@@ -187,7 +248,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     );
   }
 
-  async function toSageMakerError(err: unknown, { endpointName, variant }: Context): Promise<unknown> {
+  async function toSageMakerError(err: unknown, { endpointName, label }: Context): Promise<unknown> {
     if (err instanceof ContainerTimeoutError) {
       // SageMaker reports a container timeout as a ModelError with original status 0.
       return modelError(
@@ -197,10 +258,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       );
     }
     if (err instanceof ContainerUnreachableError) {
-      return new SageMakerError(
-        "ServiceUnavailable",
-        `Endpoint ${endpointName} variant ${variant.variantName} has no reachable instance (${err.message}).`,
-      );
+      return new SageMakerError("ServiceUnavailable", `Endpoint ${endpointName} ${label} has no reachable instance (${err.message}).`);
     }
     return err;
   }
@@ -224,7 +282,19 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     },
     removeEndpoint(name) {
       endpoints.delete(name);
+      pools.delete(name);
     },
+    setComponent(endpointName, component) {
+      const components = pools.get(endpointName) ?? new Map<string, ComponentTarget>();
+      pools.set(endpointName, components);
+      components.set(component.componentName, component);
+    },
+    removeComponent(endpointName, componentName) {
+      const components = pools.get(endpointName);
+      components?.delete(componentName);
+      if (components?.size === 0) pools.delete(endpointName);
+    },
+    components: snapshots,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -13,7 +13,8 @@ export const COMPLETION_USAGE = { prompt_tokens: 5, completion_tokens: 2, total_
  * output per input (its data doubled), anything else is echoed back with its content type.
  * OpenAI bodies (`messages` or `prompt`) are answered like an LMI (vLLM) container: one chat
  * completion, or with `invokeStream` SSE lines cut at arbitrary places, as SageMaker's parts are.
- * `failing` maps a variant name to the error (one of the core's ApiErrors) its calls throw.
+ * `failing` maps a variant name, or for a version placed on a pool its inference component's
+ * name, to the error (one of the core's ApiErrors) its calls throw.
  */
 export class MemoryModelEndpoint implements ModelInvoker {
   readonly calls: InvokeRequest[] = [];
@@ -21,7 +22,7 @@ export class MemoryModelEndpoint implements ModelInvoker {
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     this.calls.push(req);
-    const failure = this.failing.get(req.variantName);
+    const failure = this.failing.get(req.inferenceComponentName ?? req.variantName);
     if (failure) throw failure;
     if (!/json/i.test(req.contentType)) return { body: req.body, contentType: req.contentType, invokedVariant: req.variantName };
     const openai = openAIRequest(req);
@@ -46,7 +47,7 @@ export class MemoryModelEndpoint implements ModelInvoker {
 
   async invokeStream(req: InvokeRequest): Promise<AsyncIterable<Uint8Array>> {
     this.calls.push(req);
-    const failure = this.failing.get(req.variantName);
+    const failure = this.failing.get(req.inferenceComponentName ?? req.variantName);
     if (failure) throw failure;
     const chunks = [
       ...COMPLETION.map((content) => ({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })),

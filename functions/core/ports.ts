@@ -151,17 +151,6 @@ export interface UsageSink {
   record(r: UsageRecord): Promise<RecordOutcome>;
 }
 
-/** Where the invoke path writes access records (functions/core/access.ts). */
-export interface AccessJournal {
-  /** Durably stores the record before the model is called; rejects when it could not. */
-  record(a: AccessRecord): Promise<void>;
-  /**
-   * Removes the record of a request that failed closed because its usage could not be
-   * written: the client got a 503, so no usage record is owed and no gap may be reported.
-   */
-  discard(a: AccessRecord): Promise<void>;
-}
-
 /** What reconciliation reads: access records by time, and which requests have usage records. */
 export interface AccessLog {
   /** Every access record with `time` in [fromTime, toTime], a page at a time. */

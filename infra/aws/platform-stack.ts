@@ -217,16 +217,6 @@ export class PlatformStack extends Stack {
       // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
       allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
-      // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-      // call, and deleted again when a request fails closed: batch writes and deletes touch only
-      // ACCESS# items, never usage records, aggregates or limit counters.
-      f.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
-          resources: [usage.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
-        }),
-      );
     }
 
     allow(

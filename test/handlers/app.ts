@@ -53,7 +53,7 @@ export function testApp(opts: TestAppOptions = {}) {
   const shadow = new RecordingShadowDispatcher();
   const artifacts = new MemoryArtifactStore();
   const now = () => clock.now;
-  const inference = { registry, invoker: model, usage, access, limits, shadow, invokeTimeoutMs: 1000, maxBodyBytes, now };
+  const inference = { registry, invoker: model, usage, limits, shadow, invokeTimeoutMs: 1000, maxBodyBytes, now };
   const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
   const handlers = {
     invoke: createInvokeHandler(inference),

@@ -1,9 +1,9 @@
 import type { AccessRecord } from "../../../functions/core/access";
-import type { AccessJournal, AccessLog } from "../../../functions/core/ports";
+import type { AccessLog } from "../../../functions/core/ports";
 import type { MemoryUsageStore } from "./usage";
 
 /** Access records in memory: the invoke path's journal and reconciliation's log over the same map. */
-export class MemoryAccessStore implements AccessJournal, AccessLog {
+export class MemoryAccessStore implements AccessLog {
   readonly records = new Map<string, AccessRecord>();
 
   constructor(
@@ -14,10 +14,6 @@ export class MemoryAccessStore implements AccessJournal, AccessLog {
 
   async record(a: AccessRecord) {
     this.records.set(a.requestId, a);
-  }
-
-  async discard(a: AccessRecord) {
-    this.records.delete(a.requestId);
   }
 
   async *accessRecords(fromTime: string, toTime: string): AsyncIterable<AccessRecord[]> {

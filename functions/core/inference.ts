@@ -55,7 +55,17 @@ export interface InferenceDeps {
   readonly shadow?: ShadowDispatcher;
   /** Told about shadow copies that could not be handed off (they never affect the client). */
   readonly onShadowError?: (err: unknown) => void;
+  /** Told about token counts a model reported that cannot be billed (they are ignored). */
+  readonly onRejectedTokens?: (r: RejectedTokens) => void;
   readonly now?: () => number;
+}
+
+/** A model's token report that was not billed: which request, which model, what it said. */
+export interface RejectedTokens {
+  readonly requestId: string;
+  readonly model: string;
+  readonly version: number;
+  readonly usage: unknown;
 }
 
 /** Failure after a version was chosen: carries what answered so usage and headers can say so. */
@@ -169,7 +179,7 @@ async function serve(
     status = failure instanceof ApiError ? failure.status : 500;
   }
 
-  const tokens = response ? tokensOf(response.body, response.contentType) : undefined;
+  const tokens = response ? tokensOf(response.body, response.contentType, rejectedTokens(deps, req, answered.version)) : undefined;
   if (tokens) used.tokens = tokens.input + tokens.output;
   const record = usageRecordOf(req, {
     version: answered.version,
@@ -272,11 +282,18 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
     .catch((err: unknown) => deps.onShadowError?.(err));
 }
 
-function tokensOf(body: Uint8Array, contentType: string) {
+/** Where a request's unbillable token report goes (nowhere without `onRejectedTokens`). */
+export function rejectedTokens(deps: InferenceDeps, req: InferenceRequest, version: number): (usage: unknown) => void {
+  return (usage) => deps.onRejectedTokens?.({ requestId: req.requestId, model: req.model, version, usage });
+}
+
+function tokensOf(body: Uint8Array, contentType: string, onRejected: (usage: unknown) => void) {
   if (!/json/i.test(contentType) || body.byteLength > 1_000_000) return undefined;
+  let parsed: unknown;
   try {
-    return reportedTokens(JSON.parse(Buffer.from(body).toString("utf8")));
+    parsed = JSON.parse(Buffer.from(body).toString("utf8"));
   } catch {
     return undefined;
   }
+  return reportedTokens(parsed, onRejected);
 }

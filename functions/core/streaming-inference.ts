@@ -6,6 +6,7 @@ import {
   InferenceFailedError,
   type InferenceRequest,
   isServerSide,
+  rejectedTokens,
   usageRecordOf,
 } from "./inference";
 import { JsonLineDecoder, StreamMeter } from "./llm-stream";
@@ -119,7 +120,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
     ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
     headers: limitHeaders,
   });
-  const meter = new StreamMeter(req.clientModel);
+  const meter = new StreamMeter(req.clientModel, rejectedTokens(deps, req, answered.version));
   const decoder = new JsonLineDecoder();
   let bytesOut = 0;
   let status = 200;

@@ -186,3 +186,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Restore an alias's previous target",
   },
 ];
+
+/**
+ * The routes whose requests reach a model and owe a usage record (reconciliation looks for
+ * them in the gateway's access log): the model functions' POST routes. Their GET routes
+ * (metadata, readiness, the model list) answer from the registry.
+ */
+export const MODEL_ROUTES: readonly RouteDefinition[] = ROUTES.filter(
+  (r) => r.method === "POST" && (r.handler === "invoke" || r.handler === "llm"),
+);

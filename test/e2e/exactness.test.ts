@@ -52,7 +52,7 @@ describe("metering is exact under concurrency", () => {
       expect(new Set(records.map((r) => r.requestId)).size).toBe(records.length);
     }
 
-    // Every admitted request has its access record, and every access record its usage record.
+    // Every request of the gateway's access log that may have reached a model has its usage record.
     const reconciled = await admin().request<{ missing: { tenantId: string }[] }>("POST", "/admin/usage/reconcile", {
       from,
       to,

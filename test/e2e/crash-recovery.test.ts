@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -98,14 +98,23 @@ describe("crash recovery", () => {
       (r) => r.status,
       () => "connection lost",
     );
-    // The model has the request: its access record is written, its usage record cannot be yet.
+    // The model has the request; its usage record cannot be written yet.
     await until("the model call", () => slow.invocations() === 1);
     first.child.kill("SIGKILL");
     expect(await answer).toBe("connection lost");
     // The watchdog takes DynamoDB Local down with the process it belonged to.
     await until("DynamoDB Local to stop", () => jvmPids(dataDir).length === 0, 30_000);
 
+    // The gateway died with the handler. Its next start logs the request it had handed over and
+    // never answered as the 502 API Gateway logs when a Lambda function dies.
     platform = await startPlatform(dataDir, env);
+    const logged = readFileSync(join(dataDir, "logs", "access.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(logged).toEqual([
+      expect.objectContaining({ status: 502, tenantId: "demo", resourcePath: "/v2/models/{model}/versions/{version}/infer" }),
+    ]);
     const to = new Date().toISOString();
     const found = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--json"]));
     expect(found).toMatchObject({ accessRecords: 1, matched: 0, gaps: 1, repaired: 0 });
@@ -113,10 +122,12 @@ describe("crash recovery", () => {
 
     const repaired = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair", "--json"]));
     expect(repaired).toMatchObject({ gaps: 1, repaired: 1 });
+    // Exactly once: a second repair finds the record and changes nothing.
     const again = await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/gaps:\s+0/);
     expect(again.stdout).toMatch(/with usage:\s+1/);
+    expect(again.stdout).toMatch(/repaired:\s+0/);
 
     // Counted once, as a request that reached the model and never answered (502).
     const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--from", from, "--to", to, "--json"]));

@@ -142,7 +142,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/admin/usage/reconcile",
     handler: "admin",
     auth: "iam",
-    summary: "Compare access records with usage records in a range; repair the gaps",
+    summary: "Compare the access log with the usage records in a range; repair the gaps",
   },
   { method: "GET", path: "/admin/models", handler: "admin", auth: "iam", summary: "List models" },
   { method: "GET", path: "/admin/models/{model}", handler: "admin", auth: "iam", summary: "A model with its versions and aliases" },

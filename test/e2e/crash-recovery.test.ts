@@ -89,6 +89,14 @@ describe("crash recovery", () => {
     const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
     const from = new Date(Date.now() - 1000).toISOString();
     const slow = faults[1] as FaultContainer;
+    // One request served and metered before the kill: reconciliation must find its record.
+    const served = await fetch(`${first.url}/v2/models/iris/infer`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(inferBody()),
+    });
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
 
     const answer = fetch(`${first.url}/v2/models/iris-fx/versions/3/infer`, {
       method: "POST",
@@ -113,11 +121,12 @@ describe("crash recovery", () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l));
     expect(logged).toEqual([
+      expect.objectContaining({ status: 200, tenantId: "demo", resourcePath: "/v2/models/{model}/infer" }),
       expect.objectContaining({ status: 502, tenantId: "demo", resourcePath: "/v2/models/{model}/versions/{version}/infer" }),
     ]);
     const to = new Date().toISOString();
     const found = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--json"]));
-    expect(found).toMatchObject({ accessRecords: 1, matched: 0, gaps: 1, repaired: 0 });
+    expect(found).toMatchObject({ accessRecords: 2, matched: 1, gaps: 1, repaired: 0 });
     expect(found.missing).toEqual([expect.objectContaining({ tenantId: "demo", model: "iris-fx", version: 3 })]);
 
     const repaired = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair", "--json"]));
@@ -126,11 +135,11 @@ describe("crash recovery", () => {
     const again = await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/gaps:\s+0/);
-    expect(again.stdout).toMatch(/with usage:\s+1/);
+    expect(again.stdout).toMatch(/with usage:\s+2/);
     expect(again.stdout).toMatch(/repaired:\s+0/);
 
     // Counted once, as a request that reached the model and never answered (502).
-    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--from", from, "--to", to, "--json"]));
+    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris-fx", "--from", from, "--to", to, "--json"]));
     expect(usage.totals).toMatchObject({ requests: 1, errors: 1 });
     expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
   }, 600_000);

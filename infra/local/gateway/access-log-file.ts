@@ -56,6 +56,7 @@ export class AccessLogFile implements AccessLogWriter {
   /** Begin lines of the requests now with a handler: what a compacted in-flight file holds. */
   private readonly running = new Map<string, AccessLogLine>();
   private failed = false;
+  private closed = false;
   private readonly maxBytes: number;
   private readonly keep: number;
 
@@ -76,12 +77,15 @@ export class AccessLogFile implements AccessLogWriter {
   }
 
   begin(line: AccessLogLine): void {
+    if (this.closed) return;
     const requestId = String(line.requestId);
     this.running.set(requestId, line);
     this.inFlightBytes += this.write(this.inFlightStream, { begin: line });
   }
 
   end(line: AccessLogLine): void {
+    // A handler still running at shutdown: its line would go to a closed file.
+    if (this.closed) return;
     const requestId = String(line.requestId);
     this.accessBytes += this.write(this.access, line);
     if (this.running.delete(requestId)) this.inFlightBytes += this.write(this.inFlightStream, { end: requestId });
@@ -92,6 +96,7 @@ export class AccessLogFile implements AccessLogWriter {
 
   /** Flushes and closes both files. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([this.access, this.inFlightStream].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
   }
 

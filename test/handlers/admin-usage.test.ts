@@ -100,6 +100,21 @@ describe("POST /admin/usage/reconcile", () => {
     });
   });
 
+  it("a stream answered (200) whose usage record could not be written is a gap; a request that failed closed (503) is not", async () => {
+    const caller = principal({ models: ["tinylm", "iris"] });
+    app.usage.failWith = new Error("throttled");
+    const chat = { model: "tinylm", messages: [{ role: "user", content: "Hi" }], stream: true };
+    expect((await app.request("POST", "/v1/chat/completions", { as: caller, json: chat, requestId: "streamed" })).status).toBe(200);
+    expect((await app.request("POST", "/v2/models/iris/infer", { as: caller, json: IRIS_INPUT, requestId: "closed" })).status).toBe(503);
+    app.usage.failWith = undefined;
+    const range = { from: "2026-11-20T00:00:00Z", to: "2026-11-20T23:59:59Z", repair: true };
+    const report = (await admin("POST", "/admin/usage/reconcile", { json: range })).json();
+    expect(report).toMatchObject({ accessRecords: 2, unmetered: 1, gaps: 1, repaired: 1 });
+    expect(report.missing).toEqual([expect.objectContaining({ requestId: "streamed", status: 200, model: "(unknown)" })]);
+    expect(app.usage.stored.get("streamed")).toMatchObject({ status: 200, tenantId: "acme" });
+    expect(app.usage.stored.has("closed")).toBe(false);
+  });
+
   it("reports young requests as in flight, never as gaps; the default minimum age outlasts a 15-minute stream", async () => {
     const now = Date.now();
     const entry = (requestId: string, ageMs: number) =>

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
@@ -6,7 +6,10 @@ import type { AccessEntry } from "../../functions/core/access-log";
 import { ACCESS_LOG_FIELDS } from "../../infra/aws/constructs/gateway-api";
 import { ACCESS_LOG_FILE, AccessLogFile, JsonLinesAccessLog } from "../../infra/local/gateway/access-log-file";
 import type { ProxyHandler } from "../../infra/local/gateway/server";
+import { installAwsLambdaGlobal } from "../../infra/local/lambda-runtime/awslambda-global";
 import { GOOD_KEY, startTestGateway } from "./gateway-fixture";
+
+installAwsLambdaGlobal();
 
 let dir: string;
 beforeEach(() => {
@@ -76,6 +79,24 @@ describe("the local gateway's access log", () => {
     ]);
   });
 
+  it("logs a streamed response with the body bytes it sent", async () => {
+    const log = new AccessLogFile(dir);
+    const stream = awslambda.streamifyResponse(async (_event, responseStream) => {
+      const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { "content-type": "text/event-stream" } });
+      out.write("data: 1\n\n");
+      out.write("data: 22\n\n");
+      out.end();
+    });
+    const gateway = await startTestGateway({ accessLog: log, handlers: { admin: stream } });
+    try {
+      expect(await post(gateway.url, "/stream")).toBe(200);
+    } finally {
+      await gateway.close();
+      await log.close();
+    }
+    expect(lines()).toEqual([expect.objectContaining({ status: 200, resourcePath: "/stream", responseLength: 19, tenantId: "t1" })]);
+  });
+
   it("a request handed to a handler whose process died is logged at the next start as the 502 API Gateway logs", async () => {
     const first = new AccessLogFile(dir);
     const base = { requestTimeEpoch: Date.parse("2026-12-01T10:00:00Z"), httpMethod: "POST", resourcePath: "/echo", path: "/echo" };
@@ -97,6 +118,24 @@ describe("the local gateway's access log", () => {
     await new AccessLogFile(dir).close();
     expect(await all(new JsonLinesAccessLog(dir))).toHaveLength(2);
     await first.close();
+  });
+
+  it("keeps the in-flight notes small under load, and still knows every request running", async () => {
+    const log = new AccessLogFile(dir);
+    const base = { requestTimeEpoch: Date.parse("2026-12-01T10:00:00Z"), httpMethod: "POST", resourcePath: "/echo", path: "/echo" };
+    log.begin({ ...base, requestId: "long", tenantId: "t1" });
+    // Enough finished requests to compact the notes several times over (1 MiB each).
+    for (let i = 0; i < 20_000; i++) {
+      log.begin({ ...base, requestId: `r${i}`, tenantId: "t1", userAgent: "x".repeat(100) });
+      log.end({ ...base, requestId: `r${i}`, tenantId: "t1", status: 200 });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statSync(join(dir, "in-flight.jsonl")).size).toBeLessThan(2 * 1024 * 1024);
+    // Killed now: the next start logs exactly the one still running.
+    await new AccessLogFile(dir).close();
+    const failed = (await all(new JsonLinesAccessLog(dir))).filter((e) => e.status === 502);
+    expect(failed.map((e) => e.requestId)).toEqual(["long"]);
+    await log.close();
   });
 
   it("rotates by size and reads the rotated files too, oldest first; reads only the range asked for", async () => {

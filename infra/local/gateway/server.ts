@@ -211,7 +211,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           await outcome.settled;
         } else {
           // nginx's "client closed request": the client left before any status was sent.
-          logAccess(outcome.kind === "sent" ? outcome.status : 499);
+          logAccess(outcome.kind === "sent" ? outcome.status : 499, outcome.kind === "sent" ? { responseLength: outcome.bytes } : {});
         }
         return;
       }

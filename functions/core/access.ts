@@ -23,15 +23,17 @@ export interface ModelRoute {
 /**
  * Statuses after which the model may have been called, so a usage record is owed: an answer
  * (2xx); the gateway's own 502 (the handler crashed) and 504 (integration timeout; the handler
- * may run on); 500 (an unexpected error, possibly after the call); 499 (the local gateway: the
- * client left before a status, the handler ran on). Not gaps: 4xx (refused before a model, or a
- * model's 4xx answer, which is recorded before it is sent) and 503 (not ready or unreachable,
- * or usage could not be recorded and the request failed closed: nobody owes anything).
- * The handlers write a buffered answer's usage record before answering, so any answered
- * status other than these always has its record when it is owed one.
+ * may run on); 499 (the local gateway: the client left before a status, the handler ran on).
+ * Not gaps: 4xx (refused before a model, or a model's 4xx answer, which is recorded before it
+ * is sent), 503 (not ready or unreachable, or usage could not be recorded and the request
+ * failed closed: nobody owes anything) and 500 (an unexpected error, from the handler: one that
+ * followed a model call was recorded before the answer, one without a record came before the
+ * call, e.g. a failed registry read, and billing it would bill a request no model ran).
+ * A handler writes a buffered answer's usage record before answering, so an answered status
+ * owed a record has one; what is left are crashes, timeouts and streams (answered first).
  */
 export function modelMayHaveRun(status: number): boolean {
-  return (status >= 200 && status <= 299) || status === 499 || status === 500 || status === 502 || status === 504;
+  return (status >= 200 && status <= 299) || status === 499 || status === 502 || status === 504;
 }
 
 /**
@@ -81,7 +83,7 @@ export interface ReconcileReport {
   readonly accessRecords: number;
   /** Of those, how many may have reached a model (see modelMayHaveRun) and have their usage record. */
   readonly matched: number;
-  /** Requests that never reached a model (4xx, 503, or no caller): no usage record owed. */
+  /** Requests that never reached a model (4xx, 500, 503, or no caller): no usage record owed. */
   readonly unmetered: number;
   /** Requests that may have reached a model, old enough to be settled, without a usage record. */
   readonly gaps: number;

@@ -15,8 +15,8 @@ const unmetered = process.env.MODELGATE_BENCH_METERING === "off";
 /**
  * The platform under test, in its own process so the load generator does not share its event
  * loop. The parent sets MODELGATE_BENCH_METERING=off in the environment of the metering-off
- * child, which then builds its invoke handler with a sink that records nothing (and no access
- * journal): the factory's seam, not a switch in Lambda code.
+ * child, which then builds its invoke handler with a sink that records nothing: the factory's
+ * seam, not a switch in Lambda code.
  * Messages: "stop"; "profile-start" and {profileStop: file}, V8 CPU profile of just the
  * loaded window (bench/profile.ts), without start-up noise.
  */
@@ -27,7 +27,7 @@ const platform = await startLocalPlatform({
   port: 0,
   dataDir: process.env.MODELGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "modelgate-bench-")),
   configPath: process.env.MODELGATE_CONFIG ?? "modelgate.config.ts",
-  ...(unmetered ? { invokeOverrides: { usage: discardingUsageSink, access: undefined } } : {}),
+  ...(unmetered ? { invokeOverrides: { usage: discardingUsageSink } } : {}),
   instrumentClients: (clients) => {
     capacity = meterConsumedCapacity(clients.dynamo);
   },

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
+import { DEFAULT_MIN_AGE_SECONDS } from "../../functions/core/access";
 import type { UsageRecord } from "../../functions/core/usage";
 import { csvHeader, csvRow, jsonLine } from "../../functions/core/usage-csv";
 import { toApiResponse } from "../api-client";
@@ -28,8 +29,9 @@ interface ReconcileOut {
   to: string;
   accessRecords: number;
   matched: number;
+  unmetered: number;
   gaps: number;
-  missing: Array<{ requestId: string; time: string; tenantId: string; keyId: string; model: string; version: number }>;
+  missing: Array<{ requestId: string; time: string; tenantId: string; keyId: string; model: string; version: number; status: number }>;
   inFlight: number;
   repaired: number;
 }
@@ -173,12 +175,16 @@ export function registerUsage(program: Command): void {
   usage
     .command("reconcile")
     .description(
-      "compare the access records of a range with its usage records (all tenants) and report each request that has none; --repair records them",
+      "compare the gateway's access log of a range with the usage records (all tenants) and report each request that reached a model and has none; --repair records them",
     )
     .requiredOption("--from <ISO>", "start of the range (a date or date-time)")
     .requiredOption("--to <ISO>", "end of the range, inclusive (a bare date means that whole day)")
-    .option("--repair", "write the missing usage records (status 502: the model ran, the client got no answer)")
-    .option("--min-age <seconds>", "skip access records younger than this: their requests may still be running", "60")
+    .option("--repair", "write the missing usage records (with the gateway's status, e.g. 502: the handler died after the model call)")
+    .option(
+      "--min-age <seconds>",
+      "skip requests younger than this: they may still be running (a streamed generation runs up to 15 minutes)",
+      String(DEFAULT_MIN_AGE_SECONDS),
+    )
     .action(async (o: { from: string; to: string; repair?: boolean; minAge: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       if (!/^\d+$/.test(o.minAge) || Number(o.minAge) > 86_400)
@@ -194,6 +200,7 @@ export function registerUsage(program: Command): void {
         ["range", `${out.from} .. ${out.to}`],
         ["access records", String(out.accessRecords)],
         ["with usage", String(out.matched)],
+        ["no model call", String(out.unmetered)],
         ["gaps", String(out.gaps)],
         ["in flight", String(out.inFlight)],
         ["repaired", String(out.repaired)],
@@ -201,8 +208,16 @@ export function registerUsage(program: Command): void {
       if (out.missing.length === 0) return;
       process.stdout.write("\n");
       printTable(
-        ["REQUEST", "TIME", "TENANT", "KEY", "MODEL", "VERSION"],
-        out.missing.map((m) => [m.requestId, m.time, m.tenantId, m.keyId, m.model, String(m.version)]),
+        ["REQUEST", "TIME", "TENANT", "KEY", "MODEL", "VERSION", "STATUS"],
+        out.missing.map((m) => [
+          m.requestId,
+          m.time,
+          m.tenantId,
+          m.keyId,
+          m.model,
+          m.version === 0 ? "-" : String(m.version),
+          String(m.status),
+        ]),
       );
       if (out.gaps > out.missing.length) process.stdout.write(`(${out.gaps - out.missing.length} more not listed)\n`);
     });

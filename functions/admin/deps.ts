@@ -1,12 +1,13 @@
 import type { FunctionSettings } from "../../infra/shared/function-env";
-import { DynamoAccessLog } from "../aws/access-log";
+import { MODEL_ROUTES } from "../../infra/shared/routes";
 import { S3ArtifactStore } from "../aws/artifact-store";
 import type { AwsClients } from "../aws/clients";
 import { DynamoIdentityStore } from "../aws/identity-store";
 import { DynamoRegistry } from "../aws/registry-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink } from "../aws/usage-sink";
-import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader, UsageSink } from "../core/ports";
+import type { ReconcileDeps } from "../core/access";
+import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader } from "../core/ports";
 
 /**
  * How a registered version becomes ready: `automatic` where the host watches the registry and
@@ -20,8 +21,8 @@ export interface AdminDeps {
   readonly identity: IdentityAdmin;
   readonly registry: RegistryAdmin;
   readonly usage: UsageReader;
-  /** Reconciliation: the access records it reads and the sink its repairs write through. */
-  readonly reconciliation: { readonly access: AccessLog; readonly usage: UsageSink };
+  /** Reconciliation: the gateway's access log, the usage records, and the sink its repairs write through. */
+  readonly reconciliation: ReconcileDeps;
   /** The model store; called on first use so the other admin routes need no bucket configured. */
   readonly artifacts: () => ArtifactStore;
   readonly versionActivation: VersionActivation;
@@ -35,20 +36,25 @@ export interface AdminWiring {
   /** The model store's bucket; without one, the upload and register routes fail loudly. */
   readonly modelBucket?: string;
   readonly versionActivation: VersionActivation;
+  /** The gateway's access log: CloudWatch Logs in the cloud, the emulator's file locally. */
+  readonly accessLog: AccessLog;
 }
 
-/** The admin function's adapters on DynamoDB and S3: the same for both hosts. */
+/** The admin function's adapters on DynamoDB and S3: the same for both hosts (the access log is the host's). */
 export function adminDeps(clients: AwsClients, settings: FunctionSettings, wiring: AdminWiring): AdminDeps {
   const { dynamo } = clients;
   const { tables } = settings;
   let artifactStore: ArtifactStore | undefined;
+  const usage = new DynamoUsageReader(dynamo, tables.usage);
   return {
     identity: new DynamoIdentityStore(dynamo, tables.identity),
     registry: new DynamoRegistry(dynamo, tables.registry),
-    usage: new DynamoUsageReader(dynamo, tables.usage),
+    usage,
     reconciliation: {
-      access: new DynamoAccessLog(dynamo, tables.usage),
+      access: wiring.accessLog,
+      records: usage,
       usage: new DynamoUsageSink(dynamo, tables.usage, { retentionDays: settings.usageRetentionDays }),
+      modelRoutes: MODEL_ROUTES,
     },
     artifacts: () => {
       if (!wiring.modelBucket) throw new Error("no model bucket configured (MODEL_BUCKET)");

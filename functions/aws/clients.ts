@@ -1,15 +1,18 @@
+import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-/** The SDK clients the handlers use. S3 and Lambda are built on first use: few handlers need them. */
+/** The SDK clients the handlers use. S3, Lambda and CloudWatch Logs are built on first use: few handlers need them. */
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sagemakerRuntime: SageMakerRuntimeClient;
   s3(): S3Client;
   lambda(): LambdaClient;
+  /** The admin function's reconciliation reads the gateway's access log with Logs Insights. */
+  logs(): CloudWatchLogsClient;
 }
 
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
@@ -18,6 +21,7 @@ export interface AwsClientsConfig {
   readonly s3?: S3ClientConfig;
   readonly sagemakerRuntime?: SageMakerRuntimeClientConfig;
   readonly lambda?: LambdaClientConfig;
+  readonly logs?: CloudWatchLogsClientConfig;
 }
 
 /**
@@ -42,6 +46,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   const sagemakerRuntime = new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: POOL, ...config.sagemakerRuntime });
   let s3: S3Client | undefined;
   let lambda: LambdaClient | undefined;
+  let logs: CloudWatchLogsClient | undefined;
   return {
     dynamo,
     sagemakerRuntime,
@@ -52,6 +57,10 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     lambda: () => {
       lambda ??= new LambdaClient({ maxAttempts: 2, ...config.lambda });
       return lambda;
+    },
+    logs: () => {
+      logs ??= new CloudWatchLogsClient({ ...config.logs });
+      return logs;
     },
   };
 }

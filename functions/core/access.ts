@@ -1,75 +1,128 @@
+import { type AccessEntry, pathParamsOf } from "./access-log";
 import { BadRequestError } from "./errors";
-import type { AccessLog, UsageSink } from "./ports";
+import type { AccessLog, UsageReader, UsageSink } from "./ports";
 import { buildUsageRecord, type UsageRecord } from "./usage";
 import { parseRange } from "./usage-query";
+import { parseVersionNumber } from "./version-number";
 
 /**
- * The access record of a request: written when the request was admitted, before the model is
- * called, and kept for the usage retention. A request that reached the model and has an access
- * record but no usage record is a metering gap: the process died (or was killed, or timed out)
- * between the model call and the usage write. Reconciliation finds such gaps and can repair them.
- * Its fields are the usage record's that are known before the call; `version` is the one the
- * request was routed to (a fallback may answer instead).
+ * Reconciliation: the gateway's access log (written for every request, whether or not the
+ * handler survived) against the usage records. A request on a model route whose status says the
+ * model may have run, and that has no usage record, is a metering gap: the process died (was
+ * killed, timed out) between the model call and the usage write, or a stream's record could not
+ * be written after its answer had gone out. Nothing is written on the request path for this.
  */
-export type AccessRecord = Pick<UsageRecord, "requestId" | "time" | "tenantId" | "keyId" | "model" | "version" | "alias" | "bytesIn">;
+
+/** A route whose requests reach a model (infra/shared/routes.ts: MODEL_ROUTES). */
+export interface ModelRoute {
+  readonly method: string;
+  /** The route template, as the access log's `resourcePath` names it. */
+  readonly path: string;
+}
 
 /**
- * Status a repaired record carries. 502 is what API Gateway answers when the integration dies:
- * the client never saw an answer, but the model was called, so the request is counted (like
- * other server-side errors that reached a model) and shows as an error in the usage report.
+ * Statuses after which the model may have been called, so a usage record is owed: an answer
+ * (2xx); the gateway's own 502 (the handler crashed) and 504 (integration timeout; the handler
+ * may run on); 499 (the local gateway: the client left before a status, the handler ran on).
+ * Not gaps: 4xx (refused before a model, or a model's 4xx answer, which is recorded before it
+ * is sent), 503 (not ready or unreachable, or usage could not be recorded and the request
+ * failed closed: nobody owes anything) and 500 (an unexpected error, from the handler: one that
+ * followed a model call was recorded before the answer, one without a record came before the
+ * call, e.g. a failed registry read, and billing it would bill a request no model ran).
+ * A handler writes a buffered answer's usage record before answering, so an answered status
+ * owed a record has one; what is left are crashes, timeouts and streams (answered first).
  */
-export const REPAIRED_STATUS = 502;
+export function modelMayHaveRun(status: number): boolean {
+  return (status >= 200 && status <= 299) || status === 499 || status === 502 || status === 504;
+}
 
 /**
- * Access records younger than this may belong to requests still in flight (the invoke timeout
- * is 25 s, API Gateway's integration timeout 29 s): they are reported, never repaired.
+ * Log entries younger than this may belong to requests still running: they are reported as in
+ * flight, never as gaps. The gateway logs a request when it ends, but after a 504 (or a client
+ * that left) the handler runs on to its own timeout and writes the record then, stamped with the
+ * request's received time. The longest is a streamed generation: 14 minutes (STREAM_TIMEOUT_MS)
+ * inside the LLM function's 15-minute timeout. 20 minutes covers that and the write's retries.
  */
-export const DEFAULT_MIN_AGE_SECONDS = 60;
+export const DEFAULT_MIN_AGE_SECONDS = 20 * 60;
+
+/** The model a gap is recorded under when its route does not name one (the OpenAI routes: the model is in the body). */
+export const UNKNOWN_MODEL = "(unknown)";
 
 export interface ReconcileQuery {
   readonly from?: string | undefined;
   readonly to?: string | undefined;
   readonly repair?: boolean | undefined;
-  /** Seconds an access record must be old before a missing usage record counts as a gap. */
+  /** Seconds a request must be old before a missing usage record counts as a gap. */
   readonly minAgeSeconds?: number | string | undefined;
 }
 
 /** Gaps listed in one report; all are counted (and repaired), however many. */
 export const MAX_LISTED_GAPS = 1000;
 
+/** A request the access log has and the usage records do not: what the log knows of it. */
+export interface Gap {
+  readonly requestId: string;
+  readonly time: string;
+  readonly tenantId: string;
+  readonly keyId: string;
+  /** From the path where the route names it, else UNKNOWN_MODEL. */
+  readonly model: string;
+  /** From the path where it names a version number, else 0 (unknown: chosen by an alias or the body). */
+  readonly version: number;
+  /** From the path where it names an alias. */
+  readonly alias?: string;
+  /** What the gateway answered. */
+  readonly status: number;
+  readonly path: string;
+}
+
 export interface ReconcileReport {
   readonly from: string;
   readonly to: string;
-  /** Access records in the range. */
+  /** Requests on model routes in the access log, received in the range. */
   readonly accessRecords: number;
-  /** Of those, how many have their usage record. */
+  /** Of those, how many may have reached a model (see modelMayHaveRun) and have their usage record. */
   readonly matched: number;
-  /** Access records old enough to be settled, without a usage record: the gaps. */
+  /** Requests that never reached a model (4xx, 500, 503, or no caller): no usage record owed. */
+  readonly unmetered: number;
+  /** Requests that may have reached a model, old enough to be settled, without a usage record. */
   readonly gaps: number;
-  /** The gaps, oldest day first, at most MAX_LISTED_GAPS. */
-  readonly missing: AccessRecord[];
-  /** Access records too young to judge (their request may still be running). */
+  /** The gaps, at most MAX_LISTED_GAPS. */
+  readonly missing: Gap[];
+  /** Requests too young to judge (they may still be running). */
   readonly inFlight: number;
   /** Gaps closed by this run (`repair`); a gap whose record appeared meanwhile counts as repaired too. */
   readonly repaired: number;
 }
 
-/** The usage record a gap is repaired with: counted once, marked as an unanswered request. */
-export function repairRecordOf(a: AccessRecord): UsageRecord {
-  const at = Date.parse(a.time);
+export interface ReconcileDeps {
+  readonly access: AccessLog;
+  /** Whose records say which requests are metered. */
+  readonly records: UsageReader;
+  /** Where repairs are written: the idempotent sink the requests use. */
+  readonly usage: UsageSink;
+  readonly modelRoutes: readonly ModelRoute[];
+}
+
+/**
+ * The usage record a gap is repaired with: counted once (the request may have run the model),
+ * with what the log knows. Its status is the gateway's; nobody knows when the call ended, so
+ * latency is 0; bytes in are unknown (0), bytes out are what the gateway sent; no tokens.
+ */
+export function repairRecordOf(g: Gap, responseLength = 0): UsageRecord {
+  const at = Date.parse(g.time);
   return buildUsageRecord({
-    requestId: a.requestId,
+    requestId: g.requestId,
     receivedAt: at,
-    // Nobody knows when the call ended; latency 0 says so rather than inventing one.
     finishedAt: at,
-    tenantId: a.tenantId,
-    keyId: a.keyId,
-    model: a.model,
-    version: a.version,
-    alias: a.alias,
-    status: REPAIRED_STATUS,
-    bytesIn: a.bytesIn,
-    bytesOut: 0,
+    tenantId: g.tenantId,
+    keyId: g.keyId,
+    model: g.model,
+    version: g.version,
+    alias: g.alias,
+    status: g.status,
+    bytesIn: 0,
+    bytesOut: responseLength,
   });
 }
 
@@ -81,43 +134,108 @@ function parseMinAge(v: ReconcileQuery["minAgeSeconds"]): number {
   return n;
 }
 
+/** What a model route's path says of the model and version. */
+function gapOf(e: AccessEntry & { tenantId: string; keyId: string }): Gap {
+  const params = pathParamsOf(e.resourcePath, e.path) ?? {};
+  const selector = params.version;
+  const version = selector !== undefined ? parseVersionNumber(selector) : undefined;
+  return {
+    requestId: e.requestId,
+    time: e.time,
+    tenantId: e.tenantId,
+    keyId: e.keyId,
+    model: params.model ?? UNKNOWN_MODEL,
+    version: version ?? 0,
+    ...(selector !== undefined && version === undefined ? { alias: selector } : {}),
+    status: e.status,
+    path: e.path,
+  };
+}
+
+/** Records read per page when looking requests up. */
+const LOOKUP_PAGE = 1000;
+
 /**
- * Compares the access records of [from, to] with the usage records of the same requests and
- * reports every access record that has none. With `repair`, each gap gets its usage record
- * through the same idempotent sink the requests use, so a repair that races a late write (or
- * another repair) still leaves exactly one record and one count in the aggregates.
+ * Those of `entries` that have a usage record, through UsageReader.records only: the entries
+ * grouped by tenant and day, each group's records read over the span of its entries' times
+ * (a record's `time` is its request's received time, the log's requestTimeEpoch).
  */
-export async function reconcile(
-  deps: { readonly access: AccessLog; readonly usage: UsageSink },
-  q: ReconcileQuery,
-  now = Date.now(),
-): Promise<ReconcileReport> {
+export async function usageRecorded(
+  reader: UsageReader,
+  entries: ReadonlyArray<Pick<AccessEntry, "requestId" | "time"> & { readonly tenantId: string }>,
+): Promise<Set<string>> {
+  const groups = new Map<string, { tenantId: string; day: string; from: string; to: string; ids: Set<string> }>();
+  for (const e of entries) {
+    const day = e.time.slice(0, 10);
+    const key = `${e.tenantId}\n${day}`;
+    const g = groups.get(key);
+    if (!g) groups.set(key, { tenantId: e.tenantId, day, from: e.time, to: e.time, ids: new Set([e.requestId]) });
+    else {
+      g.ids.add(e.requestId);
+      if (e.time < g.from) g.from = e.time;
+      if (e.time > g.to) g.to = e.time;
+    }
+  }
+  const found = new Set<string>();
+  for (const g of groups.values()) {
+    let after: string | undefined;
+    let hits = 0;
+    do {
+      const page = await reader.records(g.tenantId, g.day, { fromTime: g.from, toTime: g.to, limit: LOOKUP_PAGE, after });
+      for (const r of page.items) {
+        if (!g.ids.has(r.requestId)) continue;
+        found.add(r.requestId);
+        hits++;
+      }
+      after = page.cursor;
+    } while (after !== undefined && hits < g.ids.size);
+  }
+  return found;
+}
+
+/**
+ * Compares the access log's requests of [from, to] with their usage records and reports each
+ * that is owed one and has none. With `repair`, each gap gets its record through the same
+ * idempotent sink the requests use, so a repair that races a late write (or another repair)
+ * still leaves exactly one record.
+ */
+export async function reconcile(deps: ReconcileDeps, q: ReconcileQuery, now = Date.now()): Promise<ReconcileReport> {
   const range = parseRange(q, now);
   const minAgeMs = parseMinAge(q.minAgeSeconds) * 1000;
+  const isModelRoute = new Set(deps.modelRoutes.map((r) => `${r.method} ${r.path}`));
   let accessRecords = 0;
   let matched = 0;
+  let unmetered = 0;
   let gaps = 0;
   let inFlight = 0;
   let repaired = 0;
-  const missing: AccessRecord[] = [];
-  // Page by page: a month of access records never has to fit in memory, only its gaps' listing.
-  for await (const page of deps.access.accessRecords(range.from, range.to)) {
-    accessRecords += page.length;
-    const recorded = await deps.access.usageRecorded(page.map((r) => r.requestId));
-    for (const r of page) {
-      if (recorded.has(r.requestId)) {
+  const missing: Gap[] = [];
+  // Page by page: a month of requests never has to fit in memory, only its gaps' listing.
+  for await (const page of deps.access.entries(range.from, range.to)) {
+    const owed: Array<AccessEntry & { tenantId: string; keyId: string }> = [];
+    for (const e of page) {
+      if (!isModelRoute.has(`${e.httpMethod} ${e.resourcePath}`)) continue;
+      accessRecords++;
+      if (e.tenantId && e.keyId && modelMayHaveRun(e.status)) owed.push({ ...e, tenantId: e.tenantId, keyId: e.keyId });
+      else unmetered++;
+    }
+    if (owed.length === 0) continue;
+    const recorded = await usageRecorded(deps.records, owed);
+    for (const e of owed) {
+      if (recorded.has(e.requestId)) {
         matched++;
-      } else if (now - Date.parse(r.time) < minAgeMs) {
+      } else if (now - Date.parse(e.time) < minAgeMs) {
         inFlight++;
       } else {
         gaps++;
-        if (missing.length < MAX_LISTED_GAPS) missing.push(r);
+        const gap = gapOf(e);
+        if (missing.length < MAX_LISTED_GAPS) missing.push(gap);
         if (q.repair) {
-          await deps.usage.record(repairRecordOf(r));
+          await deps.usage.record(repairRecordOf(gap, e.responseLength));
           repaired++;
         }
       }
     }
   }
-  return { ...range, accessRecords, matched, gaps, missing, inFlight, repaired };
+  return { ...range, accessRecords, matched, unmetered, gaps, missing, inFlight, repaired };
 }

@@ -1,10 +1,9 @@
-import type { AccessRecord } from "./access";
 import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
 import { ApiError, ServiceUnavailableError } from "./errors";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
-import type { AccessJournal, InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
+import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import type { Principal } from "./principal";
 import type { ModelVersion } from "./registry";
 import { inShadowSample, type Resolution, type VersionSelector } from "./routing";
@@ -49,8 +48,6 @@ export interface InferenceDeps {
   readonly registry: RegistryReader;
   readonly invoker: ModelInvoker;
   readonly usage: UsageSink;
-  /** Access records, written before the model is called, so reconciliation can find lost usage. */
-  readonly access?: AccessJournal;
   readonly invokeTimeoutMs: number;
   /** Tenant limits; without a store, limits are not enforced. */
   readonly limits?: LimitStore;
@@ -58,7 +55,17 @@ export interface InferenceDeps {
   readonly shadow?: ShadowDispatcher;
   /** Told about shadow copies that could not be handed off (they never affect the client). */
   readonly onShadowError?: (err: unknown) => void;
+  /** Told about token counts a model reported that cannot be billed (they are ignored). */
+  readonly onRejectedTokens?: (r: RejectedTokens) => void;
   readonly now?: () => number;
+}
+
+/** A model's token report that was not billed: which request, which model, what it said. */
+export interface RejectedTokens {
+  readonly requestId: string;
+  readonly model: string;
+  readonly version: number;
+  readonly usage: unknown;
 }
 
 /** Failure after a version was chosen: carries what answered so usage and headers can say so. */
@@ -82,7 +89,7 @@ export class InferenceFailedError extends Error {
  * usage record that cannot be written fails the request (503): nothing is served unbilled.
  */
 export async function runInference(deps: InferenceDeps, req: InferenceRequest): Promise<InferenceResult> {
-  return admitted(deps, req, (resolution, limitHeaders, used, access) => serve(deps, req, resolution, limitHeaders, used, access));
+  return admitted(deps, req, (resolution, limitHeaders, used) => serve(deps, req, resolution, limitHeaders, used));
 }
 
 /** How a request is served once admitted; reports the tokens used in `used`. */
@@ -90,13 +97,13 @@ export type AdmittedServe<T> = (
   resolution: Resolution,
   limitHeaders: Readonly<Record<string, string>>,
   used: { tokens?: number },
-  access: AccessRecord,
 ) => Promise<T>;
 
 /**
  * The opening every model route shares: scope and grant, version resolution, the request's
- * checks, the limits (charged before the call, settled after it), the access record. Then
- * `serveAdmitted` calls the model, buffered or streamed.
+ * checks, the limits (charged before the call, settled after it). Then `serveAdmitted` calls
+ * the model, buffered or streamed. Nothing is written before the call for reconciliation: the
+ * gateway's access log is the independent record of every request (functions/core/access.ts).
  */
 export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, serveAdmitted: AdmittedServe<T>): Promise<T> {
   const now = deps.now ?? Date.now;
@@ -114,13 +121,7 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
   }
   const used: { tokens?: number } = {};
   try {
-    const access = accessRecordOf(req, resolution);
-    try {
-      await deps.access?.record(access);
-    } catch (err) {
-      throw new InferenceFailedError(unrecorded(err), req.model, resolution.version.version, resolution.alias, admission.headers);
-    }
-    return await serveAdmitted(resolution, admission.headers, used, access);
+    return await serveAdmitted(resolution, admission.headers, used);
   } finally {
     // Frees the concurrency slot and settles the token reservation to what the model reported.
     await settle(deps.limits, admission, used.tokens, now());
@@ -134,7 +135,6 @@ async function serve(
   resolution: Resolution,
   limitHeaders: Readonly<Record<string, string>>,
   used: { tokens?: number },
-  access: AccessRecord,
 ): Promise<InferenceResult> {
   const now = deps.now ?? Date.now;
   const { alias } = resolution;
@@ -176,14 +176,11 @@ async function serve(
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, alias, limitHeaders);
   if (failure !== undefined) {
     // Not-ready and unreachable endpoints never ran the model: nothing to meter, no gap to find.
-    if (failure instanceof ServiceUnavailableError) {
-      await discardAccess(deps, access);
-      throw fail(failure);
-    }
+    if (failure instanceof ServiceUnavailableError) throw fail(failure);
     status = failure instanceof ApiError ? failure.status : 500;
   }
 
-  const tokens = response ? tokensOf(response.body, response.contentType) : undefined;
+  const tokens = response ? tokensOf(response.body, response.contentType, rejectedTokens(deps, req, answered.version)) : undefined;
   if (tokens) used.tokens = tokens.input + tokens.output;
   const record = usageRecordOf(req, {
     version: answered.version,
@@ -196,8 +193,7 @@ async function serve(
   try {
     await deps.usage.record(record);
   } catch (err) {
-    // The client gets a 503 and owes nothing: the access record must not turn into a gap.
-    await discardAccess(deps, access);
+    // The client gets a 503 and owes nothing; reconciliation never takes a 503 for a gap.
     throw fail(unrecorded(err));
   }
   if (failure !== undefined || !response) throw fail(failure);
@@ -261,27 +257,6 @@ export function unrecorded(cause: unknown): ServiceUnavailableError {
   return new ServiceUnavailableError("usage could not be recorded; the request was not served", { cause, retryAfterSeconds: 1 });
 }
 
-function accessRecordOf(req: InferenceRequest, r: Resolution): AccessRecord {
-  return {
-    requestId: req.requestId,
-    time: new Date(req.receivedAt).toISOString(),
-    tenantId: req.principal.tenantId,
-    keyId: req.principal.keyId,
-    model: req.model,
-    version: r.version.version,
-    ...(r.alias ? { alias: r.alias } : {}),
-    bytesIn: req.body.byteLength,
-  };
-}
-
-/**
- * Best effort: when the store that refused the usage write refuses this too, reconciliation
- * later reports the request as a gap (status 502), which an operator can tell from the 503 logged.
- */
-export async function discardAccess(deps: InferenceDeps, access: AccessRecord): Promise<void> {
-  await deps.access?.discard(access).catch(() => undefined);
-}
-
 /** Failures a fallback may cover: the model side broke, not the request. */
 export function isServerSide(err: unknown): boolean {
   return !(err instanceof ApiError) || err.status >= 500;
@@ -309,11 +284,18 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
     .catch((err: unknown) => deps.onShadowError?.(err));
 }
 
-function tokensOf(body: Uint8Array, contentType: string) {
+/** Where a request's unbillable token report goes (nowhere without `onRejectedTokens`). */
+export function rejectedTokens(deps: InferenceDeps, req: InferenceRequest, version: number): (usage: unknown) => void {
+  return (usage) => deps.onRejectedTokens?.({ requestId: req.requestId, model: req.model, version, usage });
+}
+
+function tokensOf(body: Uint8Array, contentType: string, onRejected: (usage: unknown) => void) {
   if (!/json/i.test(contentType) || body.byteLength > 1_000_000) return undefined;
+  let parsed: unknown;
   try {
-    return reportedTokens(JSON.parse(Buffer.from(body).toString("utf8")));
+    parsed = JSON.parse(Buffer.from(body).toString("utf8"));
   } catch {
     return undefined;
   }
+  return reportedTokens(parsed, onRejected);
 }

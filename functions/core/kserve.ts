@@ -1,4 +1,5 @@
 import { BadRequestError } from "./errors";
+import { areBillableTokens } from "./usage";
 
 /**
  * Structural checks of a KServe v2 inference request, done at the gateway so malformed
@@ -84,14 +85,30 @@ export function validateInferRequest(body: unknown): void {
   });
 }
 
-/** Token counts a model reported, when it did (KServe parameters or an LLM usage object). */
-export function reportedTokens(body: unknown): { input: number; output: number } | undefined {
+/**
+ * Token counts a model reported (KServe parameters or an LLM usage object), when it did and they
+ * can be billed. Counts must be non-negative safe integers up to MAX_BILLED_TOKENS_PER_REQUEST;
+ * a report with any other value (negative, fractional, huge, NaN, a string, an object) is
+ * ignored as a whole, and `onRejected` is told what it said. An absent count is 0.
+ */
+export function reportedTokens(body: unknown, onRejected?: (usage: unknown) => void): { input: number; output: number } | undefined {
+  const usage = usageObjectOf(body);
+  if (usage === undefined) return undefined;
+  const input = usage.prompt_tokens ?? usage.input_tokens ?? 0;
+  const output = usage.completion_tokens ?? usage.output_tokens ?? 0;
+  const tokens = { input, output };
+  if (!areBillableTokens(tokens)) {
+    onRejected?.(usage);
+    return undefined;
+  }
+  return tokens.input === 0 && tokens.output === 0 ? undefined : tokens;
+}
+
+/** The usage object of a response or chunk (`usage`, or KServe's `parameters.usage`), if it has one. */
+export function usageObjectOf(body: unknown): Record<string, unknown> | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const b = body as Record<string, unknown>;
-  const usage = (b.usage ?? (b.parameters as Record<string, unknown> | undefined)?.usage) as Record<string, unknown> | undefined;
-  if (!usage || typeof usage !== "object") return undefined;
-  const input = Number(usage.prompt_tokens ?? usage.input_tokens ?? 0);
-  const output = Number(usage.completion_tokens ?? usage.output_tokens ?? 0);
-  if (!Number.isFinite(input) || !Number.isFinite(output) || (input === 0 && output === 0)) return undefined;
-  return { input, output };
+  const usage =
+    b.usage ?? (typeof b.parameters === "object" && b.parameters !== null ? (b.parameters as Record<string, unknown>).usage : undefined);
+  return typeof usage === "object" && usage !== null && !Array.isArray(usage) ? (usage as Record<string, unknown>) : undefined;
 }

@@ -1,5 +1,5 @@
 import { ModelFailedError } from "./errors";
-import { reportedTokens } from "./kserve";
+import { reportedTokens, usageObjectOf } from "./kserve";
 
 /** A line longer than this is no chunk of a completion: the stream is refused, not buffered on. */
 const MAX_LINE_CHARS = 1_000_000;
@@ -55,7 +55,11 @@ export class StreamMeter {
   private usage: { input: number; output: number } | undefined;
   private contentChunks = 0;
 
-  constructor(private readonly clientModel: string) {}
+  constructor(
+    private readonly clientModel: string,
+    /** Told about a usage chunk whose counts cannot be billed (ignored: the content chunks count instead). */
+    private readonly onRejectedTokens?: (usage: unknown) => void,
+  ) {}
 
   /** Parses one chunk; a chunk that is not JSON fails the stream (the model broke the contract). */
   read(text: string): StreamedChunk {
@@ -68,10 +72,14 @@ export class StreamMeter {
     if (typeof chunk !== "object" || chunk === null) throw new ModelFailedError("the model sent a stream chunk that is not an object");
     if ("error" in chunk) throw new ModelFailedError("the model reported an error mid-stream");
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
-    const tokens = reportedTokens(chunk);
+    const tokens = reportedTokens(chunk, this.onRejectedTokens);
     if (tokens) this.usage = tokens;
     if (choices.some(hasContent)) this.contentChunks++;
-    return { json: JSON.stringify({ ...chunk, model: this.clientModel }), isUsage: choices.length === 0 && tokens !== undefined };
+    // The usage chunk by its shape, valid counts or not: one the client did not ask for stays hidden.
+    return {
+      json: JSON.stringify({ ...chunk, model: this.clientModel }),
+      isUsage: choices.length === 0 && usageObjectOf(chunk) !== undefined,
+    };
   }
 
   /** The tokens to bill: the engine's counts, else the content chunks seen. */

@@ -1,4 +1,4 @@
-import type { AccessRecord } from "./access";
+import type { AccessEntry } from "./access-log";
 import type { TenantLimits } from "./limits/tenant-limits";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { KeyScope } from "./scopes";
@@ -151,23 +151,13 @@ export interface UsageSink {
   record(r: UsageRecord): Promise<RecordOutcome>;
 }
 
-/** Where the invoke path writes access records (functions/core/access.ts). */
-export interface AccessJournal {
-  /** Durably stores the record before the model is called; rejects when it could not. */
-  record(a: AccessRecord): Promise<void>;
-  /**
-   * Removes the record of a request that failed closed because its usage could not be
-   * written: the client got a 503, so no usage record is owed and no gap may be reported.
-   */
-  discard(a: AccessRecord): Promise<void>;
-}
-
-/** What reconciliation reads: access records by time, and which requests have usage records. */
+/**
+ * The gateway's access log (functions/core/access-log.ts): what reconciliation compares the
+ * usage records with. Which of its requests have usage records is the UsageReader's to say.
+ */
 export interface AccessLog {
-  /** Every access record with `time` in [fromTime, toTime], a page at a time. */
-  accessRecords(fromTime: string, toTime: string): AsyncIterable<AccessRecord[]>;
-  /** Those of `requestIds` that have a usage record (any kind). */
-  usageRecorded(requestIds: readonly string[]): Promise<Set<string>>;
+  /** Every entry of a request received in [fromTime, toTime], a page at a time, in no promised order. */
+  entries(fromTime: string, toTime: string): AsyncIterable<readonly AccessEntry[]>;
 }
 
 export interface UsageReader {

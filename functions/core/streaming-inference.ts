@@ -1,13 +1,12 @@
-import type { AccessRecord } from "./access";
 import { ApiError, ServiceUnavailableError } from "./errors";
 import {
   admitted,
-  discardAccess,
   dispatchShadow,
   type InferenceDeps,
   InferenceFailedError,
   type InferenceRequest,
   isServerSide,
+  rejectedTokens,
   usageRecordOf,
 } from "./inference";
 import { JsonLineDecoder, StreamMeter } from "./llm-stream";
@@ -45,7 +44,7 @@ export interface StreamingRequest extends InferenceRequest {
 export interface StreamOutcome {
   readonly status: number;
   readonly tokens?: { readonly input: number; readonly output: number };
-  /** False when the usage record could not be written: reconciliation finds the request by its access record. */
+  /** False when the usage record could not be written: reconciliation finds the request in the gateway's access log. */
   readonly recorded: boolean;
 }
 
@@ -58,23 +57,20 @@ export interface StreamOutcome {
  * after it, they end the stream with an SSE error event.
  */
 export async function runStreamingInference(deps: InferenceDeps, req: StreamingRequest, out: EventStreamOut): Promise<StreamOutcome> {
-  return admitted(deps, req, (resolution, limitHeaders, used, access) =>
-    serveStream(deps, req, out, { resolution, limitHeaders, used, access }),
-  );
+  return admitted(deps, req, (resolution, limitHeaders, used) => serveStream(deps, req, out, { resolution, limitHeaders, used }));
 }
 
 interface Admitted {
   readonly resolution: Resolution;
   readonly limitHeaders: Readonly<Record<string, string>>;
   readonly used: { tokens?: number };
-  readonly access: AccessRecord;
 }
 
 async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: EventStreamOut, a: Admitted): Promise<StreamOutcome> {
   const invokeStream = deps.invoker.invokeStream?.bind(deps.invoker);
   if (!invokeStream) throw new ServiceUnavailableError("this host's model invoker cannot stream");
   const now = deps.now ?? Date.now;
-  const { resolution, limitHeaders, used, access } = a;
+  const { resolution, limitHeaders, used } = a;
   dispatchShadow(deps, req, resolution);
   const open = (v: ModelVersion) =>
     invokeStream({
@@ -112,11 +108,9 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
 
   if (!parts) {
     // Not ready or unreachable: the model never ran, so there is nothing to meter.
-    if (failure instanceof ServiceUnavailableError) {
-      await discardAccess(deps, access);
-      throw fail(failure);
-    }
-    await record(failure instanceof ApiError ? failure.status : 500, undefined, 0).catch(() => discardAccess(deps, access));
+    if (failure instanceof ServiceUnavailableError) throw fail(failure);
+    // An error answer (nothing generated, nothing billed): a lost record of it is not worth a 503.
+    await record(failure instanceof ApiError ? failure.status : 500, undefined, 0).catch(() => undefined);
     throw fail(failure);
   }
 
@@ -127,7 +121,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
     ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
     headers: limitHeaders,
   });
-  const meter = new StreamMeter(req.clientModel);
+  const meter = new StreamMeter(req.clientModel, rejectedTokens(deps, req, answered.version));
   const decoder = new JsonLineDecoder();
   let bytesOut = 0;
   let status = 200;
@@ -148,8 +142,8 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
   }
   const tokens = meter.tokens();
   if (tokens) used.tokens = tokens.input + tokens.output;
-  // The answer has gone out: a record that cannot be written leaves the access record in place,
-  // so reconciliation reports (and can repair) this request instead of losing it.
+  // The answer has gone out: a record that cannot be written leaves a 200 in the gateway's access
+  // log without a usage record, so reconciliation reports (and can repair) this request.
   const recorded = await record(status, tokens, bytesOut).then(
     () => true,
     () => false,

@@ -31,6 +31,26 @@ export interface UsageRecord {
 
 export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
 
+/**
+ * The most tokens (input or output) one request is billed for. Far beyond any context window
+ * today; a count above it is a broken or hostile report, not a generation. It also keeps every
+ * stored count and every sum of counts a safe integer, far from DynamoDB's limits (a number past
+ * 1e125 fails the whole write, and with it other tenants' records committed alongside).
+ */
+export const MAX_BILLED_TOKENS_PER_REQUEST = 10_000_000;
+
+/** A token count that may be billed: a non-negative safe integer up to the per-request cap. */
+export function isBillableTokenCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= MAX_BILLED_TOKENS_PER_REQUEST;
+}
+
+/** Both counts billable: the pair is billed, else neither (half a broken report is no basis for a bill). */
+export function areBillableTokens(t: unknown): t is { readonly input: number; readonly output: number } {
+  if (typeof t !== "object" || t === null) return false;
+  const { input, output } = t as Record<string, unknown>;
+  return isBillableTokenCount(input) && isBillableTokenCount(output);
+}
+
 export interface UsageRecordInput {
   readonly requestId: string;
   readonly receivedAt: number;
@@ -63,7 +83,8 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     latencyMs: Math.max(0, Math.round(i.finishedAt - i.receivedAt)),
     bytesIn: i.bytesIn,
     bytesOut: i.bytesOut,
-    ...(i.tokens ? { tokens: i.tokens } : {}),
+    // The last guard before a store: counts that are not billable never reach a record.
+    ...(areBillableTokens(i.tokens) ? { tokens: { input: i.tokens.input, output: i.tokens.output } } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { parseVersionOrAlias, type VersionSelector } from "../core/routing";
 import { parseVersionNumber } from "../core/version-number";
 import { bodyBytes, header, jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
+import { warnRejectedTokens } from "../http/logger";
 import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { bytes, json } from "../http/respond";
@@ -57,7 +58,8 @@ function openDefault(registry: InvokeDeps["registry"], event: APIGatewayProxyEve
  * The invoke function: KServe v2 and raw inference routes, model metadata and readiness, and
  * the caller's model list. Built by each host's composition root; no side effects here.
  */
-export function createInvokeHandler(deps: InvokeDeps) {
+export function createInvokeHandler(wiring: InvokeDeps) {
+  const deps: InvokeDeps = { onRejectedTokens: warnRejectedTokens, ...wiring };
   /** Runs an inference and shapes the answer; failures keep the version headers when a model was chosen. */
   async function infer(
     event: APIGatewayProxyEvent,

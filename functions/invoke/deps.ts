@@ -1,5 +1,4 @@
 import type { FunctionSettings } from "../../infra/shared/function-env";
-import { DynamoAccessJournal } from "../aws/access-journal";
 import type { AwsClients } from "../aws/clients";
 import { LambdaShadowDispatcher } from "../aws/lambda-shadow-dispatcher";
 import { DynamoLimitStore, type LimitStoreOptions } from "../aws/limit-store";
@@ -38,7 +37,6 @@ export function invokeDeps(
     registry: new CachedRegistry(new DynamoRegistry(dynamo, settings.tables.registry), settings.registryCacheTtlMs),
     invoker: new SageMakerInvoker(clients.sagemakerRuntime, undefined, wiring.invoker),
     usage: new DynamoUsageSink(dynamo, settings.tables.usage, { retentionDays, ...wiring.usageSink }),
-    access: new DynamoAccessJournal(dynamo, settings.tables.usage, { retentionDays }),
     invokeTimeoutMs: settings.invokeTimeoutMs,
     // A concurrency slot outlives the longest request by a margin (a crashed holder frees it then).
     limits: new DynamoLimitStore(dynamo, settings.tables.usage, { ...wiring.limitStore, leaseMs: longestRequestMs + 30_000 }),

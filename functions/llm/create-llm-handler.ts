@@ -19,6 +19,7 @@ import { principalFromContext } from "../core/principal";
 import { runStreamingInference } from "../core/streaming-inference";
 import { header, jsonBody, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
+import { warnRejectedTokens } from "../http/logger";
 import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { parseWith } from "../http/respond";
@@ -39,7 +40,8 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
  * a request with `"stream": true` is answered as Server-Sent Events chunk by chunk, any other
  * as one JSON document. Errors use OpenAI's shape, so the `openai` SDKs raise their typed errors.
  */
-export function createLlmHandler(deps: LlmDeps): StreamingLambdaHandler {
+export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
+  const deps: LlmDeps = { onRejectedTokens: warnRejectedTokens, ...wiring };
   const complete =
     (schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>) =>
     async (event: APIGatewayProxyEvent, res: HttpStream, log: LogFields) => {

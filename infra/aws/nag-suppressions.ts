@@ -101,12 +101,19 @@ function modelObjects(model: string): WildcardReason {
   };
 }
 
+/** The admin function's `*`: X-Ray's, and reconciliation's reads of Logs Insights results. */
+const ADMIN_UNSCOPED: WildcardReason = {
+  finding: /^Resource::\*$/,
+  reason: `${XRAY.reason} Reconciliation polls logs:GetQueryResults by query id, which supports no resource-level permissions either (logs:StartQuery is scoped to the API's access log group).`,
+};
+
 export function addPlatformNagSuppressions(stack: PlatformStack): void {
   const { functions, seeder, gateway, endpoints, pools, components } = stack;
 
   // Handlers: own roles, logs to their own log group, table and endpoint ARNs only.
   for (const [name, fn] of Object.entries(functions)) {
     acknowledgeWildcards(fn, [
+      ...(name === "admin" ? [ADMIN_UNSCOPED] : []),
       XRAY,
       {
         finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/(uploads|models)\/\*$/,

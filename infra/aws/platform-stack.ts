@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
@@ -6,7 +6,7 @@ import type { Construct } from "constructs";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, type PlatformConfig } from "../shared/config-schema";
-import { functionEnvironment, registrySeed } from "../shared/function-env";
+import { ACCESS_LOG_GROUP_ENV, functionEnvironment, registrySeed } from "../shared/function-env";
 import type { HandlerName } from "../shared/routes";
 import { cloudConfig } from "./cloud-config";
 import { ControlTables } from "./constructs/control-tables";
@@ -211,6 +211,27 @@ export class PlatformStack extends Stack {
       ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
     });
 
+    // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
+    const accessLogs = this.gateway.accessLogs;
+    admin.function.addEnvironment(ACCESS_LOG_GROUP_ENV, accessLogs.logGroupName);
+    admin.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:StartQuery"],
+        // The log group's ARN with and without the `:*` suffix: IAM docs name both forms for Logs Insights.
+        resources: [
+          accessLogs.logGroupArn,
+          Stack.of(this).formatArn({
+            service: "logs",
+            resource: "log-group",
+            resourceName: accessLogs.logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    // GetQueryResults takes a query id and supports no resource-level permissions.
+    admin.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["logs:GetQueryResults"], resources: ["*"] }));
+
     this.observability = new Observability(this, "Observability", {
       dashboardName: config.name,
       api: this.gateway.api,
@@ -274,16 +295,6 @@ export class PlatformStack extends Stack {
       // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
       allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
-      // Access records (for reconciliation) are group-committed with BatchWriteItem before the model
-      // call, and deleted again when a request fails closed: batch writes and deletes touch only
-      // ACCESS# items, never usage records, aggregates or limit counters.
-      f.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
-          resources: [usage.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
-        }),
-      );
     }
 
     allow(shadow, ["sagemaker:InvokeEndpoint"], [...invocationTargets]);

@@ -4,6 +4,7 @@ import { type AdminWiring, adminDeps } from "../../functions/admin/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import type { AccessLog } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 import { createInvokeHandler, type InvokeDeps } from "../../functions/invoke/create-invoke-handler";
@@ -35,6 +36,8 @@ export interface LocalHandlerOptions {
   readonly settings: FunctionSettings;
   readonly shadowFunctionName: string;
   readonly modelBucket: string;
+  /** The gateway's access log, as reconciliation reads it (the emulator's JSON-lines file). */
+  readonly accessLog: AccessLog;
   /** EMF metric lines on stdout; off by default, since no CloudWatch reads them here. */
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
@@ -61,7 +64,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   // Streaming handlers are written against the Lambda runtime's `awslambda` global.
   installAwsLambdaGlobal();
   const metrics = opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {};
-  const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic" };
+  const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic", accessLog: opts.accessLog };
   return {
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler({

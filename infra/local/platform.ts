@@ -20,6 +20,7 @@ import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap
 import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
 import { ensureTables } from "./bootstrap/tables";
 import { type LocalDeployer, startLocalDeployer } from "./deployer";
+import { AccessLogFile, JsonLinesAccessLog } from "./gateway/access-log-file";
 import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
 import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
@@ -37,7 +38,7 @@ export interface LocalPlatformOptions {
   readonly dataDir: string;
   readonly configPath: string;
   readonly host?: string;
-  /** Access log lines of the gateway (for reconciliation and debugging). */
+  /** Told each request the gateway answered (tests, debugging); the access log itself is `<dataDir>/logs/access.jsonl`. */
   readonly onAccess?: (entry: AccessLogEntry) => void;
   /** Handler settings that differ from the config's (the e2e tests' short registry cache). */
   readonly settings?: Partial<Pick<FunctionSettings, "registryCacheTtlMs">>;
@@ -214,7 +215,13 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     started.push(deployer);
     await deployer.reconcile();
 
+    // The gateway's access log, reconciliation's record of every request: it logs, first, the
+    // requests a killed predecessor left unfinished. Closed after the gateway (started runs in reverse).
+    const logsDir = join(dataDir, "logs");
+    const accessLog = new AccessLogFile(logsDir);
+    started.push(accessLog);
     const handlers = buildLocalHandlers({
+      accessLog: new JsonLinesAccessLog(logsDir),
       clients,
       settings,
       shadowFunctionName: shadowFunction,
@@ -234,6 +241,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       rateLimitPerSecond: config.gateway.rateLimitPerSecond,
       burstLimit: config.gateway.burstLimit,
       ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
+      accessLog,
     });
     started.push(gateway);
     const finalCredentials = { ...local, apiUrl: gateway.url, s3: { endpoint: s3.endpoint, ...S3RVER_CREDENTIALS } };

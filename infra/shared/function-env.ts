@@ -55,6 +55,13 @@ export const SETTINGS_ENV = {
   maxKeysPerTenant: "MAX_KEYS_PER_TENANT",
 } as const;
 
+/**
+ * The admin function's one setting of its own: the log group of the API stage's access log,
+ * which reconciliation queries. CDK sets it from the stage's log group (GatewayApi.accessLogs);
+ * the local host hands the admin function its file-backed access log instead.
+ */
+export const ACCESS_LOG_GROUP_ENV = "ACCESS_LOG_GROUP";
+
 /** The Lambda environment of every handler: the settings, plus Powertools' own variables. */
 export function functionEnvironment(config: PlatformConfig): Record<string, string> {
   const s = functionSettings(config);

@@ -142,7 +142,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: "/admin/usage/reconcile",
     handler: "admin",
     auth: "iam",
-    summary: "Compare access records with usage records in a range; repair the gaps",
+    summary: "Compare the access log with the usage records in a range; repair the gaps",
   },
   { method: "GET", path: "/admin/models", handler: "admin", auth: "iam", summary: "List models" },
   { method: "GET", path: "/admin/models/{model}", handler: "admin", auth: "iam", summary: "A model with its versions and aliases" },
@@ -186,3 +186,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     summary: "Restore an alias's previous target",
   },
 ];
+
+/**
+ * The routes whose requests reach a model and owe a usage record (reconciliation looks for
+ * them in the gateway's access log): the model functions' POST routes. Their GET routes
+ * (metadata, readiness, the model list) answer from the registry.
+ */
+export const MODEL_ROUTES: readonly RouteDefinition[] = ROUTES.filter(
+  (r) => r.method === "POST" && (r.handler === "invoke" || r.handler === "llm"),
+);

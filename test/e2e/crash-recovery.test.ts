@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -89,6 +89,14 @@ describe("crash recovery", () => {
     const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
     const from = new Date(Date.now() - 1000).toISOString();
     const slow = faults[1] as FaultContainer;
+    // One request served and metered before the kill: reconciliation must find its record.
+    const served = await fetch(`${first.url}/v2/models/iris/infer`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(inferBody()),
+    });
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
 
     const answer = fetch(`${first.url}/v2/models/iris-fx/versions/3/infer`, {
       method: "POST",
@@ -98,28 +106,40 @@ describe("crash recovery", () => {
       (r) => r.status,
       () => "connection lost",
     );
-    // The model has the request: its access record is written, its usage record cannot be yet.
+    // The model has the request; its usage record cannot be written yet.
     await until("the model call", () => slow.invocations() === 1);
     first.child.kill("SIGKILL");
     expect(await answer).toBe("connection lost");
     // The watchdog takes DynamoDB Local down with the process it belonged to.
     await until("DynamoDB Local to stop", () => jvmPids(dataDir).length === 0, 30_000);
 
+    // The gateway died with the handler. Its next start logs the request it had handed over and
+    // never answered as the 502 API Gateway logs when a Lambda function dies.
     platform = await startPlatform(dataDir, env);
+    const logged = readFileSync(join(dataDir, "logs", "access.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(logged).toEqual([
+      expect.objectContaining({ status: 200, tenantId: "demo", resourcePath: "/v2/models/{model}/infer" }),
+      expect.objectContaining({ status: 502, tenantId: "demo", resourcePath: "/v2/models/{model}/versions/{version}/infer" }),
+    ]);
     const to = new Date().toISOString();
     const found = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--json"]));
-    expect(found).toMatchObject({ accessRecords: 1, matched: 0, gaps: 1, repaired: 0 });
+    expect(found).toMatchObject({ accessRecords: 2, matched: 1, gaps: 1, repaired: 0 });
     expect(found.missing).toEqual([expect.objectContaining({ tenantId: "demo", model: "iris-fx", version: 3 })]);
 
     const repaired = json(await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair", "--json"]));
     expect(repaired).toMatchObject({ gaps: 1, repaired: 1 });
+    // Exactly once: a second repair finds the record and changes nothing.
     const again = await modelgate(["usage", "reconcile", "--from", from, "--to", to, "--min-age", "0", "--repair"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/gaps:\s+0/);
-    expect(again.stdout).toMatch(/with usage:\s+1/);
+    expect(again.stdout).toMatch(/with usage:\s+2/);
+    expect(again.stdout).toMatch(/repaired:\s+0/);
 
     // Counted once, as a request that reached the model and never answered (502).
-    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--from", from, "--to", to, "--json"]));
+    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris-fx", "--from", from, "--to", to, "--json"]));
     expect(usage.totals).toMatchObject({ requests: 1, errors: 1 });
     expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
   }, 600_000);

@@ -58,49 +58,89 @@ describe("GET /admin/tenants/{tenantId}/usage and …/usage/records", () => {
 });
 
 describe("POST /admin/usage/reconcile", () => {
-  it("finds access records without usage records, and repairs them once with `repair`", async () => {
-    // An access record whose usage write was lost (the process died between the model call and the write).
+  it("finds requests of the access log without usage records, and repairs them once with `repair`", async () => {
     await app.request("POST", "/v2/models/iris/infer", { as: principal(), json: IRIS_INPUT, requestId: "served" });
-    await app.access.record({
+    // Refused before any model (a 400 and a 404), answered by none: nothing owed.
+    await app.request("POST", "/v2/models/iris/infer", { as: principal(), json: { inputs: "no" }, requestId: "bad" });
+    await app.request("POST", "/v2/models/nope/infer", { as: principal(), json: IRIS_INPUT, requestId: "unknown" });
+    // Not a model route: never counted.
+    await admin("GET", "/admin/tenants/acme");
+    // The gateway's 502 for a request whose process died between the model call and the usage write.
+    app.access.log({
       requestId: "lost",
       time: "2026-11-20T09:00:00.000Z",
+      httpMethod: "POST",
+      resourcePath: "/v2/models/{model}/versions/{version}/infer",
+      path: "/prod/v2/models/iris/versions/2/infer",
+      status: 502,
+      responseLength: 80,
       tenantId: "acme",
       keyId: "k",
-      model: "iris",
-      version: 1,
-      bytesIn: 9,
     });
     const range = { from: "2026-11-20T00:00:00Z", to: "2026-11-20T23:59:59Z" };
     const report = await admin("POST", "/admin/usage/reconcile", { json: range });
     expect(report.status).toBe(200);
     expect(report.json()).toMatchObject({
-      accessRecords: 2,
+      accessRecords: 4,
       matched: 1,
+      unmetered: 2,
       gaps: 1,
       repaired: 0,
-      missing: [expect.objectContaining({ requestId: "lost" })],
+      missing: [
+        { requestId: "lost", tenantId: "acme", keyId: "k", model: "iris", version: 2, status: 502, time: "2026-11-20T09:00:00.000Z" },
+      ],
     });
     const repaired = await admin("POST", "/admin/usage/reconcile", { json: { ...range, repair: true } });
     expect(repaired.json()).toMatchObject({ gaps: 1, repaired: 1 });
-    expect(app.usage.stored.get("lost")).toMatchObject({ status: 502, tenantId: "acme", bytesIn: 9 });
-    expect((await admin("POST", "/admin/usage/reconcile", { json: range })).json()).toMatchObject({ matched: 2, gaps: 0 });
+    expect(app.usage.stored.get("lost")).toMatchObject({ status: 502, tenantId: "acme", model: "iris", version: 2, bytesOut: 80 });
+    expect((await admin("POST", "/admin/usage/reconcile", { json: { ...range, repair: true } })).json()).toMatchObject({
+      matched: 2,
+      gaps: 0,
+      repaired: 0,
+    });
   });
 
-  it("reports young access records as in flight, never as gaps", async () => {
-    const now = new Date();
-    await app.access.record({
-      requestId: "running",
-      time: now.toISOString(),
-      tenantId: "acme",
-      keyId: "k",
-      model: "iris",
-      version: 1,
-      bytesIn: 1,
-    });
+  it("a stream answered (200) whose usage record could not be written is a gap; a request that failed closed (503) is not", async () => {
+    const caller = principal({ models: ["tinylm", "iris"] });
+    app.usage.failWith = new Error("throttled");
+    const chat = { model: "tinylm", messages: [{ role: "user", content: "Hi" }], stream: true };
+    expect((await app.request("POST", "/v1/chat/completions", { as: caller, json: chat, requestId: "streamed" })).status).toBe(200);
+    expect((await app.request("POST", "/v2/models/iris/infer", { as: caller, json: IRIS_INPUT, requestId: "closed" })).status).toBe(503);
+    app.usage.failWith = undefined;
+    const range = { from: "2026-11-20T00:00:00Z", to: "2026-11-20T23:59:59Z", repair: true };
+    const report = (await admin("POST", "/admin/usage/reconcile", { json: range })).json();
+    expect(report).toMatchObject({ accessRecords: 2, unmetered: 1, gaps: 1, repaired: 1 });
+    expect(report.missing).toEqual([expect.objectContaining({ requestId: "streamed", status: 200, model: "(unknown)" })]);
+    expect(app.usage.stored.get("streamed")).toMatchObject({ status: 200, tenantId: "acme" });
+    expect(app.usage.stored.has("closed")).toBe(false);
+  });
+
+  it("reports young requests as in flight, never as gaps; the default minimum age outlasts a 15-minute stream", async () => {
+    const now = Date.now();
+    const entry = (requestId: string, ageMs: number) =>
+      app.access.log({
+        requestId,
+        time: new Date(now - ageMs).toISOString(),
+        httpMethod: "POST",
+        resourcePath: "/v1/chat/completions",
+        path: "/v1/chat/completions",
+        status: 200,
+        tenantId: "acme",
+        keyId: "k",
+      });
+    entry("streaming", 16 * 60_000);
+    entry("settled", 21 * 60_000);
     const res = await admin("POST", "/admin/usage/reconcile", {
-      json: { from: new Date(now.getTime() - 60_000).toISOString(), to: now.toISOString(), repair: true },
+      json: { from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), repair: true },
     });
-    expect(res.json()).toMatchObject({ inFlight: 1, gaps: 0, repaired: 0 });
+    expect(res.json()).toMatchObject({
+      inFlight: 1,
+      gaps: 1,
+      repaired: 1,
+      missing: [{ requestId: "settled", model: "(unknown)", version: 0 }],
+    });
+    expect(app.usage.stored.get("settled")).toMatchObject({ model: "(unknown)", status: 200 });
+    expect(app.usage.stored.has("streaming")).toBe(false);
   });
 
   it("is 400 for unknown fields, bad times and malformed JSON", async () => {

@@ -14,7 +14,8 @@ import { createLlmHandler } from "../../functions/llm/create-llm-handler";
 import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { authorizerEvent } from "../../infra/local/gateway/events";
-import { MemoryAccessStore } from "./memory/access";
+import { MODEL_ROUTES } from "../../infra/shared/routes";
+import { MemoryAccessLog } from "./memory/access";
 import { MemoryArtifactStore } from "./memory/artifacts";
 import { MemoryIdentityStore } from "./memory/identity";
 import { MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
@@ -50,7 +51,7 @@ export function testApp(opts: TestAppOptions = {}) {
   const identity = new MemoryIdentityStore();
   const registry = new MemoryRegistry();
   const usage = new MemoryUsageStore();
-  const access = new MemoryAccessStore(usage);
+  const access = new MemoryAccessLog();
   const limits = new MemoryLimitStore();
   const model = new MemoryModelEndpoint();
   const shadow = new RecordingShadowDispatcher();
@@ -60,7 +61,6 @@ export function testApp(opts: TestAppOptions = {}) {
     registry,
     invoker: model,
     usage,
-    access,
     limits,
     shadow,
     invokeTimeoutMs: 1000,
@@ -76,7 +76,7 @@ export function testApp(opts: TestAppOptions = {}) {
       identity,
       registry,
       usage,
-      reconciliation: { access, usage },
+      reconciliation: { access, records: usage, usage, modelRoutes: MODEL_ROUTES },
       artifacts: () => artifacts,
       versionActivation: "automatic",
       platformName: "mg",
@@ -98,9 +98,26 @@ export function testApp(opts: TestAppOptions = {}) {
       authorized = { ...at, authorizer: { ...allowed.context, principalId: allowed.principalId } };
     }
     const { route, event } = proxyRequest(method, path, authorized);
-    if (route.handler === "llm") return callStreaming(llm, event);
-    const res = toResponse(await handlers[route.handler](event));
-    return { ...res, pieces: [res.text] };
+    const answered: StreamedTestResponse =
+      route.handler === "llm"
+        ? await callStreaming(llm, event)
+        : await handlers[route.handler](event).then((r) => {
+            const res = toResponse(r);
+            return { ...res, pieces: [res.text] };
+          });
+    // The gateway's access log line, with the authorizer context's caller.
+    const context = event.requestContext.authorizer ?? {};
+    access.log({
+      requestId: event.requestContext.requestId,
+      time: new Date(event.requestContext.requestTimeEpoch).toISOString(),
+      httpMethod: method,
+      resourcePath: route.path,
+      path: event.path,
+      status: answered.status,
+      ...(typeof context.tenantId === "string" ? { tenantId: context.tenantId } : {}),
+      ...(typeof context.keyId === "string" ? { keyId: context.keyId } : {}),
+    });
+    return answered;
   }
 
   /** A tenant (active, granted `models`) and one key of it, made through the core as the admin API does. */

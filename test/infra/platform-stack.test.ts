@@ -388,12 +388,6 @@ describe("PlatformStack (two models, three versions)", () => {
             Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
             Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
           }),
-          // Deletes and batch writes: access records only.
-          expect.objectContaining({
-            Action: ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
-            Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
-            Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACCESS#*"] } },
-          }),
           // Shadow copies: only the shadow function, unqualified.
           expect.objectContaining({
             Action: "lambda:InvokeFunction",
@@ -401,8 +395,8 @@ describe("PlatformStack (two models, three versions)", () => {
           }),
         ]),
       );
-      const deletes = statements.filter((s) => /DeleteItem|BatchWriteItem/.test(JSON.stringify(s.Action)));
-      expect(deletes).toHaveLength(1);
+      // No access records on the request path (issue 15): reconciliation reads the gateway's access log.
+      expect(JSON.stringify(statements)).not.toMatch(/ACCESS#|BatchWriteItem/);
       // The principal comes from the authorizer context: no read of the identity table.
       expect(JSON.stringify(statements)).not.toContain(tableId("mgtest-identity"));
     });
@@ -462,10 +456,28 @@ describe("PlatformStack (two models, three versions)", () => {
       expect(vars).not.toHaveProperty("VERSION_ACTIVATION");
     });
 
+    it("lets admin query only the API stage's access log (reconciliation), named in its environment", () => {
+      const statements = policyOf(roleIdOf(stack.functions.admin.function));
+      const logGroupId = stack.getLogicalId(stack.gateway.accessLogs.node.defaultChild as never);
+      const logs = statements.filter((s) => /logs:(StartQuery|GetQueryResults)/.test(JSON.stringify(s.Action)));
+      expect(logs).toEqual([
+        expect.objectContaining({ Action: "logs:StartQuery", Resource: expect.arrayContaining([{ "Fn::GetAtt": [logGroupId, "Arn"] }]) }),
+        expect.objectContaining({ Action: "logs:GetQueryResults", Resource: "*" }),
+      ]);
+      expect(JSON.stringify(logs[0]?.Resource)).toContain(`:log-group:`);
+      const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
+      expect(Object.values(env)[0]?.Properties?.Environment?.Variables).toMatchObject({ ACCESS_LOG_GROUP: { Ref: logGroupId } });
+      // No other function reads logs.
+      for (const [name, f] of Object.entries(stack.functions))
+        if (name !== "admin") expect(JSON.stringify(policyOf(roleIdOf(f.function)))).not.toContain("logs:StartQuery");
+    });
+
     it("uses no wildcard resource except where AWS requires one", () => {
       for (const f of Object.values(stack.functions)) {
         for (const s of policyOf(roleIdOf(f.function))) {
-          if (s.Resource === "*") expect(s.Action).toEqual(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+          // X-Ray's actions and Logs Insights' results (by query id) have no resource-level permissions.
+          if (s.Resource === "*")
+            expect([["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "logs:GetQueryResults"]).toContainEqual(s.Action);
           expect(JSON.stringify(s.Resource)).not.toContain("/index/*");
         }
       }
@@ -540,6 +552,21 @@ describe("PlatformStack (two models, three versions)", () => {
           }),
         ],
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: JSON.stringify(ACCESS_LOG_FIELDS) },
+      });
+      // What reconciliation reads from each line, under the names the local gateway writes too.
+      const stage = Object.values(template.findResources("AWS::ApiGateway::Stage"))[0] as {
+        Properties: { AccessLogSetting: { Format: string } };
+      };
+      expect(JSON.parse(stage.Properties.AccessLogSetting.Format)).toMatchObject({
+        requestId: "$context.requestId",
+        requestTimeEpoch: "$context.requestTimeEpoch",
+        httpMethod: "$context.httpMethod",
+        resourcePath: "$context.resourcePath",
+        path: "$context.path",
+        status: "$context.status",
+        responseLength: "$context.responseLength",
+        tenantId: "$context.authorizer.tenantId",
+        keyId: "$context.authorizer.keyId",
       });
       template.hasResourceProperties("AWS::WAFv2::WebACLAssociation", { WebACLArn: WEB_ACL });
     });

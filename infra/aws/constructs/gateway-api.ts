@@ -4,6 +4,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
+import { ACCESS_LOG_CONTEXT } from "../../../functions/core/access-log";
 import { authorizerIdentityHeaders } from "../../shared/authorizer";
 import type { PlatformConfig } from "../../shared/config-schema";
 import { type HandlerName, ROUTES, type RouteDefinition } from "../../shared/routes";
@@ -38,24 +39,22 @@ export interface GatewayApiProps {
   readonly binaryMediaTypes?: string[];
 }
 
-/** Fields of the JSON access log line; `$context` variables API Gateway fills in. */
+/**
+ * Fields of the JSON access log line; `$context` variables API Gateway fills in. Reconciliation
+ * reads the stage's log (functions/core/access-log.ts): its fields come first, with the names
+ * the local gateway writes too; `requestTime` is API Gateway's CLF time, `requestTimeEpoch`
+ * the same instant in milliseconds.
+ */
 export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
-  requestId: "$context.requestId",
+  ...ACCESS_LOG_CONTEXT,
   extendedRequestId: "$context.extendedRequestId",
-  requestTime: "$context.requestTimeEpoch",
+  requestTime: "$context.requestTime",
   ip: "$context.identity.sourceIp",
   userAgent: "$context.identity.userAgent",
-  httpMethod: "$context.httpMethod",
-  resourcePath: "$context.resourcePath",
-  path: "$context.path",
   protocol: "$context.protocol",
-  status: "$context.status",
-  responseLength: "$context.responseLength",
   responseLatency: "$context.responseLatency",
   integrationLatency: "$context.integrationLatency",
   integrationStatus: "$context.integration.status",
-  tenantId: "$context.authorizer.tenantId",
-  keyId: "$context.authorizer.keyId",
   iamUser: "$context.identity.userArn",
   errorMessage: "$context.error.message",
   errorType: "$context.error.responseType",

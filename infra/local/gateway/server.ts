@@ -6,6 +6,7 @@ import { errorBody } from "../../../functions/core/errors";
 import type { HandlerName, RouteDefinition } from "../../shared/routes";
 import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget } from "../http-guard";
 import { readBody } from "../read-body";
+import type { AccessLogLine, AccessLogWriter } from "./access-log-file";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
 import { type IncomingRequest, proxyEvent } from "./events";
 import { Router } from "./router";
@@ -31,8 +32,13 @@ export interface GatewayOptions {
   readonly maxPayloadBytes?: number;
   /** Slow-client fences of the listener (see guardListener). */
   readonly limits?: ListenerLimits;
-  /** Called once per request, after the response is sent (access log). */
+  /** Called once per request, after the response is sent. */
   readonly onAccess?: (entry: AccessLogEntry) => void;
+  /**
+   * The stage's access log (./access-log-file.ts): one line per request in the cloud stage's
+   * format, and a note before each handler call, so a request whose process died is logged too.
+   */
+  readonly accessLog?: AccessLogWriter;
 }
 
 export interface AccessLogEntry {
@@ -79,18 +85,48 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const receivedAt = Date.now();
     let path = req.url ?? "";
     let tenantId: string | undefined;
-    const logAccess = (status: number) =>
+    let keyId: string | undefined;
+    let resourcePath: string | undefined;
+    let iamUser: string | undefined;
+    let integrationStart: number | undefined;
+    /** The fields known before the response: what a begin note and the final line share. */
+    const requestFields = (): Record<string, string | number> => ({
+      requestId,
+      requestTime: clfTime(receivedAt),
+      requestTimeEpoch: receivedAt,
+      ip: req.socket.remoteAddress ?? "127.0.0.1",
+      ...(req.headers["user-agent"] ? { userAgent: req.headers["user-agent"] } : {}),
+      httpMethod: req.method ?? "",
+      ...(resourcePath ? { resourcePath } : {}),
+      path,
+      protocol: `HTTP/${req.httpVersion}`,
+      ...(tenantId ? { tenantId } : {}),
+      ...(keyId ? { keyId } : {}),
+      ...(iamUser ? { iamUser } : {}),
+    });
+    const logAccess = (status: number, more: { responseLength?: number; errorMessage?: string } = {}) => {
+      const now = Date.now();
+      const line: AccessLogLine = {
+        ...requestFields(),
+        status,
+        ...(more.responseLength !== undefined ? { responseLength: more.responseLength } : {}),
+        responseLatency: now - receivedAt,
+        ...(integrationStart !== undefined ? { integrationLatency: now - integrationStart } : {}),
+        ...(more.errorMessage ? { errorMessage: more.errorMessage } : {}),
+      };
+      opts.accessLog?.end(line);
       opts.onAccess?.({
         requestId,
         method: req.method ?? "",
         path,
         status,
-        latencyMs: Date.now() - receivedAt,
+        latencyMs: now - receivedAt,
         ...(tenantId ? { tenantId } : {}),
       });
-    const finish = (result: APIGatewayProxyResult) => {
-      writeResult(res, requestId, result);
-      logAccess(result.statusCode);
+    };
+    const finish = (result: APIGatewayProxyResult, errorMessage?: string) => {
+      const responseLength = writeResult(res, requestId, result);
+      logAccess(result.statusCode, { responseLength, ...(errorMessage ? { errorMessage } : {}) });
     };
     try {
       const url = parseRequestTarget(req.url);
@@ -102,6 +138,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // (403), the same response an unsigned admin call gets; the cloud's gateway responses
       // give it the JSON error shape, as here.
       if (!match || "methodMismatch" in match) throw new GatewayResponse(403, "forbidden", "Missing Authentication Token");
+      resourcePath = match.route.path;
       const slot = bucket.take();
       if (!slot.ok) throw new GatewayResponse(429, "rate_limited", "Too Many Requests", { "retry-after": String(slot.retryAfterSeconds) });
       // Routing, throttling and authentication come before the body is read: a request refused
@@ -127,6 +164,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (outcome.kind === "error")
           throw new GatewayResponse(503, "service_unavailable", "the authorizer failed; retry shortly", { "retry-after": "1" });
         tenantId = typeof outcome.context.tenantId === "string" ? outcome.context.tenantId : undefined;
+        keyId = typeof outcome.context.keyId === "string" ? outcome.context.keyId : undefined;
         event = proxyEvent(
           { ...incoming, body: await readBody(req, { maxBytes: maxPayload, tooLarge: () => payloadTooLarge(maxPayload) }) },
           outcome.context,
@@ -139,6 +177,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const withBody = { ...incoming, body: await readBody(req, { maxBytes: maxPayload, tooLarge: () => payloadTooLarge(maxPayload) }) };
         const verdict = await verifySigV4(withBody, opts.admin, Date.now(), replays);
         if (!verdict.ok) throw new GatewayResponse(403, "forbidden", `admin routes need a valid SigV4 signature: ${verdict.reason}`);
+        iamUser = ADMIN_IDENTITY;
         event = proxyEvent(withBody, null, {
           userArn: ADMIN_IDENTITY,
           caller: verdict.accessKeyId,
@@ -155,6 +194,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const handler = opts.handlers[match.route.handler];
       if (!handler) throw new GatewayResponse(502, "bad_gateway", "no integration for this route");
       const timeoutMs = (match.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+      integrationStart = Date.now();
+      opts.accessLog?.begin(requestFields());
       if (isStreamingHandler(handler)) {
         const outcome = await runStreamingHandler({
           handler,
@@ -165,11 +206,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           timeoutMs,
         });
         if (outcome.kind === "nothing-sent") {
-          finish(integrationFailure(outcome.reason === "timeout" ? TIMED_OUT : FUNCTION_ERROR, requestId));
+          const failure = outcome.reason === "timeout" ? TIMED_OUT : FUNCTION_ERROR;
+          finish(integrationFailure(failure, requestId), failure.message);
           await outcome.settled;
         } else {
           // nginx's "client closed request": the client left before any status was sent.
-          logAccess(outcome.kind === "sent" ? outcome.status : 499);
+          logAccess(outcome.kind === "sent" ? outcome.status : 499, outcome.kind === "sent" ? { responseLength: outcome.bytes } : {});
         }
         return;
       }
@@ -178,13 +220,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     } catch (err) {
       if (res.headersSent) {
         res.destroy();
+        logAccess(res.statusCode, { errorMessage: "the response was cut" });
         return;
       }
       if (!(err instanceof GatewayResponse)) console.error(`gateway: request ${requestId} failed: ${(err as Error)?.stack ?? String(err)}`);
       const g = err instanceof GatewayResponse ? err : new GatewayResponse(500, "internal_error", "internal error");
       // A refused request whose body was not read: close instead of draining what it still sends.
       if (!req.complete) res.setHeader("connection", "close");
-      finish(integrationFailure(g, requestId));
+      finish(integrationFailure(g, requestId), g.message);
     }
   }
 
@@ -253,7 +296,16 @@ function payloadTooLarge(max: number): GatewayResponse {
   return new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`);
 }
 
-function writeResult(res: ServerResponse, requestId: string, result: APIGatewayProxyResult): void {
+/** API Gateway's `$context.requestTime`: `01/Dec/2026:14:32:39 +0000`. */
+function clfTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+/** Writes a buffered result; returns the body's length (the access log's responseLength). */
+function writeResult(res: ServerResponse, requestId: string, result: APIGatewayProxyResult): number {
   const headers: Record<string, string | string[]> = { "x-amzn-requestid": requestId };
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
   for (const [k, vs] of Object.entries(result.multiValueHeaders ?? {})) headers[k.toLowerCase()] = vs.map(String);
@@ -261,4 +313,5 @@ function writeResult(res: ServerResponse, requestId: string, result: APIGatewayP
   headers["content-length"] = String(body.length);
   res.writeHead(result.statusCode, headers);
   res.end(body);
+  return body.length;
 }

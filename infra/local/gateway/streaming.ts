@@ -21,7 +21,8 @@ export function isStreamingHandler(handler: unknown): handler is StreamingProxyH
 
 /** How a streamed invocation ended, for the access log and the gateway's own error answers. */
 export type StreamOutcome =
-  | { readonly kind: "sent"; readonly status: number }
+  /** `bytes`: the body bytes that reached the client (the access log's responseLength). */
+  | { readonly kind: "sent"; readonly status: number; readonly bytes: number }
   /** The client left before any status was sent. */
   | { readonly kind: "client-gone" }
   /**
@@ -97,6 +98,7 @@ export async function runStreamingHandler(inv: StreamInvocation): Promise<Stream
   const { res } = inv;
   let prelude: Buffer | undefined;
   let status: number | undefined;
+  let bytes = 0;
 
   const sendHead = (p: Prelude, contentType: string | undefined) => {
     status = typeof p.statusCode === "number" && p.statusCode >= 100 && p.statusCode <= 599 ? p.statusCode : 200;
@@ -111,6 +113,7 @@ export async function runStreamingHandler(inv: StreamInvocation): Promise<Stream
 
   const toClient = (chunk: Buffer, done: (err?: Error | null) => void) => {
     if (res.destroyed || chunk.length === 0) return done();
+    bytes += chunk.length;
     if (res.write(chunk)) return done();
     const resume = () => {
       res.off("drain", resume).off("close", resume);
@@ -186,7 +189,7 @@ export async function runStreamingHandler(inv: StreamInvocation): Promise<Stream
   if (failed) res.destroy();
   else res.end();
   await handlerEnd;
-  return { kind: "sent", status: status ?? 200 };
+  return { kind: "sent", status: status ?? 200, bytes };
 }
 
 /** A Lambda context for a locally run function; the deadline is the integration timeout. */

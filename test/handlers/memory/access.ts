@@ -1,33 +1,19 @@
-import type { AccessRecord } from "../../../functions/core/access";
-import type { AccessJournal, AccessLog } from "../../../functions/core/ports";
-import type { MemoryUsageStore } from "./usage";
+import type { AccessEntry } from "../../../functions/core/access-log";
+import type { AccessLog } from "../../../functions/core/ports";
 
-/** Access records in memory: the invoke path's journal and reconciliation's log over the same map. */
-export class MemoryAccessStore implements AccessJournal, AccessLog {
-  readonly records = new Map<string, AccessRecord>();
+/** The gateway's access log in memory: the test app logs every request it routes, as the gateway does. */
+export class MemoryAccessLog implements AccessLog {
+  readonly logged: AccessEntry[] = [];
 
-  constructor(
-    private readonly usage: MemoryUsageStore,
-    /** Records per page of `accessRecords`, small so tests see paging. */
-    private readonly pageSize = 2,
-  ) {}
+  /** Entries per page of `entries`, small so tests see paging. */
+  constructor(private readonly pageSize = 2) {}
 
-  async record(a: AccessRecord) {
-    this.records.set(a.requestId, a);
+  log(e: AccessEntry): void {
+    this.logged.push(e);
   }
 
-  async discard(a: AccessRecord) {
-    this.records.delete(a.requestId);
-  }
-
-  async *accessRecords(fromTime: string, toTime: string): AsyncIterable<AccessRecord[]> {
-    const inRange = [...this.records.values()]
-      .filter((a) => a.time >= fromTime && a.time <= toTime)
-      .sort((a, b) => (a.time < b.time ? -1 : 1));
+  async *entries(fromTime: string, toTime: string): AsyncIterable<readonly AccessEntry[]> {
+    const inRange = this.logged.filter((e) => e.time >= fromTime && e.time <= toTime);
     for (let i = 0; i < inRange.length; i += this.pageSize) yield inRange.slice(i, i + this.pageSize);
-  }
-
-  async usageRecorded(requestIds: readonly string[]) {
-    return new Set(requestIds.filter((id) => this.usage.stored.has(id)));
   }
 }

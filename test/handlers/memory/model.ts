@@ -15,10 +15,14 @@ export const COMPLETION_USAGE = { prompt_tokens: 5, completion_tokens: 2, total_
  * completion, or with `invokeStream` SSE lines cut at arbitrary places, as SageMaker's parts are.
  * `failing` maps a variant name, or for a version placed on a pool its inference component's
  * name, to the error (one of the core's ApiErrors) its calls throw.
+ * `usage` is the usage object the LLM answers report, and KServe answers' `parameters.usage`
+ * when `kserveUsage` is set (a container may report anything there).
  */
 export class MemoryModelEndpoint implements ModelInvoker {
   readonly calls: InvokeRequest[] = [];
   readonly failing = new Map<string, Error>();
+  usage: unknown = COMPLETION_USAGE;
+  kserveUsage: unknown;
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
     this.calls.push(req);
@@ -26,7 +30,11 @@ export class MemoryModelEndpoint implements ModelInvoker {
     if (failure) throw failure;
     if (!/json/i.test(req.contentType)) return { body: req.body, contentType: req.contentType, invokedVariant: req.variantName };
     const openai = openAIRequest(req);
-    if (openai) return { body: encoder.encode(JSON.stringify(completion(openai.model, req.variantName))), contentType: "application/json" };
+    if (openai)
+      return {
+        body: encoder.encode(JSON.stringify(completion(openai.model, req.variantName, this.usage))),
+        contentType: "application/json",
+      };
     const request = JSON.parse(new TextDecoder().decode(req.body)) as {
       id?: string;
       inputs: { name: string; shape: number[]; datatype: string; data: number[] }[];
@@ -41,6 +49,7 @@ export class MemoryModelEndpoint implements ModelInvoker {
         datatype: i.datatype,
         data: i.data.flat(4).map((d) => d * 2),
       })),
+      ...(this.kserveUsage !== undefined ? { parameters: { usage: this.kserveUsage } } : {}),
     };
     return { body: encoder.encode(JSON.stringify(answer)), contentType: "application/json", invokedVariant: req.variantName };
   }
@@ -51,7 +60,7 @@ export class MemoryModelEndpoint implements ModelInvoker {
     if (failure) throw failure;
     const chunks = [
       ...COMPLETION.map((content) => ({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })),
-      { object: "chat.completion.chunk", choices: [], usage: COMPLETION_USAGE },
+      { object: "chat.completion.chunk", choices: [], usage: this.usage },
     ];
     const text = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("")}data: [DONE]\n\n`;
     const bytes = encoder.encode(text);
@@ -67,13 +76,13 @@ function openAIRequest(req: InvokeRequest): { model: string } | undefined {
   return "messages" in body || "prompt" in body ? { model: String(body.model) } : undefined;
 }
 
-function completion(model: string, variant: string) {
+function completion(model: string, variant: string, usage: unknown) {
   return {
     id: `cmpl-${variant}`,
     object: "chat.completion",
     model,
     choices: [{ index: 0, message: { role: "assistant", content: COMPLETION.join("") }, finish_reason: "stop" }],
-    usage: COMPLETION_USAGE,
+    usage,
   };
 }
 

@@ -189,6 +189,22 @@ describe("construct helpers", () => {
     ]);
   });
 
+  it("weighs variants 1 each when the default alias targets only versions placed on a pool", () => {
+    const m = parsePlatformConfig({
+      pools: { shared: { instanceType: "ml.g5.xlarge", instances: { min: 1, max: 1 } } },
+      models: {
+        a: {
+          versions: [
+            { version: 1, artifact: "a.onnx", instanceType: "ml.c5.xlarge" },
+            { version: 2, artifact: "b.onnx", placement: { pool: "shared", memoryMiB: 1024 } },
+          ],
+          aliases: { prod: 2, old: 1 },
+        },
+      },
+    }).models.a;
+    expect(m && [...initialWeights(m)]).toEqual([[1, 1]]);
+  });
+
   it("renders wildcard findings the way cdk-nag names them", () => {
     expect(flattenCfnReference({ "Fn::Join": ["", [{ "Fn::GetAtt": ["Bucket", "Arn"] }, "/models/*"]] })).toBe("<Bucket.Arn>/models/*");
     expect(

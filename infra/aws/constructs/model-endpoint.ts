@@ -55,12 +55,22 @@ export function hasInstanceStorage(instanceType: string): boolean {
   return INSTANCE_STORE_FAMILY.test(instanceType);
 }
 
-/** Initial weight of each version: its share in the default alias, 0 when the alias skips it. */
+/**
+ * Initial weight of each variant-layout version: its share in the default alias, 0 when the alias
+ * skips it. When the default alias targets only versions placed on pools, every variant gets
+ * weight 1 instead: an endpoint needs a variant with positive weight, and the invoke function
+ * names its variant anyway.
+ */
 export function initialWeights(config: ModelConfig): Map<number, number> {
   const target = config.aliases[config.defaultAlias];
-  const weights = new Map<number, number>(config.versions.map((v) => [v.version, 0]));
-  if (typeof target === "number") weights.set(target, 100);
-  else for (const t of target ?? []) weights.set(t.version, t.weight);
+  const variants = config.versions.filter((v) => !isComponentVersion(v)).map((v) => v.version);
+  const weights = new Map<number, number>(variants.map((v) => [v, 0]));
+  const share = (version: number, weight: number) => {
+    if (weights.has(version)) weights.set(version, weight);
+  };
+  if (typeof target === "number") share(target, 100);
+  else for (const t of target ?? []) share(t.version, t.weight);
+  if ([...weights.values()].every((w) => w === 0)) for (const v of variants) weights.set(v, 1);
   return weights;
 }
 

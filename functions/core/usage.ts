@@ -27,6 +27,8 @@ export interface UsageRecord {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** limit leases the request was admitted under; lease reclaim counts them */
+  readonly leases?: readonly string[];
 }
 
 export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
@@ -46,6 +48,7 @@ export interface UsageRecordInput {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number } | undefined;
+  readonly leases?: readonly string[] | undefined;
 }
 
 export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
@@ -64,6 +67,7 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     bytesIn: i.bytesIn,
     bytesOut: i.bytesOut,
     ...(i.tokens ? { tokens: i.tokens } : {}),
+    ...(i.leases && i.leases.length > 0 ? { leases: i.leases } : {}),
   };
 }
 

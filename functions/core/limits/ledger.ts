@@ -15,6 +15,7 @@ import {
   tokenReservation,
   toMicros,
 } from "./math";
+import { type HeldLease, type QuotaLeaseOptions, QuotaLeases } from "./quota-leases";
 import {
   type Admission,
   type AdmitContext,
@@ -68,6 +69,47 @@ export interface LimitCells {
   addLease(subject: string, lease: { id: string; untilMs: number; max: number; nowMs: number }): Promise<boolean>;
   /** Frees a lease; a missing one is fine. */
   removeLease(subject: string, id: string): Promise<void>;
+  /**
+   * Debits a quota lease from a month's counter in one write (creating the counter): adds
+   * `lease.requests` and `lease.tokens`, records the lease, and when `back` is given, ends that
+   * lease in the same write (subtracts its unused part, removes it). Applies only if the counts
+   * before the write are within `bounds` and `back` (when given) is still recorded. Returns the
+   * counter after the write, or on failure the last state seen.
+   */
+  takeQuotaLease(key: CounterKey, lease: QuotaLease, bounds: CounterBounds, back?: LeaseReturn): Promise<CellWrite<QuotaCounts>>;
+  /**
+   * Ends a quota lease: subtracts its unused part and removes it, only if it is still recorded
+   * (and, with `back.untilMs`, still ends then). Returns whether it did.
+   */
+  endQuotaLease(key: CounterKey, back: LeaseReturn): Promise<boolean>;
+  /** A month's counter with its recorded quota leases. */
+  readQuotaLeases(key: CounterKey): Promise<QuotaCounts>;
+}
+
+/** A block of a month's quota debited to one holder; the counter counts it as used until it ends. */
+export interface QuotaLease {
+  readonly id: string;
+  readonly requests: number;
+  readonly tokens: number;
+  /** Epoch ms it was taken. */
+  readonly fromMs: number;
+  /** The holder admits from it until then. */
+  readonly untilMs: number;
+  /** After this, no request admitted under it can still write a usage record: anyone may reclaim it. */
+  readonly reclaimAtMs: number;
+}
+
+/** The part of a lease given back when it ends (tokens may be negative: settled above the reservations). */
+export interface LeaseReturn {
+  readonly id: string;
+  readonly requests: number;
+  readonly tokens: number;
+  /** Only if the lease still ends then (a reclaim by another holder). */
+  readonly untilMs?: number;
+}
+
+export interface QuotaCounts extends Counts {
+  readonly leases: readonly QuotaLease[];
 }
 
 export interface TatStep {
@@ -127,13 +169,26 @@ const chargedKey = (subject: string, window: CounterKey["window"], period: strin
 export class LimitLedger implements LimitStore {
   private readonly done = new WeakSet<LimitHandle>();
   private readonly leaseMs: number;
+  private readonly quota: QuotaLeases | undefined;
+  /** The quota lease each admission's month charge came from. */
+  private readonly fromLease = new WeakMap<LimitHandle, HeldLease>();
 
-  /** @param options.leaseMs how long a concurrency slot outlives a holder that never settles. */
+  /**
+   * @param options.leaseMs how long a concurrency slot outlives a holder that never settles.
+   * @param options.quotaLeases admit monthly quotas from leased blocks (quota-leases.ts);
+   *   without it every admission charges the month's counter itself.
+   */
   constructor(
     private readonly cells: LimitCells,
-    options: { readonly leaseMs?: number } = {},
+    options: { readonly leaseMs?: number; readonly quotaLeases?: QuotaLeaseOptions } = {},
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
+    this.quota = options.quotaLeases ? new QuotaLeases(cells, options.quotaLeases) : undefined;
+  }
+
+  /** Gives back what this holder's quota leases did not use (a host shutting down). */
+  async returnLeases(): Promise<void> {
+    await this.quota?.returnAll();
   }
 
   async charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
@@ -161,7 +216,9 @@ export class LimitLedger implements LimitStore {
       if (limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined) {
         const month = monthOf(ctx.now);
         const reserve = limits.monthlyTokens === undefined ? undefined : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
-        const step = await this.chargeMonth(subject, limits, month, reserve, ctx.now, state);
+        const step = this.quota
+          ? await this.leaseMonth(handle, limits, month, reserve, ctx.now, state)
+          : await this.chargeMonth(subject, limits, month, reserve, ctx.now, state);
         if (!step.admitted) return await this.undoThen(handle, step);
         handle.month = month.period;
         handle.requestCharged = limits.monthlyRequests !== undefined;
@@ -189,8 +246,13 @@ export class LimitLedger implements LimitStore {
     const writes: Promise<unknown>[] = [];
     if (handle.leased) writes.push(this.cells.removeLease(handle.subject, handle.requestId));
     if (handle.month !== undefined && handle.tokensReserved !== undefined && usage.actualTokens !== undefined) {
-      const tokens = Math.max(0, Math.ceil(usage.actualTokens)) - handle.tokensReserved;
-      if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), { tokens }));
+      const actual = Math.max(0, Math.ceil(usage.actualTokens));
+      const tokens = actual - handle.tokensReserved;
+      const lease = this.fromLease.get(handle);
+      if (lease && this.quota) {
+        this.quota.observeTokens(lease, actual);
+        writes.push(this.quota.credit(lease, { requests: 0, tokens: -tokens }));
+      } else if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), { tokens }));
     }
     if (handle.minute !== undefined && handle.minuteTokensReserved !== undefined && usage.actualTokens !== undefined) {
       const tokens = minuteCorrection(handle.minute, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
@@ -293,6 +355,37 @@ export class LimitLedger implements LimitStore {
     return refused(kind, refusalMessage(kind, limits, reserve), 1, state);
   }
 
+  /** The month's quotas from this holder's lease: most admissions write nothing. */
+  private async leaseMonth(
+    handle: MutableHandle,
+    limits: TenantLimits,
+    month: MonthPeriod,
+    reserve: number | undefined,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const quota = this.quota as QuotaLeases;
+    const out = await quota.admit({
+      subject: handle.subject,
+      key: monthKey(handle.subject, month),
+      requestQuota: limits.monthlyRequests,
+      tokenQuota: reserve === undefined ? undefined : limits.monthlyTokens,
+      reserve: reserve ?? 0,
+      now,
+    });
+    const seen = monthState(limits, month, out.used, now, state);
+    if (out.ok) {
+      handle.quotaLease = out.lease.id;
+      this.fromLease.set(handle, out.lease);
+      return { admitted: true, state: seen };
+    }
+    const message = refusalMessage(out.limit, limits, out.limit === "monthlyTokens" ? reserve : 0);
+    if (out.busy) return refused(out.limit, message, 1, state);
+    const quotaOf = out.limit === "monthlyRequests" ? limits.monthlyRequests : limits.monthlyTokens;
+    const used = out.limit === "monthlyRequests" ? out.used.requests : out.used.tokens;
+    return refused(out.limit, message, quotaWindow(quotaOf ?? 0, used, month, now).resetSeconds, seen);
+  }
+
   private async undoThen(handle: LimitHandle, refusal: Refused): Promise<Refused> {
     // The refusal stands even if giving back fails: at worst one cell stays taken.
     await this.undo(handle);
@@ -303,7 +396,10 @@ export class LimitLedger implements LimitStore {
   private async undo(handle: LimitHandle, quiet = true): Promise<void> {
     const writes: Promise<unknown>[] = [];
     if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
-    if (handle.month !== undefined) {
+    const lease = this.fromLease.get(handle);
+    if (lease && this.quota) {
+      writes.push(this.quota.credit(lease, { requests: handle.requestCharged ? 1 : 0, tokens: handle.tokensReserved ?? 0 }));
+    } else if (handle.month !== undefined) {
       const requests = handle.requestCharged ? -1 : 0;
       const tokens = -(handle.tokensReserved ?? 0);
       if (requests !== 0 || tokens !== 0) {

@@ -43,9 +43,14 @@ export interface LocalHandlerOptions {
 
 /**
  * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
- * long for an item's lock: one usage transaction in flight, eight calls per limit item.
+ * long for an item's lock: one usage transaction in flight, eight calls per limit item. Quota
+ * leases are shared by two holders here (the invoke and the LLM function's stores, in this one
+ * process), not the cloud's many Lambda instances, so a lease may take a larger share.
  */
-const DYNAMODB_LOCAL_TUNING = { usageSink: { maxInFlight: 1 }, limitStore: { maxInFlightPerItem: 8 } } as const;
+const DYNAMODB_LOCAL_TUNING = {
+  usageSink: { maxInFlight: 1 },
+  limitStore: { maxInFlightPerItem: 8, quotaLeases: { holders: 2 } },
+} as const;
 
 /**
  * The local host's composition root: every handler built by the same factory the cloud's

@@ -1,13 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import { admit } from "../../functions/core/admission";
+import { type InferenceRequest, runInference } from "../../functions/core/inference";
 import type { CounterBounds, CounterKey, LeaseReturn, QuotaLease } from "../../functions/core/limits/ledger";
 import { LimitLedger } from "../../functions/core/limits/ledger";
 import { monthOf } from "../../functions/core/limits/math";
 import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
 import type { QuotaLeaseOptions } from "../../functions/core/limits/quota-leases";
 import { type Admission, type Admitted, chargeAll, type TenantLimits } from "../../functions/core/limits/tenant-limits";
-import type { Page, UsageReader } from "../../functions/core/ports";
+import type { Page, RegistryReader, UsageReader } from "../../functions/core/ports";
 import type { Principal } from "../../functions/core/principal";
+import type { ModelRecord } from "../../functions/core/registry";
 import type { UsageRecord } from "../../functions/core/usage";
 
 // The lease rules of monthly quotas (functions/core/limits/quota-leases.ts) on memory cells:
@@ -275,5 +277,66 @@ describe("monthly quotas from leased blocks", () => {
     const ticket = await admit(ledger, principal, { now: T0, requestId: "r", tokenEstimate: 0 });
     expect("leases" in ticket && ticket.leases).toHaveLength(2);
     if ("handles" in ticket) expect(ticket.leases).toEqual(ticket.handles.map((h) => h.quotaLease));
+  });
+
+  it("the usage record of a request carries its leases, and a reclaim over those records gives back exactly the rest", async () => {
+    const version = {
+      model: "iris",
+      version: 1,
+      runtime: "onnx",
+      status: "ready",
+      endpointName: "e",
+      variantName: "v1",
+      artifactUri: "s3://b/k",
+      createdAt: "",
+    };
+    const target = { model: "iris", alias: "prod", targets: [{ version: 1, weight: 100 }], revision: 1, updatedAt: "", updatedBy: "" };
+    const model = {
+      model: "iris",
+      defaultAlias: "prod",
+      versions: new Map([[1, version]]),
+      aliases: new Map([["prod", target]]),
+    } as ModelRecord;
+    const registry: RegistryReader = { getModel: async () => model, listModels: async () => ["iris"] };
+    const stored = new MemoryRecords();
+    const usage = {
+      record: async (r: UsageRecord) => {
+        stored.items.push(r);
+        return "recorded" as const;
+      },
+    };
+    const cells = new CountingCells();
+    const o = { leaseMs: 30_000, settleMs: 10_000, usage: stored };
+    const [dead, live] = ledgers(cells, 2, o) as [LimitLedger, LimitLedger];
+    const principal = {
+      tenantId: "t",
+      keyId: "k",
+      scopes: ["invoke" as const],
+      models: ["iris"],
+      plan: "p",
+      limits: { monthlyRequests: 10 },
+    };
+    const request = (requestId: string): InferenceRequest => ({
+      requestId,
+      receivedAt: T0,
+      principal,
+      model: "iris",
+      selector: { kind: "default" },
+      routingKey: "k",
+      protocol: "kserve",
+      json: { inputs: [{ name: "input", shape: [1, 1], datatype: "FP32", data: [1] }] },
+      body: new Uint8Array(2),
+      contentType: "application/json",
+    });
+    const invoker = { invoke: async () => ({ body: new Uint8Array(2), contentType: "application/json" }) };
+    const deps = { registry, invoker, usage, invokeTimeoutMs: 1_000, limits: dead, now: () => T0 };
+    for (const id of ["a", "b", "c"]) await runInference(deps, request(id));
+    expect(stored.items.map((r) => r.leases?.length)).toEqual([1, 1, 1]);
+    expect(new Set(stored.items.map((r) => r.leases?.[0])).size).toBe(2); // blocks of 1 and 2
+    // The holder dies with its second lease used up and a third (of 4) untouched after one more admission.
+    expect((await dead.charge("t", principal.limits, ctx())).admitted).toBe(true);
+    const late = await Promise.all(Array.from({ length: 20 }, () => live.charge("t", principal.limits, ctx(T0 + 40_001))));
+    // 3 served with records; the 4th admission never wrote one, so 7 of the 10 are admitted again.
+    expect(admittedOnes(late)).toHaveLength(7);
   });
 });

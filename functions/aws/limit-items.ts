@@ -1,4 +1,4 @@
-import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatStep } from "../core/limits/ledger";
+import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatStep } from "../core/limits/cells";
 
 /**
  * Limit state in the usage table, one partition per subject (the trailing `#` keeps

@@ -6,12 +6,12 @@ import {
   type Counts,
   type LeaseReturn,
   type LimitCells,
-  LimitLedger,
   type QuotaCounts,
   type QuotaLease,
   type TatStep,
   withinBounds,
-} from "../core/limits/ledger";
+} from "../core/limits/cells";
+import { LimitLedger } from "../core/limits/ledger";
 import type { QuotaLeaseOptions } from "../core/limits/quota-leases";
 import { isConditionFailed, whenConditionFails } from "./conditions";
 import { KeyedGate } from "./keyed-gate";

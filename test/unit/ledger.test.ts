@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import type { CellWrite, CounterKey, Counts, TatStep } from "../../functions/core/limits/ledger";
+import type { CellWrite, CounterKey, Counts, TatStep } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
 import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
 

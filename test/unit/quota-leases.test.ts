@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { admit } from "../../functions/core/admission";
 import { type InferenceRequest, runInference } from "../../functions/core/inference";
-import type { CounterBounds, CounterKey, LeaseReturn, QuotaLease } from "../../functions/core/limits/ledger";
+import type { CounterBounds, CounterKey, LeaseReturn, QuotaLease } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
 import { monthOf } from "../../functions/core/limits/math";
 import { MemoryLimitCells } from "../../functions/core/limits/memory-store";

@@ -5,12 +5,12 @@ import {
   type Counts,
   type LeaseReturn,
   type LimitCells,
-  LimitLedger,
   type QuotaCounts,
   type QuotaLease,
   type TatStep,
   withinBounds,
-} from "./ledger";
+} from "./cells";
+import { LimitLedger } from "./ledger";
 
 /** A subject's counter of one window. */
 interface WindowCounts {

@@ -1,6 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { UsageReader } from "../ports";
-import type { CounterBounds, CounterKey, Counts, LeaseReturn, LimitCells, QuotaCounts, QuotaLease } from "./ledger";
+import type { CounterBounds, CounterKey, Counts, LeaseReturn, LimitCells, QuotaCounts, QuotaLease } from "./cells";
+import { fits, HeldLease, type QuotaAdmission, type QuotaNeed } from "./held-lease";
+import { usedUnderLease } from "./lease-records";
 
 /**
  * Monthly quotas admitted from leased blocks, so that most admissions cost no write.
@@ -49,53 +51,6 @@ export interface QuotaLeaseOptions {
   readonly usage?: Pick<UsageReader, "records">;
 }
 
-/** One admission's view of a month's quotas. */
-export interface QuotaNeed {
-  readonly subject: string;
-  readonly key: CounterKey;
-  readonly requestQuota: number | undefined;
-  readonly tokenQuota: number | undefined;
-  /** Tokens the request reserves (0 without a token quota). */
-  readonly reserve: number;
-  readonly now: number;
-}
-
-export type QuotaAdmission =
-  | { readonly ok: true; readonly lease: HeldLease; readonly used: Counts }
-  | { readonly ok: false; readonly limit: "monthlyRequests" | "monthlyTokens"; readonly busy: boolean; readonly used: Counts };
-
-type LeaseState = "live" | "returned" | "lost";
-
-/** A lease as its holder knows it. `tokensLeft` goes negative when settlements exceed reservations. */
-export class HeldLease {
-  state: LeaseState = "live";
-  requestsLeft: number;
-  tokensLeft: number;
-  admitted = 0;
-  constructor(
-    readonly granted: QuotaLease,
-    readonly key: CounterKey,
-    readonly requestQuota: number | undefined,
-    readonly tokenQuota: number | undefined,
-  ) {
-    this.requestsLeft = granted.requests;
-    this.tokensLeft = granted.tokens;
-  }
-
-  get id(): string {
-    return this.granted.id;
-  }
-
-  /** What ending it now gives back. */
-  rest(): LeaseReturn {
-    return {
-      id: this.id,
-      requests: this.requestQuota === undefined ? 0 : this.requestsLeft,
-      tokens: this.tokenQuota === undefined ? 0 : this.tokensLeft,
-    };
-  }
-}
-
 interface Slot {
   lease?: HeldLease;
   pending?: Promise<unknown>;
@@ -109,9 +64,8 @@ interface Slot {
 }
 
 const MAX_ROUNDS = 64;
+const MAX_SLOTS = 10_000;
 const RECLAIMS_PER_WRITE = 5;
-const RECORD_PAGE = 500;
-const DAY_MS = 86_400_000;
 
 export class QuotaLeases {
   private readonly slots = new Map<string, Slot>();
@@ -198,8 +152,11 @@ export class QuotaLeases {
     const k = slotKey(need.key);
     let slot = this.slots.get(k);
     if (!slot) {
-      // Only the latest month of a subject is kept: a new month starts a new slot.
-      for (const [other, s] of this.slots) if (other.startsWith(`${need.subject}|`) && s.lease === undefined) this.slots.delete(other);
+      // Slots without a lease are only sizing hints: a new month's, or too many subjects, drop them.
+      const crowded = this.slots.size >= MAX_SLOTS;
+      for (const [other, s] of this.slots) {
+        if (s.lease === undefined && !s.pending && (crowded || other.startsWith(`${need.subject}|`))) this.slots.delete(other);
+      }
       slot = { nextRequests: 1, tokensPerRequest: Math.max(1, need.reserve) };
       this.slots.set(k, slot);
     }
@@ -264,7 +221,7 @@ export class QuotaLeases {
         return await this.exhausted(slot, need, old);
       }
       const lease: QuotaLease = {
-        id: randomUUID(),
+        id: leaseId(),
         requests: size.requests,
         tokens: size.tokens,
         fromMs: need.now,
@@ -385,7 +342,10 @@ export class QuotaLeases {
     const due = leases.filter((l) => l.reclaimAtMs <= need.now && !mine.has(l.id)).slice(0, RECLAIMS_PER_WRITE);
     let any = false;
     for (const l of due) {
-      const used = await this.usedUnder(need.subject, l);
+      // Without a record reader nothing is known to be unused: the whole lease stays counted.
+      const reader = this.options.usage;
+      const tenantId = need.subject.split("/")[0] ?? need.subject;
+      const used = reader ? await usedUnderLease(reader, tenantId, l, this.options.settleMs) : l;
       const back = { id: l.id, requests: l.requests - used.requests, tokens: l.tokens - used.tokens, untilMs: l.untilMs };
       if (need.requestQuota === undefined) back.requests = 0;
       if (need.tokenQuota === undefined) back.tokens = 0;
@@ -393,46 +353,6 @@ export class QuotaLeases {
     }
     return any;
   }
-
-  /** What the usage records admitted under `l` used; without a record reader, the whole lease. */
-  private async usedUnder(subject: string, l: QuotaLease): Promise<Counts> {
-    const reader = this.options.usage;
-    if (!reader) return { requests: l.requests, tokens: l.tokens };
-    const tenantId = subject.split("/")[0] ?? subject;
-    // A request admitted under the lease was received at most settleMs before it was taken.
-    const from = l.fromMs - this.options.settleMs;
-    const used = zero();
-    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day <= l.untilMs; day += DAY_MS) {
-      let after: string | undefined;
-      do {
-        const page = await reader.records(tenantId, new Date(day).toISOString().slice(0, 10), {
-          fromTime: new Date(Math.max(from, day)).toISOString(),
-          toTime: new Date(Math.min(l.untilMs, day + DAY_MS - 1)).toISOString(),
-          limit: RECORD_PAGE,
-          after,
-        });
-        for (const r of page.items) {
-          if (!r.leases?.includes(l.id)) continue;
-          used.requests += 1;
-          used.tokens += (r.tokens?.input ?? 0) + (r.tokens?.output ?? 0);
-        }
-        after = page.cursor;
-      } while (after !== undefined);
-    }
-    return used;
-  }
-}
-
-/** Whether `lease` can admit this request now, under the quotas it was taken for. */
-function fits(lease: HeldLease, need: QuotaNeed): boolean {
-  return (
-    lease.state === "live" &&
-    need.now < lease.granted.untilMs &&
-    lease.requestQuota === need.requestQuota &&
-    lease.tokenQuota === need.tokenQuota &&
-    (need.requestQuota === undefined || lease.requestsLeft >= 1) &&
-    (need.tokenQuota === undefined || lease.tokensLeft >= Math.max(1, need.reserve))
-  );
 }
 
 /** The refusal remembered from this holder's last look at the counter, while it still holds. */
@@ -450,6 +370,8 @@ function usedBy(slot: Slot, lease: HeldLease | undefined): Counts {
   return { requests: seen.requests - held.requests, tokens: seen.tokens - Math.max(0, held.tokens) };
 }
 
+/** 64 random bits, short because every usage record carries it and every lease write is billed by the item's size. */
+const leaseId = (): string => randomBytes(8).toString("base64url");
 const zero = (): Counts => ({ requests: 0, tokens: 0 });
 const countsOf = (q: QuotaCounts): Counts => ({ requests: q.requests, tokens: q.tokens });
 const slotKey = (k: CounterKey) => `${k.subject}|${k.period}`;

@@ -6,7 +6,8 @@ import { tighter } from "./math";
  * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file
  * holds the shapes, the validator, the `LimitStore` port and the response headers; the
  * arithmetic lives in `limits/math.ts`, the rules (order, refusals, give-backs) in
- * `limits/ledger.ts`, and the stores' cells in `limits/memory-store.ts` and
+ * `limits/ledger.ts` (monthly quotas from leased blocks: `limits/quota-leases.ts`), the cells
+ * port in `limits/cells.ts`, and the stores' cells in `limits/memory-store.ts` and
  * `functions/aws/limit-store.ts`.
  */
 

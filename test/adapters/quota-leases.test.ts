@@ -190,6 +190,22 @@ describe("monthly quotas from leased blocks (DynamoDB Local)", () => {
       expect(writes).toBeLessThanOrEqual(20);
       expect((await monthItem(s, Date.now()))?.requests).toBe(1_000);
 
+      // Once the quota is spent, refusals are answered from memory: at most one write per process and second.
+      const spent = subject("spent");
+      const refusing = countingClient();
+      const quota = new DynamoLimitStore(refusing.doc, table);
+      const first = await Promise.all(
+        Array.from({ length: 10 }, () => quota.charge(spent, { monthlyRequests: 5 }, { now: Date.now(), requestId: randomUUID() })),
+      );
+      expect(admittedOnes(first)).toHaveLength(5);
+      const before = refusing.writes();
+      const refusals = await Promise.all(
+        Array.from({ length: 200 }, () => quota.charge(spent, { monthlyRequests: 5 }, { now: Date.now(), requestId: randomUUID() })),
+      );
+      expect(refusals.every((r) => !r.admitted && r.limit === "monthlyRequests")).toBe(true);
+      console.info(`200 refusals of a spent monthly quota: ${refusing.writes() - before} DynamoDB writes`);
+      expect(refusing.writes() - before).toBeLessThanOrEqual(1);
+
       // The same without leases: a write per admission.
       const perRequest = countingClient();
       const old = new DynamoLimitStore(perRequest.doc, table, { quotaLeases: false });

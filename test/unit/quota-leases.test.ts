@@ -339,4 +339,13 @@ describe("monthly quotas from leased blocks", () => {
     // 3 served with records; the 4th admission never wrote one, so 7 of the 10 are admitted again.
     expect(admittedOnes(late)).toHaveLength(7);
   });
+
+  it("a lease unused for idleMs goes back to the counter by itself", async () => {
+    const cells = new CountingCells();
+    const [ledger] = ledgers(cells, 1, { idleMs: 20 }) as [LimitLedger];
+    for (let i = 0; i < 4; i++) await ledger.charge("t", { monthlyRequests: 100 }, ctx());
+    expect((await cells.readQuotaLeases(monthKey("t"))).requests).toBe(7); // blocks of 1, 2 and 4, the last with 3 unused
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await cells.readQuotaLeases(monthKey("t"))).toEqual({ requests: 4, tokens: 0, leases: [] });
+  });
 });

@@ -55,11 +55,18 @@ export interface LimitStoreOptions {
    */
   readonly maxInFlightPerItem?: number;
   /**
+   * Processes expected to share a subject (Lambda instances, local functions): quota leases
+   * and rate blocks take at most what remains / (2 × this). @default 8
+   */
+  readonly holders?: number;
+  /**
    * Monthly quotas from leased blocks (functions/core/limits/quota-leases.ts); `false`: every
    * admission writes the month's counter. `settleMs` defaults to `leaseMs` (the longest
    * request and a margin). @default leases with the cloud's defaults
    */
   readonly quotaLeases?: Partial<QuotaLeaseOptions> | false;
+  /** The rate's cells in blocks (functions/core/limits/rate-blocks.ts); `false`: a TAT write per admission. @default blocks */
+  readonly rateBlocks?: false;
 }
 
 type Item = Record<string, unknown>;
@@ -269,8 +276,13 @@ export class DynamoLimitCells implements LimitCells {
 export class DynamoLimitStore extends LimitLedger {
   constructor(doc: DynamoDBDocumentClient, table: string, options: LimitStoreOptions = {}) {
     const leaseMs = options.leaseMs ?? 120_000;
-    const quotaLeases = options.quotaLeases === false ? undefined : { settleMs: leaseMs, ...options.quotaLeases };
-    super(new DynamoLimitCells(doc, table, options), { leaseMs, ...(quotaLeases ? { quotaLeases } : {}) });
+    const holders = options.holders ?? 8;
+    const quotaLeases = options.quotaLeases === false ? undefined : { settleMs: leaseMs, holders, ...options.quotaLeases };
+    super(new DynamoLimitCells(doc, table, options), {
+      leaseMs,
+      ...(quotaLeases ? { quotaLeases } : {}),
+      ...(options.rateBlocks === false ? {} : { rateBlocks: { holders } }),
+    });
   }
 }
 

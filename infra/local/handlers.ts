@@ -44,12 +44,13 @@ export interface LocalHandlerOptions {
 /**
  * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
  * long for an item's lock: one usage transaction in flight, eight calls per limit item. Quota
- * leases are shared by two holders here (the invoke and the LLM function's stores, in this one
- * process), not the cloud's many Lambda instances, so a lease may take a larger share.
+ * leases and rate blocks are shared by two holders here (the invoke and the LLM function's
+ * stores, in this one process), not the cloud's many Lambda instances, so each may take a
+ * larger share.
  */
 const DYNAMODB_LOCAL_TUNING = {
   usageSink: { maxInFlight: 1 },
-  limitStore: { maxInFlightPerItem: 8, quotaLeases: { holders: 2 } },
+  limitStore: { maxInFlightPerItem: 8, holders: 2 },
 } as const;
 
 /**

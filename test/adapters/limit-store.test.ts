@@ -14,8 +14,8 @@ const table = e2eTable(usageTable);
 /** Several stores with their own clients: as many Lambda instances / processes. */
 const stores = (n: number, options?: LimitStoreOptions) =>
   Array.from({ length: n }, () => new DynamoLimitStore(localDocumentClient(), table, options));
-/** Monthly quotas charged on the counter by every admission, as before leases (these tests read the counter's items). */
-const PER_REQUEST: LimitStoreOptions = { quotaLeases: false };
+/** Every admission charges the month's counter and the TAT itself, as before leases and blocks (these tests read those items). */
+const PER_REQUEST: LimitStoreOptions = { quotaLeases: false, rateBlocks: false };
 const subject = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 /** DynamoDB Local applies one item's writes one at a time, ~100–200 ms each on a loaded 2-core machine. */
 const HEAVY_MS = 240_000;

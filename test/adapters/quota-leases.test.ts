@@ -13,7 +13,7 @@ import { usageTable } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
-// Monthly quotas from leased blocks on DynamoDB Local, across real processes.
+// Monthly quotas from leased blocks and the rate in blocks of cells, on DynamoDB Local, across real processes.
 
 const table = e2eTable(usageTable);
 const doc = localDocumentClient();
@@ -94,7 +94,7 @@ async function monthItem(s: string, now: number) {
 
 const admittedOnes = <T extends { admitted: boolean }>(rs: readonly T[]) => rs.filter((r) => r.admitted) as unknown as Admitted[];
 
-describe("monthly quotas from leased blocks (DynamoDB Local)", () => {
+describe("monthly quotas from leased blocks, the rate in blocks of cells (DynamoDB Local)", () => {
   it(
     "3 processes sending 100 concurrent requests each against a quota of 100 admit exactly 100",
     async () => {
@@ -242,6 +242,42 @@ describe("monthly quotas from leased blocks (DynamoDB Local)", () => {
       expect(used).toBe(960);
       await Promise.all(pool.map((p) => p.returnLeases()));
       expect((await monthItem(s, now))?.tokens).toBe(960);
+    },
+    HEAVY_MS,
+  );
+
+  it(
+    "rate blocks: below its rate a subject writes the TAT once per block; 3 stores at 5× overload stay within burst + rate × span + a block each",
+    async () => {
+      const limits: TenantLimits = { ratePerSecond: 20, burst: 160 };
+      const calm = countingClient();
+      const one = new DynamoLimitStore(calm.doc, table);
+      const s1 = subject("rate-calm");
+      const t0 = Date.now();
+      // 5 requests/s for 20 s of virtual time: a quarter of the rate.
+      for (let i = 0; i < 100; i++)
+        expect((await one.charge(s1, limits, { now: t0 + i * 200, requestId: randomUUID() })).admitted).toBe(true);
+      console.info(`rate blocks: 100 admissions at a quarter of the rate, ${calm.writes()} DynamoDB writes`);
+      expect(calm.writes()).toBeLessThanOrEqual(25);
+
+      const s2 = subject("rate-busy");
+      const pool = [0, 1, 2].map(() => new DynamoLimitStore(localDocumentClient(), table));
+      let admitted = 0;
+      // 100 requests/s for 5 s: every 100 ms ten at once, over the three stores.
+      for (let tick = 0; tick < 50; tick++) {
+        const now = t0 + tick * 100;
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            (pool[(tick + i) % 3] as DynamoLimitStore).charge(s2, limits, { now, requestId: randomUUID() }),
+          ),
+        );
+        admitted += admittedOnes(results).length;
+      }
+      const gcra = 160 + 20 * 4.9;
+      // Each store holds at most one block of ⌊160 / (2 × 8)⌋ = 10 cells.
+      console.info(`rate blocks: 5× overload from 3 stores admitted ${admitted}; GCRA alone ${gcra}, with a block per store ${gcra + 30}`);
+      expect(admitted).toBeLessThanOrEqual(gcra + 30);
+      expect(admitted).toBeGreaterThanOrEqual(20 * 4.9);
     },
     HEAVY_MS,
   );

@@ -19,6 +19,7 @@ import {
   toMicros,
 } from "./math";
 import { type QuotaLeaseOptions, QuotaLeases } from "./quota-leases";
+import { type HeldCells, type RateBlockOptions, RateBlocks } from "./rate-blocks";
 import {
   type Admission,
   type AdmitContext,
@@ -64,18 +65,24 @@ export class LimitLedger implements LimitStore {
   private readonly quota: QuotaLeases | undefined;
   /** The quota lease each admission's month charge came from. */
   private readonly fromLease = new WeakMap<LimitHandle, HeldLease>();
+  private readonly rate: RateBlocks | undefined;
+  /** The block of rate cells each admission's cell came from. */
+  private readonly fromBlock = new WeakMap<LimitHandle, HeldCells>();
 
   /**
    * @param options.leaseMs how long a concurrency slot outlives a holder that never settles.
    * @param options.quotaLeases admit monthly quotas from leased blocks (quota-leases.ts);
    *   without it every admission charges the month's counter itself.
+   * @param options.rateBlocks take the rate's GCRA cells in blocks (rate-blocks.ts); without it
+   *   every admission writes the TAT.
    */
   constructor(
     private readonly cells: LimitCells,
-    options: { readonly leaseMs?: number; readonly quotaLeases?: QuotaLeaseOptions } = {},
+    options: { readonly leaseMs?: number; readonly quotaLeases?: QuotaLeaseOptions; readonly rateBlocks?: RateBlockOptions } = {},
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
     this.quota = options.quotaLeases ? new QuotaLeases(cells, options.quotaLeases) : undefined;
+    this.rate = options.rateBlocks ? new RateBlocks(cells, options.rateBlocks) : undefined;
   }
 
   /** Gives back what this holder's quota leases did not use (a host shutting down). */
@@ -91,7 +98,9 @@ export class LimitLedger implements LimitStore {
       const burst = burstOf(limits);
       if (limits.ratePerSecond !== undefined && burst !== undefined) {
         const p = gcraParams(limits.ratePerSecond, burst);
-        const step = await this.takeRateCell(subject, limits, p, toMicros(ctx.now));
+        const step = this.rate
+          ? await this.takeRateBlock(handle, limits, p, toMicros(ctx.now))
+          : await this.takeRateCell(subject, limits, p, toMicros(ctx.now));
         if (!step.admitted) return step;
         handle.rateIntervalUs = p.intervalUs;
         state = step.state;
@@ -193,6 +202,21 @@ export class LimitLedger implements LimitStore {
     return refused("ratePerSecond", message, 1, { requests: rateWindow(tat, nowUs, p) });
   }
 
+  /** A rate cell from this holder's block: most admissions of a subject below its rate write nothing. */
+  private async takeRateBlock(handle: LimitHandle, limits: TenantLimits, p: GcraParams, nowUs: number): Promise<Step> {
+    const out = await (this.rate as RateBlocks).admit(handle.subject, p, nowUs);
+    const window = rateWindow(out.tatUs, nowUs, p);
+    if (out.ok) {
+      this.fromBlock.set(handle, out.block);
+      return { admitted: true, state: { requests: { ...window, remaining: Math.min(p.burst, window.remaining + out.block.left) } } };
+    }
+    const message = refusalMessage("ratePerSecond", limits);
+    const tat = out.tatUs;
+    if (!out.busy && tat !== undefined)
+      return refused("ratePerSecond", message, retryAfterSeconds(tat - p.toleranceUs - nowUs), { requests: window });
+    return refused("ratePerSecond", message, 1, { requests: window });
+  }
+
   /** Reserves the request's tokens in this minute's window. */
   private async chargeMinute(
     subject: string,
@@ -287,7 +311,9 @@ export class LimitLedger implements LimitStore {
   /** Gives back everything `handle` records as taken; with `quiet`, failures are swallowed. */
   private async undo(handle: LimitHandle, quiet = true): Promise<void> {
     const writes: Promise<unknown>[] = [];
-    if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
+    const block = this.fromBlock.get(handle);
+    if (block && this.rate) writes.push(this.rate.credit(handle.subject, block));
+    else if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
     const lease = this.fromLease.get(handle);
     if (lease && this.quota) {
       writes.push(this.quota.credit(lease, { requests: handle.requestCharged ? 1 : 0, tokens: handle.tokensReserved ?? 0 }));

@@ -63,7 +63,10 @@ interface Slot {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const MAX_ROUNDS = 64;
+/** Rounds one admission waits on other admissions' writes (each gives it a new chance, none costs it a write). */
+const MAX_ROUNDS = 1_000;
+/** Conditional writes one top-up makes before it answers "busy" (each store write also retries contention itself). */
+const MAX_OWN_WRITES = 4;
 const MAX_SLOTS = 10_000;
 const RECLAIMS_PER_WRITE = 5;
 
@@ -89,6 +92,7 @@ export class QuotaLeases {
   /** Admits one request from this holder's lease, taking a new one when it cannot. */
   async admit(need: QuotaNeed): Promise<QuotaAdmission> {
     const slot = this.slotOf(need);
+    let own = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const lease = slot.lease;
       if (lease && fits(lease, need)) return { ok: true, lease: this.consume(slot, lease, need), used: usedBy(slot, lease) };
@@ -98,6 +102,7 @@ export class QuotaLeases {
         await slot.pending.catch(() => undefined);
         continue;
       }
+      if (++own > 3) break;
       const topUp = this.topUp(slot, need);
       slot.pending = topUp;
       let outcome: QuotaAdmission | undefined;
@@ -203,7 +208,8 @@ export class QuotaLeases {
     // Whether slot.seen comes from this top-up; an older one may be stale, so it is read again before refusing.
     let fresh = false;
     let leases: readonly QuotaLease[] = [];
-    for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
+    let writes = 0;
+    for (let attempt = 0; attempt < MAX_ROUNDS && writes < MAX_OWN_WRITES; attempt++) {
       const back = old?.rest();
       const size = this.sizeOf(slot, need, back);
       if (!size) {
@@ -230,6 +236,7 @@ export class QuotaLeases {
       };
       const bounds = this.boundsOf(need, size, back);
       let out: Awaited<ReturnType<LimitCells["takeQuotaLease"]>>;
+      writes++;
       try {
         out = await this.cells.takeQuotaLease(need.key, lease, bounds, back);
       } catch (err) {

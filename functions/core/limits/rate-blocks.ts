@@ -59,7 +59,10 @@ interface Slot {
   readonly params: GcraParams;
 }
 
-const MAX_ROUNDS = 64;
+/** Rounds one admission waits on other admissions' writes (each gives it a new chance, none costs it a write). */
+const MAX_ROUNDS = 1_000;
+/** Conditional writes one top-up makes before it answers "busy" (each store write also retries contention itself). */
+const MAX_OWN_WRITES = 4;
 const MAX_SLOTS = 10_000;
 
 export class RateBlocks {
@@ -77,6 +80,7 @@ export class RateBlocks {
 
   async admit(subject: string, p: GcraParams, nowUs: number): Promise<RateAdmission> {
     const slot = this.slotOf(subject, p);
+    let own = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const block = slot.block;
       if (block && block.left >= 1 && nowUs < block.untilUs && sameParams(block.params, p)) {
@@ -89,6 +93,7 @@ export class RateBlocks {
         await slot.pending.catch(() => undefined);
         continue;
       }
+      if (++own > 3) break;
       const take = this.take(subject, slot, p, nowUs);
       slot.pending = take;
       let outcome: RateAdmission | undefined;
@@ -131,7 +136,7 @@ export class RateBlocks {
     if (old) slot.next = old.left < 1 ? Math.min(this.maxCells, old.cells * 2) : Math.max(1, old.admitted);
     slot.block = undefined;
     let tat = slot.tatUs;
-    for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
+    for (let attempt = 0; attempt < MAX_OWN_WRITES; attempt++) {
       const k = this.sizeOf(slot, p, tat, nowUs);
       const spread = k > 1 ? 2 * this.holders * k - 1 : 0;
       const out = await this.cells.advanceTat(subject, {

@@ -1,4 +1,4 @@
-import type { CounterBounds, CounterKey, Counts, TatStep } from "../core/limits/ledger";
+import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatStep } from "../core/limits/cells";
 
 /**
  * Limit state in the usage table, one partition per subject (the trailing `#` keeps
@@ -6,6 +6,8 @@ import type { CounterBounds, CounterKey, Counts, TatStep } from "../core/limits/
  *   pk LIMIT#<subject>#   sk RATE             tatUs   GCRA theoretical arrival time, epoch µs
  *                         sk TPM#<yyyy-mm-ddThh:mm>  tokens  tokens of a UTC minute (tokensPerMinute)
  *                         sk MONTH#<yyyy-mm>  requests, tokens   counters of a UTC month
+ *                                             leases  map lease id → { r, t, from, until, reclaim }:
+ *                                                     quota leases, counted in requests/tokens until they end
  *                         sk CONC             leases  map requestId → lease end, epoch ms
  * Every item carries `expiresAt` (the table's TTL attribute) so idle subjects clean up.
  * Each limit is one item, so every check is a single conditional write.
@@ -96,6 +98,93 @@ export function counterCharge(table: string, key: CounterKey, delta: Partial<Cou
     ...(conditions.length > 0 ? { ConditionExpression: conditions.join(" AND ") } : {}),
     ExpressionAttributeValues: values,
   };
+}
+
+/** A quota lease as stored on a month's counter (short names: every write is billed by the item's size). */
+const leaseEntry = (l: QuotaLease) => ({ r: l.requests, t: l.tokens, from: l.fromMs, until: l.untilMs, reclaim: l.reclaimAtMs });
+
+/**
+ * Takes a quota lease and, with `back`, ends the previous one, in one conditional write:
+ * within `bounds` before the write, and `back` still recorded. `mapExists` picks the form: a
+ * nested SET needs the map, and the map cannot be created in the same expression.
+ */
+export function quotaLeaseTake(
+  table: string,
+  key: CounterKey,
+  lease: QuotaLease,
+  bounds: CounterBounds,
+  back: LeaseReturn | undefined,
+  mapExists: boolean,
+  expiresAt: number,
+) {
+  const charge = counterCharge(
+    table,
+    key,
+    { requests: lease.requests - (back?.requests ?? 0), tokens: lease.tokens - (back?.tokens ?? 0) },
+    bounds,
+    expiresAt,
+  );
+  const values: Record<string, unknown> = { ...charge.ExpressionAttributeValues };
+  const names: Record<string, string> = {};
+  const conditions = charge.ConditionExpression ? [charge.ConditionExpression] : [];
+  let set: string;
+  if (mapExists) {
+    names["#new"] = lease.id;
+    values[":lease"] = leaseEntry(lease);
+    set = "leases.#new = :lease";
+    conditions.push("attribute_exists(leases)");
+  } else {
+    values[":leases"] = { [lease.id]: leaseEntry(lease) };
+    set = "leases = :leases";
+    conditions.push("attribute_not_exists(leases)");
+  }
+  let remove = "";
+  if (back) {
+    names["#old"] = back.id;
+    remove = " REMOVE leases.#old";
+    conditions.push("attribute_exists(leases.#old)");
+  }
+  const [setClause, addClause] = charge.UpdateExpression.split(" ADD ");
+  return {
+    TableName: table,
+    Key: charge.Key,
+    UpdateExpression: `${setClause}, ${set}${remove}${addClause ? ` ADD ${addClause}` : ""}`,
+    ConditionExpression: conditions.join(" AND "),
+    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Ends a quota lease: gives back its unused part and removes it, if still recorded (and still ending at `untilMs`). */
+export function quotaLeaseEnd(table: string, key: CounterKey, back: LeaseReturn) {
+  const values: Record<string, number> = { ":r": -back.requests, ":t": -back.tokens };
+  let condition = "attribute_exists(leases.#id)";
+  if (back.untilMs !== undefined) {
+    condition += " AND leases.#id.#until = :until";
+    values[":until"] = back.untilMs;
+  }
+  return {
+    TableName: table,
+    Key: counterKey(key),
+    UpdateExpression: "REMOVE leases.#id ADD requests :r, tokens :t",
+    ConditionExpression: condition,
+    ExpressionAttributeNames: { "#id": back.id, ...(back.untilMs !== undefined ? { "#until": "until" } : {}) },
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** The quota leases of a MONTH item; empty when it has none. */
+export function quotaLeasesOf(item: Record<string, unknown> | undefined): QuotaLease[] {
+  const leases = item?.leases;
+  if (typeof leases !== "object" || leases === null) return [];
+  return Object.entries(leases as Record<string, Record<string, unknown>>).map(([id, e]) => ({
+    id,
+    requests: num(e?.r) ?? 0,
+    tokens: num(e?.t) ?? 0,
+    fromMs: num(e?.from) ?? 0,
+    untilMs: num(e?.until) ?? 0,
+    reclaimAtMs: num(e?.reclaim) ?? 0,
+  }));
 }
 
 /** Adds deltas to a counter (token settlement, cancellation). Never creates the item. */

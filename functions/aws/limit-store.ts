@@ -4,11 +4,15 @@ import {
   type CounterBounds,
   type CounterKey,
   type Counts,
+  type LeaseReturn,
   type LimitCells,
-  LimitLedger,
+  type QuotaCounts,
+  type QuotaLease,
   type TatStep,
   withinBounds,
-} from "../core/limits/ledger";
+} from "../core/limits/cells";
+import { LimitLedger } from "../core/limits/ledger";
+import type { QuotaLeaseOptions } from "../core/limits/quota-leases";
 import { isConditionFailed, whenConditionFails } from "./conditions";
 import { KeyedGate } from "./keyed-gate";
 import {
@@ -24,6 +28,9 @@ import {
   leasesOf,
   limitKey,
   num,
+  quotaLeaseEnd,
+  quotaLeasesOf,
+  quotaLeaseTake,
   RATE_SK,
   rateAdvance,
   rateRefund,
@@ -47,6 +54,19 @@ export interface LimitStoreOptions {
    * writes that wait too long for an item's lock. @default unbounded
    */
   readonly maxInFlightPerItem?: number;
+  /**
+   * Processes expected to share a subject (Lambda instances, local functions): quota leases
+   * and rate blocks take at most what remains / (2 × this). @default 8
+   */
+  readonly holders?: number;
+  /**
+   * Monthly quotas from leased blocks (functions/core/limits/quota-leases.ts); `false`: every
+   * admission writes the month's counter. `settleMs` defaults to `leaseMs` (the longest
+   * request and a margin). @default leases with the cloud's defaults
+   */
+  readonly quotaLeases?: Partial<QuotaLeaseOptions> | false;
+  /** The rate's cells in blocks (functions/core/limits/rate-blocks.ts); `false`: a TAT write per admission. @default blocks */
+  readonly rateBlocks?: false;
 }
 
 type Item = Record<string, unknown>;
@@ -75,6 +95,8 @@ export class DynamoLimitCells implements LimitCells {
   private readonly keepMonthDays: number;
   private readonly maxAttempts: number;
   private readonly tatHints = new Map<string, number>();
+  /** MONTH items known to have a lease map, so the first write tries the right form. */
+  private readonly leaseMaps = new Set<string>();
   private readonly gate: KeyedGate;
 
   constructor(
@@ -132,6 +154,40 @@ export class DynamoLimitCells implements LimitCells {
       }
     }
     return { ok: false, value: seen };
+  }
+
+  /** One conditional write; retried when a fallback read saw an admitting state or the map's existence was guessed wrong. */
+  async takeQuotaLease(key: CounterKey, lease: QuotaLease, bounds: CounterBounds, back?: LeaseReturn): Promise<CellWrite<QuotaCounts>> {
+    const expiresAt = Math.ceil(key.endsAtMs / 1000) + this.keepMonthDays * 86_400;
+    let mapExists = this.leaseMaps.has(gateKey(counterKey(key))) || back !== undefined;
+    let seen: QuotaCounts = { requests: 0, tokens: 0, leases: [] };
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const input = quotaLeaseTake(this.table, key, lease, bounds, back, mapExists, expiresAt);
+      try {
+        const out = await this.send({ ...input, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" });
+        this.rememberMap(gateKey(input.Key));
+        return { ok: true, value: quotaCountsOf(out.Attributes) };
+      } catch (err) {
+        const old = await this.oldItem(err, input.Key);
+        seen = quotaCountsOf(old);
+        const hasMap = typeof old?.leases === "object" && old.leases !== null;
+        if (!withinBounds(seen, bounds) || (back && !seen.leases.some((l) => l.id === back.id))) return { ok: false, value: seen };
+        if (hasMap) this.rememberMap(gateKey(input.Key));
+        mapExists = hasMap;
+      }
+    }
+    return { ok: false, value: seen };
+  }
+
+  async endQuotaLease(key: CounterKey, back: LeaseReturn): Promise<boolean> {
+    return await whenConditionFails(
+      this.send(quotaLeaseEnd(this.table, key, back)).then(() => true),
+      () => false,
+    );
+  }
+
+  async readQuotaLeases(key: CounterKey): Promise<QuotaCounts> {
+    return quotaCountsOf(await this.get(counterKey(key)));
   }
 
   async adjustCounts(key: CounterKey, delta: Partial<Counts>): Promise<void> {
@@ -202,6 +258,11 @@ export class DynamoLimitCells implements LimitCells {
     return this.gate.run(gateKey(input.Key), () => this.doc.send(new UpdateCommand(input)));
   }
 
+  private rememberMap(key: string): void {
+    if (this.leaseMaps.size >= HINTS) this.leaseMaps.clear();
+    this.leaseMaps.add(key);
+  }
+
   private remember(subject: string, tat: number): void {
     if (this.tatHints.size >= HINTS) this.tatHints.clear();
     this.tatHints.set(subject, tat);
@@ -214,9 +275,17 @@ export class DynamoLimitCells implements LimitCells {
  */
 export class DynamoLimitStore extends LimitLedger {
   constructor(doc: DynamoDBDocumentClient, table: string, options: LimitStoreOptions = {}) {
-    super(new DynamoLimitCells(doc, table, options), options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
+    const leaseMs = options.leaseMs ?? 120_000;
+    const holders = options.holders ?? 8;
+    const quotaLeases = options.quotaLeases === false ? undefined : { settleMs: leaseMs, holders, ...options.quotaLeases };
+    super(new DynamoLimitCells(doc, table, options), {
+      leaseMs,
+      ...(quotaLeases ? { quotaLeases } : {}),
+      ...(options.rateBlocks === false ? {} : { rateBlocks: { holders } }),
+    });
   }
 }
 
 const gateKey = (k: ItemKey) => `${k.pk}|${k.sk}`;
 const countsOf = (item: Item | undefined): Counts => ({ requests: num(item?.requests) ?? 0, tokens: num(item?.tokens) ?? 0 });
+const quotaCountsOf = (item: Item | undefined): QuotaCounts => ({ ...countsOf(item), leases: quotaLeasesOf(item) });

@@ -7,6 +7,7 @@ import {
   type LimitStore,
   limitKeyOf,
   limitSubject,
+  quotaLeasesOf,
   type RateLimitState,
   refusalError,
   releaseAll,
@@ -18,9 +19,11 @@ import type { Principal } from "./principal";
 export interface AdmissionTicket {
   readonly headers: Readonly<Record<string, string>>;
   readonly handles: readonly LimitHandle[];
+  /** The quota leases it was admitted under: its usage record carries them (see quota-leases.ts). */
+  readonly leases: readonly string[];
 }
 
-const NO_LIMITS: AdmissionTicket = { headers: {}, handles: [] };
+const NO_LIMITS: AdmissionTicket = { headers: {}, handles: [], leases: [] };
 
 /**
  * Tokens a request may use, from the fields LLM servers read (KServe v2 `parameters`, OpenAI
@@ -117,7 +120,7 @@ export async function admit(
     throw new ServiceUnavailableError("limits could not be checked; the request was not served", { cause: err, retryAfterSeconds: 1 });
   }
   if (!result.admitted) return { refused: refusalError(result) };
-  return { headers: result.headers, handles: result.handles };
+  return { headers: result.headers, handles: result.handles, leases: quotaLeasesOf(result.handles) };
 }
 
 /**

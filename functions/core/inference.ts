@@ -92,11 +92,14 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
   return admitted(deps, req, (resolution, limitHeaders, used) => serve(deps, req, resolution, limitHeaders, used));
 }
 
+/** What serving reports back (`tokens`), and the quota leases the request was admitted under (for its usage record). */
+export type Used = { tokens?: number; readonly leases?: readonly string[] };
+
 /** How a request is served once admitted; reports the tokens used in `used`. */
 export type AdmittedServe<T> = (
   resolution: Resolution,
   limitHeaders: Readonly<Record<string, string>>,
-  used: { tokens?: number },
+  used: Used,
 ) => Promise<T>;
 
 /**
@@ -119,7 +122,7 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
     await recordRefusal(deps, req, resolution);
     throw new InferenceFailedError(admission.refused, req.model, resolution.version.version, resolution.alias);
   }
-  const used: { tokens?: number } = {};
+  const used: Used = admission.leases.length > 0 ? { leases: admission.leases } : {};
   try {
     return await serveAdmitted(resolution, admission.headers, used);
   } finally {
@@ -134,7 +137,7 @@ async function serve(
   req: InferenceRequest,
   resolution: Resolution,
   limitHeaders: Readonly<Record<string, string>>,
-  used: { tokens?: number },
+  used: Used,
 ): Promise<InferenceResult> {
   const now = deps.now ?? Date.now;
   const { alias } = resolution;
@@ -189,6 +192,7 @@ async function serve(
     finishedAt: now(),
     bytesOut: response?.body.byteLength ?? 0,
     tokens,
+    leases: used.leases,
   });
   try {
     await deps.usage.record(record);
@@ -219,6 +223,7 @@ export function usageRecordOf(
     readonly finishedAt: number;
     readonly bytesOut: number;
     readonly tokens: { readonly input: number; readonly output: number } | undefined;
+    readonly leases?: readonly string[] | undefined;
   },
 ) {
   return buildUsageRecord({

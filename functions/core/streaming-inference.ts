@@ -7,6 +7,7 @@ import {
   type InferenceRequest,
   isServerSide,
   rejectedTokens,
+  type Used,
   usageRecordOf,
 } from "./inference";
 import { JsonLineDecoder, StreamMeter } from "./llm-stream";
@@ -63,7 +64,7 @@ export async function runStreamingInference(deps: InferenceDeps, req: StreamingR
 interface Admitted {
   readonly resolution: Resolution;
   readonly limitHeaders: Readonly<Record<string, string>>;
-  readonly used: { tokens?: number };
+  readonly used: Used;
 }
 
 async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: EventStreamOut, a: Admitted): Promise<StreamOutcome> {
@@ -102,7 +103,15 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
   }
   const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) =>
     deps.usage.record(
-      usageRecordOf(req, { version: answered.version, alias: resolution.alias, status, finishedAt: now(), bytesOut, tokens }),
+      usageRecordOf(req, {
+        version: answered.version,
+        alias: resolution.alias,
+        status,
+        finishedAt: now(),
+        bytesOut,
+        tokens,
+        leases: used.leases,
+      }),
     );
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, resolution.alias, limitHeaders);
 

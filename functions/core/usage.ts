@@ -27,6 +27,8 @@ export interface UsageRecord {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** limit leases the request was admitted under; lease reclaim counts them */
+  readonly leases?: readonly string[];
 }
 
 export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
@@ -66,6 +68,7 @@ export interface UsageRecordInput {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number } | undefined;
+  readonly leases?: readonly string[] | undefined;
 }
 
 export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
@@ -85,6 +88,7 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     bytesOut: i.bytesOut,
     // The last guard before a store: counts that are not billable never reach a record.
     ...(areBillableTokens(i.tokens) ? { tokens: { input: i.tokens.input, output: i.tokens.output } } : {}),
+    ...(i.leases && i.leases.length > 0 ? { leases: i.leases } : {}),
   };
 }
 

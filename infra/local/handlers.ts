@@ -46,9 +46,15 @@ export interface LocalHandlerOptions {
 
 /**
  * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
- * long for an item's lock: one usage transaction in flight, eight calls per limit item.
+ * long for an item's lock: one usage transaction in flight, eight calls per limit item. Quota
+ * leases and rate blocks are shared by two holders here (the invoke and the LLM function's
+ * stores, in this one process), not the cloud's many Lambda instances, so each may take a
+ * larger share.
  */
-const DYNAMODB_LOCAL_TUNING = { usageSink: { maxInFlight: 1 }, limitStore: { maxInFlightPerItem: 8 } } as const;
+const DYNAMODB_LOCAL_TUNING = {
+  usageSink: { maxInFlight: 1 },
+  limitStore: { maxInFlightPerItem: 8, holders: 2 },
+} as const;
 
 /** A local component's copy is a model host started on this machine: an ONNX session or the small LLM, ready in a second or two. */
 const LOCAL_INVOKER = { invoker: { wakingRetryAfterSeconds: 2 } } as const;

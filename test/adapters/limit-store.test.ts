@@ -14,6 +14,8 @@ const table = e2eTable(usageTable);
 /** Several stores with their own clients: as many Lambda instances / processes. */
 const stores = (n: number, options?: LimitStoreOptions) =>
   Array.from({ length: n }, () => new DynamoLimitStore(localDocumentClient(), table, options));
+/** Every admission charges the month's counter and the TAT itself, as before leases and blocks (these tests read those items). */
+const PER_REQUEST: LimitStoreOptions = { quotaLeases: false, rateBlocks: false };
 const subject = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 /** DynamoDB Local applies one item's writes one at a time, ~100–200 ms each on a loaded 2-core machine. */
 const HEAVY_MS = 240_000;
@@ -36,7 +38,7 @@ async function item(s: string, sk: string) {
 
 describe("DynamoLimitStore (DynamoDB Local)", () => {
   it(
-    "a monthly quota of 100 admits exactly 100 of 300 concurrent requests from 3 processes",
+    "a monthly quota of 100 admits exactly 100 of 300 concurrent requests from 3 stores (leased blocks)",
     async () => {
       const s = subject("quota");
       const limits: TenantLimits = { monthlyRequests: 100 };
@@ -104,13 +106,13 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
   );
 
   it(
-    "concurrent token reservations never pass the quota; settling frees the unused part",
+    "concurrent token reservations never pass the quota; settling frees the unused part (a write per admission)",
     async () => {
       const s = subject("tokens");
       const quota = 1_000;
       const estimate = 100;
       const limits: TenantLimits = { monthlyTokens: quota };
-      const pool = stores(2);
+      const pool = stores(2, PER_REQUEST);
       const now = Date.now();
       const key = monthSk(monthOf(now).period);
       let spent = 0;
@@ -224,10 +226,10 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     expect(Object.keys((await item(s, CONC_SK))?.leases ?? {})).toHaveLength(2);
   });
 
-  it("refused requests consume nothing: rate cells, requests and tokens are given back", async () => {
+  it("refused requests consume nothing: rate cells, requests and tokens are given back (a write per admission)", async () => {
     const s = subject("nothing");
     const limits: TenantLimits = { ratePerSecond: 100, burst: 100, monthlyRequests: 1_000, monthlyTokens: 10_000, concurrency: 2 };
-    const store = (stores(1) as [DynamoLimitStore])[0];
+    const store = (stores(1, PER_REQUEST) as [DynamoLimitStore])[0];
     const now = Date.now();
     const held = await Promise.all([store.charge(s, limits, ctx(now, 10)), store.charge(s, limits, ctx(now, 10))]);
     expect(held.every((r) => r.admitted)).toBe(true);
@@ -250,9 +252,9 @@ describe("DynamoLimitStore (DynamoDB Local)", () => {
     expect((await store.charge(s, limits, ctx(now, 10))).admitted).toBe(true);
   });
 
-  it("chargeAll: a key refusal leaves the tenant's counters untouched", async () => {
+  it("chargeAll: a key refusal leaves the tenant's counters untouched (a write per admission)", async () => {
     const tenant = subject("tenant");
-    const store = (stores(1) as [DynamoLimitStore])[0];
+    const store = (stores(1, PER_REQUEST) as [DynamoLimitStore])[0];
     const now = Date.now();
     const checks = [
       { subject: tenant, limits: { monthlyRequests: 50, ratePerSecond: 50 } },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import type { CellWrite, CounterKey, Counts, TatStep } from "../../functions/core/limits/ledger";
+import type { CellWrite, CounterKey, Counts, QuotaCounts, TatStep } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
 import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
 
@@ -28,7 +28,36 @@ class FailingLeases extends MemoryLimitCells {
   }
 }
 
+/** Quota lease writes that give up as a contended DynamoDB write does, on counts that admit. */
+class ContendedLeases extends MemoryLimitCells {
+  override async takeQuotaLease(key: CounterKey): Promise<CellWrite<QuotaCounts>> {
+    return { ok: false, value: await this.readQuotaLeases(key) };
+  }
+}
+
+class FailingQuotaLeases extends MemoryLimitCells {
+  override async takeQuotaLease(): Promise<CellWrite<QuotaCounts>> {
+    throw new Error("ThrottlingException");
+  }
+}
+
+const leased = { quotaLeases: { settleMs: 1_000, idleMs: 0 } };
+
 describe("LimitLedger over LimitCells", () => {
+  it("a quota lease write given up on admitting counts refuses with Retry-After 1 and gives the rate cell back", async () => {
+    const cells = new ContendedLeases();
+    const r = await new LimitLedger(cells, leased).charge("s", { ratePerSecond: 1, monthlyRequests: 5 }, ctx("a"));
+    expect(r).toMatchObject({ admitted: false, limit: "monthlyRequests", retryAfterSeconds: 1 });
+    expect(await cells.readTat("s")).toBe(T0 * 1000);
+  });
+
+  it("a store error taking a quota lease gives the earlier charges back and rejects", async () => {
+    const cells = new FailingQuotaLeases();
+    const ledger = new LimitLedger(cells, leased);
+    await expect(ledger.charge("s", { ratePerSecond: 1, monthlyRequests: 5 }, ctx("a"))).rejects.toThrow("ThrottlingException");
+    expect(await cells.readTat("s")).toBe(T0 * 1000);
+  });
+
   it("a counter write given up on admitting counts refuses with Retry-After 1 and gives the rate cell back", async () => {
     const cells = new ContendedCounters();
     const ledger = new LimitLedger(cells);

@@ -1,3 +1,6 @@
+import type { CounterBounds, CounterKey, Counts, LimitCells } from "./cells";
+import { withinBounds } from "./cells";
+import type { HeldLease } from "./held-lease";
 import {
   type GcraParams,
   gcraParams,
@@ -15,6 +18,8 @@ import {
   tokenReservation,
   toMicros,
 } from "./math";
+import { type QuotaLeaseOptions, QuotaLeases } from "./quota-leases";
+import { type HeldCells, type RateBlockOptions, RateBlocks } from "./rate-blocks";
 import {
   type Admission,
   type AdmitContext,
@@ -31,76 +36,6 @@ import {
   type SettleUsage,
   type TenantLimits,
 } from "./tenant-limits";
-
-/**
- * The storage port under `LimitLedger`: a few atomic operations on a subject's cells, with
- * every bound passed in as a number. A store holds no limit rule: it never sees a limit, a
- * refusal or a window, only "change this cell if it still satisfies that". Each operation
- * is one conditional write in DynamoDB and a synchronous step in memory.
- *
- * Retrying belongs to the store when it is about storage (a write lost to a concurrent
- * writer, a fallback read that saw an admitting state, which write form to try first); a
- * store gives up after its own number of attempts and reports the last value it saw. Whether
- * that value means "over the limit" or "busy" is the ledger's call.
- */
-export interface LimitCells {
-  /**
-   * GCRA's one step: an absent TAT or one before `nowUs` becomes `nowUs + intervalUs`; one in
-   * `[nowUs, latestUs]` moves on by `intervalUs`; a later one stays. Returns the TAT written,
-   * or on failure the last TAT seen.
-   */
-  advanceTat(subject: string, step: TatStep): Promise<CellWrite<number | undefined>>;
-  /** Moves a TAT back by `intervalUs` (a cancelled admission); nothing when there is none. */
-  refundTat(subject: string, intervalUs: number): Promise<void>;
-  /**
-   * Adds `delta` to a counter (creating it) if it is within `bounds`; returns the counts after
-   * the write, or on failure the last counts seen (which may be within bounds after contention).
-   */
-  addCounts(key: CounterKey, delta: Partial<Counts>, bounds: CounterBounds): Promise<CellWrite<Counts>>;
-  /** Adds deltas to an existing counter (settlement, cancellation); never creates one. */
-  adjustCounts(key: CounterKey, delta: Partial<Counts>): Promise<void>;
-  readCounts(key: CounterKey): Promise<Counts>;
-  readTat(subject: string): Promise<number | undefined>;
-  /**
-   * Holds lease `id` until `untilMs` if fewer than `max` leases end at or after `nowMs`; the
-   * store removes expired ones as it needs the room.
-   */
-  addLease(subject: string, lease: { id: string; untilMs: number; max: number; nowMs: number }): Promise<boolean>;
-  /** Frees a lease; a missing one is fine. */
-  removeLease(subject: string, id: string): Promise<void>;
-}
-
-export interface TatStep {
-  readonly nowUs: number;
-  readonly intervalUs: number;
-  /** The latest TAT that still admits (now + tolerance). */
-  readonly latestUs: number;
-}
-
-export type CellWrite<T> = { readonly ok: boolean; readonly value: T };
-
-export interface Counts {
-  requests: number;
-  tokens: number;
-}
-
-/** A counter of one subject and one fixed window; `endsAtMs` lets a store expire it. */
-export interface CounterKey {
-  readonly subject: string;
-  readonly window: "minute" | "month";
-  readonly period: string;
-  readonly endsAtMs: number;
-}
-
-/** The write applies only while `requests < requestsBelow` and `tokens <= tokensAtMost` (absent: 0). */
-export interface CounterBounds {
-  readonly requestsBelow?: number;
-  readonly tokensAtMost?: number;
-}
-
-/** Whether counts are within bounds: the one condition a counter write checks. */
-export const withinBounds = (c: Counts, b: CounterBounds): boolean =>
-  (b.requestsBelow === undefined || c.requests < b.requestsBelow) && (b.tokensAtMost === undefined || c.tokens <= b.tokensAtMost);
 
 type Step = { readonly admitted: true; readonly state: RateLimitState } | Refused;
 type MutableHandle = { -readonly [K in keyof LimitHandle]: LimitHandle[K] };
@@ -127,13 +62,32 @@ const chargedKey = (subject: string, window: CounterKey["window"], period: strin
 export class LimitLedger implements LimitStore {
   private readonly done = new WeakSet<LimitHandle>();
   private readonly leaseMs: number;
+  private readonly quota: QuotaLeases | undefined;
+  /** The quota lease each admission's month charge came from. */
+  private readonly fromLease = new WeakMap<LimitHandle, HeldLease>();
+  private readonly rate: RateBlocks | undefined;
+  /** The block of rate cells each admission's cell came from. */
+  private readonly fromBlock = new WeakMap<LimitHandle, HeldCells>();
 
-  /** @param options.leaseMs how long a concurrency slot outlives a holder that never settles. */
+  /**
+   * @param options.leaseMs how long a concurrency slot outlives a holder that never settles.
+   * @param options.quotaLeases admit monthly quotas from leased blocks (quota-leases.ts);
+   *   without it every admission charges the month's counter itself.
+   * @param options.rateBlocks take the rate's GCRA cells in blocks (rate-blocks.ts); without it
+   *   every admission writes the TAT.
+   */
   constructor(
     private readonly cells: LimitCells,
-    options: { readonly leaseMs?: number } = {},
+    options: { readonly leaseMs?: number; readonly quotaLeases?: QuotaLeaseOptions; readonly rateBlocks?: RateBlockOptions } = {},
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
+    this.quota = options.quotaLeases ? new QuotaLeases(cells, options.quotaLeases) : undefined;
+    this.rate = options.rateBlocks ? new RateBlocks(cells, options.rateBlocks) : undefined;
+  }
+
+  /** Gives back what this holder's quota leases did not use (a host shutting down). */
+  async returnLeases(): Promise<void> {
+    await this.quota?.returnAll();
   }
 
   async charge(subject: string, limits: TenantLimits, ctx: AdmitContext): Promise<Admission> {
@@ -144,7 +98,9 @@ export class LimitLedger implements LimitStore {
       const burst = burstOf(limits);
       if (limits.ratePerSecond !== undefined && burst !== undefined) {
         const p = gcraParams(limits.ratePerSecond, burst);
-        const step = await this.takeRateCell(subject, limits, p, toMicros(ctx.now));
+        const step = this.rate
+          ? await this.takeRateBlock(handle, limits, p, toMicros(ctx.now))
+          : await this.takeRateCell(subject, limits, p, toMicros(ctx.now));
         if (!step.admitted) return step;
         handle.rateIntervalUs = p.intervalUs;
         state = step.state;
@@ -161,7 +117,9 @@ export class LimitLedger implements LimitStore {
       if (limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined) {
         const month = monthOf(ctx.now);
         const reserve = limits.monthlyTokens === undefined ? undefined : tokenReservation(limits.monthlyTokens, ctx.tokenEstimate);
-        const step = await this.chargeMonth(subject, limits, month, reserve, ctx.now, state);
+        const step = this.quota
+          ? await this.leaseMonth(handle, limits, month, reserve, ctx.now, state)
+          : await this.chargeMonth(subject, limits, month, reserve, ctx.now, state);
         if (!step.admitted) return await this.undoThen(handle, step);
         handle.month = month.period;
         handle.requestCharged = limits.monthlyRequests !== undefined;
@@ -189,8 +147,13 @@ export class LimitLedger implements LimitStore {
     const writes: Promise<unknown>[] = [];
     if (handle.leased) writes.push(this.cells.removeLease(handle.subject, handle.requestId));
     if (handle.month !== undefined && handle.tokensReserved !== undefined && usage.actualTokens !== undefined) {
-      const tokens = Math.max(0, Math.ceil(usage.actualTokens)) - handle.tokensReserved;
-      if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), { tokens }));
+      const actual = Math.max(0, Math.ceil(usage.actualTokens));
+      const tokens = actual - handle.tokensReserved;
+      const lease = this.fromLease.get(handle);
+      if (lease && this.quota) {
+        this.quota.observeTokens(lease, actual);
+        writes.push(this.quota.credit(lease, { requests: 0, tokens: -tokens }));
+      } else if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "month", handle.month), { tokens }));
     }
     if (handle.minute !== undefined && handle.minuteTokensReserved !== undefined && usage.actualTokens !== undefined) {
       const tokens = minuteCorrection(handle.minute, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
@@ -237,6 +200,21 @@ export class LimitLedger implements LimitStore {
     }
     // Writers kept moving the TAT across `now` under the store: the subject is busy, so ask for a retry.
     return refused("ratePerSecond", message, 1, { requests: rateWindow(tat, nowUs, p) });
+  }
+
+  /** A rate cell from this holder's block: most admissions of a subject below its rate write nothing. */
+  private async takeRateBlock(handle: LimitHandle, limits: TenantLimits, p: GcraParams, nowUs: number): Promise<Step> {
+    const out = await (this.rate as RateBlocks).admit(handle.subject, p, nowUs);
+    const window = rateWindow(out.tatUs, nowUs, p);
+    if (out.ok) {
+      this.fromBlock.set(handle, out.block);
+      return { admitted: true, state: { requests: { ...window, remaining: Math.min(p.burst, window.remaining + out.block.left) } } };
+    }
+    const message = refusalMessage("ratePerSecond", limits);
+    const tat = out.tatUs;
+    if (!out.busy && tat !== undefined)
+      return refused("ratePerSecond", message, retryAfterSeconds(tat - p.toleranceUs - nowUs), { requests: window });
+    return refused("ratePerSecond", message, 1, { requests: window });
   }
 
   /** Reserves the request's tokens in this minute's window. */
@@ -293,6 +271,37 @@ export class LimitLedger implements LimitStore {
     return refused(kind, refusalMessage(kind, limits, reserve), 1, state);
   }
 
+  /** The month's quotas from this holder's lease: most admissions write nothing. */
+  private async leaseMonth(
+    handle: MutableHandle,
+    limits: TenantLimits,
+    month: MonthPeriod,
+    reserve: number | undefined,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const quota = this.quota as QuotaLeases;
+    const out = await quota.admit({
+      subject: handle.subject,
+      key: monthKey(handle.subject, month),
+      requestQuota: limits.monthlyRequests,
+      tokenQuota: reserve === undefined ? undefined : limits.monthlyTokens,
+      reserve: reserve ?? 0,
+      now,
+    });
+    const seen = monthState(limits, month, out.used, now, state);
+    if (out.ok) {
+      handle.quotaLease = out.lease.id;
+      this.fromLease.set(handle, out.lease);
+      return { admitted: true, state: seen };
+    }
+    const message = refusalMessage(out.limit, limits, out.limit === "monthlyTokens" ? reserve : 0);
+    if (out.busy) return refused(out.limit, message, 1, state);
+    const quotaOf = out.limit === "monthlyRequests" ? limits.monthlyRequests : limits.monthlyTokens;
+    const used = out.limit === "monthlyRequests" ? out.used.requests : out.used.tokens;
+    return refused(out.limit, message, quotaWindow(quotaOf ?? 0, used, month, now).resetSeconds, seen);
+  }
+
   private async undoThen(handle: LimitHandle, refusal: Refused): Promise<Refused> {
     // The refusal stands even if giving back fails: at worst one cell stays taken.
     await this.undo(handle);
@@ -302,8 +311,13 @@ export class LimitLedger implements LimitStore {
   /** Gives back everything `handle` records as taken; with `quiet`, failures are swallowed. */
   private async undo(handle: LimitHandle, quiet = true): Promise<void> {
     const writes: Promise<unknown>[] = [];
-    if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
-    if (handle.month !== undefined) {
+    const block = this.fromBlock.get(handle);
+    if (block && this.rate) writes.push(this.rate.credit(handle.subject, block));
+    else if (handle.rateIntervalUs !== undefined) writes.push(this.cells.refundTat(handle.subject, handle.rateIntervalUs));
+    const lease = this.fromLease.get(handle);
+    if (lease && this.quota) {
+      writes.push(this.quota.credit(lease, { requests: handle.requestCharged ? 1 : 0, tokens: handle.tokensReserved ?? 0 }));
+    } else if (handle.month !== undefined) {
       const requests = handle.requestCharged ? -1 : 0;
       const tokens = -(handle.tokensReserved ?? 0);
       if (requests !== 0 || tokens !== 0) {

@@ -3,16 +3,21 @@ import {
   type CounterBounds,
   type CounterKey,
   type Counts,
+  type LeaseReturn,
   type LimitCells,
-  LimitLedger,
+  type QuotaCounts,
+  type QuotaLease,
   type TatStep,
   withinBounds,
-} from "./ledger";
+} from "./cells";
+import { LimitLedger } from "./ledger";
 
 /** A subject's counter of one window. */
 interface WindowCounts {
   readonly period: string;
   readonly counts: Counts;
+  /** Quota leases recorded on a month's counter. */
+  readonly leases: Map<string, QuotaLease>;
 }
 
 /**
@@ -43,8 +48,38 @@ export class MemoryLimitCells implements LimitCells {
     if (!withinBounds(counts, bounds)) return { ok: false, value: { ...counts } };
     counts.requests += delta.requests ?? 0;
     counts.tokens += delta.tokens ?? 0;
-    if (!current) this.counters.set(slot(key), { period: key.period, counts });
+    if (!current) this.counters.set(slot(key), { period: key.period, counts, leases: new Map() });
     return { ok: true, value: { ...counts } };
+  }
+
+  async takeQuotaLease(key: CounterKey, lease: QuotaLease, bounds: CounterBounds, back?: LeaseReturn): Promise<CellWrite<QuotaCounts>> {
+    const w = this.window(key) ?? { period: key.period, counts: { requests: 0, tokens: 0 }, leases: new Map<string, QuotaLease>() };
+    if (!withinBounds(w.counts, bounds) || (back && !w.leases.has(back.id))) return { ok: false, value: quotaCounts(w) };
+    if (back) this.end(w, back);
+    w.counts.requests += lease.requests;
+    w.counts.tokens += lease.tokens;
+    w.leases.set(lease.id, { ...lease });
+    this.counters.set(slot(key), w);
+    return { ok: true, value: quotaCounts(w) };
+  }
+
+  async endQuotaLease(key: CounterKey, back: LeaseReturn): Promise<boolean> {
+    const w = this.window(key);
+    const held = w?.leases.get(back.id);
+    if (!w || !held || (back.untilMs !== undefined && held.untilMs !== back.untilMs)) return false;
+    this.end(w, back);
+    return true;
+  }
+
+  async readQuotaLeases(key: CounterKey): Promise<QuotaCounts> {
+    const w = this.window(key);
+    return w ? quotaCounts(w) : { requests: 0, tokens: 0, leases: [] };
+  }
+
+  private end(w: WindowCounts, back: LeaseReturn): void {
+    w.counts.requests -= back.requests;
+    w.counts.tokens -= back.tokens;
+    w.leases.delete(back.id);
   }
 
   async adjustCounts(key: CounterKey, delta: Partial<Counts>): Promise<void> {
@@ -77,10 +112,16 @@ export class MemoryLimitCells implements LimitCells {
 
   /** The counts of `key`'s window while it is the subject's latest of its kind. */
   private current(key: CounterKey): Counts | undefined {
+    return this.window(key)?.counts;
+  }
+
+  private window(key: CounterKey): WindowCounts | undefined {
     const c = this.counters.get(slot(key));
-    return c?.period === key.period ? c.counts : undefined;
+    return c?.period === key.period ? c : undefined;
   }
 }
+
+const quotaCounts = (w: WindowCounts): QuotaCounts => ({ ...w.counts, leases: [...w.leases.values()].map((l) => ({ ...l })) });
 
 /** Months are kept by period (an injected clock may go back to one); a minute replaces the last. */
 const slot = (k: CounterKey) => (k.window === "month" ? `${k.subject}|month|${k.period}` : `${k.subject}|minute`);

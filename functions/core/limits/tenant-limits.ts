@@ -6,7 +6,8 @@ import { tighter } from "./math";
  * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file
  * holds the shapes, the validator, the `LimitStore` port and the response headers; the
  * arithmetic lives in `limits/math.ts`, the rules (order, refusals, give-backs) in
- * `limits/ledger.ts`, and the stores' cells in `limits/memory-store.ts` and
+ * `limits/ledger.ts` (monthly quotas from leased blocks: `limits/quota-leases.ts`), the cells
+ * port in `limits/cells.ts`, and the stores' cells in `limits/memory-store.ts` and
  * `functions/aws/limit-store.ts`.
  */
 
@@ -151,6 +152,8 @@ export interface LimitHandle {
   readonly tokensReserved?: number;
   /** Whether a concurrency slot is held. */
   readonly leased: boolean;
+  /** The id of the quota lease the month's charge came from, when quotas are leased. */
+  readonly quotaLease?: string;
 }
 
 export interface Admitted {
@@ -286,6 +289,9 @@ export async function chargeAll(store: LimitStore, checks: readonly LimitCheck[]
   const state = granted.reduce<RateLimitState>((s, a) => mergeStates(s, a.state), {});
   return { admitted: true, handles: granted.map((a) => a.handle), state, headers: rateLimitHeaders(state) };
 }
+
+/** The quota leases an admission came from: its usage record carries them, so a reclaim can count it. */
+export const quotaLeasesOf = (handles: readonly LimitHandle[]): string[] => handles.flatMap((h) => (h.quotaLease ? [h.quotaLease] : []));
 
 /** Settles every handle of an `chargeAll`; rejects if any store call failed (after trying all). */
 export async function releaseAll(store: LimitStore, handles: readonly LimitHandle[], usage: SettleUsage): Promise<void> {

@@ -96,11 +96,7 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
 export type Used = { tokens?: number; readonly leases?: readonly string[] };
 
 /** How a request is served once admitted; reports the tokens used in `used`. */
-export type AdmittedServe<T> = (
-  resolution: Resolution,
-  limitHeaders: Readonly<Record<string, string>>,
-  used: Used,
-) => Promise<T>;
+export type AdmittedServe<T> = (resolution: Resolution, limitHeaders: Readonly<Record<string, string>>, used: Used) => Promise<T>;
 
 /**
  * The opening every model route shares: scope and grant, version resolution, the request's

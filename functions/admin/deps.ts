@@ -46,7 +46,8 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     usage: new DynamoUsageReader(dynamo, tables.usage),
     reconciliation: {
       access: new DynamoAccessLog(dynamo, tables.usage),
-      usage: new DynamoUsageSink(dynamo, tables.usage, { retentionDays: settings.usageRetentionDays }),
+      // One record per item: a repair may meet a record written by another process.
+      usage: new DynamoUsageSink(dynamo, tables.usage, { retentionDays: settings.usageRetentionDays, maxRecordsPerPack: 1 }),
     },
     artifacts: () => {
       if (!wiring.modelBucket) throw new Error("no model bucket configured (MODEL_BUCKET)");

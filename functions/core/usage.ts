@@ -27,6 +27,8 @@ export interface UsageRecord {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** limit leases the request was admitted under; lease reclaim counts them */
+  readonly leases?: readonly string[];
 }
 
 export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
@@ -252,6 +254,8 @@ export interface UsageReport {
   readonly group: UsageGroup;
   readonly totals: UsageCounters;
   readonly rows: UsageReportRow[];
+  /** Every record written before this time is counted in the report (aggregates lag the records). */
+  readonly asOf?: string;
 }
 
 function dimensionsOf(r: UsageRow, group: UsageGroup): Pick<UsageReportRow, "period" | "model" | "version" | "keyId"> {

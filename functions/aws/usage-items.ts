@@ -43,7 +43,7 @@ export const PACK_SPAN_MS = 60_000;
 export function packItem(records: readonly UsageRecord[], retentionDays: number): Record<string, unknown> {
   const first = records[0];
   if (!first) throw new Error("a pack holds at least one record");
-  const firstTime = records.reduce((t, r) => (r.time < t ? r.time : t), first.time);
+  const firstTime = records.map((r) => r.time).sort()[0] ?? first.time;
   const expiresAt = Math.floor(Date.parse(firstTime) / 1000) + retentionDays * 86_400;
   return {
     pk: recordPk(first.requestId),

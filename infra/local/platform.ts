@@ -1,14 +1,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createAwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
+import { DynamoAggregateStore } from "../../functions/aws/usage-aggregates";
 import { createKey } from "../../functions/core/api-keys";
 import { createTenant } from "../../functions/core/tenants";
+import { sequenceNumberOf } from "../../functions/core/usage-aggregation";
 import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { endpointName, variantName } from "../shared/config";
 import { isLlmRuntime, type PlatformConfig } from "../shared/config-schema";
@@ -27,6 +30,7 @@ import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type Vari
 import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
 import { assertPortFree } from "./services/free-port";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
+import { startStreamPoller } from "./stream-poller";
 
 export interface LocalPlatformOptions {
   /** Gateway port; 0 picks a free one. */
@@ -193,6 +197,17 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
     });
     functions[shadowFunction] = handlers.shadow as LocalFunction;
+    started.push(
+      await startStreamPoller({
+        dynamo: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),
+        streams: new DynamoDBStreamsClient({ ...common, endpoint: dynamo.endpoint }),
+        tableName: settings.tables.usage,
+        handler: handlers.aggregator,
+        startAfter: async (shardId) => sequenceNumberOf(await new DynamoAggregateStore(doc, settings.tables.usage).checkpoint(shardId)),
+        onDiscard: (shardId, first, last, err) =>
+          console.error(`aggregator: stream batch ${first}..${last} of ${shardId} discarded after retries: ${String(err)}`),
+      }),
+    );
     const gateway: Gateway = await startGateway({
       host: opts.host ?? "127.0.0.1",
       port: opts.port,

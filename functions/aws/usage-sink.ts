@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordOutcome, UsageSink } from "../core/ports";
 import type { UsageRecord } from "../core/usage";
-import { MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem, recordsOf } from "./usage-items";
+import { MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem } from "./usage-items";
 
 interface Pending {
   readonly record: UsageRecord;
@@ -48,11 +49,11 @@ const REMEMBERED_IDS = 10_000;
  *   `attribute_not_exists(pk)` refuses the second write exactly as for a one-record item.
  * - This sink never writes one id twice: an id in flight waits for its commit, and an id it
  *   recorded is answered "duplicate" without a write.
- * - A retried commit (the SDK's, or this sink's after throttling) writes the same item under the
- *   same key. When the condition fails, the stored item is read back from the failure
- *   (ALL_OLD): if it is this pack, an earlier attempt of it landed and every record is
- *   recorded; otherwise the first record was already stored elsewhere ("duplicate") and the
- *   others are committed again without it.
+ * - A retried commit (the SDK's, or this sink's after throttling) writes the same item, with the
+ *   same commit id, under the same key. When the condition fails, the stored item is read back
+ *   from the failure (ALL_OLD): if it carries this commit id, an earlier attempt landed and
+ *   every record is recorded; otherwise the first record was already stored by another writer
+ *   ("duplicate") and the others are committed again, in a new item, without it.
  * - `usage reconcile --repair` writes a missing record only after the longest request lifetime,
  *   once the request itself can no longer write it.
  */
@@ -144,11 +145,17 @@ export class DynamoUsageSink implements UsageSink {
 
   private async commit(batch: Pending[]): Promise<void> {
     let live = batch;
+    let item: Record<string, unknown> | undefined;
     for (let attempt = 1; live.length > 0; attempt++) {
-      const item = packItem(
-        live.map((p) => p.record),
-        this.options.retentionDays,
-      );
+      // One item per set of records, retried as is: its commit id tells its own landed attempt
+      // apart from another writer's item under the same key.
+      item ??= {
+        ...packItem(
+          live.map((p) => p.record),
+          this.options.retentionDays,
+        ),
+        commitId: randomUUID(),
+      };
       try {
         await this.doc.send(
           new PutCommand({
@@ -162,8 +169,8 @@ export class DynamoUsageSink implements UsageSink {
         return;
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) {
-          const stored = err.Item ? recordsOf(unmarshall(err.Item)).map((r) => r.requestId) : [];
-          if (stored.length === live.length && live.every((p, i) => p.record.requestId === stored[i])) {
+          const stored = err.Item ? unmarshall(err.Item) : undefined;
+          if (stored?.commitId === item.commitId) {
             // An earlier attempt of this very pack landed (its answer was lost).
             this.settle(live, "recorded");
             return;
@@ -171,6 +178,7 @@ export class DynamoUsageSink implements UsageSink {
           const [first, ...others] = live;
           if (first) this.settle([first], "duplicate");
           live = others;
+          item = undefined;
           attempt--; // Dropping a duplicate is progress, not a failed attempt.
           continue;
         }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { type CliRun, cli, recorded } from "./cli-run";
-import { e2ePlatform, inferBody } from "./helpers";
+import { e2ePlatform, freshUsage, inferBody } from "./helpers";
 
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,6 +105,7 @@ describe("the modelgate CLI against the local platform", () => {
     const notGranted = await cli(["invoke", "iris-b", "--key", k.apiKey, "--data", DATA, "--json"]);
     expect(notGranted.code).toBe(1);
     expect(JSON.parse(notGranted.stdout).status).toBe(404);
+    await freshUsage(tenant);
     const usage = await cli(["usage", "show", "--tenant", tenant, "--json"]);
     expect(JSON.parse(usage.stdout)).toMatchObject({ tenantId: tenant, totals: { requests: 2 } });
     expect((await cli(["usage", "show", "--tenant", tenant])).stdout).toMatch(/requests:\s+2/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
-import { admin, call, inferBody, newTenant } from "./helpers";
+import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 
 const TENANTS = 5;
 const PER_TENANT = 200;
@@ -42,6 +42,7 @@ describe("metering is exact under concurrency", () => {
 
     for (const t of tenants) {
       const ok = results.filter((r) => r.tenantId === t.tenantId && r.status === 200);
+      await freshUsage(t.tenantId);
       const usage = await admin().request<{ totals: Record<string, number> }>("GET", `/admin/tenants/${t.tenantId}/usage`, undefined, {
         from,
         to,

@@ -203,6 +203,9 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         streams: new DynamoDBStreamsClient({ ...common, endpoint: dynamo.endpoint }),
         tableName: settings.tables.usage,
         handler: handlers.aggregator,
+        // Local tuning: a shorter window than the cloud's keeps asOf within a second or two of
+        // the last request, and DynamoDB Local still gets few, large transactions.
+        batchingWindowMs: 250,
         startAfter: async (shardId) => sequenceNumberOf(await new DynamoAggregateStore(doc, settings.tables.usage).checkpoint(shardId)),
         onDiscard: (shardId, first, last, err) =>
           console.error(`aggregator: stream batch ${first}..${last} of ${shardId} discarded after retries: ${String(err)}`),

@@ -39,19 +39,29 @@ export class DynamoAggregateStore implements AggregateStore {
     return typeof position === "string" ? position : undefined;
   }
 
+  /** The stream sequence number of the record last applied (in whole or part) on a shard: where a reader resumes. */
+  async resumeAt(shardId: string): Promise<string | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: CHECKPOINT_PK, sk: shardId }, ConsistentRead: true }),
+    );
+    const seq = out.Item?.sequenceNumber;
+    return typeof seq === "string" ? seq : undefined;
+  }
+
   async apply(shardId: string, expected: string | undefined, tx: AggregateTransaction): Promise<ApplyOutcome> {
     const now = Date.now();
     const checkpoint = {
       Update: {
         TableName: this.table,
         Key: { pk: CHECKPOINT_PK, sk: shardId },
-        UpdateExpression: "SET #position = :to, #type = :type, updatedAt = :now",
+        UpdateExpression: "SET #position = :to, sequenceNumber = :seq, #type = :type, updatedAt = :now",
         // Conditional on the position read: a replayed, bisected or concurrent batch that
         // finds the checkpoint elsewhere applies nothing.
         ConditionExpression: expected === undefined ? "attribute_not_exists(pk)" : "#position = :from",
         ExpressionAttributeNames: { "#position": "position", "#type": "type" },
         ExpressionAttributeValues: {
           ":to": tx.position,
+          ":seq": tx.lastSequenceNumber,
           ":type": "aggregator-checkpoint",
           ":now": new Date(now).toISOString(),
           ...(expected === undefined ? {} : { ":from": expected }),

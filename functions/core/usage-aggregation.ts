@@ -81,12 +81,6 @@ export interface StreamUnit {
 /** Sequence numbers are decimal strings of varying length: padded, they compare as strings. */
 export const positionOf = (sequenceNumber: string, part: number) => `${sequenceNumber.padStart(40, "0")}#${String(part).padStart(4, "0")}`;
 
-/** The sequence number a position was taken at (undefined stays undefined). */
-export function sequenceNumberOf(position: string | undefined): string | undefined {
-  if (position === undefined) return undefined;
-  return position.slice(0, position.indexOf("#")).replace(/^0+(?=\d)/, "");
-}
-
 /**
  * The units of one pack: its deltas (aggregates on `shard`, then its applied count) merged,
  * in a fixed order, cut into parts of at most `maxDeltas` so that any one pack fits in
@@ -122,6 +116,8 @@ export interface AggregateTransaction {
   readonly position: string;
   /** The sequence number of its first unit's stream record (where a retry must resume). */
   readonly firstSequenceNumber: string;
+  /** The sequence number of its last unit's stream record, as the stream spells it. */
+  readonly lastSequenceNumber: string;
   readonly deltas: readonly Delta[];
 }
 
@@ -136,7 +132,13 @@ export function planTransactions(units: readonly StreamUnit[], maxDeltas: number
   let first: StreamUnit | undefined;
   let last: StreamUnit | undefined;
   const flush = () => {
-    if (first && last) out.push({ position: last.position, firstSequenceNumber: first.sequenceNumber, deltas: [...current.values()] });
+    if (first && last)
+      out.push({
+        position: last.position,
+        firstSequenceNumber: first.sequenceNumber,
+        lastSequenceNumber: last.sequenceNumber,
+        deltas: [...current.values()],
+      });
     current = new Map();
     first = last = undefined;
   };

@@ -11,7 +11,6 @@ import { DynamoRegistry } from "../../functions/aws/registry-store";
 import { DynamoAggregateStore } from "../../functions/aws/usage-aggregates";
 import { createKey } from "../../functions/core/api-keys";
 import { createTenant } from "../../functions/core/tenants";
-import { sequenceNumberOf } from "../../functions/core/usage-aggregation";
 import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { endpointName, variantName } from "../shared/config";
 import { isLlmRuntime, type PlatformConfig } from "../shared/config-schema";
@@ -206,7 +205,11 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         // Local tuning: a shorter window than the cloud's keeps asOf within a second or two of
         // the last request, and DynamoDB Local still gets few, large transactions.
         batchingWindowMs: 250,
-        startAfter: async (shardId) => sequenceNumberOf(await new DynamoAggregateStore(doc, settings.tables.usage).checkpoint(shardId)),
+        // No operator replays a discarded batch here, and a restarted DynamoDB Local takes longer
+        // than the cloud's retries: retry until applied. Nothing in a batch can fail it for good
+        // (invalid counts are skipped), so only an outage holds it up.
+        retryAttempts: Number.POSITIVE_INFINITY,
+        startAfter: (shardId) => new DynamoAggregateStore(doc, settings.tables.usage).resumeAt(shardId),
         onDiscard: (shardId, first, last, err) =>
           console.error(`aggregator: stream batch ${first}..${last} of ${shardId} discarded after retries: ${String(err)}`),
       }),

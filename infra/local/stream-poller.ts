@@ -20,10 +20,12 @@ export interface StreamPollerOptions {
   readonly streams: DynamoDBStreamsClient;
   readonly tableName: string;
   readonly handler: (event: AggregatorEvent) => Promise<AggregatorResult>;
-  /** Where a shard's reading starts: the sequence number last applied, if known (the aggregator's checkpoint). */
+  /** Where a shard's reading starts: the sequence number last applied, if known (from the aggregator's checkpoint). */
   readonly startAfter: (shardId: string) => Promise<string | undefined>;
   /** A batch dropped after its retries: the cloud's on-failure destination. */
   readonly onDiscard: (shardId: string, first: string, last: string, err: unknown) => void;
+  /** Retries of a failing batch before it is discarded. @default AGGREGATOR_STREAM.retryAttempts */
+  readonly retryAttempts?: number;
   /** @default AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000 */
   readonly batchingWindowMs?: number;
   /** Pause between empty reads of an open shard. @default 100 */
@@ -101,7 +103,7 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
     const seq = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? "";
     const first = seq(records[0] as DynamoDBRecord);
     const last = seq(records.at(-1) as DynamoDBRecord);
-    if (attempt >= AGGREGATOR_STREAM.retryAttempts) {
+    if (attempt >= (opts.retryAttempts ?? AGGREGATOR_STREAM.retryAttempts)) {
       opts.onDiscard(shardId, first, last, error ?? new Error(`item ${failed} failed`));
       return;
     }

@@ -68,7 +68,7 @@ describe("access records (DynamoDB Local)", () => {
   });
 
   it("usage write throttled → the request fails closed (503): no usage record, no aggregate, no access record", async () => {
-    // The same DynamoDB Local, through a client whose TransactWriteItems calls are throttled.
+    // The same DynamoDB Local, through a client whose PutItem calls (usage commits) are throttled.
     const client = new DynamoDBClient({
       endpoint: e2ePlatform().dynamodb,
       region: "us-east-1",
@@ -77,7 +77,7 @@ describe("access records (DynamoDB Local)", () => {
     });
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === "TransactWriteItemsCommand") {
+        if (context.commandName === "PutItemCommand") {
           throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
             name: "ThrottlingException",
             $fault: "client",

@@ -108,7 +108,10 @@ describe("the modelgate CLI against the local platform", () => {
     await freshUsage(tenant);
     const usage = await cli(["usage", "show", "--tenant", tenant, "--json"]);
     expect(JSON.parse(usage.stdout)).toMatchObject({ tenantId: tenant, totals: { requests: 2 } });
-    expect((await cli(["usage", "show", "--tenant", tenant])).stdout).toMatch(/requests:\s+2/);
+    const shown = (await cli(["usage", "show", "--tenant", tenant])).stdout;
+    expect(shown).toMatch(/requests:\s+2/);
+    // How fresh the counts are, as the API says (asOf).
+    expect(shown).toMatch(/as of:\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z \(every request before it is counted\)/);
   });
 
   it("--endpoint signs with the AWS credential chain (here: environment variables)", async () => {

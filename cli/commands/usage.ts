@@ -17,6 +17,8 @@ interface UsageOut {
   group?: string;
   totals: Record<string, number>;
   rows: Array<Record<string, string | number>>;
+  /** Every record written before it is counted (aggregates lag the records a little). */
+  asOf?: string;
 }
 
 interface RecordsOut {
@@ -120,6 +122,7 @@ export function registerUsage(program: Command): void {
       printFields([
         ["tenant", out.tenantId],
         ["period", `${out.from} .. ${out.to} (by ${out.granularity}, per ${out.group ?? "version"})`],
+        ...(out.asOf ? [["as of", `${out.asOf} (every request before it is counted)`] as const] : []),
         ...Object.entries(out.totals ?? {}).map(([k, v]) => [k, String(v)] as const),
       ]);
       if ((out.rows ?? []).length === 0) return;

@@ -53,7 +53,8 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     reconciliation: {
       access: wiring.accessLog,
       records: usage,
-      usage: new DynamoUsageSink(dynamo, tables.usage, { retentionDays: settings.usageRetentionDays }),
+      // One record per item: a repair may meet a record written by another process.
+      usage: new DynamoUsageSink(dynamo, tables.usage, { retentionDays: settings.usageRetentionDays, maxRecordsPerPack: 1 }),
       modelRoutes: MODEL_ROUTES,
     },
     artifacts: () => {

@@ -1,10 +1,21 @@
-import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError } from "../core/errors";
 import type { Page, UsageReader } from "../core/ports";
 import { AGGREGATE_SHARDS, COUNTER_FIELDS, emptyCounters, type Granularity, type UsageRecord, type UsageRow } from "../core/usage";
 import { queryAll } from "./query-all";
-import { aggregatePk, periodPrefix, recordGsi1pk, recordOf, recordPk } from "./usage-items";
+import {
+  aggregatePk,
+  freshnessPk,
+  freshnessSk,
+  minuteOf,
+  PACK_SPAN_MS,
+  PACK_TYPE,
+  periodPrefix,
+  recordGsi1pk,
+  recordGsi1sk,
+  recordsOf,
+} from "./usage-items";
 
 /** Reads aggregate rows by querying every shard of the tenant, and records through gsi1 (never a scan). */
 export class DynamoUsageReader implements UsageReader {
@@ -40,34 +51,116 @@ export class DynamoUsageReader implements UsageReader {
     q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
   ): Promise<Page<UsageRecord>> {
     const pk = recordGsi1pk(tenantId, day);
-    // gsi1sk is `<time>#<requestId>`: time bounds are sort key bounds ('~' sorts after '#').
+    // A record's position is `<time>#<requestId>`: time bounds are position bounds ('~' sorts after '#').
+    // The partition always comes from the caller's tenant, so a crafted cursor never reaches
+    // another tenant's records, and a position outside the bounds is a 400, not DynamoDB's 500.
     const lo = q.fromTime;
     const hi = `${q.toTime}~`;
-    const out = await this.doc.send(
-      new QueryCommand({
+    if (q.after !== undefined && (q.after.indexOf("#") < 1 || q.after < lo || q.after > hi))
+      throw new BadRequestError("'cursor' is not valid for this range");
+    const fromMs = Date.parse(timeOf(q.after ?? lo));
+    // Items sort by their first record's time (gsi1sk); a pack's records lie within PACK_SPAN_MS
+    // of it, so every record at or after the start is in an item sorted no earlier than this.
+    const scanFrom = Number.isFinite(fromMs) ? new Date(fromMs - PACK_SPAN_MS).toISOString() : lo;
+    const inRange = (p: string) => p >= lo && p <= hi && (q.after === undefined || p > q.after);
+    const found: Found[] = [];
+    let complete = true;
+    const pages = paginateQuery(
+      { client: this.doc, pageSize: Math.max(25, q.limit) },
+      {
         TableName: this.table,
         IndexName: GSI1,
         KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi",
-        ExpressionAttributeValues: { ":pk": pk, ":lo": lo, ":hi": hi },
-        Limit: q.limit,
-        ...(q.after !== undefined ? { ExclusiveStartKey: startKey(pk, q.after, lo, hi) } : {}),
-      }),
+        ExpressionAttributeValues: { ":pk": pk, ":lo": scanFrom, ":hi": hi },
+      },
     );
-    const last = out.LastEvaluatedKey?.gsi1sk;
-    return { items: (out.Items ?? []).map(recordOf), ...(typeof last === "string" ? { cursor: last } : {}) };
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        for (const record of recordsOf(item)) {
+          const position = recordGsi1sk(record.time, record.requestId);
+          if (inRange(position)) found.push({ position, record });
+        }
+      }
+      const last = page.LastEvaluatedKey?.gsi1sk;
+      if (typeof last !== "string") break;
+      found.sort(byPosition);
+      const kth = found[q.limit - 1];
+      // Unread items sort after `last`, so their records are no earlier than its time: once
+      // the limit-th record found is earlier than that, no unread record can precede it.
+      if (kth && timeOf(kth.position) < timeOf(last)) {
+        complete = false;
+        break;
+      }
+    }
+    found.sort(byPosition);
+    const items = found.slice(0, q.limit);
+    const cursor = items.at(-1)?.position;
+    const more = !complete || found.length > q.limit;
+    return { items: items.map((f) => f.record), ...(more && cursor !== undefined ? { cursor } : {}) };
+  }
+
+  /**
+   * How fresh the aggregates are: every record written before the time returned is counted in
+   * them. Packs are aggregated from the stream; the aggregator counts, in the same transaction
+   * as the deltas, the records it applied per tenant and minute of each pack's first record
+   * (FRESH#). Here those counts are read first, then the tenant's recent packs: a minute with
+   * more records written than applied is pending, and asOf is the start of the earliest such
+   * minute (a record written before it sits in a pack of an earlier minute, all applied).
+   * With none pending, asOf is the time this read began, less the index's lag: every pack
+   * written before then was in the table when the counts were read. This reaches the present
+   * when traffic stops, since it compares what was written with what was applied instead of
+   * waiting for the stream to deliver something newer. Counts are read before packs, so a pack
+   * applied in between can only look pending, never hide another pending pack of its minute.
+   * Packs whose first record is older than FRESHNESS_WINDOW_MS are taken as applied: the
+   * aggregator's iterator-age alarm fires long before the stream is that far behind.
+   */
+  async freshness(tenantId: string, now: number): Promise<string> {
+    const windowStart = minuteOf(new Date(now - FRESHNESS_WINDOW_MS).toISOString());
+    const applied = new Map<string, number>();
+    const counted = await queryAll(this.doc, {
+      TableName: this.table,
+      ConsistentRead: true,
+      KeyConditionExpression: "pk = :pk AND sk >= :from",
+      ExpressionAttributeValues: { ":pk": freshnessPk(tenantId), ":from": freshnessSk(windowStart) },
+    });
+    for (const i of counted) applied.set(String(i.sk).slice("MIN#".length), Number(i.applied ?? 0));
+    const written = new Map<string, number>();
+    const days = [...new Set([windowStart.slice(0, 10), new Date(now).toISOString().slice(0, 10)])];
+    for (const day of days) {
+      const items = await queryAll(this.doc, {
+        TableName: this.table,
+        IndexName: GSI1,
+        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :from",
+        ExpressionAttributeValues: { ":pk": recordGsi1pk(tenantId, day), ":from": windowStart },
+        ProjectionExpression: "gsi1sk, #type, n",
+        ExpressionAttributeNames: { "#type": "type" },
+      });
+      for (const i of items) {
+        // Records written before packs were aggregated in their own transaction: never pending.
+        if (i.type !== PACK_TYPE) continue;
+        const minute = minuteOf(String(i.gsi1sk));
+        written.set(minute, (written.get(minute) ?? 0) + Number(i.n ?? 0));
+      }
+    }
+    const pending = [...written].filter(([m, n]) => n > (applied.get(m) ?? 0)).map(([m]) => m);
+    const earliest = pending.sort()[0];
+    if (earliest === undefined) return new Date(now - INDEX_LAG_MS).toISOString();
+    return new Date(`${earliest}:00.000Z`).toISOString();
   }
 }
 
-/**
- * The start key of a resumed query, rebuilt from the position (a gsi1sk) alone: the partition
- * always comes from the caller's tenant, so a crafted cursor can never reach another tenant's
- * records, and a position outside the query's bounds is a 400 rather than DynamoDB's 500.
- */
-function startKey(gsi1pk: string, after: string, lo: string, hi: string): Record<string, string> {
-  const hash = after.indexOf("#");
-  if (hash < 1 || after < lo || after > hi) throw new BadRequestError("'cursor' is not valid for this range");
-  return { gsi1pk, gsi1sk: after, pk: recordPk(after.slice(hash + 1)), sk: "REQ" };
+/** How far back freshness looks for packs not yet applied. */
+export const FRESHNESS_WINDOW_MS = 15 * 60_000;
+/** How long a written item may take to appear in gsi1 (an eventually consistent index). */
+const INDEX_LAG_MS = 1000;
+
+interface Found {
+  readonly position: string;
+  readonly record: UsageRecord;
 }
+const byPosition = (a: Found, b: Found) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+/** The time part of a position (`<time>#<requestId>`), or the whole string when it has none. */
+const timeOf = (position: string) => (position.includes("#") ? position.slice(0, position.indexOf("#")) : position);
 
 function rowOf(i: Record<string, unknown>): UsageRow {
   const n = (v: unknown) => (typeof v === "number" ? v : Number(v ?? 0));

@@ -1,64 +1,70 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordOutcome, UsageSink } from "../core/ports";
-import {
-  AGGREGATE_SHARDS,
-  type AggregateKey,
-  addCounters,
-  aggregateKeysOf,
-  aggregateShard,
-  countersOf,
-  emptyCounters,
-  type UsageCounters,
-  type UsageRecord,
-} from "../core/usage";
-import { aggregateKeyId, aggregateUpdate, recordItem } from "./usage-items";
+import type { UsageRecord } from "../core/usage";
+import { MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem } from "./usage-items";
 
 interface Pending {
   readonly record: UsageRecord;
-  /** The record's aggregates with the shard left open: each transaction picks one shard for all. */
-  readonly aggregates: readonly { readonly group: string; readonly key: AggregateKey }[];
   readonly resolve: (o: RecordOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
 
 export interface UsageSinkOptions {
   readonly retentionDays: number;
-  /** DynamoDB's limit on items in one transaction. */
-  readonly maxItemsPerTransaction?: number;
   /**
-   * Transactions in flight at once, at most AGGREGATE_SHARDS. @default AGGREGATE_SHARDS.
-   * Transactions in flight together never share an item: each writes its aggregates to a shard
-   * no other one in flight uses, and a request id in flight waits for its transaction to end.
-   * The local host passes 1: DynamoDB Local serializes writes anyway, and fewer, larger batches
-   * cost it least per record.
+   * Records one item may hold. @default MAX_RECORDS_PER_PACK. Pass 1 where the same request id
+   * can be delivered again by another process (asynchronous retries of the shadow function, a
+   * repair): a pack is keyed by its first record only, so only a one-record commit is
+   * idempotent by itself against a writer this sink does not know of.
+   */
+  readonly maxRecordsPerPack?: number;
+  /**
+   * Commits in flight at once. @default 4. The local host passes 1: DynamoDB Local serializes
+   * writes anyway, and fewer, larger packs cost it least per record.
    */
   readonly maxInFlight?: number;
-  /** Attempts for a batch cancelled by conflicts or throttling before its requests fail. */
+  /** Attempts for a commit refused by throttling before its requests fail. */
   readonly maxAttempts?: number;
 }
 
-/** Codes in a cancellation that mean "try again": contention, throttling, capacity. */
-const RETRYABLE = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"]);
+/** Errors that mean "try again": throttling, capacity, a transient server error. */
+const RETRYABLE = new Set(["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError"]);
+/** Request ids this sink remembers having recorded, so a repeated call is a duplicate without a write. */
+const REMEMBERED_IDS = 10_000;
 
 /**
- * Usage sink with group commit: records of concurrent requests share TransactWriteItems
- * calls (each record a conditional put keyed by request id, each touched aggregate one
- * update). A record resolves only once its own transaction committed. With one request in
- * flight (a Lambda instance) every transaction holds exactly one record.
+ * Usage sink with group commit: the records of concurrent requests of one tenant and received
+ * day share one item (a pack), written by one conditional PutItem — not a transaction, and no
+ * aggregates: those are applied from the table's stream (functions/aggregator). A record
+ * resolves only once its own pack is stored. With one request in flight (a Lambda instance)
+ * every pack holds exactly one record, keyed by its request id.
  *
- * A transaction adds all its records to one aggregate shard, the one of its first record's
- * request id (the next free one when that is in use by another transaction in flight). Reads
- * sum the shards, so totals do not depend on the shard; a batch then updates 2 aggregate items
- * (day, hour) per tenant, model, version and key instead of up to 2 × AGGREGATE_SHARDS, and its
- * writes land on one partition. A one-record transaction (Lambda) keeps its request id's shard.
+ * Exactly once, per record:
+ * - Request ids are unique per request (the gateway's), and a record is written by the request
+ *   that owns the id; only shadow redeliveries and repairs write an id again, and those sinks
+ *   commit one record per pack (maxRecordsPerPack 1), keyed by the id, so
+ *   `attribute_not_exists(pk)` refuses the second write exactly as for a one-record item.
+ * - This sink never writes one id twice: an id in flight waits for its commit, and an id it
+ *   recorded is answered "duplicate" without a write.
+ * - A retried commit (the SDK's, or this sink's after throttling) writes the same item, with the
+ *   same commit id, under the same key. When the condition fails, the stored item is read back
+ *   from the failure (ALL_OLD): if it carries this commit id, an earlier attempt landed and
+ *   every record is recorded; otherwise the first record was already stored by another writer
+ *   ("duplicate") and the others are committed again, in a new item, without it.
+ * - `usage reconcile --repair` writes a missing record only after the longest request lifetime,
+ *   once the request itself can no longer write it.
  */
 export class DynamoUsageSink implements UsageSink {
   private readonly queue: Pending[] = [];
-  /** Request ids in the transactions in flight, and the shards those transactions write. */
+  /** Request ids in the commits in flight. */
   private readonly busyIds = new Set<string>();
-  private readonly busyShards = new Set<number>();
-  private readonly maxItems: number;
+  /** Request ids recorded (or found recorded) by this sink, oldest first (a Set keeps insertion order). */
+  private readonly recordedIds = new Set<string>();
+  private inFlight = 0;
+  private readonly maxRecords: number;
   private readonly maxInFlight: number;
   private readonly maxAttempts: number;
 
@@ -67,97 +73,118 @@ export class DynamoUsageSink implements UsageSink {
     private readonly table: string,
     private readonly options: UsageSinkOptions,
   ) {
-    this.maxItems = options.maxItemsPerTransaction ?? 100;
-    this.maxInFlight = Math.min(AGGREGATE_SHARDS, Math.max(1, options.maxInFlight ?? AGGREGATE_SHARDS));
+    this.maxRecords = Math.min(MAX_RECORDS_PER_PACK, Math.max(1, options.maxRecordsPerPack ?? MAX_RECORDS_PER_PACK));
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.maxAttempts = options.maxAttempts ?? 6;
   }
 
   record(record: UsageRecord): Promise<RecordOutcome> {
-    const aggregates = aggregateKeysOf(record).map((key) => ({ group: aggregateKeyId({ ...key, shard: 0 }), key }));
+    if (this.recordedIds.has(record.requestId)) return Promise.resolve("duplicate");
     return new Promise<RecordOutcome>((resolve, reject) => {
-      this.queue.push({ record, aggregates, resolve, reject });
+      this.queue.push({ record, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
-    while (this.busyShards.size < this.maxInFlight && this.queue.length > 0) {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       // Every queued record's request id is in flight: the next completion pumps again.
       if (batch.length === 0) return;
-      const shard = this.freeShard((batch[0] as Pending).record.requestId);
       const ids = batch.map((p) => p.record.requestId);
       for (const id of ids) this.busyIds.add(id);
-      this.busyShards.add(shard);
-      void this.commit(batch, shard).finally(() => {
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
         for (const id of ids) this.busyIds.delete(id);
-        this.busyShards.delete(shard);
+        this.inFlight--;
         this.pump();
       });
     }
   }
 
-  /** The request id's own shard, or the next one no transaction in flight writes. */
-  private freeShard(requestId: string): number {
-    const first = aggregateShard(requestId);
-    for (let i = 0; i < AGGREGATE_SHARDS; i++) {
-      const shard = (first + i) % AGGREGATE_SHARDS;
-      if (!this.busyShards.has(shard)) return shard;
-    }
-    throw new Error("no free aggregate shard"); // Unreachable: maxInFlight <= AGGREGATE_SHARDS.
-  }
-
   /**
-   * Takes queued records, oldest first, while records plus distinct aggregates fit in one
-   * transaction; skips (leaves queued, in order) those whose request id is in flight or already
-   * in the batch, since a transaction may not touch one item twice.
+   * Takes the oldest queued record whose id is not in flight, and after it, in order, queued
+   * records of the same tenant and received day within PACK_SPAN_MS of it; leaves the others
+   * queued, in order. An id already recorded meanwhile resolves "duplicate" here.
    */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const ids = new Set<string>();
-    const groups = new Set<string>();
     const rest: Pending[] = [];
-    let i = 0;
-    for (; i < this.queue.length; i++) {
-      const next = this.queue[i] as Pending;
-      const id = next.record.requestId;
-      if (ids.has(id) || this.busyIds.has(id)) {
+    let lo = 0;
+    let hi = 0;
+    for (const next of this.queue) {
+      const r = next.record;
+      if (this.recordedIds.has(r.requestId)) {
+        next.resolve("duplicate");
+        continue;
+      }
+      const first = batch[0]?.record;
+      const t = Date.parse(r.time);
+      const fits =
+        batch.length < this.maxRecords &&
+        !ids.has(r.requestId) &&
+        !this.busyIds.has(r.requestId) &&
+        (first === undefined ||
+          (r.tenantId === first.tenantId &&
+            r.time.slice(0, 10) === first.time.slice(0, 10) &&
+            Math.max(hi, t) - Math.min(lo, t) <= PACK_SPAN_MS));
+      if (!fits) {
         rest.push(next);
         continue;
       }
-      const added = next.aggregates.filter((a) => !groups.has(a.group));
-      if (batch.length + 1 + groups.size + added.length > this.maxItems) break;
+      if (first === undefined) lo = hi = t;
+      lo = Math.min(lo, t);
+      hi = Math.max(hi, t);
       batch.push(next);
-      ids.add(id);
-      for (const a of added) groups.add(a.group);
+      ids.add(r.requestId);
     }
-    if (batch.length > 0) this.queue.splice(0, i, ...rest);
+    this.queue.splice(0, this.queue.length, ...rest);
     return batch;
   }
 
-  private async commit(batch: Pending[], shard: number): Promise<void> {
+  private async commit(batch: Pending[]): Promise<void> {
     let live = batch;
+    let item: Record<string, unknown> | undefined;
     for (let attempt = 1; live.length > 0; attempt++) {
+      // One item per set of records, retried as is: its commit id tells its own landed attempt
+      // apart from another writer's item under the same key.
+      item ??= {
+        ...packItem(
+          live.map((p) => p.record),
+          this.options.retentionDays,
+        ),
+        commitId: randomUUID(),
+      };
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: this.transactItems(live, shard) }));
-        for (const p of live) p.resolve("recorded");
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: item,
+            ConditionExpression: "attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        this.settle(live, "recorded");
         return;
       } catch (err) {
-        const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : undefined;
-        if (reasons) {
-          // Items are ordered records first, so reason i belongs to live[i] for i < live.length.
-          const duplicates = live.filter((_, i) => reasons[i]?.Code === "ConditionalCheckFailed");
-          if (duplicates.length > 0) {
-            for (const p of duplicates) p.resolve("duplicate");
-            live = live.filter((p) => !duplicates.includes(p));
-            attempt--; // Dropping duplicates is progress, not a failed attempt.
-            continue;
+        if (err instanceof ConditionalCheckFailedException) {
+          const stored = err.Item ? unmarshall(err.Item) : undefined;
+          if (stored?.commitId === item.commitId) {
+            // An earlier attempt of this very pack landed (its answer was lost).
+            this.settle(live, "recorded");
+            return;
           }
-          const retryable = reasons.every((r) => !r.Code || r.Code === "None" || RETRYABLE.has(r.Code));
-          if (retryable && attempt < this.maxAttempts) {
-            await backoff(attempt);
-            continue;
-          }
+          const [first, ...others] = live;
+          if (first) this.settle([first], "duplicate");
+          live = others;
+          item = undefined;
+          attempt--; // Dropping a duplicate is progress, not a failed attempt.
+          continue;
+        }
+        if (RETRYABLE.has((err as Error).name) && attempt < this.maxAttempts) {
+          await backoff(attempt);
+          continue;
         }
         for (const p of live) p.reject(err);
         return;
@@ -165,26 +192,19 @@ export class DynamoUsageSink implements UsageSink {
     }
   }
 
-  private transactItems(batch: readonly Pending[], shard: number) {
-    const aggregates = new Map<string, { key: AggregateKey; counters: UsageCounters }>();
-    for (const p of batch) {
-      const counters = countersOf(p.record);
-      for (const { group, key } of p.aggregates) {
-        const agg = aggregates.get(group) ?? { key: { ...key, shard }, counters: emptyCounters() };
-        addCounters(agg.counters, counters);
-        aggregates.set(group, agg);
-      }
+  private settle(done: readonly Pending[], outcome: RecordOutcome): void {
+    for (const p of done) {
+      this.remember(p.record.requestId);
+      p.resolve(outcome);
     }
-    return [
-      ...batch.map((p) => ({
-        Put: {
-          TableName: this.table,
-          Item: recordItem(p.record, this.options.retentionDays),
-          ConditionExpression: "attribute_not_exists(pk)",
-        },
-      })),
-      ...[...aggregates.values()].map(({ key, counters }) => ({ Update: aggregateUpdate(this.table, key, counters) })),
-    ];
+  }
+
+  private remember(requestId: string): void {
+    this.recordedIds.add(requestId);
+    if (this.recordedIds.size > REMEMBERED_IDS) {
+      const oldest = this.recordedIds.values().next().value;
+      if (oldest !== undefined) this.recordedIds.delete(oldest);
+    }
   }
 }
 

@@ -98,7 +98,7 @@ export interface ReconcileReport {
 export interface ReconcileDeps {
   readonly access: AccessLog;
   /** Whose records say which requests are metered. */
-  readonly records: UsageReader;
+  readonly records: Pick<UsageReader, "records">;
   /** Where repairs are written: the idempotent sink the requests use. */
   readonly usage: UsageSink;
   readonly modelRoutes: readonly ModelRoute[];
@@ -161,7 +161,7 @@ const LOOKUP_PAGE = 1000;
  * (a record's `time` is its request's received time, the log's requestTimeEpoch).
  */
 export async function usageRecorded(
-  reader: UsageReader,
+  reader: Pick<UsageReader, "records">,
   entries: ReadonlyArray<Pick<AccessEntry, "requestId" | "time"> & { readonly tenantId: string }>,
 ): Promise<Set<string>> {
   const groups = new Map<string, { tenantId: string; day: string; from: string; to: string; ids: Set<string> }>();

@@ -173,6 +173,11 @@ export interface UsageReader {
     day: string,
     q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
   ): Promise<Page<UsageRecord>>;
+  /**
+   * How fresh the tenant's aggregates are at `now` (epoch ms): an ISO time such that every
+   * record written before it is counted in the aggregates read after this call.
+   */
+  freshness(tenantId: string, now: number): Promise<string>;
 }
 
 export interface InvokeRequest {

@@ -62,10 +62,12 @@ export async function usageReport(reader: UsageReader, tenantId: string, q: Usag
     granularity === "hour"
       ? parseRange(q, now, MAX_HOURLY_RANGE_DAYS, ` with by=hour (${MAX_RANGE_DAYS} with by=day)`)
       : parseRange(q, now);
+  // Freshness first: whatever was applied by then is in the aggregates read next.
+  const asOf = await reader.freshness(tenantId, now);
   const rows = (await reader.aggregates(tenantId, granularity, periodOf(range.from, granularity), periodOf(range.to, granularity))).filter(
     (r) => q.model === undefined || r.model === q.model,
   );
-  return summarize(tenantId, { ...range, granularity, group }, rows);
+  return { ...summarize(tenantId, { ...range, granularity, group }, rows), asOf };
 }
 
 /**

@@ -277,6 +277,8 @@ export interface UsageReport {
   readonly group: UsageGroup;
   readonly totals: UsageCounters;
   readonly rows: UsageReportRow[];
+  /** Every record written before this time is counted in the report (aggregates lag the records). */
+  readonly asOf?: string;
 }
 
 function dimensionsOf(r: UsageRow, group: UsageGroup): Pick<UsageReportRow, "period" | "model" | "version" | "keyId"> {

@@ -12,7 +12,12 @@ export function shadowDeps(
 ): ShadowDeps {
   return {
     invoker: new SageMakerInvoker(clients.sagemakerRuntime),
-    usage: new DynamoUsageSink(clients.dynamo, settings.tables.usage, { retentionDays: settings.usageRetentionDays, ...usageSink }),
+    usage: new DynamoUsageSink(clients.dynamo, settings.tables.usage, {
+      retentionDays: settings.usageRetentionDays,
+      ...usageSink,
+      // Asynchronous invocations are retried: a redelivered copy must meet its own key.
+      maxRecordsPerPack: 1,
+    }),
     invokeTimeoutMs: settings.invokeTimeoutMs,
   };
 }

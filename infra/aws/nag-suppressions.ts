@@ -124,11 +124,26 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
     ack(
       fn.function,
       "Serverless-LambdaDLQ",
-      name === "shadow"
-        ? "The shadow function runs sampled copies whose answers are discarded: after Lambda's two asynchronous retries a failed copy is logged and dropped, there is nothing to replay."
-        : `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
+      name === "aggregator"
+        ? "The aggregator is invoked by its event source mapping, whose on-failure destination (an SQS queue) keeps the batches it could not apply."
+        : name === "shadow"
+          ? "The shadow function runs sampled copies whose answers are discarded: after Lambda's two asynchronous retries a failed copy is logged and dropped, there is nothing to replay."
+          : `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
     );
   }
+
+  // The aggregator's failed batches: the end of the line, read by an operator, not redriven.
+  const failedBatches = stack.aggregator.deadLetters.node.defaultChild as CfnResource;
+  ack(
+    failedBatches,
+    "AwsSolutions-SQS3",
+    "This queue is itself the on-failure destination of the aggregator's event source mapping: it holds the stream positions of batches not applied, for an operator to replay.",
+  );
+  ack(
+    failedBatches,
+    "Serverless-SQSRedrivePolicy",
+    "Nothing consumes this queue automatically: it is the dead-letter destination of the aggregator's stream mapping.",
+  );
 
   // Registry seed: the handler and the custom-resource provider framework.
   acknowledgeWildcards(seeder.handler, [XRAY]);

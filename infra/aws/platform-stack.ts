@@ -18,6 +18,7 @@ import { ModelStore, type StoredArtifact } from "./constructs/model-store";
 import { Observability } from "./constructs/observability";
 import { PlatformFunction } from "./constructs/platform-function";
 import { RegistrySeeder } from "./constructs/registry-seeder";
+import { UsageAggregator } from "./constructs/usage-aggregator";
 import { addPlatformNagSuppressions } from "./nag-suppressions";
 
 export interface PlatformStackProps extends StackProps {
@@ -54,7 +55,8 @@ export class PlatformStack extends Stack {
   readonly pools: ReadonlyMap<string, InstancePool>;
   /** Per model with placed versions: their inference components. */
   readonly components: ReadonlyMap<string, ModelComponents>;
-  readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow", PlatformFunction>>;
+  readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow" | "aggregator", PlatformFunction>>;
+  readonly aggregator: UsageAggregator;
   readonly seeder: RegistrySeeder;
   readonly gateway: GatewayApi;
   readonly observability: Observability;
@@ -163,7 +165,13 @@ export class PlatformStack extends Stack {
       // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
       admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage", 1024, Duration.seconds(300)),
       shadow: fn("shadow", "Shadow copies: call an alias's shadow variant, meter as shadow", 512, invokeTimeout),
+      aggregator: fn("aggregator", "Usage aggregates from the usage table's stream, applied exactly once", 512, Duration.seconds(60)),
     };
+    this.aggregator = new UsageAggregator(this, "UsageAggregator", {
+      table: this.tables.usage,
+      function: this.functions.aggregator.function,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
     const { admin, shadow } = this.functions;
     // Sampled shadow copies leave the request path as asynchronous invocations (see LambdaShadowDispatcher).
     for (const modelRoutes of [this.functions.invoke, this.functions.llm]) {
@@ -292,7 +300,7 @@ export class PlatformStack extends Stack {
       allow(f, ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"], [...invocationTargets]);
       // No identity table: the principal arrives in the authorizer context.
       allow(f, read, this.tables.arns("registry"));
-      // Usage records are one TransactWriteItems: a conditional put plus aggregate updates. Limit
+      // Usage records are one conditional put per commit (aggregates come from the stream). Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
       allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
     }

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, StreamifyHandler } from "aws-lambda";
 import { createAdminHandler } from "../../functions/admin/create-admin-handler";
 import { type AdminWiring, adminDeps } from "../../functions/admin/deps";
+import { type AggregatorEvent, type AggregatorResult, createAggregatorHandler } from "../../functions/aggregator/create-aggregator-handler";
+import { aggregatorDeps } from "../../functions/aggregator/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
@@ -29,6 +31,8 @@ export interface LocalHandlers {
   readonly llm: StreamifyHandler<APIGatewayProxyEvent, void>;
   /** Invoked through the local Lambda API (asynchronously, by the invoke handler's shadow dispatcher). */
   readonly shadow: (event: unknown) => Promise<void>;
+  /** Driven by the local stream poller from DynamoDB Local's stream, as an event source mapping would. */
+  readonly aggregator: (event: AggregatorEvent) => Promise<AggregatorResult>;
 }
 
 export interface LocalHandlerOptions {
@@ -96,5 +100,6 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
     usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore)),
     admin: createAdminHandler(adminDeps(clients, settings, admin)),
     shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),
+    aggregator: createAggregatorHandler(aggregatorDeps(clients, settings)),
   };
 }

@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, createAwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
+import { DynamoAggregateStore } from "../../functions/aws/usage-aggregates";
 import { createKey } from "../../functions/core/api-keys";
 import { createTenant } from "../../functions/core/tenants";
 import type { InvokeDeps } from "../../functions/invoke/create-invoke-handler";
@@ -30,6 +32,7 @@ import { ScaledComponent } from "./scaled-component";
 import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-local";
 import { assertPortFree } from "./services/free-port";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
+import { startStreamPoller } from "./stream-poller";
 import { versionHostStarter } from "./version-hosts";
 
 export interface LocalPlatformOptions {
@@ -230,6 +233,24 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
     });
     functions[shadowFunction] = handlers.shadow as LocalFunction;
+    started.push(
+      await startStreamPoller({
+        dynamo: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),
+        streams: new DynamoDBStreamsClient({ ...common, endpoint: dynamo.endpoint }),
+        tableName: settings.tables.usage,
+        handler: handlers.aggregator,
+        // Local tuning: a shorter window than the cloud's keeps asOf within a second or two of
+        // the last request, and DynamoDB Local still gets few, large transactions.
+        batchingWindowMs: 250,
+        // No operator replays a discarded batch here, and a restarted DynamoDB Local takes longer
+        // than the cloud's retries: retry until applied. Nothing in a batch can fail it for good
+        // (invalid counts are skipped), so only an outage holds it up.
+        retryAttempts: Number.POSITIVE_INFINITY,
+        startAfter: (shardId) => new DynamoAggregateStore(doc, settings.tables.usage).resumeAt(shardId),
+        onDiscard: (shardId, first, last, err) =>
+          console.error(`aggregator: stream batch ${first}..${last} of ${shardId} discarded after retries: ${String(err)}`),
+      }),
+    );
     const gateway: Gateway = await startGateway({
       host: opts.host ?? "127.0.0.1",
       port: opts.port,

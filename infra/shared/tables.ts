@@ -24,6 +24,8 @@ export interface TableDefinition {
   readonly globalSecondaryIndexes: readonly IndexDefinition[];
   /** Attribute holding an epoch-seconds expiry, when items expire. */
   readonly timeToLiveAttribute?: string;
+  /** The table's change stream, when something consumes it. */
+  readonly stream?: "NEW_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY" | "OLD_IMAGE";
 }
 
 const pk: KeyAttribute = { name: "pk", type: "S" };
@@ -57,7 +59,24 @@ export const usageTable: TableDefinition = {
   // Reads a tenant's records by time: gsi1pk = TENANT#<id>#DAY#<yyyy-mm-dd>, gsi1sk = <iso time>#<requestId>.
   globalSecondaryIndexes: [{ indexName: GSI1, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } }],
   timeToLiveAttribute: "expiresAt",
+  // The aggregator applies packs of records to the aggregates from this stream.
+  stream: "NEW_IMAGE",
 };
+
+/**
+ * How the aggregator is fed from the usage table's stream, read by CDK (the event source
+ * mapping) and by the local host's poller: the same filter, batch and window.
+ */
+export const AGGREGATOR_STREAM = {
+  /** Only INSERTs of packs: old records were aggregated when written, TTL removals are no usage. */
+  filter: { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["usage-pack"] } } } },
+  batchSize: 1000,
+  maxBatchingWindowSeconds: 1,
+  /** Makes Lambda name the stream shard in the event (the aggregator's checkpoint key); its state is unused. */
+  tumblingWindowSeconds: 60,
+  retryAttempts: 10,
+  bisectBatchOnError: true,
+} as const;
 
 export const TABLES = [identityTable, registryTable, usageTable] as const;
 

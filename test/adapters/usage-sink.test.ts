@@ -27,6 +27,18 @@ function record(tenantId: string, requestId = randomUUID()) {
   });
 }
 
+/** Day aggregates of the tenant once the platform's aggregator has applied everything written so far. */
+async function freshDayRows(tenant: string, today: string) {
+  const reader = new DynamoUsageReader(doc, table);
+  const since = new Date().toISOString();
+  const end = Date.now() + 30_000;
+  while ((await reader.freshness(tenant, Date.now())) < since) {
+    if (Date.now() > end) throw new Error("aggregates not fresh after 30 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return reader.aggregates(tenant, "day", today, today);
+}
+
 describe("DynamoUsageSink (DynamoDB Local)", () => {
   it("the same request id delivered 5 times concurrently is recorded once", async () => {
     const sink = new DynamoUsageSink(doc, table, { retentionDays: 30 });
@@ -38,7 +50,7 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     // And again later, from another sink instance (another Lambda instance).
     expect(await new DynamoUsageSink(doc, table, { retentionDays: 30 }).record(r)).toBe("duplicate");
     const today = r.time.slice(0, 10);
-    const report = await new DynamoUsageReader(doc, table).aggregates(tenant, "day", today, today);
+    const report = await freshDayRows(tenant, today);
     expect(report.reduce((s, row) => s + row.requests, 0)).toBe(1);
   });
 
@@ -49,7 +61,7 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     const outcomes = await Promise.all(records.map((r) => sink.record(r)));
     expect(outcomes.every((o) => o === "recorded")).toBe(true);
     const today = records[0]?.time.slice(0, 10) ?? "";
-    const rows = await new DynamoUsageReader(doc, table).aggregates(tenant, "day", today, today);
+    const rows = await freshDayRows(tenant, today);
     expect(rows.reduce((s, row) => s + row.requests, 0)).toBe(500);
     expect(rows.reduce((s, row) => s + row.bytesOut, 0)).toBe(500 * 20);
     const listed = await doc.send(
@@ -58,10 +70,35 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :pk",
         ExpressionAttributeValues: { ":pk": `TENANT#${tenant}#DAY#${today}` },
-        Select: "COUNT",
       }),
     );
-    expect(listed.Count).toBe(500);
+    // Packed: one item per commit, far fewer than records, and every record in one of them.
+    expect(listed.Count).toBeLessThan(100);
+    expect((listed.Items ?? []).reduce((n, i) => n + (i.records as unknown[]).length, 0)).toBe(500);
+  });
+
+  it("a commit retried after its answer was lost is recorded once: the retry meets its own pack", async () => {
+    let lost = false;
+    const losing = {
+      send: async (command: Parameters<typeof doc.send>[0]) => {
+        const out = await doc.send(command);
+        if (lost) return out;
+        lost = true; // The write landed; its answer never arrives.
+        throw Object.assign(new Error("socket hang up"), { name: "ThrottlingException" });
+      },
+    } as unknown as typeof doc;
+    const sink = new DynamoUsageSink(losing, table, { retentionDays: 30, maxInFlight: 1 });
+    const tenant = `lost-${randomUUID().slice(0, 8)}`;
+    const records = Array.from({ length: 20 }, () => record(tenant));
+    expect(new Set(await Promise.all(records.map((r) => sink.record(r))))).toEqual(new Set(["recorded"]));
+    const today = records[0]?.time.slice(0, 10) ?? "";
+    const page = await new DynamoUsageReader(doc, table).records(tenant, today, {
+      fromTime: `${today}T00:00:00.000Z`,
+      toTime: `${today}T23:59:59.999Z`,
+      limit: 100,
+    });
+    expect(page.items.map((r) => r.requestId).sort()).toEqual(records.map((r) => r.requestId).sort());
+    expect((await freshDayRows(tenant, today)).reduce((s, row) => s + row.requests, 0)).toBe(20);
   });
 
   it("stores a TTL on records (retention) and none on aggregates", async () => {

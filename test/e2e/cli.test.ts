@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { type CliRun, cli, recorded } from "./cli-run";
-import { e2ePlatform, inferBody } from "./helpers";
+import { e2ePlatform, freshUsage, inferBody } from "./helpers";
 
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,9 +105,13 @@ describe("the modelgate CLI against the local platform", () => {
     const notGranted = await cli(["invoke", "iris-b", "--key", k.apiKey, "--data", DATA, "--json"]);
     expect(notGranted.code).toBe(1);
     expect(JSON.parse(notGranted.stdout).status).toBe(404);
+    await freshUsage(tenant);
     const usage = await cli(["usage", "show", "--tenant", tenant, "--json"]);
     expect(JSON.parse(usage.stdout)).toMatchObject({ tenantId: tenant, totals: { requests: 2 } });
-    expect((await cli(["usage", "show", "--tenant", tenant])).stdout).toMatch(/requests:\s+2/);
+    const shown = (await cli(["usage", "show", "--tenant", tenant])).stdout;
+    expect(shown).toMatch(/requests:\s+2/);
+    // How fresh the counts are, as the API says (asOf).
+    expect(shown).toMatch(/as of:\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z \(every request before it is counted\)/);
   });
 
   it("--endpoint signs with the AWS credential chain (here: environment variables)", async () => {

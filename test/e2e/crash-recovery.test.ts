@@ -63,6 +63,18 @@ const json = (r: CliRun) => {
   return JSON.parse(r.stdout);
 };
 
+/** `usage show --json` once its aggregates are fresh up to the time of this call (asOf). */
+async function freshShow(run: (args: string[]) => Promise<CliRun>, args: string[]) {
+  const since = new Date().toISOString();
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const usage = json(await run(args));
+    if ((usage.asOf ?? "") >= since) return usage;
+    if (Date.now() > end) throw new Error(`usage not fresh after 30 s (asOf ${usage.asOf})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 // Two platform starts (a JVM each) and several CLI runs: minutes on a loaded 2-core machine.
 describe("crash recovery", () => {
   let dataDir: string;
@@ -139,7 +151,19 @@ describe("crash recovery", () => {
     expect(again.stdout).toMatch(/repaired:\s+0/);
 
     // Counted once, as a request that reached the model and never answered (502).
-    const usage = json(await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris-fx", "--from", from, "--to", to, "--json"]));
+    const usage = await freshShow(modelgate, [
+      "usage",
+      "show",
+      "--tenant",
+      "demo",
+      "--model",
+      "iris-fx",
+      "--from",
+      from,
+      "--to",
+      to,
+      "--json",
+    ]);
     expect(usage.totals).toMatchObject({ requests: 1, errors: 1 });
     expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
   }, 600_000);
@@ -208,9 +232,19 @@ describe("crash recovery", () => {
     expect(failed.every((s) => s >= 500)).toBe(true);
 
     const ok = okIds.length;
-    const usage = json(
-      await modelgate(["usage", "show", "--tenant", "demo", "--model", "iris", "--from", from, "--to", new Date().toISOString(), "--json"]),
-    );
+    const usage = await freshShow(modelgate, [
+      "usage",
+      "show",
+      "--tenant",
+      "demo",
+      "--model",
+      "iris",
+      "--from",
+      from,
+      "--to",
+      new Date().toISOString(),
+      "--json",
+    ]);
     expect(usage.totals.requests).toBe(ok);
     const exported = await modelgate([
       "usage",

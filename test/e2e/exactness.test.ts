@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
-import { admin, call, inferBody, newTenant } from "./helpers";
+import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 
 const TENANTS = 5;
 const PER_TENANT = 200;
@@ -37,9 +37,16 @@ describe("metering is exact under concurrency", () => {
       ),
     );
     const to = new Date(Date.now() + 1000).toISOString();
+    const answered = Date.now();
     // A failure may only be a server-side refusal that charged nothing; anything else is a bug.
     expect(results.filter((r) => r.status !== 200 && r.status !== 503).map((r) => r.status)).toEqual([]);
 
+    // The aggregates catch up within 2 s of the last answer (the local host's lag); a fresh read's
+    // asOf trails the read by the index margin (1 s), so being fresh up to `answered` takes lag + 1 s.
+    await Promise.all(tenants.map((t) => freshUsage(t.tenantId)));
+    const lagMs = Date.now() - answered;
+    console.info(`aggregates fresh ${lagMs} ms after the last answer`);
+    expect(lagMs).toBeLessThan(2000 + 1000);
     for (const t of tenants) {
       const ok = results.filter((r) => r.tenantId === t.tenantId && r.status === 200);
       const usage = await admin().request<{ totals: Record<string, number> }>("GET", `/admin/tenants/${t.tenantId}/usage`, undefined, {

@@ -70,6 +70,22 @@ export function probabilities(body: any): number[] {
   return out.data as number[];
 }
 
+/**
+ * Waits until the tenant's aggregates are fresh up to now (their `asOf`, as the admin usage
+ * read reports it): every request answered before this call is counted once it returns.
+ */
+export async function freshUsage(tenantId: string, timeoutMs = 30_000): Promise<void> {
+  const since = new Date().toISOString();
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await admin().request<{ asOf?: string }>("GET", `/admin/tenants/${tenantId}/usage`);
+    if (res.status === 200 && (res.body.asOf ?? "") >= since) return;
+    if (Date.now() > end)
+      throw new Error(`usage of ${tenantId} not fresh after ${timeoutMs} ms (asOf ${res.body.asOf}, waiting for ${since})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { ROUTES } from "../../infra/shared/routes";
-import { admin, call, inferBody, newTenant } from "./helpers";
+import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 
 type T = { tenantId: string; apiKey: string; keyId: string };
 const u = `${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -14,6 +14,7 @@ async function tenant(id: string): Promise<T> {
 
 /** What an admin sees of a tenant: used to show B is unchanged after A's attempts. */
 async function snapshot(t: T) {
+  await freshUsage(t.tenantId);
   const rec = await admin().request<any>("GET", `/admin/tenants/${t.tenantId}`);
   const keys = await admin().request<any>("GET", `/admin/tenants/${t.tenantId}/keys`);
   const usage = await admin().request<any>("GET", `/admin/tenants/${t.tenantId}/usage`);
@@ -31,6 +32,9 @@ describe("tenant isolation", () => {
     expect((await infer(a.apiKey)).status).toBe(200);
     expect((await infer(b.apiKey)).status).toBe(200);
     expect((await infer(b.apiKey)).status).toBe(200);
+    // Aggregates lag the records a little: read them once they are fresh.
+    await freshUsage(a.tenantId);
+    await freshUsage(b.tenantId);
   });
 
   it("positive controls: each tenant reads its own usage, keys and record", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { call, inferBody, newTenant } from "./helpers";
+import { call, freshUsage, inferBody, newTenant } from "./helpers";
 
 describe("usage metering", () => {
   it("200 concurrent requests → usage counts exactly 200, per version", async () => {
@@ -8,8 +8,10 @@ describe("usage metering", () => {
       Array.from({ length: 200 }, () => call("/v2/models/iris/infer", { key: t.apiKey, body: inferBody() })),
     );
     expect(results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`)).toEqual([]);
+    await freshUsage(t.tenantId);
     const usage = await call("/v1/usage", { key: t.apiKey });
     expect(usage.status).toBe(200);
+    expect(Date.parse(usage.body.asOf)).toBeGreaterThan(Date.now() - 60_000);
     expect(usage.body.tenantId).toBe(t.tenantId);
     expect(usage.body).toMatchObject({ granularity: "day", group: "version", totals: { requests: 200, refused: 0, shadowRequests: 0 } });
     expect(usage.body.rows).toEqual([expect.objectContaining({ model: "iris", version: 1, requests: 200, errors: 0 })]);
@@ -21,6 +23,7 @@ describe("usage metering", () => {
     expect((await call("/v2/models/iris/infer", { key: t.apiKey, body: wrongShape })).status).toBe(400);
     expect((await call("/v2/models/iris/infer", { key: t.apiKey, body: { inputs: [] } })).status).toBe(400);
     expect((await call("/v2/models/nope/infer", { key: t.apiKey, body: inferBody() })).status).toBe(404);
+    await freshUsage(t.tenantId);
     const usage = await call("/v1/usage", { key: t.apiKey });
     // Validation and lookup refusals never reach a model or a limit: not recorded at all.
     expect(usage.body.totals).toMatchObject({ requests: 1, errors: 1, refused: 0 });
@@ -30,6 +33,7 @@ describe("usage metering", () => {
     const t = await newTenant(["iris", "iris-b"], "meter-f");
     await call("/v2/models/iris/infer", { key: t.apiKey, body: inferBody() });
     await call("/v2/models/iris-b/infer", { key: t.apiKey, body: inferBody() });
+    await freshUsage(t.tenantId);
     const onlyB = await call("/v1/usage?model=iris-b", { key: t.apiKey });
     expect(onlyB.body.totals.requests).toBe(1);
     expect((await call("/v1/usage?from=2026-13-01", { key: t.apiKey })).status).toBe(400);

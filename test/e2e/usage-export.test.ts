@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
 import { parseCsv, parseJsonLines } from "../../functions/core/usage-csv";
 import { cli } from "./cli-run";
-import { admin, call, inferBody, newTenant } from "./helpers";
+import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 
 /** Every record of the range through the API, following cursors; counts the pages. */
 async function exportViaApi(
@@ -48,6 +48,7 @@ describe("usage by key and version, and the record export", () => {
     const range = { from, to };
 
     // Summaries: per key (own route), per version (admin route), hourly: always N billable requests.
+    await freshUsage(t.tenantId);
     const byKey = await call(`/v1/usage?${new URLSearchParams({ ...range, group: "key" })}`, { key: t.apiKey });
     expect(byKey.status).toBe(200);
     expect(byKey.body).toMatchObject({ tenantId: t.tenantId, granularity: "day", group: "key", totals: { requests: N, refused: 0 } });

@@ -96,12 +96,15 @@ describe("PlatformStack (two models, three versions)", () => {
     template.resourceCountIs("Custom::CDKBucketDeployment", 2);
     template.resourceCountIs("Custom::RegistrySeed", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
-    // API 5xx rate, API p99 latency, one model-error alarm per endpoint.
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
+    // API 5xx rate, API p99 latency, one model-error alarm per endpoint, the aggregator's iterator age.
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
+    // The aggregator: its stream mapping and the queue of batches it could not apply.
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    template.resourceCountIs("AWS::SQS::Queue", 1);
     // The four handlers and the seed function (plus aws-cdk-lib's own x86 helpers).
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs24.x", Architectures: ["arm64"] } });
-    // invoke, llm, authorizer, usage, admin, shadow, and the registry seed.
-    expect(Object.keys(handlers)).toHaveLength(7);
+    // invoke, llm, authorizer, usage, admin, shadow, aggregator, and the registry seed.
+    expect(Object.keys(handlers)).toHaveLength(8);
   });
 
   describe("ModelStore", () => {

@@ -48,8 +48,7 @@ function world(entries: AccessEntry[], recordedIds: string[], pageSize = 2) {
     },
   };
   const reads: string[] = [];
-  const records: UsageReader = {
-    aggregates: async () => [],
+  const records: Pick<UsageReader, "records"> = {
     async records(tenantId, day, q) {
       reads.push(`${tenantId} ${day}`);
       const all = [...usage.values()]

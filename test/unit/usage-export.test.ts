@@ -11,6 +11,7 @@ function memoryReader(all: UsageRecord[]): UsageReader & { calls: string[] } {
   return {
     calls,
     aggregates: async () => [],
+    freshness: async (_t, now) => new Date(now).toISOString(),
     records: async (tenantId, day, q): Promise<Page<UsageRecord>> => {
       calls.push(day);
       const matching = all

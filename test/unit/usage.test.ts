@@ -150,6 +150,7 @@ describe("usage records and aggregates", () => {
         return [row({ model: "iris" }), row({ model: "iris-b", requests: 5 })];
       },
       records: async () => ({ items: [] }),
+      freshness: async (_t, now) => new Date(now - 1500).toISOString(),
     };
     const bad = async (q: Record<string, string>, param: string) => {
       const err = await usageReport(reader, "acme", q).catch((e) => e);
@@ -164,6 +165,8 @@ describe("usage records and aggregates", () => {
     const report = await usageReport(reader, "acme", {}, Date.UTC(2026, 10, 28, 9));
     expect(calls.at(-1)).toEqual(["acme", "day", "2026-11-01", "2026-11-28"]);
     expect(report).toMatchObject({ from: "2026-11-01T00:00:00.000Z", to: "2026-11-28T09:00:00.000Z", group: "version" });
+    // The report says how fresh its aggregates are, as the reader judged it at `now`.
+    expect(report.asOf).toBe("2026-11-28T08:59:58.500Z");
     // A bare `to` date is that whole day; `by=hour` reads hour periods.
     const hourly = await usageReport(reader, "acme", { from: "2026-11-02", to: "2026-11-03", by: "hour", model: "iris-b" });
     expect(calls.at(-1)).toEqual(["acme", "hour", "2026-11-02T00", "2026-11-03T23"]);
@@ -178,6 +181,7 @@ describe("usage records and aggregates", () => {
         return [];
       },
       records: async () => ({ items: [] }),
+      freshness: async () => new Date().toISOString(),
     };
     const err = await usageReport(reader, "acme", { from: "2025-01-01", to: "2026-01-31", by: "hour", group: "key" }).catch((e) => e);
     expect(err).toBeInstanceOf(BadRequestError);

@@ -24,7 +24,7 @@ function attribute(a: KeyAttribute): dynamodb.Attribute {
 /**
  * The identity, registry and usage tables, built from the shared table definitions (the same
  * objects the local host creates in DynamoDB Local): on-demand, point-in-time recovery,
- * encrypted, TTL where a definition names one.
+ * encrypted, TTL and a stream where a definition names them.
  */
 export class ControlTables extends Construct {
   readonly identity: dynamodb.TableV2;
@@ -50,6 +50,7 @@ export class ControlTables extends Construct {
         deletionProtection: props.deletionProtection ?? true,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
         ...(def.timeToLiveAttribute ? { timeToLiveAttribute: def.timeToLiveAttribute } : {}),
+        ...(def.stream ? { dynamoStream: dynamodb.StreamViewType[def.stream] } : {}),
       });
     }
     this.identity = tables.identity;

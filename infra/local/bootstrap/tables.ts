@@ -4,6 +4,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { TABLES, type TableDefinition, tableName } from "../../shared/tables";
@@ -21,6 +22,7 @@ export function createTableInput(platformName: string, t: TableDefinition): Crea
       { AttributeName: t.partitionKey.name, KeyType: "HASH" },
       { AttributeName: t.sortKey.name, KeyType: "RANGE" },
     ],
+    ...(t.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } } : {}),
     ...(t.globalSecondaryIndexes.length
       ? {
           GlobalSecondaryIndexes: t.globalSecondaryIndexes.map((i) => ({
@@ -36,12 +38,23 @@ export function createTableInput(platformName: string, t: TableDefinition): Crea
   };
 }
 
-/** Creates any missing table (data of existing ones is kept across restarts). */
+/**
+ * Creates any missing table (data of existing ones is kept across restarts), and migrates an
+ * existing one: a usage table from before the aggregator gets its stream. Its old records and
+ * aggregates stay as they are: the records were aggregated when written, and the stream only
+ * carries what is written after it is enabled.
+ */
 export async function ensureTables(client: DynamoDBClient, platformName: string): Promise<void> {
   for (const t of TABLES) {
     const name = tableName(platformName, t);
     try {
-      await client.send(new DescribeTableCommand({ TableName: name }));
+      const existing = await client.send(new DescribeTableCommand({ TableName: name }));
+      const spec = existing.Table?.StreamSpecification;
+      if (t.stream && !(spec?.StreamEnabled && spec.StreamViewType === t.stream)) {
+        await client.send(
+          new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } }),
+        );
+      }
       continue;
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;

@@ -43,6 +43,11 @@ export class MemoryUsageStore implements UsageSink, UsageReader {
     return [...rows.values()];
   }
 
+  /** Aggregates are computed from the records on read: always fresh. */
+  async freshness(_tenantId: string, now: number): Promise<string> {
+    return new Date(now).toISOString();
+  }
+
   async records(
     tenantId: string,
     day: string,

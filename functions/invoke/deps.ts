@@ -4,6 +4,7 @@ import { LambdaShadowDispatcher } from "../aws/lambda-shadow-dispatcher";
 import { DynamoLimitStore, type LimitStoreOptions } from "../aws/limit-store";
 import { DynamoRegistry } from "../aws/registry-store";
 import { SageMakerInvoker, type SageMakerInvokerOptions } from "../aws/sagemaker-invoker";
+import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink, type UsageSinkOptions } from "../aws/usage-sink";
 import { CachedRegistry } from "../core/cached-registry";
 import { logger } from "../http/logger";
@@ -39,7 +40,15 @@ export function invokeDeps(
     usage: new DynamoUsageSink(dynamo, settings.tables.usage, { retentionDays, ...wiring.usageSink }),
     invokeTimeoutMs: settings.invokeTimeoutMs,
     // A concurrency slot outlives the longest request by a margin (a crashed holder frees it then).
-    limits: new DynamoLimitStore(dynamo, settings.tables.usage, { ...wiring.limitStore, leaseMs: longestRequestMs + 30_000 }),
+    // A dead holder's quota lease is given back by counting the usage records that carry its id.
+    limits: new DynamoLimitStore(dynamo, settings.tables.usage, {
+      ...wiring.limitStore,
+      leaseMs: longestRequestMs + 30_000,
+      quotaLeases:
+        wiring.limitStore?.quotaLeases === false
+          ? false
+          : { usage: new DynamoUsageReader(dynamo, settings.tables.usage), ...wiring.limitStore?.quotaLeases },
+    }),
     ...(wiring.shadowFunctionName
       ? {
           shadow: new LambdaShadowDispatcher(clients.lambda(), wiring.shadowFunctionName),

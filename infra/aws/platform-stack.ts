@@ -303,6 +303,9 @@ export class PlatformStack extends Stack {
       // Usage records are one conditional put per commit (aggregates come from the stream). Limit
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
       allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+      // Reclaiming a dead holder's quota lease counts the usage records carrying its id: a query
+      // of the tenant's records by time (the index only, never the table's other items).
+      allow(f, ["dynamodb:Query"], this.tables.arns("usage").slice(1));
     }
 
     allow(shadow, ["sagemaker:InvokeEndpoint"], [...invocationTargets]);

@@ -33,6 +33,8 @@ export interface LocalHandlers {
   readonly shadow: (event: unknown) => Promise<void>;
   /** Driven by the local stream poller from DynamoDB Local's stream, as an event source mapping would. */
   readonly aggregator: (event: AggregatorEvent) => Promise<AggregatorResult>;
+  /** Gives back what the invoke and LLM functions' quota leases did not use (at shutdown). */
+  returnLeases(): Promise<void>;
 }
 
 export interface LocalHandlerOptions {
@@ -75,28 +77,16 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   installAwsLambdaGlobal();
   const metrics = opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {};
   const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic", accessLog: opts.accessLog };
+  const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER };
+  const invoke = { ...invokeDeps(clients, settings, wiring), ...opts.invokeOverrides };
+  const llm = { ...llmDeps(clients, settings, wiring), ...opts.invokeOverrides };
   return {
+    returnLeases: async () => {
+      await Promise.all([invoke.limits?.returnLeases?.(), llm.limits?.returnLeases?.()]);
+    },
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
-    invoke: createInvokeHandler({
-      ...invokeDeps(clients, settings, {
-        shadowFunctionName: opts.shadowFunctionName,
-        ...metrics,
-        ...DYNAMODB_LOCAL_TUNING,
-        ...LOCAL_INVOKER,
-      }),
-      ...opts.invokeOverrides,
-    }),
-    llm: awslambda.streamifyResponse(
-      createLlmHandler({
-        ...llmDeps(clients, settings, {
-          shadowFunctionName: opts.shadowFunctionName,
-          ...metrics,
-          ...DYNAMODB_LOCAL_TUNING,
-          ...LOCAL_INVOKER,
-        }),
-        ...opts.invokeOverrides,
-      }),
-    ),
+    invoke: createInvokeHandler(invoke),
+    llm: awslambda.streamifyResponse(createLlmHandler(llm)),
     usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore)),
     admin: createAdminHandler(adminDeps(clients, settings, admin)),
     shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),

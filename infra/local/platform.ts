@@ -233,6 +233,8 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
     });
     functions[shadowFunction] = handlers.shadow as LocalFunction;
+    // Stopped after the gateway (no request holds a lease any more), before DynamoDB Local.
+    started.push({ stop: () => handlers.returnLeases() });
     started.push(
       await startStreamPoller({
         dynamo: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),

@@ -205,6 +205,8 @@ export interface LimitStore {
   cancel(handle: LimitHandle): Promise<void>;
   /** The windows as they stand, charging nothing (for usage reads). */
   peek(subject: string, limits: TenantLimits, now: number): Promise<RateLimitState>;
+  /** Gives back what this holder's leased blocks did not use: a host shutting down calls it. */
+  returnLeases?(): Promise<void>;
 }
 
 export function admitted(handle: LimitHandle, state: RateLimitState): Admitted {

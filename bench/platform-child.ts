@@ -54,7 +54,8 @@ process.send?.({
   url: platform.url,
   dynamodb: platform.services.dynamodb,
   apiKey: platform.credentials.apiKey,
-  quotaApiKey: await quotaTenant(),
+  // Only the benchmark asks for it: the crash tests that run this child count every request.
+  ...(process.env.MODELGATE_BENCH_QUOTA_TENANT === "on" ? { quotaApiKey: await quotaTenant() } : {}),
   modelHosts: platform.services.modelHosts,
   sagemakerRuntime: platform.services.sagemakerRuntime,
 });

@@ -81,7 +81,7 @@ function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promi
 
 // Two platforms, one metering and one not; started one after the other so their JVMs do not
 // warm up against each other on a small machine. A child whose parent exits stops itself.
-const metered = startChild({});
+const metered = startChild({ MODELGATE_BENCH_QUOTA_TENANT: "on" });
 const meteredInfo = await metered.ready;
 const unmetered = startChild({ MODELGATE_BENCH_METERING: "off" });
 const unmeteredInfo = await unmetered.ready;

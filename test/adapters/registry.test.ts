@@ -14,7 +14,17 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
     expect(m?.versions.get(1)?.inputs?.[0]?.name).toBe("input");
     expect(m?.versions.get(1)?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await registry.getModel("missing")).toBeUndefined();
-    expect(await registry.listModels()).toEqual(["iris", "iris-b", "iris-fx", "iris-ic", "iris-up", "tinylm", "tinylm-ic", "tinylm-slow"]);
+    expect(await registry.listModels()).toEqual([
+      "iris",
+      "iris-al",
+      "iris-b",
+      "iris-fx",
+      "iris-ic",
+      "iris-up",
+      "tinylm",
+      "tinylm-ic",
+      "tinylm-slow",
+    ]);
   });
 
   it("reads a version placed on a pool with its pool endpoint and inference component", async () => {

@@ -3,9 +3,9 @@ import { admin, call, e2ePlatform, eventually, inferBody } from "./helpers";
 
 describe("aliases move at run time", () => {
   it("prod moved to v2 serves v2 without a restart, and moving back restores v1", async () => {
-    const before = await admin().request<{ revision: number }>("GET", "/admin/models/iris/aliases/prod");
+    const before = await admin().request<{ revision: number }>("GET", "/admin/models/iris-al/aliases/prod");
     expect(before.status).toBe(200);
-    const moved = await admin().request<{ revision: number }>("PUT", "/admin/models/iris/aliases/prod", {
+    const moved = await admin().request<{ revision: number }>("PUT", "/admin/models/iris-al/aliases/prod", {
       target: 2,
       expectedRevision: before.body.revision,
     });
@@ -13,13 +13,13 @@ describe("aliases move at run time", () => {
     expect(moved.body.revision).toBe(before.body.revision + 1);
     try {
       const res = await eventually(
-        () => call("/v2/models/iris/infer", { key: e2ePlatform().apiKey, body: inferBody() }),
+        () => call("/v2/models/iris-al/infer", { key: e2ePlatform().apiKey, body: inferBody() }),
         (r) => r.headers.get("x-model-version") === "2",
       );
       expect(res.headers.get("x-model-version")).toBe("2");
       expect(res.headers.get("x-model-alias")).toBe("prod");
     } finally {
-      const back = await admin().request("PUT", "/admin/models/iris/aliases/prod", { target: 1, expectedRevision: moved.body.revision });
+      const back = await admin().request("PUT", "/admin/models/iris-al/aliases/prod", { target: 1, expectedRevision: moved.body.revision });
       expect(back.status).toBe(200);
     }
   });

@@ -66,6 +66,7 @@ describe("inference through the gateway", () => {
     expect(res.body.object).toBe("list");
     expect(res.body.data.map((m: { id: string }) => m.id)).toEqual([
       "iris",
+      "iris-al",
       "iris-b",
       "iris-fx",
       "iris-ic",

@@ -57,12 +57,15 @@ function capacityOf(child: ChildProcess): Promise<CapacityTotals> {
  */
 async function waitFresh(info: ChildInfo, apiKey: string, since: number): Promise<number> {
   const start = Date.now();
+  // Polling costs reads and CPU of its own, which would be charged to the metered path: give
+  // the aggregator (local batching window 250 ms, about a second of lag) time first.
+  await new Promise((r) => setTimeout(r, 2000));
   for (;;) {
     const res = await fetch(`${info.url}/v1/usage`, { headers: { authorization: `Bearer ${apiKey}` } });
     const body = (await res.json()) as { asOf?: string };
     if (body.asOf === undefined || Date.parse(body.asOf) >= since) return Date.now() - start;
     if (Date.now() - start > 30_000) throw new Error(`aggregates not fresh after 30 s (asOf ${body.asOf})`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -128,12 +131,15 @@ for (let r = 0; r < rounds; r++) {
     const before = treeCpu(servedBy[name]);
     const self = process.cpuUsage();
     const load = await runLoad(targets[name], concurrency, seconds);
+    // Reads are the requests' own (limits, registry): counted before the wait, whose polls read too.
+    const loaded = units ? await capacityOf(metered.child) : undefined;
     // The aggregator's work for this round's records belongs to this round: wait for it.
     const freshWaitMs = key !== undefined ? await waitFresh(meteredInfo, key, Date.now()) : 0;
     const used = cpuDelta(before, treeCpu(servedBy[name]));
     const own = process.cpuUsage(self);
     const perRequest = (s: number) => (s * 1000) / Math.max(1, load.requests);
-    const spent = units ? capacityDelta(units, await capacityOf(metered.child)) : undefined;
+    const spent =
+      units && loaded ? { ...capacityDelta(units, await capacityOf(metered.child)), reads: capacityDelta(units, loaded).reads } : undefined;
     const per = (n: number) => n / Math.max(1, load.requests);
     const res: Round = {
       ...load,
@@ -182,8 +188,10 @@ for (const name of PATHS) {
   const key = METERED[name];
   const units = await capacityOf(metered.child);
   const load = await runLoad(targets[name], 1, Number(values["sequential-seconds"]));
+  const loaded = await capacityOf(metered.child);
   if (key !== undefined) await waitFresh(meteredInfo, key, Date.now());
-  const spent = key !== undefined ? capacityDelta(units, await capacityOf(metered.child)) : undefined;
+  const spent =
+    key !== undefined ? { ...capacityDelta(units, await capacityOf(metered.child)), reads: capacityDelta(units, loaded).reads } : undefined;
   const per = (n: number) => n / Math.max(1, load.requests);
   sequential[name] = {
     requests: load.requests,
@@ -290,7 +298,7 @@ const lines = [
   `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
   `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
   `quota/no-meter:       throughput ${(summary.quota.throughput / summary["no-meter"].throughput).toFixed(2)}, p50 ${(summary.quota.p50 / summary["no-meter"].p50).toFixed(2)}x`,
-  "write units per metered request (DynamoDB's ConsumedCapacity; cloud = transactions at 2 units per item-KB), with the aggregator's share:",
+  "write units per metered request (DynamoDB's ConsumedCapacity, indexes included; cloud = transactions at 2 units per item-KB), with the aggregator's share; read units of the requests themselves:",
   ...(["gateway", "quota"] as const).map((name) => {
     const w = summary[name].writeUnits;
     return w

@@ -59,22 +59,15 @@ export interface ReconcileQuery {
 /** Gaps listed in one report; all are counted (and repaired), however many. */
 export const MAX_LISTED_GAPS = 1000;
 
-/** A request the access log has and the usage records do not: what the log knows of it. */
-export interface Gap {
-  readonly requestId: string;
-  readonly time: string;
-  readonly tenantId: string;
-  readonly keyId: string;
-  /** From the path where the route names it, else UNKNOWN_MODEL. */
-  readonly model: string;
-  /** From the path where it names a version number, else 0 (unknown: chosen by an alias or the body). */
-  readonly version: number;
-  /** From the path where it names an alias. */
-  readonly alias?: string;
-  /** What the gateway answered. */
-  readonly status: number;
+/**
+ * A request the access log has and the usage records do not: what the log knows of it, in the
+ * usage record's terms. `model` comes from the path where the route names it, else
+ * UNKNOWN_MODEL; `version` from the path where it names a number, else 0 (chosen by an alias or
+ * the body); `alias` where the path names one; `status` is what the gateway answered.
+ */
+export type Gap = Pick<UsageRecord, "requestId" | "time" | "tenantId" | "keyId" | "model" | "version" | "alias" | "status"> & {
   readonly path: string;
-}
+};
 
 export interface ReconcileReport {
   readonly from: string;

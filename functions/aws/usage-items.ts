@@ -31,11 +31,11 @@ export const aggregateSk = (k: Pick<AggregateKey, "granularity" | "period" | "mo
 export const RECORD_SHARDS = 8;
 /** The partition of a pack keyed by the record `requestId`: a stable hash, so every writer of the record agrees. */
 export const recordShard = (requestId: string) => createHash("sha256").update(requestId).digest().readUInt16BE(0) % RECORD_SHARDS;
-export const recordPk = (tenantId: string, day: string, shard: number) => `REC#${tenantId}#${day}#${shard}`;
-/** A record's position in a day (`<time>#<requestId>`): the sort key of a pack keyed by it, and a page cursor. */
-export const recordPosition = (time: string, requestId: string) => `${time}#${requestId}`;
 /** The record partitions' common prefix (IAM narrows queries on the table to it). */
 export const RECORD_PK_PREFIX = "REC#";
+export const recordPk = (tenantId: string, day: string, shard: number) => `${RECORD_PK_PREFIX}${tenantId}#${day}#${shard}`;
+/** A record's position in a day (`<time>#<requestId>`): the sort key of a pack keyed by it, and a page cursor. */
+export const recordPosition = (time: string, requestId: string) => `${time}#${requestId}`;
 /** gsi1's partition of a tenant's day, where items written before REC# partitions are found. */
 export const legacyRecordGsi1pk = (tenantId: string, day: string) => `TENANT#${tenantId}#DAY#${day}`;
 export const freshnessPk = (tenantId: string) => `FRESH#${tenantId}`;

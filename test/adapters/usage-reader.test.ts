@@ -12,7 +12,7 @@ const doc = localDocumentClient();
 const table = e2eTable(usageTable);
 const DAY = "2026-11-28";
 
-function record(tenantId: string, second: number, requestId = randomUUID()): UsageRecord {
+function record(tenantId: string, second: number, requestId: string = randomUUID()): UsageRecord {
   const at = Date.parse(`${DAY}T10:00:00.000Z`) + second * 1000;
   return buildUsageRecord({
     requestId,

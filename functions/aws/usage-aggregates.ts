@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregateTransaction, StreamPack } from "../core/usage-aggregation";
-import { aggregateUpdate, CHECKPOINT_PK, freshnessPk, freshnessSk, isPack, minuteOf, recordsOf } from "./usage-items";
+import { aggregateUpdate, CHECKPOINT_PK, freshnessPk, freshnessSk, isPack, minuteOf, packPosition, recordsOf } from "./usage-items";
 
 /** The outcome of applying a transaction: done, or the checkpoint was not where expected. */
 export type ApplyOutcome = "applied" | "moved";
@@ -110,7 +110,7 @@ export function packOfStreamRecord(r: DynamoDBRecord): StreamPack | undefined {
   return {
     sequenceNumber,
     tenantId: String(item.tenantId),
-    minute: minuteOf(String(item.gsi1sk)),
+    minute: minuteOf(packPosition(item)),
     records: recordsOf(item),
   };
 }

@@ -1,28 +1,43 @@
+import { createHash } from "node:crypto";
 import { type AggregateKey, COUNTER_FIELDS, type UsageCounters, type UsageRecord } from "../core/usage";
 
 /**
  * Usage table layout.
- *   records:   pk REQ#<requestId>              sk REQ     type usage-pack
- *              gsi1pk TENANT#<id>#DAY#<day>    gsi1sk <first time>#<requestId>    expiresAt (TTL)
- *              records: [record map, ...]      one commit's records of one tenant and received day
- *   old record (written before packs):  pk REQ#<requestId> sk REQ type usage, the record's fields inline
+ *   records:   pk REC#<tenant>#<received day>#<shard>   sk <time>#<requestId> of the pack's earliest record
+ *              type usage-pack   records: [record map, ...]   n   expiresAt (TTL)
+ *              one commit's records of one tenant and received day; no index attributes, so a
+ *              write costs its item alone (a GSI entry would cost at least one more WRU)
+ *   written before REC# partitions, read through gsi1 until they expire:
+ *     pack:       pk REQ#<requestId> sk REQ type usage-pack  gsi1pk TENANT#<id>#DAY#<day>  gsi1sk <first time>#<requestId>
+ *     old record: pk REQ#<requestId> sk REQ type usage (aggregated when written), the record's fields inline, same gsi1
  *   aggregate: pk AGG#<tenant>#S<shard>        sk DAY#<day>#<model>#<version>#<keyId> | HOUR#<hour>#<model>#<version>#<keyId>
  *   applied:   pk FRESH#<tenant>               sk MIN#<yyyy-mm-ddThh:mm>   applied: records of packs whose first time is in that minute
  *   checkpoint: pk AGGCP                       sk <stream shard id>        position: the last applied part of the stream
- * A pack is keyed by the request id of its first record, so a one-record pack (a Lambda instance)
- * has exactly the key an old record had: `attribute_not_exists(pk)` keeps a retried request from
- * being written twice, across versions too. Old records were aggregated when they were written;
- * packs are aggregated from the table's stream (functions/aggregator).
+ * A pack is keyed by its earliest record alone (tenant, day, time, request id), so a one-record
+ * pack (a Lambda instance, a repair) has the key any other one-record write of that record has:
+ * `attribute_not_exists(pk)` keeps a retried or repaired request from being written twice.
+ * Packs are aggregated from the table's stream (functions/aggregator).
  * The shard is part of the aggregate's partition key so a busy tenant's counters spread over
  * partitions; reads group the finest grain (model, version, key) at read time.
  */
-export const recordPk = (requestId: string) => `REQ#${requestId}`;
 export const aggregatePk = (tenantId: string, shard: number) => `AGG#${tenantId}#S${shard}`;
 export const periodPrefix = (g: AggregateKey["granularity"]) => (g === "day" ? "DAY" : "HOUR");
 export const aggregateSk = (k: Pick<AggregateKey, "granularity" | "period" | "model" | "version" | "keyId">) =>
   `${periodPrefix(k.granularity)}#${k.period}#${k.model}#${k.version}#${k.keyId}`;
-export const recordGsi1pk = (tenantId: string, day: string) => `TENANT#${tenantId}#DAY#${day}`;
-export const recordGsi1sk = (time: string, requestId: string) => `${time}#${requestId}`;
+/**
+ * Partitions a tenant's records of one day spread over: a busy tenant's day would otherwise be
+ * one partition, whose write throughput (1000 WRU/s) caps the tenant. Readers query every one.
+ */
+export const RECORD_SHARDS = 8;
+/** The partition of a pack keyed by the record `requestId`: a stable hash, so every writer of the record agrees. */
+export const recordShard = (requestId: string) => createHash("sha256").update(requestId).digest().readUInt16BE(0) % RECORD_SHARDS;
+/** The record partitions' common prefix (IAM narrows queries on the table to it). */
+export const RECORD_PK_PREFIX = "REC#";
+export const recordPk = (tenantId: string, day: string, shard: number) => `${RECORD_PK_PREFIX}${tenantId}#${day}#${shard}`;
+/** A record's position in a day (`<time>#<requestId>`): the sort key of a pack keyed by it, and a page cursor. */
+export const recordPosition = (time: string, requestId: string) => `${time}#${requestId}`;
+/** gsi1's partition of a tenant's day, where items written before REC# partitions are found. */
+export const legacyRecordGsi1pk = (tenantId: string, day: string) => `TENANT#${tenantId}#DAY#${day}`;
 export const freshnessPk = (tenantId: string) => `FRESH#${tenantId}`;
 /** The minute of an ISO time, the grain at which applied records are counted. */
 export const minuteOf = (isoTime: string) => isoTime.slice(0, 16);
@@ -39,26 +54,36 @@ export const PACK_TYPE = "usage-pack";
 export const MAX_RECORDS_PER_PACK = 100;
 export const PACK_SPAN_MS = 60_000;
 
-/** The pack of `records` (one tenant, one received day, first record first, times within PACK_SPAN_MS). */
+/** Orders records by position: time, then request id. */
+export const byRecordPosition = (a: UsageRecord, b: UsageRecord) => {
+  const [pa, pb] = [recordPosition(a.time, a.requestId), recordPosition(b.time, b.requestId)];
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+};
+
+/**
+ * The pack of `records` (one tenant, one received day, times within PACK_SPAN_MS), keyed by its
+ * earliest record (records sorted by position: pass them sorted to know which one that is).
+ */
 export function packItem(records: readonly UsageRecord[], retentionDays: number): Record<string, unknown> {
-  const first = records[0];
+  const sorted = [...records].sort(byRecordPosition);
+  const first = sorted[0];
   if (!first) throw new Error("a pack holds at least one record");
-  const firstTime = records.map((r) => r.time).sort()[0] ?? first.time;
-  const expiresAt = Math.floor(Date.parse(firstTime) / 1000) + retentionDays * 86_400;
+  const expiresAt = Math.floor(Date.parse(first.time) / 1000) + retentionDays * 86_400;
   return {
-    pk: recordPk(first.requestId),
-    sk: "REQ",
+    pk: recordPk(first.tenantId, first.time.slice(0, 10), recordShard(first.requestId)),
+    sk: recordPosition(first.time, first.requestId),
     type: PACK_TYPE,
     tenantId: first.tenantId,
-    gsi1pk: recordGsi1pk(first.tenantId, firstTime.slice(0, 10)),
-    gsi1sk: recordGsi1sk(firstTime, first.requestId),
-    records: records.map((r) => ({ ...r })),
+    records: sorted.map((r) => ({ ...r })),
     // The record count, readable by a projection: freshness compares it with what was applied.
-    n: records.length,
+    n: sorted.length,
     writtenAt: new Date().toISOString(),
     expiresAt,
   };
 }
+
+/** The position (`<time>#<requestId>`) a pack is sorted by, in either layout: its sort key, or its gsi1sk if written before REC# partitions. */
+export const packPosition = (i: Record<string, unknown>) => String(typeof i.gsi1sk === "string" ? i.gsi1sk : i.sk);
 
 /** Whether an item is a pack (aggregated from the stream) rather than an old, already aggregated record. */
 export const isPack = (i: Record<string, unknown>) => i.type === PACK_TYPE && Array.isArray(i.records);

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { GSI1 } from "../../infra/shared/tables";
 import { BadRequestError } from "../core/errors";
 import type { Page, UsageReader } from "../core/ports";
@@ -8,16 +8,19 @@ import {
   aggregatePk,
   freshnessPk,
   freshnessSk,
+  legacyRecordGsi1pk,
   minuteOf,
   PACK_SPAN_MS,
   PACK_TYPE,
+  packPosition,
   periodPrefix,
-  recordGsi1pk,
-  recordGsi1sk,
+  RECORD_SHARDS,
+  recordPk,
+  recordPosition,
   recordsOf,
 } from "./usage-items";
 
-/** Reads aggregate rows by querying every shard of the tenant, and records through gsi1 (never a scan). */
+/** Reads aggregate rows by querying every shard of the tenant, and records by querying every partition of the day, and gsi1 for older items (never a scan). */
 export class DynamoUsageReader implements UsageReader {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -50,53 +53,73 @@ export class DynamoUsageReader implements UsageReader {
     day: string,
     q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
   ): Promise<Page<UsageRecord>> {
-    const pk = recordGsi1pk(tenantId, day);
     // A record's position is `<time>#<requestId>`: time bounds are position bounds ('~' sorts after '#').
-    // The partition always comes from the caller's tenant, so a crafted cursor never reaches
+    // The partitions always come from the caller's tenant, so a crafted cursor never reaches
     // another tenant's records, and a position outside the bounds is a 400, not DynamoDB's 500.
     const lo = q.fromTime;
     const hi = `${q.toTime}~`;
     if (q.after !== undefined && (q.after.indexOf("#") < 1 || q.after < lo || q.after > hi))
       throw new BadRequestError("'cursor' is not valid for this range");
     const fromMs = Date.parse(timeOf(q.after ?? lo));
-    // Items sort by their first record's time (gsi1sk); a pack's records lie within PACK_SPAN_MS
+    // Items sort by their earliest record's position; a pack's records lie within PACK_SPAN_MS
     // of it, so every record at or after the start is in an item sorted no earlier than this.
     const scanFrom = Number.isFinite(fromMs) ? new Date(fromMs - PACK_SPAN_MS).toISOString() : lo;
     const inRange = (p: string) => p >= lo && p <= hi && (q.after === undefined || p > q.after);
-    const found: Found[] = [];
-    let complete = true;
-    const pages = paginateQuery(
-      { client: this.doc, pageSize: Math.max(25, q.limit) },
+    const sources = [
+      ...recordPartitions(tenantId, day).map((pk) => ({
+        sortKey: "sk",
+        input: {
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :lo AND :hi",
+          ExpressionAttributeValues: { ":pk": pk, ":lo": scanFrom, ":hi": hi },
+        },
+      })),
       {
-        TableName: this.table,
-        IndexName: GSI1,
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi",
-        ExpressionAttributeValues: { ":pk": pk, ":lo": scanFrom, ":hi": hi },
+        sortKey: "gsi1sk",
+        input: {
+          IndexName: GSI1,
+          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi",
+          ExpressionAttributeValues: { ":pk": legacyRecordGsi1pk(tenantId, day), ":lo": scanFrom, ":hi": hi },
+        },
       },
-    );
+    ];
+    const read = await Promise.all(sources.map((s) => this.firstRecords(s.input, s.sortKey, q.limit, inRange)));
+    // Each partition's unread records sort after its own limit-th record found, which is no
+    // earlier than the merged limit-th: the merged first `limit` are the range's first `limit`.
+    const found = read.flatMap((r) => r.found).sort(byPosition);
+    const items = found.slice(0, q.limit);
+    const cursor = items.at(-1)?.position;
+    const more = read.some((r) => !r.complete) || found.length > q.limit;
+    return { items: items.map((f) => f.record), ...(more && cursor !== undefined ? { cursor } : {}) };
+  }
+
+  /**
+   * The records of one partition (of the table or of gsi1) that `inRange` accepts, read until
+   * the first `limit` of them are known: `complete` when the partition was read to its end.
+   */
+  private async firstRecords(
+    input: Omit<QueryCommandInput, "TableName">,
+    sortKey: string,
+    limit: number,
+    inRange: (position: string) => boolean,
+  ): Promise<{ found: Found[]; complete: boolean }> {
+    const found: Found[] = [];
+    const pages = paginateQuery({ client: this.doc, pageSize: Math.max(25, limit) }, { TableName: this.table, ...input });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         for (const record of recordsOf(item)) {
-          const position = recordGsi1sk(record.time, record.requestId);
+          const position = recordPosition(record.time, record.requestId);
           if (inRange(position)) found.push({ position, record });
         }
       }
-      const last = page.LastEvaluatedKey?.gsi1sk;
+      const last = page.LastEvaluatedKey?.[sortKey];
       if (typeof last !== "string") break;
       found.sort(byPosition);
-      const kth = found[q.limit - 1];
+      const kth = found[limit - 1];
       // Unread items sort after `last`, so their records are no earlier than its time: once
       // the limit-th record found is earlier than that, no unread record can precede it.
-      if (kth && timeOf(kth.position) < timeOf(last)) {
-        complete = false;
-        break;
-      }
+      if (kth && timeOf(kth.position) < timeOf(last)) return { found, complete: false };
     }
-    found.sort(byPosition);
-    const items = found.slice(0, q.limit);
-    const cursor = items.at(-1)?.position;
-    const more = !complete || found.length > q.limit;
-    return { items: items.map((f) => f.record), ...(more && cursor !== undefined ? { cursor } : {}) };
+    return { found, complete: true };
   }
 
   /**
@@ -106,8 +129,9 @@ export class DynamoUsageReader implements UsageReader {
    * (FRESH#). Here those counts are read first, then the tenant's recent packs: a minute with
    * more records written than applied is pending, and asOf is the start of the earliest such
    * minute (a record written before it sits in a pack of an earlier minute, all applied).
-   * With none pending, asOf is the time this read began, less the index's lag: every pack
-   * written before then was in the table when the counts were read. This reaches the present
+   * With none pending, asOf is the time this read began, less the index's lag (packs written
+   * before REC# partitions are found through gsi1; the partitions are read consistently): every
+   * pack written before then was in the table when the counts were read. This reaches the present
    * when traffic stops, since it compares what was written with what was applied instead of
    * waiting for the stream to deliver something newer. Counts are read before packs, so a pack
    * applied in between can only look pending, never hide another pending pack of its minute.
@@ -124,23 +148,35 @@ export class DynamoUsageReader implements UsageReader {
       ExpressionAttributeValues: { ":pk": freshnessPk(tenantId), ":from": freshnessSk(windowStart) },
     });
     for (const i of counted) applied.set(String(i.sk).slice("MIN#".length), Number(i.applied ?? 0));
-    const written = new Map<string, number>();
     const days = [...new Set([windowStart.slice(0, 10), new Date(now).toISOString().slice(0, 10)])];
-    for (const day of days) {
-      const items = await queryAll(this.doc, {
-        TableName: this.table,
-        IndexName: GSI1,
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :from",
-        ExpressionAttributeValues: { ":pk": recordGsi1pk(tenantId, day), ":from": windowStart },
-        ProjectionExpression: "gsi1sk, #type, n",
-        ExpressionAttributeNames: { "#type": "type" },
-      });
-      for (const i of items) {
-        // Records written before packs were aggregated in their own transaction: never pending.
-        if (i.type !== PACK_TYPE) continue;
-        const minute = minuteOf(String(i.gsi1sk));
-        written.set(minute, (written.get(minute) ?? 0) + Number(i.n ?? 0));
-      }
+    const recent = await Promise.all(
+      days.flatMap((day) => [
+        ...recordPartitions(tenantId, day).map((pk) =>
+          queryAll(this.doc, {
+            TableName: this.table,
+            ConsistentRead: true,
+            KeyConditionExpression: "pk = :pk AND sk >= :from",
+            ExpressionAttributeValues: { ":pk": pk, ":from": windowStart },
+            ProjectionExpression: "sk, #type, n",
+            ExpressionAttributeNames: { "#type": "type" },
+          }),
+        ),
+        queryAll(this.doc, {
+          TableName: this.table,
+          IndexName: GSI1,
+          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :from",
+          ExpressionAttributeValues: { ":pk": legacyRecordGsi1pk(tenantId, day), ":from": windowStart },
+          ProjectionExpression: "gsi1sk, #type, n",
+          ExpressionAttributeNames: { "#type": "type" },
+        }),
+      ]),
+    );
+    const written = new Map<string, number>();
+    for (const i of recent.flat()) {
+      // Records written before packs were aggregated in their own transaction: never pending.
+      if (i.type !== PACK_TYPE) continue;
+      const minute = minuteOf(packPosition(i));
+      written.set(minute, (written.get(minute) ?? 0) + Number(i.n ?? 0));
     }
     const pending = [...written].filter(([m, n]) => n > (applied.get(m) ?? 0)).map(([m]) => m);
     const earliest = pending.sort()[0];
@@ -149,9 +185,13 @@ export class DynamoUsageReader implements UsageReader {
   }
 }
 
+/** Every partition a tenant's records of `day` are written to. */
+const recordPartitions = (tenantId: string, day: string) =>
+  Array.from({ length: RECORD_SHARDS }, (_, shard) => recordPk(tenantId, day, shard));
+
 /** How far back freshness looks for packs not yet applied. */
 export const FRESHNESS_WINDOW_MS = 15 * 60_000;
-/** How long a written item may take to appear in gsi1 (an eventually consistent index). */
+/** How long a written item may take to appear in gsi1 (an eventually consistent index), where packs written before REC# partitions are read. */
 const INDEX_LAG_MS = 1000;
 
 interface Found {

@@ -4,7 +4,7 @@ import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordOutcome, UsageSink } from "../core/ports";
 import type { UsageRecord } from "../core/usage";
-import { MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem } from "./usage-items";
+import { byRecordPosition, MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem } from "./usage-items";
 
 interface Pending {
   readonly record: UsageRecord;
@@ -17,7 +17,7 @@ export interface UsageSinkOptions {
   /**
    * Records one item may hold. @default MAX_RECORDS_PER_PACK. Pass 1 where the same request id
    * can be delivered again by another process (asynchronous retries of the shadow function, a
-   * repair): a pack is keyed by its first record only, so only a one-record commit is
+   * repair): a pack is keyed by its earliest record only, so only a one-record commit is
    * idempotent by itself against a writer this sink does not know of.
    */
   readonly maxRecordsPerPack?: number;
@@ -37,23 +37,28 @@ const REMEMBERED_IDS = 10_000;
 
 /**
  * Usage sink with group commit: the records of concurrent requests of one tenant and received
- * day share one item (a pack), written by one conditional PutItem — not a transaction, and no
- * aggregates: those are applied from the table's stream (functions/aggregator). A record
- * resolves only once its own pack is stored. With one request in flight (a Lambda instance)
- * every pack holds exactly one record, keyed by its request id.
+ * day share one item (a pack), written by one conditional PutItem — not a transaction, no index
+ * entry, and no aggregates: those are applied from the table's stream (functions/aggregator). A
+ * record resolves only once its own pack is stored. With one request in flight (a Lambda
+ * instance) every pack holds exactly one record.
  *
  * Exactly once, per record:
+ * - A pack's key is its earliest record's alone: partition REC#<tenant>#<day>#<shard of its
+ *   request id>, sort key <time>#<request id>. A one-record pack's key is thus fixed by its
+ *   record, and every write of that record, by any writer, meets the same item.
  * - Request ids are unique per request (the gateway's), and a record is written by the request
  *   that owns the id; only shadow redeliveries and repairs write an id again, and those sinks
- *   commit one record per pack (maxRecordsPerPack 1), keyed by the id, so
- *   `attribute_not_exists(pk)` refuses the second write exactly as for a one-record item.
+ *   commit one record per pack (maxRecordsPerPack 1). A repair carries the record's own time
+ *   (the gateway's request time), so it lands on the key of a one-record original too, and
+ *   `attribute_not_exists(pk)` refuses whichever write comes second.
  * - This sink never writes one id twice: an id in flight waits for its commit, and an id it
  *   recorded is answered "duplicate" without a write.
  * - A retried commit (the SDK's, or this sink's after throttling) writes the same item, with the
  *   same commit id, under the same key. When the condition fails, the stored item is read back
  *   from the failure (ALL_OLD): if it carries this commit id, an earlier attempt landed and
- *   every record is recorded; otherwise the first record was already stored by another writer
- *   ("duplicate") and the others are committed again, in a new item, without it.
+ *   every record is recorded; otherwise the pack's key record (its earliest) was already
+ *   stored by another writer ("duplicate") and the others are committed again, in a new item,
+ *   without it.
  * - `usage reconcile --repair` writes a missing record only after the longest request lifetime,
  *   once the request itself can no longer write it.
  */
@@ -144,7 +149,8 @@ export class DynamoUsageSink implements UsageSink {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    let live = batch;
+    // Earliest first: the pack is keyed by live[0], the record a refused write names as stored.
+    let live = [...batch].sort((a, b) => byRecordPosition(a.record, b.record));
     let item: Record<string, unknown> | undefined;
     for (let attempt = 1; live.length > 0; attempt++) {
       // One item per set of records, retried as is: its commit id tells its own landed attempt

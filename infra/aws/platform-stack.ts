@@ -3,6 +3,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
+import { RECORD_PK_PREFIX } from "../../functions/aws/usage-items";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, type PlatformConfig } from "../shared/config-schema";
@@ -304,7 +305,15 @@ export class PlatformStack extends Stack {
       // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
       allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
       // Reclaiming a dead holder's quota lease counts the usage records carrying its id: a query
-      // of the tenant's records by time (the index only, never the table's other items).
+      // of the tenant's records by time, in their REC# partitions (never the table's other
+      // items) and, for records written before those, the index.
+      f.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:Query"],
+          resources: [usage.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${RECORD_PK_PREFIX}*`] } },
+        }),
+      );
       allow(f, ["dynamodb:Query"], this.tables.arns("usage").slice(1));
     }
 

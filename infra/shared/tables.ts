@@ -56,7 +56,10 @@ export const usageTable: TableDefinition = {
   description: "Per-request usage records (expire by TTL) and sharded aggregates (kept).",
   partitionKey: pk,
   sortKey: sk,
-  // Reads a tenant's records by time: gsi1pk = TENANT#<id>#DAY#<yyyy-mm-dd>, gsi1sk = <iso time>#<requestId>.
+  // Reads a tenant's records by time, for items written before records got their own REC#
+  // partitions (functions/aws/usage-items.ts): gsi1pk = TENANT#<id>#DAY#<yyyy-mm-dd>,
+  // gsi1sk = <iso time>#<requestId>. New records carry no gsi1 attributes (an index entry costs
+  // a WRU per write); the index can go once the older items have expired (retention).
   globalSecondaryIndexes: [{ indexName: GSI1, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } }],
   timeToLiveAttribute: "expiresAt",
   // The aggregator applies packs of records to the aggregates from this stream.

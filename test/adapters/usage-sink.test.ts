@@ -1,15 +1,37 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
-import { recordPk } from "../../functions/aws/usage-items";
+import { RECORD_SHARDS, recordPk, recordPosition, recordShard } from "../../functions/aws/usage-items";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
-import { buildUsageRecord } from "../../functions/core/usage";
+import { buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
 import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();
 const table = e2eTable(usageTable);
+
+/** The key of the pack a record is the earliest of (a one-record pack's). */
+const keyOf = (r: UsageRecord) => ({
+  pk: recordPk(r.tenantId, r.time.slice(0, 10), recordShard(r.requestId)),
+  sk: recordPosition(r.time, r.requestId),
+});
+
+/** Every item in the tenant's record partitions of `day`. */
+async function recordItems(tenant: string, day: string) {
+  const perShard = await Promise.all(
+    Array.from({ length: RECORD_SHARDS }, (_, shard) =>
+      doc.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": recordPk(tenant, day, shard) },
+        }),
+      ),
+    ),
+  );
+  return perShard.flatMap((out) => out.Items ?? []);
+}
 
 function record(tenantId: string, requestId = randomUUID()) {
   const now = Date.now();
@@ -64,17 +86,43 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     const rows = await freshDayRows(tenant, today);
     expect(rows.reduce((s, row) => s + row.requests, 0)).toBe(500);
     expect(rows.reduce((s, row) => s + row.bytesOut, 0)).toBe(500 * 20);
-    const listed = await doc.send(
+    const listed = await recordItems(tenant, today);
+    // Packed: one item per commit, far fewer than records, and every record in one of them.
+    expect(listed.length).toBeLessThan(100);
+    expect(listed.reduce((n, i) => n + (i.records as unknown[]).length, 0)).toBe(500);
+    // Spread over the day's partitions (a busy tenant's day is not one hot partition).
+    expect(new Set(listed.map((i) => i.pk)).size).toBeGreaterThan(1);
+  });
+
+  it("writes a new record with no gsi1 attributes, so the write costs no index entry", async () => {
+    const r = record(`nogsi-${randomUUID().slice(0, 8)}`);
+    expect(await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(r)).toBe("recorded");
+    const item = (await doc.send(new GetCommand({ TableName: table, Key: keyOf(r) }))).Item;
+    expect(item).toMatchObject({ type: "usage-pack", n: 1, records: [expect.objectContaining({ requestId: r.requestId })] });
+    expect(Object.keys(item ?? {}).filter((k) => k.startsWith("gsi"))).toEqual([]);
+    const indexed = await doc.send(
       new QueryCommand({
         TableName: table,
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :pk",
-        ExpressionAttributeValues: { ":pk": `TENANT#${tenant}#DAY#${today}` },
+        ExpressionAttributeValues: { ":pk": `TENANT#${r.tenantId}#DAY#${r.time.slice(0, 10)}` },
       }),
     );
-    // Packed: one item per commit, far fewer than records, and every record in one of them.
-    expect(listed.Count).toBeLessThan(100);
-    expect((listed.Items ?? []).reduce((n, i) => n + (i.records as unknown[]).length, 0)).toBe(500);
+    expect(indexed.Count).toBe(0);
+  });
+
+  it("a one-record pack written twice, by a retry and by a repair of the same record, stays one item", async () => {
+    const tenant = `twice-${randomUUID().slice(0, 8)}`;
+    const r = record(tenant);
+    const lambda = () => new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 });
+    expect(await lambda().record(r)).toBe("recorded");
+    // A retried invocation lands in another instance; a repair rebuilds the record from the
+    // access log: the same request id and received time, a new object.
+    expect(await lambda().record(r)).toBe("duplicate");
+    expect(await lambda().record({ ...r, latencyMs: r.latencyMs + 1 })).toBe("duplicate");
+    const items = await recordItems(tenant, r.time.slice(0, 10));
+    expect(items.map((i) => i.n)).toEqual([1]);
+    expect((await freshDayRows(tenant, r.time.slice(0, 10))).reduce((s, row) => s + row.requests, 0)).toBe(1);
   });
 
   it("a commit retried after its answer was lost is recorded once: the retry meets its own pack", async () => {
@@ -105,7 +153,7 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     const sink = new DynamoUsageSink(doc, table, { retentionDays: 30 });
     const r = record(`ttl-${randomUUID().slice(0, 8)}`);
     await sink.record(r);
-    const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: recordPk(r.requestId), sk: "REQ" } }))).Item;
+    const item = (await doc.send(new GetCommand({ TableName: table, Key: keyOf(r) }))).Item;
     expect(item?.expiresAt).toBe(Math.floor(Date.parse(r.time) / 1000) + 30 * 86_400);
   });
 
@@ -115,6 +163,6 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     const sink = new DynamoUsageSink(failing, table, { retentionDays: 30 });
     const r = record(`thr-${randomUUID().slice(0, 8)}`);
     await expect(sink.record(r)).rejects.toThrow(/throughput/);
-    expect((await doc.send(new GetCommand({ TableName: table, Key: { pk: recordPk(r.requestId), sk: "REQ" } }))).Item).toBeUndefined();
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keyOf(r) }))).Item).toBeUndefined();
   });
 });

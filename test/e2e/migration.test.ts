@@ -31,8 +31,13 @@ function start(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
 
 const DAY = new Date().toISOString().slice(0, 10);
 const OLD = 7;
+const PACKED = 3;
 
-/** A usage table as the version before packs left it: no stream, single REQ# records, aggregates written with them. */
+/**
+ * A usage table as earlier versions left it: single REQ# records with the aggregates written
+ * with them (before packs), and a pack indexed by gsi1 whose records the aggregator had applied
+ * (before REC# partitions). No stream: the oldest version had none.
+ */
 async function writeTodaysLayout(dataDir: string): Promise<void> {
   const db = await startDynamoDbLocal(join(dataDir, "dynamodb"));
   try {
@@ -45,14 +50,9 @@ async function writeTodaysLayout(dataDir: string): Promise<void> {
     await client.send(new CreateTableCommand(oldTable));
     const doc = DynamoDBDocumentClient.from(client);
     const time = `${DAY}T00:00:01.000Z`;
-    const records = Array.from({ length: OLD }, (_, i) => ({
-      pk: `REQ#old-${i}`,
-      sk: "REQ",
-      type: "usage",
-      gsi1pk: `TENANT#demo#DAY#${DAY}`,
-      gsi1sk: `${time}#old-${i}`,
-      requestId: `old-${i}`,
-      time,
+    const fields = (requestId: string, at: string) => ({
+      requestId,
+      time: at,
       tenantId: "demo",
       keyId: "oldkey",
       model: "iris",
@@ -61,6 +61,14 @@ async function writeTodaysLayout(dataDir: string): Promise<void> {
       latencyMs: 3,
       bytesIn: 10,
       bytesOut: 20,
+    });
+    const records = Array.from({ length: OLD }, (_, i) => ({
+      pk: `REQ#old-${i}`,
+      sk: "REQ",
+      type: "usage",
+      gsi1pk: `TENANT#demo#DAY#${DAY}`,
+      gsi1sk: `${time}#old-${i}`,
+      ...fields(`old-${i}`, time),
     }));
     const aggregate = (g: "DAY" | "HOUR", period: string) => ({
       pk: "AGG#demo#S1",
@@ -78,7 +86,29 @@ async function writeTodaysLayout(dataDir: string): Promise<void> {
       bytesOut: 20 * OLD,
       latencyMs: 3 * OLD,
     });
-    const items = [...records, aggregate("DAY", DAY), aggregate("HOUR", `${DAY}T00`)];
+    const packTime = `${DAY}T00:00:02.000Z`;
+    const pack = {
+      pk: "REQ#packed-0",
+      sk: "REQ",
+      type: "usage-pack",
+      tenantId: "demo",
+      gsi1pk: `TENANT#demo#DAY#${DAY}`,
+      gsi1sk: `${packTime}#packed-0`,
+      records: Array.from({ length: PACKED }, (_, i) => fields(`packed-${i}`, packTime)),
+      n: PACKED,
+    };
+    // Its records were applied from the stream: counted in the aggregates and in freshness.
+    const applied = { pk: "FRESH#demo", sk: `MIN#${packTime.slice(0, 16)}`, type: "usage-applied", applied: PACKED };
+    const counts = (requests: number) => ({ requests, bytesIn: 10 * requests, bytesOut: 20 * requests, latencyMs: 3 * requests });
+    const items = [
+      ...records,
+      pack,
+      applied,
+      aggregate("DAY", DAY),
+      aggregate("HOUR", `${DAY}T00`),
+      { ...aggregate("DAY", DAY), pk: "AGG#demo#S2", ...counts(PACKED) },
+      { ...aggregate("HOUR", `${DAY}T00`), pk: "AGG#demo#S2", ...counts(PACKED) },
+    ];
     await doc.send(
       new BatchWriteCommand({ RequestItems: { [tableName("mge2e", usageTable)]: items.map((Item) => ({ PutRequest: { Item } })) } }),
     );
@@ -98,7 +128,7 @@ async function freshUsage(url: string, key: string): Promise<{ asOf: string; tot
   }
 }
 
-describe("a data dir written before packs and the stream", () => {
+describe("a data dir written before packs and the stream, and before REC# partitions", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "modelgate-migrate-"));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -107,7 +137,7 @@ describe("a data dir written before packs and the stream", () => {
     const { child, url } = await start(dataDir);
     try {
       const key = JSON.parse(readFileSync(join(dataDir, "credentials.json"), "utf8")).apiKey as string;
-      expect((await freshUsage(url, key)).totals).toMatchObject({ requests: OLD, bytesOut: 20 * OLD });
+      expect((await freshUsage(url, key)).totals).toMatchObject({ requests: OLD + PACKED, bytesOut: 20 * (OLD + PACKED) });
       const body = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
       const res = await fetch(`${url}/v2/models/iris/infer`, {
         method: "POST",
@@ -115,11 +145,13 @@ describe("a data dir written before packs and the stream", () => {
         body,
       });
       expect(res.status).toBe(200);
-      expect((await freshUsage(url, key)).totals.requests).toBe(OLD + 1);
+      expect((await freshUsage(url, key)).totals.requests).toBe(OLD + PACKED + 1);
       const records = await fetch(`${url}/v1/usage/records?from=${DAY}&to=${DAY}&limit=100`, {
         headers: { authorization: `Bearer ${key}` },
       });
-      expect(((await records.json()) as { records: unknown[] }).records).toHaveLength(OLD + 1);
+      const listed = ((await records.json()) as { records: Array<{ requestId: string }> }).records;
+      expect(listed).toHaveLength(OLD + PACKED + 1);
+      expect(listed.map((r) => r.requestId)).toEqual(expect.arrayContaining(["old-0", "packed-0", `packed-${PACKED - 1}`]));
     } finally {
       await new Promise((r) => {
         child.once("exit", r);

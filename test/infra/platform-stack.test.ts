@@ -400,6 +400,19 @@ describe("PlatformStack (two models, three versions)", () => {
       );
       // No access records on the request path (issue 15): reconciliation reads the gateway's access log.
       expect(JSON.stringify(statements)).not.toMatch(/ACCESS#|BatchWriteItem/);
+      // Lease reclaim reads records: a query of the table only in REC# partitions, and of gsi1
+      // (records written before those); no other query of the usage table.
+      const queries = statements.filter((s) => JSON.stringify(s.Action) === JSON.stringify("dynamodb:Query"));
+      expect(queries).toEqual([
+        expect.objectContaining({
+          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+          Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REC#*"] } },
+        }),
+        expect.objectContaining({
+          Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] }, "/index/gsi1"]] },
+        }),
+      ]);
+      expect(queries[1]).not.toHaveProperty("Condition");
       // The principal comes from the authorizer context: no read of the identity table.
       expect(JSON.stringify(statements)).not.toContain(tableId("mgtest-identity"));
     });

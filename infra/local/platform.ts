@@ -23,7 +23,7 @@ import { generateAdminCredential, type LocalCredentials, readCredentials, writeC
 import { ensureTables } from "./bootstrap/tables";
 import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import { AccessLogFile, JsonLinesAccessLog } from "./gateway/access-log-file";
-import { type AccessLogEntry, type Gateway, startGateway } from "./gateway/server";
+import { type Gateway, startGateway } from "./gateway/server";
 import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
 import { readOnnxSignature } from "./model-host";
@@ -41,8 +41,6 @@ export interface LocalPlatformOptions {
   readonly dataDir: string;
   readonly configPath: string;
   readonly host?: string;
-  /** Told each request the gateway answered (tests, debugging); the access log itself is `<dataDir>/logs/access.jsonl`. */
-  readonly onAccess?: (entry: AccessLogEntry) => void;
   /** Handler settings that differ from the config's (the e2e tests' short registry cache). */
   readonly settings?: Partial<Pick<FunctionSettings, "registryCacheTtlMs">>;
   /** EMF metric lines on stdout. @default false (no CloudWatch reads them here) */
@@ -263,7 +261,6 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       admin: local.admin,
       rateLimitPerSecond: config.gateway.rateLimitPerSecond,
       burstLimit: config.gateway.burstLimit,
-      ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
       accessLog,
     });
     started.push(gateway);

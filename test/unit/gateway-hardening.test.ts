@@ -11,7 +11,10 @@ describe("gateway emulator under hostile input", () => {
   let gateway: Gateway;
   const accessed: number[] = [];
   beforeAll(async () => {
-    gateway = await startTestGateway({ maxPayloadBytes: 1024, onAccess: (e) => accessed.push(e.status) });
+    gateway = await startTestGateway({
+      maxPayloadBytes: 1024,
+      accessLog: { begin: () => {}, end: (line) => accessed.push(Number(line.status)) },
+    });
   });
   afterAll(() => gateway?.close());
 

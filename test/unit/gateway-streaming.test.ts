@@ -1,7 +1,8 @@
 import { request } from "node:http";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import type { AccessLogEntry, Gateway, StreamingProxyHandler } from "../../infra/local/gateway/server";
+import type { AccessLogLine } from "../../infra/local/gateway/access-log-file";
+import type { Gateway, StreamingProxyHandler } from "../../infra/local/gateway/server";
 import { installAwsLambdaGlobal, STREAMING_HANDLER } from "../../infra/local/lambda-runtime/awslambda-global";
 import { GOOD_KEY, startTestGateway } from "./gateway-fixture";
 
@@ -102,9 +103,9 @@ function call(gateway: Gateway, script: string, abortAfterFirst = false): Promis
 
 describe("gateway emulator: streaming handlers (API Gateway response streaming)", () => {
   let gateway: Gateway;
-  const access: AccessLogEntry[] = [];
+  const access: AccessLogLine[] = [];
   beforeAll(async () => {
-    gateway = await startTestGateway({ handlers: { admin: toy }, onAccess: (e) => access.push(e) });
+    gateway = await startTestGateway({ handlers: { admin: toy }, accessLog: { begin: () => {}, end: (line) => access.push(line) } });
   });
   afterAll(() => gateway?.close());
 

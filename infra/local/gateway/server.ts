@@ -32,22 +32,11 @@ export interface GatewayOptions {
   readonly maxPayloadBytes?: number;
   /** Slow-client fences of the listener (see guardListener). */
   readonly limits?: ListenerLimits;
-  /** Called once per request, after the response is sent. */
-  readonly onAccess?: (entry: AccessLogEntry) => void;
   /**
    * The stage's access log (./access-log-file.ts): one line per request in the cloud stage's
    * format, and a note before each handler call, so a request whose process died is logged too.
    */
   readonly accessLog?: AccessLogWriter;
-}
-
-export interface AccessLogEntry {
-  readonly requestId: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly latencyMs: number;
-  readonly tenantId?: string;
 }
 
 export interface Gateway {
@@ -115,14 +104,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ...(more.errorMessage ? { errorMessage: more.errorMessage } : {}),
       };
       opts.accessLog?.end(line);
-      opts.onAccess?.({
-        requestId,
-        method: req.method ?? "",
-        path,
-        status,
-        latencyMs: now - receivedAt,
-        ...(tenantId ? { tenantId } : {}),
-      });
     };
     const finish = (result: APIGatewayProxyResult, errorMessage?: string) => {
       const responseLength = writeResult(res, requestId, result);

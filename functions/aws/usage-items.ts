@@ -82,8 +82,8 @@ export function packItem(records: readonly UsageRecord[], retentionDays: number)
   };
 }
 
-/** The position (`<time>#<requestId>`) a pack is sorted by, in either layout: its sort key, or its gsi1sk if written before REC# partitions. */
-export const packPosition = (i: Record<string, unknown>) => String(typeof i.gsi1sk === "string" ? i.gsi1sk : i.sk);
+/** The position (`<time>#<requestId>`) a pack is sorted by: its sort key. */
+export const packPosition = (i: Record<string, unknown>) => String(i.sk);
 
 /** Whether an item is a pack (aggregated from the stream) rather than an old, already aggregated record. */
 export const isPack = (i: Record<string, unknown>) => i.type === PACK_TYPE && Array.isArray(i.records);

@@ -129,9 +129,9 @@ export class DynamoUsageReader implements UsageReader {
    * (FRESH#). Here those counts are read first, then the tenant's recent packs: a minute with
    * more records written than applied is pending, and asOf is the start of the earliest such
    * minute (a record written before it sits in a pack of an earlier minute, all applied).
-   * With none pending, asOf is the time this read began, less the index's lag (packs written
-   * before REC# partitions are found through gsi1; the partitions are read consistently): every
-   * pack written before then was in the table when the counts were read. This reaches the present
+   * With none pending, asOf is the time this read began (the partitions are read consistently):
+   * every pack written before then was in the table when the counts were read. Items in gsi1
+   * are records written before packs existed, aggregated in their own transaction: never pending. This reaches the present
    * when traffic stops, since it compares what was written with what was applied instead of
    * waiting for the stream to deliver something newer. Counts are read before packs, so a pack
    * applied in between can only look pending, never hide another pending pack of its minute.
@@ -150,8 +150,8 @@ export class DynamoUsageReader implements UsageReader {
     for (const i of counted) applied.set(String(i.sk).slice("MIN#".length), Number(i.applied ?? 0));
     const days = [...new Set([windowStart.slice(0, 10), new Date(now).toISOString().slice(0, 10)])];
     const recent = await Promise.all(
-      days.flatMap((day) => [
-        ...recordPartitions(tenantId, day).map((pk) =>
+      days.flatMap((day) =>
+        recordPartitions(tenantId, day).map((pk) =>
           queryAll(this.doc, {
             TableName: this.table,
             ConsistentRead: true,
@@ -161,26 +161,17 @@ export class DynamoUsageReader implements UsageReader {
             ExpressionAttributeNames: { "#type": "type" },
           }),
         ),
-        queryAll(this.doc, {
-          TableName: this.table,
-          IndexName: GSI1,
-          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :from",
-          ExpressionAttributeValues: { ":pk": legacyRecordGsi1pk(tenantId, day), ":from": windowStart },
-          ProjectionExpression: "gsi1sk, #type, n",
-          ExpressionAttributeNames: { "#type": "type" },
-        }),
-      ]),
+      ),
     );
     const written = new Map<string, number>();
     for (const i of recent.flat()) {
-      // Records written before packs were aggregated in their own transaction: never pending.
       if (i.type !== PACK_TYPE) continue;
       const minute = minuteOf(packPosition(i));
       written.set(minute, (written.get(minute) ?? 0) + Number(i.n ?? 0));
     }
     const pending = [...written].filter(([m, n]) => n > (applied.get(m) ?? 0)).map(([m]) => m);
     const earliest = pending.sort()[0];
-    if (earliest === undefined) return new Date(now - INDEX_LAG_MS).toISOString();
+    if (earliest === undefined) return new Date(now).toISOString();
     return new Date(`${earliest}:00.000Z`).toISOString();
   }
 }
@@ -191,8 +182,6 @@ const recordPartitions = (tenantId: string, day: string) =>
 
 /** How far back freshness looks for packs not yet applied. */
 export const FRESHNESS_WINDOW_MS = 15 * 60_000;
-/** How long a written item may take to appear in gsi1 (an eventually consistent index), where packs written before REC# partitions are read. */
-const INDEX_LAG_MS = 1000;
 
 interface Found {
   readonly position: string;

@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregateTransaction, StreamPack } from "../core/usage-aggregation";
+import { backoff } from "./backoff";
 import { aggregateUpdate, CHECKPOINT_PK, freshnessPk, freshnessSk, isPack, minuteOf, packPosition, recordsOf } from "./usage-items";
 
 /** The outcome of applying a transaction: done, or the checkpoint was not where expected. */
@@ -91,7 +92,7 @@ export class DynamoAggregateStore implements AggregateStore {
         if (reasons[0]?.Code === "ConditionalCheckFailed") return "moved";
         const retryable = reasons.every((r) => !r.Code || r.Code === "None" || RETRYABLE.has(r.Code));
         if (!retryable || attempt >= this.maxAttempts) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+        await backoff(attempt, 20);
       }
     }
   }

@@ -4,6 +4,7 @@ import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordOutcome, UsageSink } from "../core/ports";
 import type { UsageRecord } from "../core/usage";
+import { backoff } from "./backoff";
 import { byRecordPosition, MAX_RECORDS_PER_PACK, PACK_SPAN_MS, packItem } from "./usage-items";
 
 interface Pending {
@@ -212,9 +213,4 @@ export class DynamoUsageSink implements UsageSink {
       if (oldest !== undefined) this.recordedIds.delete(oldest);
     }
   }
-}
-
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -156,6 +157,7 @@ export class AccessLogFile implements AccessLogWriter {
 }
 
 const rotatedName = (n: number) => `access.${n}.jsonl`;
+const ROTATED = /^access\.(\d+)\.jsonl$/;
 
 /**
  * Logs the requests an earlier process handed to a handler and never finished as API Gateway
@@ -195,9 +197,13 @@ export class JsonLinesAccessLog implements AccessLog {
   async *entries(fromTime: string, toTime: string): AsyncIterable<readonly AccessEntry[]> {
     const from = Date.parse(fromTime);
     const to = Date.parse(toTime);
-    const files = [...Array.from({ length: 64 }, (_, i) => rotatedName(64 - i)), ACCESS_LOG_FILE]
-      .map((name) => join(this.dir, name))
-      .filter((path) => existsSync(path));
+    // Oldest first: the rotated files by falling number, then the current one.
+    const rotated = (existsSync(this.dir) ? readdirSync(this.dir) : [])
+      .map((name) => ({ name, n: Number(ROTATED.exec(name)?.[1]) }))
+      .filter((f) => Number.isInteger(f.n))
+      .sort((a, b) => b.n - a.n)
+      .map((f) => f.name);
+    const files = [...rotated, ACCESS_LOG_FILE].map((name) => join(this.dir, name)).filter((path) => existsSync(path));
     let page: AccessEntry[] = [];
     for (const path of files) {
       const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });

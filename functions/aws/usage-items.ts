@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AggregateKey, COUNTER_FIELDS, type UsageCounters, type UsageRecord } from "../core/usage";
+import { recordPosition } from "../core/usage-query";
 
 /**
  * Usage table layout.
@@ -34,8 +35,6 @@ export const recordShard = (requestId: string) => createHash("sha256").update(re
 /** The record partitions' common prefix (IAM narrows queries on the table to it). */
 export const RECORD_PK_PREFIX = "REC#";
 export const recordPk = (tenantId: string, day: string, shard: number) => `${RECORD_PK_PREFIX}${tenantId}#${day}#${shard}`;
-/** A record's position in a day (`<time>#<requestId>`): the sort key of a pack keyed by it, and a page cursor. */
-export const recordPosition = (time: string, requestId: string) => `${time}#${requestId}`;
 /** gsi1's partition of a tenant's day, where items written before REC# partitions are found. */
 export const legacyRecordGsi1pk = (tenantId: string, day: string) => `TENANT#${tenantId}#DAY#${day}`;
 export const freshnessPk = (tenantId: string) => `FRESH#${tenantId}`;

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { GSI1 } from "../../infra/shared/tables";
-import { BadRequestError } from "../core/errors";
 import type { Page, UsageReader } from "../core/ports";
 import { AGGREGATE_SHARDS, COUNTER_FIELDS, emptyCounters, type Granularity, type UsageRecord, type UsageRow } from "../core/usage";
+import { recordPosition, recordPositionRange } from "../core/usage-query";
 import { queryAll } from "./query-all";
 import {
   aggregatePk,
@@ -16,7 +16,6 @@ import {
   periodPrefix,
   RECORD_SHARDS,
   recordPk,
-  recordPosition,
   recordsOf,
 } from "./usage-items";
 
@@ -56,15 +55,11 @@ export class DynamoUsageReader implements UsageReader {
     // A record's position is `<time>#<requestId>`: time bounds are position bounds ('~' sorts after '#').
     // The partitions always come from the caller's tenant, so a crafted cursor never reaches
     // another tenant's records, and a position outside the bounds is a 400, not DynamoDB's 500.
-    const lo = q.fromTime;
-    const hi = `${q.toTime}~`;
-    if (q.after !== undefined && (q.after.indexOf("#") < 1 || q.after < lo || q.after > hi))
-      throw new BadRequestError("'cursor' is not valid for this range");
+    const { lo, hi, contains: inRange } = recordPositionRange(q);
     const fromMs = Date.parse(timeOf(q.after ?? lo));
     // Items sort by their earliest record's position; a pack's records lie within PACK_SPAN_MS
     // of it, so every record at or after the start is in an item sorted no earlier than this.
     const scanFrom = Number.isFinite(fromMs) ? new Date(fromMs - PACK_SPAN_MS).toISOString() : lo;
-    const inRange = (p: string) => p >= lo && p <= hi && (q.after === undefined || p > q.after);
     const sources = [
       ...recordPartitions(tenantId, day).map((pk) => ({
         sortKey: "sk",

@@ -99,3 +99,24 @@ export async function admitUsageRead(
     });
   }
 }
+
+/** A record's position within its tenant's day (`<time>#<requestId>`): how `UsageReader.records` orders and pages. */
+export const recordPosition = (time: string, requestId: string) => `${time}#${requestId}`;
+
+/**
+ * The positions a `UsageReader.records` query covers: records with `time` in [fromTime, toTime]
+ * ('~' sorts after '#'), after the cursor `after`. A cursor outside the bounds (or without a
+ * position's shape) is the client's mistake: a 400, never a read.
+ */
+export function recordPositionRange(q: { readonly fromTime: string; readonly toTime: string; readonly after?: string | undefined }): {
+  readonly lo: string;
+  readonly hi: string;
+  readonly contains: (position: string) => boolean;
+} {
+  const lo = q.fromTime;
+  const hi = `${q.toTime}~`;
+  const after = q.after;
+  if (after !== undefined && (after.indexOf("#") < 1 || after < lo || after > hi))
+    throw new BadRequestError("'cursor' is not valid for this range");
+  return { lo, hi, contains: (p) => p >= lo && p <= hi && (after === undefined || p > after) };
+}

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
-import { RECORD_SHARDS, recordPk, recordPosition, recordShard } from "../../functions/aws/usage-items";
+import { RECORD_SHARDS, recordPk, recordShard } from "../../functions/aws/usage-items";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
 import { buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
+import { recordPosition } from "../../functions/core/usage-query";
 import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 

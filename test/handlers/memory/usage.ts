@@ -1,4 +1,3 @@
-import { BadRequestError } from "../../../functions/core/errors";
 import type { Page, RecordOutcome, UsageReader, UsageSink } from "../../../functions/core/ports";
 import {
   addCounters,
@@ -9,9 +8,9 @@ import {
   type UsageRecord,
   type UsageRow,
 } from "../../../functions/core/usage";
+import { recordPosition, recordPositionRange } from "../../../functions/core/usage-query";
 
-/** A record's position within its tenant's day: `<time>#<requestId>`, as the records index sorts. */
-const positionOf = (r: UsageRecord) => `${r.time}#${r.requestId}`;
+const positionOf = (r: UsageRecord) => recordPosition(r.time, r.requestId);
 
 /**
  * Usage records by request id (idempotent), with aggregates computed from them on read: the
@@ -53,14 +52,10 @@ export class MemoryUsageStore implements UsageSink, UsageReader {
     day: string,
     q: { readonly fromTime: string; readonly toTime: string; readonly limit: number; readonly after?: string | undefined },
   ): Promise<Page<UsageRecord>> {
-    const lo = q.fromTime;
-    const hi = `${q.toTime}~`;
-    // As the DynamoDB reader: a position outside the query's bounds is the client's mistake.
-    if (q.after !== undefined && (q.after.indexOf("#") < 1 || q.after < lo || q.after > hi))
-      throw new BadRequestError("'cursor' is not valid for this range");
+    const { contains } = recordPositionRange(q);
     const matching = [...this.stored.values()]
       .filter((r) => r.tenantId === tenantId && r.time.slice(0, 10) === day)
-      .filter((r) => positionOf(r) >= lo && positionOf(r) <= hi && (q.after === undefined || positionOf(r) > q.after))
+      .filter((r) => contains(positionOf(r)))
       .sort((a, b) => (positionOf(a) < positionOf(b) ? -1 : 1));
     const items = matching.slice(0, q.limit);
     const last = items.at(-1);

@@ -139,8 +139,10 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     const settings: FunctionSettings = { ...functionSettings(config), ...opts.settings };
     const doc = clients.dynamo;
     const s3Client = clients.s3();
-    // Table management is the host's job (CloudFormation's in the cloud), on a client of its own.
-    await ensureTables(new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }), config.name);
+    // Table management and the stream's event source mapping are the host's job (CloudFormation's
+    // and Lambda's in the cloud), on a client of their own.
+    const hostDynamo = new DynamoDBClient({ ...common, endpoint: dynamo.endpoint });
+    await ensureTables(hostDynamo, config.name);
     await ensureBucket(s3Client, bucket);
 
     const uploaded = new Map<string, UploadedArtifact>();
@@ -233,9 +235,10 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     functions[shadowFunction] = handlers.shadow as LocalFunction;
     // Stopped after the gateway (no request holds a lease any more), before DynamoDB Local.
     started.push({ stop: () => handlers.returnLeases() });
+    const checkpoints = new DynamoAggregateStore(doc, settings.tables.usage);
     started.push(
       await startStreamPoller({
-        dynamo: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),
+        dynamo: hostDynamo,
         streams: new DynamoDBStreamsClient({ ...common, endpoint: dynamo.endpoint }),
         tableName: settings.tables.usage,
         handler: handlers.aggregator,
@@ -246,7 +249,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         // than the cloud's retries: retry until applied. Nothing in a batch can fail it for good
         // (invalid counts are skipped), so only an outage holds it up.
         retryAttempts: Number.POSITIVE_INFINITY,
-        startAfter: (shardId) => new DynamoAggregateStore(doc, settings.tables.usage).resumeAt(shardId),
+        startAfter: (shardId) => checkpoints.resumeAt(shardId),
         onDiscard: (shardId, first, last, err) =>
           console.error(`aggregator: stream batch ${first}..${last} of ${shardId} discarded after retries: ${String(err)}`),
       }),

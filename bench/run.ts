@@ -58,7 +58,7 @@ function capacityOf(child: ChildProcess): Promise<CapacityTotals> {
 async function waitFresh(info: ChildInfo, apiKey: string, since: number): Promise<number> {
   const start = Date.now();
   // Polling costs reads and CPU of its own, which would be charged to the metered path: give
-  // the aggregator (local batching window 250 ms, about a second of lag) time first.
+  // the aggregator (local batching window 500 ms, shards polled 4 times a second) time first.
   await new Promise((r) => setTimeout(r, 2000));
   for (;;) {
     const res = await fetch(`${info.url}/v1/usage`, { headers: { authorization: `Bearer ${apiKey}` } });

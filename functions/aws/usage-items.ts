@@ -5,9 +5,13 @@ import { recordPosition } from "../core/usage-query";
 /**
  * Usage table layout.
  *   records:   pk REC#<tenant>#<received day>#<shard>   sk <time>#<requestId> of the pack's earliest record
- *              type usage-pack   records: [record map, ...]   n   expiresAt (TTL)
+ *              type usage-pack   recordsJson: the records, one JSON array   n   expiresAt (TTL)
  *              one commit's records of one tenant and received day; no index attributes, so a
- *              write costs its item alone (a GSI entry would cost at least one more WRU)
+ *              write costs its item alone (a GSI entry would cost at least one more WRU).
+ *              The records are one string, not a list of maps: every layer a pack passes through
+ *              (the SDK's marshalling and signing, DynamoDB's parser and storage, the stream's
+ *              image, unmarshalling) pays per attribute, ~13 per record (bench/README, 2026-12-01).
+ *              Packs written before hold `records: [record map, ...]`, read alike.
  *   written before REC# partitions, read through gsi1 until they expire:
  *     pack:       pk REQ#<requestId> sk REQ type usage-pack  gsi1pk TENANT#<id>#DAY#<day>  gsi1sk <first time>#<requestId>
  *     old record: pk REQ#<requestId> sk REQ type usage (aggregated when written), the record's fields inline, same gsi1
@@ -73,7 +77,7 @@ export function packItem(records: readonly UsageRecord[], retentionDays: number)
     sk: recordPosition(first.time, first.requestId),
     type: PACK_TYPE,
     tenantId: first.tenantId,
-    records: sorted.map((r) => ({ ...r })),
+    recordsJson: JSON.stringify(sorted),
     // The record count, readable by a projection: freshness compares it with what was applied.
     n: sorted.length,
     writtenAt: new Date().toISOString(),
@@ -85,10 +89,16 @@ export function packItem(records: readonly UsageRecord[], retentionDays: number)
 export const packPosition = (i: Record<string, unknown>) => String(i.sk);
 
 /** Whether an item is a pack (aggregated from the stream) rather than an old, already aggregated record. */
-export const isPack = (i: Record<string, unknown>) => i.type === PACK_TYPE && Array.isArray(i.records);
+export const isPack = (i: Record<string, unknown>) =>
+  i.type === PACK_TYPE && (typeof i.recordsJson === "string" || Array.isArray(i.records));
 
-/** The records an item holds: a pack's records, or the one record of an old item. */
+/** The records an item holds: a pack's records (either encoding), or the one record of an old item. */
 export function recordsOf(i: Record<string, unknown>): UsageRecord[] {
+  if (i.type === PACK_TYPE && typeof i.recordsJson === "string") {
+    const list: unknown = JSON.parse(i.recordsJson);
+    if (!Array.isArray(list)) throw new Error(`usage pack ${String(i.pk)} ${String(i.sk)}: recordsJson is not an array`);
+    return list.map((r) => recordOf(r as Record<string, unknown>));
+  }
   if (isPack(i)) return (i.records as Record<string, unknown>[]).map(recordOf);
   return [recordOf(i)];
 }

@@ -38,3 +38,17 @@ function children(pid: number): number[] {
 export function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
+
+/**
+ * CPU seconds the hypervisor has stolen from this machine so far, all cores together (the
+ * `steal` column of /proc/stat's first line, in clock ticks): time the load average does not
+ * show, in which every path of a round runs slower. NaN off Linux.
+ */
+export function stolenSeconds(): number {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/) ?? [];
+    return Number(cpu[8]) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}

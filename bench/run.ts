@@ -6,7 +6,7 @@ import { type CapacityTotals, capacityDelta, cloudUnits } from "./capacity-meter
 import { costPerMillion, INVOKE_MEMORY_MB, PRICES } from "./cloud-cost";
 import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
-import { cpuDelta, treeCpu } from "./proc-cpu";
+import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
 
 /**
  * `npm run bench`: iris inference through the whole local gateway (authorizer, registry,
@@ -16,7 +16,7 @@ import { cpuDelta, treeCpu } from "./proc-cpu";
  */
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "8" },
     concurrency: { type: "string", default: "32" },
     "llm-requests": { type: "string", default: "8" },
@@ -115,6 +115,8 @@ const servedBy: Record<PathName, number> = {
 };
 type Round = LoadResult & {
   readonly cpuMsPerRequest: { platform: number; dynamodb: number; loadgen: number };
+  /** CPU seconds the hypervisor stole from the machine during the round's load. */
+  readonly stolenSeconds: number;
   /** Metered paths: write units per request (DynamoDB's own figure, and with transactions at the cloud's 2x), and the wait for fresh aggregates. */
   readonly writeUnits?: { reported: number; cloud: number; calls: number; reads: number; freshWaitMs: number };
 };
@@ -130,7 +132,9 @@ for (let r = 0; r < rounds; r++) {
     const units = key !== undefined ? await capacityOf(metered.child) : undefined;
     const before = treeCpu(servedBy[name]);
     const self = process.cpuUsage();
+    const stolen = stolenSeconds();
     const load = await runLoad(targets[name], concurrency, seconds);
+    const stolenSecondsInRound = stolenSeconds() - stolen;
     // Reads are the requests' own (limits, registry): counted before the wait, whose polls read too.
     const loaded = units ? await capacityOf(metered.child) : undefined;
     // The aggregator's work for this round's records belongs to this round: wait for it.
@@ -143,6 +147,7 @@ for (let r = 0; r < rounds; r++) {
     const per = (n: number) => n / Math.max(1, load.requests);
     const res: Round = {
       ...load,
+      stolenSeconds: stolenSecondsInRound,
       cpuMsPerRequest: {
         platform: perRequest(used.node ?? 0),
         dynamodb: perRequest(used.java ?? 0),
@@ -163,7 +168,7 @@ for (let r = 0; r < rounds; r++) {
     results[name].push(res);
     const cpu = res.cpuMsPerRequest;
     console.error(
-      `round ${r + 1} ${name.padEnd(8)}: ${res.throughput.toFixed(0)} req/s, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}; ` +
+      `round ${r + 1} ${name.padEnd(8)}: ${res.throughput.toFixed(0)} req/s, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}, stolen ${res.stolenSeconds.toFixed(1)} s; ` +
         `cpu ms/req platform ${cpu.platform.toFixed(2)}, dynamodb ${cpu.dynamodb.toFixed(2)}, load generator ${cpu.loadgen.toFixed(2)}` +
         (res.writeUnits
           ? `; WRU/req ${res.writeUnits.reported.toFixed(3)} (cloud ${res.writeUnits.cloud.toFixed(3)}), write calls/req ${res.writeUnits.calls.toFixed(3)}, RRU/req ${res.writeUnits.reads.toFixed(3)}, fresh after ${res.writeUnits.freshWaitMs} ms`
@@ -279,8 +284,18 @@ const summary = Object.fromEntries(
     writeUnits?: Round["writeUnits"];
   }
 >;
+/**
+ * The ratio of `a` to `b` in each round (the two ran back to back there, on the same machine),
+ * then the median of those: a burst of the host's load slows the paths of one round, where the
+ * ratio of two medians can pair a slowed round of one path with a clean one of the other.
+ */
+const pairedRatios = (a: PathName, b: PathName) => results[a].map((r, i) => r.throughput / (results[b][i]?.throughput ?? Number.NaN));
+const onOffByRound = pairedRatios("gateway", "no-meter");
+const quotaOffByRound = pairedRatios("quota", "no-meter");
 const ratios = {
   meteringOnOff: summary.gateway.throughput / summary["no-meter"].throughput,
+  meteringOnOffPaired: median(onOffByRound),
+  quotaOffPaired: median(quotaOffByRound),
   gatewayDirect: summary.gateway.throughput / summary.direct.throughput,
   noMeterDirect: summary["no-meter"].throughput / summary.direct.throughput,
   p50OnOff: summary.gateway.p50 / summary["no-meter"].p50,
@@ -288,16 +303,19 @@ const ratios = {
 };
 const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
 const lines = [
-  `iris /v2/models/iris/infer, ${concurrency} concurrent, ${rounds} rounds x ${seconds} s, medians; load avg ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`,
+  `iris /v2/models/iris/infer, ${concurrency} concurrent, ${rounds} rounds x ${seconds} s, medians; load avg ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}; ` +
+    `${PATHS.reduce((s, p) => s + results[p].reduce((t, r) => t + r.stolenSeconds, 0), 0).toFixed(0)} CPU s stolen by the host during the loads`,
   "path         req/s    p50 ms    p99 ms   errors   cpu ms/req: platform  dynamodb  loadgen",
   ...PATHS.map((name) => {
     const { throughput, p50, p99, errors, cpuMsPerRequest: cpu } = summary[name];
     return `${name.padEnd(9)}${fmt(throughput, 0)} ${fmt(p50)} ${fmt(p99)} ${String(errors).padStart(8)}              ${fmt(cpu.platform, 2)} ${fmt(cpu.dynamodb, 2)} ${fmt(cpu.loadgen, 2)}`;
   }),
-  `metering on/off:      throughput ${ratios.meteringOnOff.toFixed(2)}, p50 ${ratios.p50OnOff.toFixed(2)}x`,
+  `metering on/off:      throughput ${ratios.meteringOnOff.toFixed(2)}, p50 ${ratios.p50OnOff.toFixed(2)}x; ` +
+    `by round ${onOffByRound.map((x) => x.toFixed(2)).join(" ")}, median ${ratios.meteringOnOffPaired.toFixed(2)}`,
   `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
   `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
-  `quota/no-meter:       throughput ${(summary.quota.throughput / summary["no-meter"].throughput).toFixed(2)}, p50 ${(summary.quota.p50 / summary["no-meter"].p50).toFixed(2)}x`,
+  `quota/no-meter:       throughput ${(summary.quota.throughput / summary["no-meter"].throughput).toFixed(2)}, p50 ${(summary.quota.p50 / summary["no-meter"].p50).toFixed(2)}x; ` +
+    `by round ${quotaOffByRound.map((x) => x.toFixed(2)).join(" ")}, median ${ratios.quotaOffPaired.toFixed(2)}`,
   "write units per metered request (DynamoDB's ConsumedCapacity, indexes included; cloud = transactions at 2 units per item-KB), with the aggregator's share; read units of the requests themselves:",
   ...(["gateway", "quota"] as const).map((name) => {
     const w = summary[name].writeUnits;

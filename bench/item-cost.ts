@@ -1,12 +1,8 @@
-import { execSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { ensureTables } from "../infra/local/bootstrap/tables";
-import { startDynamoDbLocal } from "../infra/local/services/dynamodb-local";
+import { startProbeDynamoDb } from "./probe-dynamodb";
 
 /**
  * `tsx bench/item-cost.ts [--rounds 2] [--calls 20]`: what one written item costs DynamoDB
@@ -20,20 +16,8 @@ const { values } = parseArgs({ options: { rounds: { type: "string", default: "2"
 const ITEMS = 25;
 const calls = Number(values.calls);
 
-const dir = mkdtempSync(join(tmpdir(), "modelgate-item-cost-"));
-const ddb = await startDynamoDbLocal(dir);
-const jvm = execSync("pgrep -x java")
-  .toString()
-  .trim()
-  .split("\n")
-  .map(Number)
-  .find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir));
-if (jvm === undefined) throw new Error("DynamoDB Local's JVM not found");
-/** utime + stime of the JVM, in ms (stat(5) fields 14 and 15, 100 ticks a second). */
-const jvmCpuMs = () => {
-  const f = readFileSync(`/proc/${jvm}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
+const ddb = await startProbeDynamoDb("item-cost");
+const { jvm, jvmCpuMs } = ddb;
 const client = new DynamoDBClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "l", secretAccessKey: "l" } });
 const doc = DynamoDBDocumentClient.from(client);
 await ensureTables(client, "cost");
@@ -96,5 +80,4 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   }
 }
 await ddb.stop();
-rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -1,17 +1,12 @@
-import { execSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { packItem, recordsOf } from "../functions/aws/usage-items";
-import { buildUsageRecord } from "../functions/core/usage";
 import { ensureTables } from "../infra/local/bootstrap/tables";
-import { startDynamoDbLocal } from "../infra/local/services/dynamodb-local";
+import { sampleRecord, startProbeDynamoDb } from "./probe-dynamodb";
 
 /**
  * `tsx bench/pack-encoding.ts [--packs 300] [--rounds 2]`: what a usage pack's encoding costs,
@@ -25,20 +20,8 @@ import { startDynamoDbLocal } from "../infra/local/services/dynamodb-local";
 const { values } = parseArgs({ options: { packs: { type: "string", default: "300" }, rounds: { type: "string", default: "2" } } });
 const packs = Number(values.packs);
 
-const dir = mkdtempSync(join(tmpdir(), "modelgate-pack-encoding-"));
-const ddb = await startDynamoDbLocal(dir);
-const jvm = execSync("pgrep -x java")
-  .toString()
-  .trim()
-  .split("\n")
-  .map(Number)
-  .find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir));
-if (jvm === undefined) throw new Error("DynamoDB Local's JVM not found");
-/** utime + stime of the JVM, in ms (stat(5) fields 14 and 15, 100 ticks a second). */
-const jvmCpuMs = () => {
-  const f = readFileSync(`/proc/${jvm}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
+const ddb = await startProbeDynamoDb("pack-encoding");
+const { jvm, jvmCpuMs } = ddb;
 const nodeCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -51,23 +34,7 @@ await ensureTables(client, "encoding");
 const table = "encoding-usage";
 const streamArn = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn;
 
-const records = (n: number) =>
-  Array.from({ length: n }, () => {
-    const now = Date.now();
-    return buildUsageRecord({
-      requestId: randomUUID(),
-      receivedAt: now,
-      finishedAt: now + 2,
-      tenantId: "demo",
-      keyId: "k1",
-      model: "iris",
-      version: 1,
-      alias: "prod",
-      status: 200,
-      bytesIn: 100,
-      bytesOut: 120,
-    });
-  });
+const records = (n: number) => Array.from({ length: n }, sampleRecord);
 
 type Encoding = "list of maps" | "JSON string";
 /** A pack as the sink writes it, in either encoding. */
@@ -107,5 +74,4 @@ for (let r = 1; r <= Number(values.rounds); r++) {
   for (const perPack of [1, 10, 50]) for (const e of encodings) console.log(`round ${r}  ${await round(e, perPack)}`);
 }
 await ddb.stop();
-rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -1,13 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoUsageSink } from "../functions/aws/usage-sink";
-import { buildUsageRecord } from "../functions/core/usage";
 import { ensureTables } from "../infra/local/bootstrap/tables";
 import { tableName, usageTable } from "../infra/shared/tables";
 import { median } from "./load";
+import { sampleRecord } from "./probe-dynamodb";
 
 /**
  * `tsx bench/sink-probe.ts --endpoint http://127.0.0.1:PORT [--concurrency 32] [--in-flight 4]`:
@@ -52,23 +51,8 @@ async function run(seconds: number): Promise<void> {
   await Promise.all(
     Array.from({ length: Number(values.concurrency) }, async () => {
       while (performance.now() < end) {
-        const now = Date.now();
         const s = performance.now();
-        await sink.record(
-          buildUsageRecord({
-            requestId: randomUUID(),
-            receivedAt: now,
-            finishedAt: now + 2,
-            tenantId: "demo",
-            keyId: "k1",
-            model: "iris",
-            version: 1,
-            alias: "prod",
-            status: 200,
-            bytesIn: 100,
-            bytesOut: 120,
-          }),
-        );
+        await sink.record(sampleRecord());
         ms.push(performance.now() - s);
       }
     }),

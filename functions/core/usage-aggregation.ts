@@ -5,6 +5,7 @@ import {
   COUNTER_FIELDS,
   countersOf,
   emptyCounters,
+  MAX_BILLED_TOKENS_PER_REQUEST,
   type UsageCounters,
   type UsageRecord,
 } from "./usage";
@@ -16,15 +17,26 @@ import {
  */
 
 /** Caps on what one record may add: anything above is a container's mistake, not usage. */
-export const MAX_TOKENS_PER_RECORD = 10_000_000;
+export const MAX_TOKENS_PER_RECORD = MAX_BILLED_TOKENS_PER_REQUEST;
 export const MAX_BYTES_PER_RECORD = 10_000_000_000;
 export const MAX_LATENCY_MS_PER_RECORD = 86_400_000;
 
-function capOf(field: keyof UsageCounters): number {
-  if (field.toLowerCase().includes("tokens")) return MAX_TOKENS_PER_RECORD;
-  if (field.toLowerCase().includes("latency")) return MAX_LATENCY_MS_PER_RECORD;
-  return MAX_BYTES_PER_RECORD;
-}
+/** Each counter's cap; the request counts are 0 or 1 for one record. */
+const CAPS: Readonly<Record<keyof UsageCounters, number>> = {
+  requests: 1,
+  errors: 1,
+  refused: 1,
+  shadowRequests: 1,
+  shadowErrors: 1,
+  bytesIn: MAX_BYTES_PER_RECORD,
+  bytesOut: MAX_BYTES_PER_RECORD,
+  latencyMs: MAX_LATENCY_MS_PER_RECORD,
+  shadowLatencyMs: MAX_LATENCY_MS_PER_RECORD,
+  inputTokens: MAX_TOKENS_PER_RECORD,
+  outputTokens: MAX_TOKENS_PER_RECORD,
+  shadowInputTokens: MAX_TOKENS_PER_RECORD,
+  shadowOutputTokens: MAX_TOKENS_PER_RECORD,
+};
 
 /**
  * The counters a record adds, with every count that is not a non-negative safe integer under
@@ -37,7 +49,7 @@ export function checkedCountersOf(r: UsageRecord): { readonly counters: UsageCou
   const rejected: string[] = [];
   for (const f of COUNTER_FIELDS) {
     const v = raw[f];
-    if (Number.isSafeInteger(v) && v >= 0 && v <= capOf(f)) counters[f] = v;
+    if (Number.isSafeInteger(v) && v >= 0 && v <= CAPS[f]) counters[f] = v;
     else rejected.push(f);
   }
   return { counters, rejected };

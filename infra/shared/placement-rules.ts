@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { VersionConfig } from "./config-schema";
 import { INSTANCE_SPECS_FILE, instanceSpec, llmInstanceIssue } from "./instance-specs";
 import { endpointName, poolEndpointName } from "./names";
-import { instancesFor } from "./pool-capacity";
+import { type CopyRequirement, instanceCapacity, instancesFor } from "./pool-capacity";
 import { initialCopies, type PoolConfig } from "./pool-schema";
 import { isLlmRuntime } from "./runtimes";
 
@@ -31,7 +31,7 @@ export function checkPlacements(c: PlacementView, ctx: z.RefinementCtx): void {
       });
     }
   }
-  const copiesAtDeploy = new Map<string, Array<{ accelerators: number; cpus: number; memoryMiB: number }>>();
+  const copiesAtDeploy = new Map<string, CopyRequirement[]>();
   for (const [model, m] of Object.entries(c.models)) {
     m.versions.forEach((v, i) => {
       if (!v.placement) return;
@@ -48,8 +48,9 @@ export function checkPlacements(c: PlacementView, ctx: z.RefinementCtx): void {
       }
       const spec = instanceSpec(pool.instanceType);
       if (!spec) return;
+      const whole = instanceCapacity(spec);
       for (const field of ["accelerators", "cpus", "memoryMiB"] as const) {
-        const have = field === "memoryMiB" ? spec.memoryGiB * 1024 : field === "cpus" ? spec.vcpus : spec.accelerators;
+        const have = whole[field];
         if (v.placement[field] > have) {
           ctx.addIssue({
             code: "custom",

@@ -7,12 +7,9 @@ export interface CopyRequirement {
   readonly memoryMiB: number;
 }
 
-/** Whether one copy fits an empty instance of `spec`; the first resource that does not, otherwise. */
-export function misfit(req: CopyRequirement, spec: InstanceSpec): "accelerators" | "cpus" | "memoryMiB" | undefined {
-  if (req.accelerators > spec.accelerators) return "accelerators";
-  if (req.cpus > spec.vcpus) return "cpus";
-  if (req.memoryMiB > spec.memoryGiB * 1024) return "memoryMiB";
-  return undefined;
+/** What an empty instance of `spec` offers, in the units a copy reserves. */
+export function instanceCapacity(spec: InstanceSpec): CopyRequirement {
+  return { accelerators: spec.accelerators, cpus: spec.vcpus, memoryMiB: spec.memoryGiB * 1024 };
 }
 
 /**
@@ -23,8 +20,9 @@ export function misfit(req: CopyRequirement, spec: InstanceSpec): "accelerators"
  * (the config check refuses such a copy before this is asked).
  */
 export function instancesFor(copies: readonly CopyRequirement[], spec: InstanceSpec): number {
+  const whole = instanceCapacity(spec);
   const share = (c: CopyRequirement) =>
-    Math.max(spec.accelerators > 0 ? c.accelerators / spec.accelerators : 0, c.cpus / spec.vcpus, c.memoryMiB / (spec.memoryGiB * 1024));
+    Math.max(whole.accelerators > 0 ? c.accelerators / whole.accelerators : 0, c.cpus / whole.cpus, c.memoryMiB / whole.memoryMiB);
   const free: Array<{ accelerators: number; cpus: number; memoryMiB: number }> = [];
   for (const c of [...copies].sort((a, b) => share(b) - share(a))) {
     const room = free.find((f) => f.accelerators >= c.accelerators && f.cpus >= c.cpus && f.memoryMiB >= c.memoryMiB);
@@ -34,9 +32,9 @@ export function instancesFor(copies: readonly CopyRequirement[], spec: InstanceS
       room.memoryMiB -= c.memoryMiB;
     } else {
       free.push({
-        accelerators: Math.max(0, spec.accelerators - c.accelerators),
-        cpus: Math.max(0, spec.vcpus - c.cpus),
-        memoryMiB: Math.max(0, spec.memoryGiB * 1024 - c.memoryMiB),
+        accelerators: Math.max(0, whole.accelerators - c.accelerators),
+        cpus: Math.max(0, whole.cpus - c.cpus),
+        memoryMiB: Math.max(0, whole.memoryMiB - c.memoryMiB),
       });
     }
   }

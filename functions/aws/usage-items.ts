@@ -127,10 +127,6 @@ export function recordOf(i: Record<string, unknown>): UsageRecord {
   };
 }
 
-export function aggregateKeyId(k: AggregateKey): string {
-  return `${aggregatePk(k.tenantId, k.shard)}|${aggregateSk(k)}`;
-}
-
 // Built once: the sink builds an update per aggregate per transaction.
 const AGGREGATE_UPDATE_EXPRESSION =
   "SET #type = :type, tenantId = :tenant, granularity = :g, period = :period, model = :model, version = :version, keyId = :key " +

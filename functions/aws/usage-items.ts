@@ -25,7 +25,10 @@ import { recordPosition } from "../core/usage-query";
  * The shard is part of the aggregate's partition key so a busy tenant's counters spread over
  * partitions; reads group the finest grain (model, version, key) at read time.
  */
-export const aggregatePk = (tenantId: string, shard: number) => `AGG#${tenantId}#S${shard}`;
+/** The aggregate and applied-count partitions' prefixes (IAM narrows the aggregator's writes to them). */
+export const AGGREGATE_PK_PREFIX = "AGG#";
+export const FRESHNESS_PK_PREFIX = "FRESH#";
+export const aggregatePk = (tenantId: string, shard: number) => `${AGGREGATE_PK_PREFIX}${tenantId}#S${shard}`;
 export const periodPrefix = (g: AggregateKey["granularity"]) => (g === "day" ? "DAY" : "HOUR");
 export const aggregateSk = (k: Pick<AggregateKey, "granularity" | "period" | "model" | "version" | "keyId">) =>
   `${periodPrefix(k.granularity)}#${k.period}#${k.model}#${k.version}#${k.keyId}`;
@@ -41,7 +44,7 @@ export const RECORD_PK_PREFIX = "REC#";
 export const recordPk = (tenantId: string, day: string, shard: number) => `${RECORD_PK_PREFIX}${tenantId}#${day}#${shard}`;
 /** gsi1's partition of a tenant's day, where items written before REC# partitions are found. */
 export const legacyRecordGsi1pk = (tenantId: string, day: string) => `TENANT#${tenantId}#DAY#${day}`;
-export const freshnessPk = (tenantId: string) => `FRESH#${tenantId}`;
+export const freshnessPk = (tenantId: string) => `${FRESHNESS_PK_PREFIX}${tenantId}`;
 /** The minute of an ISO time, the grain at which applied records are counted. */
 export const minuteOf = (isoTime: string) => isoTime.slice(0, 16);
 export const freshnessSk = (minute: string) => `MIN#${minute}`;

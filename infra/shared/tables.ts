@@ -1,3 +1,5 @@
+import { PACK_TYPE } from "../../functions/aws/usage-items";
+
 /**
  * DynamoDB table definitions, read by both hosts: CDK builds the tables from them, the local
  * host creates the same tables in DynamoDB Local. Three tables so each function's IAM policy
@@ -72,7 +74,7 @@ export const usageTable: TableDefinition = {
  */
 export const AGGREGATOR_STREAM = {
   /** Only INSERTs of packs: old records were aggregated when written, TTL removals are no usage. */
-  filter: { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["usage-pack"] } } } },
+  filter: { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: [PACK_TYPE] } } } },
   batchSize: 1000,
   maxBatchingWindowSeconds: 1,
   /** Makes Lambda name the stream shard in the event (the aggregator's checkpoint key); its state is unused. */

@@ -8,7 +8,7 @@ import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { CHECKPOINT_PK } from "../../../functions/aws/usage-items";
+import { AGGREGATE_PK_PREFIX, CHECKPOINT_PK, FRESHNESS_PK_PREFIX } from "../../../functions/aws/usage-items";
 import { AGGREGATOR_STREAM } from "../../shared/tables";
 
 export interface UsageAggregatorProps {
@@ -63,7 +63,9 @@ export class UsageAggregator extends Construct {
       new iam.PolicyStatement({
         actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         resources: [props.table.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AGG#*", "FRESH#*", CHECKPOINT_PK] } },
+        conditions: {
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${AGGREGATE_PK_PREFIX}*`, `${FRESHNESS_PK_PREFIX}*`, CHECKPOINT_PK] },
+        },
       }),
     );
     this.iteratorAgeAlarm = new cloudwatch.Metric({

@@ -78,6 +78,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     let resourcePath: string | undefined;
     let iamUser: string | undefined;
     let integrationStart: number | undefined;
+    /** The request's fields as the begin note had them: the final line reuses them. */
+    let begun: Record<string, string | number> | undefined;
     /** The fields known before the response: what a begin note and the final line share. */
     const requestFields = (): Record<string, string | number> => ({
       requestId,
@@ -96,7 +98,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const logAccess = (status: number, more: { responseLength?: number; errorMessage?: string } = {}) => {
       const now = Date.now();
       const line: AccessLogLine = {
-        ...requestFields(),
+        ...(begun ?? requestFields()),
         status,
         ...(more.responseLength !== undefined ? { responseLength: more.responseLength } : {}),
         responseLatency: now - receivedAt,
@@ -176,7 +178,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!handler) throw new GatewayResponse(502, "bad_gateway", "no integration for this route");
       const timeoutMs = (match.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
       integrationStart = Date.now();
-      opts.accessLog?.begin(requestFields());
+      begun = requestFields();
+      opts.accessLog?.begin(begun);
       if (isStreamingHandler(handler)) {
         const outcome = await runStreamingHandler({
           handler,
@@ -277,12 +280,13 @@ function payloadTooLarge(max: number): GatewayResponse {
   return new GatewayResponse(413, "payload_too_large", `request body exceeds ${max} bytes`);
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /** API Gateway's `$context.requestTime`: `01/Dec/2026:14:32:39 +0000`. */
 function clfTime(epochMs: number): string {
   const d = new Date(epochMs);
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
 /** Writes a buffered result; returns the body's length (the access log's responseLength). */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
 import { llmInstanceIssue } from "./instance-specs";
 import { checkPlacements } from "./placement-rules";
-import { type PlacementConfig, POOL_NAME, placementSchema, poolConfigSchema } from "./pool-schema";
+import { checkRange, instanceTypeSchema, type PlacementConfig, POOL_NAME, placementSchema, poolConfigSchema } from "./pool-schema";
 import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "./runtimes";
 
 /**
@@ -53,8 +53,6 @@ export const DEFAULT_INSTANCE_TYPE = "ml.g5.xlarge";
 export const DEFAULT_INSTANCES = { initial: 1, min: 1, max: 2 } as const;
 export const DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE = 600;
 
-const instanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
-
 const versionFieldsSchema = z.strictObject({
   /** Version number, immutable, unique per model. */
   version: VERSION_NUMBER,
@@ -81,7 +79,7 @@ const versionFieldsSchema = z.strictObject({
    */
   placement: placementSchema.optional(),
   /** Variant layout only (no `placement`). @default ml.g5.xlarge */
-  instanceType: instanceType.optional(),
+  instanceType: instanceTypeSchema.optional(),
   /** Variant layout only: instances at deploy; autoscaling moves between min and max. @default { initial: 1, min: 1, max: 2 } */
   instances: z
     .strictObject({
@@ -153,12 +151,7 @@ export const versionConfigSchema = versionFieldsSchema
     if (v.localApi !== undefined && !v.localUrl) {
       ctx.addIssue({ code: "custom", path: ["localApi"], message: "needs 'localUrl'" });
     }
-    if (v.instances && v.instances.min > v.instances.max) {
-      ctx.addIssue({ code: "custom", path: ["instances", "min"], message: "must not exceed instances.max" });
-    }
-    if (v.instances && (v.instances.initial < v.instances.min || v.instances.initial > v.instances.max)) {
-      ctx.addIssue({ code: "custom", path: ["instances", "initial"], message: "must lie between min and max" });
-    }
+    if (v.instances) checkRange(ctx, "instances", v.instances);
   })
   .transform(
     ({ placement, instanceType, instances, targetInvocationsPerInstance, ...rest }): VersionConfig =>

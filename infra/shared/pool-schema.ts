@@ -23,10 +23,28 @@ export const ROUTING_STRATEGIES = ["LEAST_OUTSTANDING_REQUESTS", "RANDOM"] as co
 /** How long a scale-to-zero component may be idle before it goes to zero copies. @default 600 */
 export const DEFAULT_IDLE_SECONDS = 600;
 
+/** A SageMaker instance type's name (its shape only: the spec table says whether it is known). */
+export const instanceTypeSchema = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge");
+
+/** A `{min, max, initial?}` range whose bounds are in order, each issue on the field to change. */
+export function checkRange(
+  ctx: z.RefinementCtx,
+  path: string,
+  { min, max, initial }: { readonly min: number; readonly max: number; readonly initial?: number | undefined },
+): void {
+  if (min > max) ctx.addIssue({ code: "custom", path: [path, "min"], message: `must not exceed ${path}.max` });
+  if (initial !== undefined && (initial < min || initial > max)) {
+    ctx.addIssue({ code: "custom", path: [path, "initial"], message: "must lie between min and max" });
+  }
+}
+
+/** Where a range starts at deploy: its `initial`, else its `min` but at least one. */
+const initialOf = (r: { readonly min: number; readonly initial?: number | undefined }) => r.initial ?? Math.max(1, r.min);
+
 export const poolConfigSchema = z
   .strictObject({
-    /** The SageMaker instance type of every instance in the pool (listed in infra/shared/sagemaker-instances.json). */
-    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.g5.xlarge"),
+    /** The SageMaker instance type of every instance in the pool (listed in infra/shared/sagemaker-instances.ts). */
+    instanceType: instanceTypeSchema,
     /**
      * Instances of the pool. With managed instance scaling SageMaker adds and removes instances
      * between `min` and `max` as components' copies need room; `min: 0` lets an idle pool (every
@@ -44,12 +62,8 @@ export const poolConfigSchema = z
     routingStrategy: z.enum(ROUTING_STRATEGIES).default("LEAST_OUTSTANDING_REQUESTS"),
   })
   .superRefine((p, ctx) => {
-    const { min, max, initial } = p.instances;
-    if (min > max) ctx.addIssue({ code: "custom", path: ["instances", "min"], message: "must not exceed instances.max" });
-    if (initial !== undefined && (initial < min || initial > max)) {
-      ctx.addIssue({ code: "custom", path: ["instances", "initial"], message: "must lie between min and max" });
-    }
-    if (min === 0 && !p.managedInstanceScaling) {
+    checkRange(ctx, "instances", p.instances);
+    if (p.instances.min === 0 && !p.managedInstanceScaling) {
       ctx.addIssue({
         code: "custom",
         path: ["instances", "min"],
@@ -92,23 +106,17 @@ export const placementSchema = z
      */
     targetConcurrentRequestsPerCopy: z.number().min(0.1).max(1000).default(4),
   })
-  .superRefine((p, ctx) => {
-    const { min, max, initial } = p.copies;
-    if (min > max) ctx.addIssue({ code: "custom", path: ["copies", "min"], message: "must not exceed copies.max" });
-    if (initial !== undefined && (initial < min || initial > max)) {
-      ctx.addIssue({ code: "custom", path: ["copies", "initial"], message: "must lie between min and max" });
-    }
-  });
+  .superRefine((p, ctx) => checkRange(ctx, "copies", p.copies));
 
 export type PoolConfig = z.output<typeof poolConfigSchema>;
 export type PlacementConfig = z.output<typeof placementSchema>;
 
 /** Instances a pool starts with at deploy. */
 export function initialInstances(pool: PoolConfig): number {
-  return pool.instances.initial ?? Math.max(1, pool.instances.min);
+  return initialOf(pool.instances);
 }
 
 /** Copies a component starts with at deploy (a scale-to-zero one starts awake, with one). */
 export function initialCopies(placement: PlacementConfig): number {
-  return placement.copies.initial ?? Math.max(1, placement.copies.min);
+  return initialOf(placement.copies);
 }

@@ -1,3 +1,4 @@
+import { poolOf } from "../infra/shared/config";
 import { type ComponentVersionConfig, isComponentVersion, type PlatformConfig } from "../infra/shared/config-schema";
 import { instanceSpec } from "../infra/shared/instance-specs";
 import { copiesOf, instancesFor } from "../infra/shared/pool-capacity";
@@ -84,7 +85,7 @@ export function standingCost(config: PlatformConfig, region: string): CostReport
         const list = placed.get(v.placement.pool) ?? [];
         list.push({ model, v });
         placed.set(v.placement.pool, list);
-        const instanceType = config.pools[v.placement.pool]?.instanceType ?? "";
+        const { instanceType } = poolOf(config, v);
         onePerVersion.push(versionCost(model, v.version, instanceType, 1, price(instanceType)));
       } else {
         const own = versionCost(model, v.version, v.instanceType, v.instances.min, price(v.instanceType));
@@ -132,12 +133,12 @@ function poolCost(
   const spec = instanceSpec(p.instanceType);
   const instancesAt = (copies: (c: ComponentVersionConfig) => number) => {
     if (!p.managedInstanceScaling) return initialInstances(p);
-    const needed = spec
-      ? instancesFor(
-          components.flatMap(({ v }) => copiesOf(v.placement, copies(v))),
-          spec,
-        )
-      : 1;
+    // The config check refuses a pool whose type is not in the spec table.
+    if (!spec) throw new Error(`no instance spec for ${p.instanceType}`);
+    const needed = instancesFor(
+      components.flatMap(({ v }) => copiesOf(v.placement, copies(v))),
+      spec,
+    );
     return Math.min(p.instances.max, Math.max(p.instances.min, needed));
   };
   const standingInstances = instancesAt((v) => Math.max(1, v.placement.copies.min));

@@ -12,7 +12,7 @@ export interface InstanceSpec {
 
 const TABLE: Readonly<Record<string, InstanceSpec>> = SAGEMAKER_INSTANCES.instanceTypes;
 
-/** The spec table's date and source, for messages that send the reader to it. */
+/** Where the spec table lives, for messages that send the reader to it. */
 export const INSTANCE_SPECS_FILE = "infra/shared/sagemaker-instances.ts";
 
 export function instanceSpec(instanceType: string): InstanceSpec | undefined {
@@ -23,8 +23,8 @@ export function instanceSpec(instanceType: string): InstanceSpec | undefined {
  * Instance families vLLM serves on: NVIDIA GPUs (ml.g*, ml.p*), and AWS Inferentia2 / Trainium
  * (ml.inf2, ml.trn*), which need a Neuron LMI image given as `image`.
  */
-export const GPU_INSTANCE = /^ml\.(g|p)\d/;
-export const NEURON_INSTANCE = /^ml\.(inf2|trn\d)/;
+const GPU_INSTANCE = /^ml\.(g|p)\d/;
+const NEURON_INSTANCE = /^ml\.(inf2|trn\d)/;
 
 /**
  * Why an LLM runtime cannot run on `instanceType` (no accelerator, or Neuron without a Neuron

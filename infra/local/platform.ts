@@ -180,7 +180,8 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
           const url = component.describe().url;
           if (url) modelHosts[id] = url;
           // A component that starts at zero copies has read no signature: read it from the file.
-          if (onnxFile) signatures.set(id, await readOnnxSignature(onnxFile));
+          const signature = component.signature ?? (onnxFile ? await readOnnxSignature(onnxFile) : undefined);
+          if (signature) signatures.set(id, { inputs: signature.inputs, outputs: signature.outputs });
           continue;
         }
         const host = await starter.start();

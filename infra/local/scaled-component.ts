@@ -1,10 +1,9 @@
+import type { ModelSignature } from "./model-host";
 import type { ComponentCopies, ComponentLease, ComponentTarget } from "./sagemaker-runtime";
+import type { VersionHost } from "./version-hosts";
 
 /** A running copy of a component: a model host, closed (its model released) to scale in. */
-export interface ComponentCopy {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type ComponentCopy = VersionHost;
 
 export interface ScaledComponentOptions {
   readonly componentName: string;
@@ -67,6 +66,11 @@ export class ScaledComponent implements ComponentTarget {
         if (this.inFlight === 0) this.armIdle();
       },
     };
+  }
+
+  /** The loaded copy's model signature, when it has one (none while scaled to zero). */
+  get signature(): ModelSignature | undefined {
+    return this.copy?.signature;
   }
 
   describe(): ComponentCopies {

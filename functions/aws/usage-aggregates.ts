@@ -33,20 +33,20 @@ export class DynamoAggregateStore implements AggregateStore {
   ) {}
 
   async checkpoint(shardId: string): Promise<string | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: CHECKPOINT_PK, sk: shardId }, ConsistentRead: true }),
-    );
-    const position = out.Item?.position;
-    return typeof position === "string" ? position : undefined;
+    return this.checkpointField(shardId, "position");
   }
 
   /** The stream sequence number of the record last applied (in whole or part) on a shard: where a reader resumes. */
   async resumeAt(shardId: string): Promise<string | undefined> {
+    return this.checkpointField(shardId, "sequenceNumber");
+  }
+
+  private async checkpointField(shardId: string, field: "position" | "sequenceNumber"): Promise<string | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: CHECKPOINT_PK, sk: shardId }, ConsistentRead: true }),
     );
-    const seq = out.Item?.sequenceNumber;
-    return typeof seq === "string" ? seq : undefined;
+    const value = out.Item?.[field];
+    return typeof value === "string" ? value : undefined;
   }
 
   async apply(shardId: string, expected: string | undefined, tx: AggregateTransaction): Promise<ApplyOutcome> {

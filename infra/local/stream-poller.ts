@@ -15,6 +15,13 @@ import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregatorEvent, AggregatorResult } from "../../functions/aggregator/create-aggregator-handler";
 import { AGGREGATOR_STREAM } from "../shared/tables";
 
+/**
+ * Pause before reading a shard again once a read came back with less than a full batch (caught
+ * up): Lambda polls each shard of a DynamoDB stream 4 times a second. Reading again at once would
+ * cost DynamoDB Local a call (~2 ms of its CPU) per few records under load.
+ */
+const POLL_INTERVAL_MS = 250;
+
 export interface StreamPollerOptions {
   readonly dynamo: DynamoDBClient;
   readonly streams: DynamoDBStreamsClient;
@@ -28,12 +35,6 @@ export interface StreamPollerOptions {
   readonly retryAttempts?: number;
   /** @default AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000 */
   readonly batchingWindowMs?: number;
-  /**
-   * Pause before reading a shard again once a read came back with less than a full batch (caught
-   * up). @default 250: Lambda polls each shard of a DynamoDB stream 4 times a second. Reading
-   * again at once would cost DynamoDB Local a call (~2 ms of its CPU) per few records under load.
-   */
-  readonly pollIntervalMs?: number;
 }
 
 export interface StreamPoller {
@@ -87,7 +88,6 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`${opts.tableName} has no stream`);
   const windowMs = opts.batchingWindowMs ?? AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000;
-  const pollIntervalMs = opts.pollIntervalMs ?? 250;
   let stopping = false;
   const finished = new Set<string>();
   const running = new Map<string, Promise<void>>();
@@ -192,8 +192,8 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       const caughtUp = records.length < AGGREGATOR_STREAM.batchSize;
       if (caughtUp && iterator) {
         // With records pending, read again no later than their window closes.
-        const windowLeft = pending.length > 0 ? Math.max(0, windowStart + windowMs - Date.now()) : pollIntervalMs;
-        await sleep(Math.min(pollIntervalMs, windowLeft));
+        const windowLeft = pending.length > 0 ? Math.max(0, windowStart + windowMs - Date.now()) : POLL_INTERVAL_MS;
+        await sleep(Math.min(POLL_INTERVAL_MS, windowLeft));
       }
     }
     if (!stopping) await invoke(shardId, pending);

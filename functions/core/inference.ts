@@ -1,5 +1,6 @@
 import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
 import { ApiError, ServiceUnavailableError } from "./errors";
+import { invokeTargetOf } from "./invoke-target";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
@@ -142,9 +143,7 @@ async function serve(
 
   const call = (v: ModelVersion) =>
     deps.invoker.invoke({
-      endpointName: v.endpointName,
-      variantName: v.variantName,
-      ...(v.inferenceComponentName ? { inferenceComponentName: v.inferenceComponentName } : {}),
+      ...invokeTargetOf(v),
       body: req.body,
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,
@@ -275,9 +274,7 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
       model: req.model,
       alias: r.alias,
       version: shadow.version,
-      endpointName: shadow.endpointName,
-      variantName: shadow.variantName,
-      ...(shadow.inferenceComponentName ? { inferenceComponentName: shadow.inferenceComponentName } : {}),
+      ...invokeTargetOf(shadow),
       body: Buffer.from(req.shadowBody ?? req.body).toString("base64"),
       contentType: req.contentType,
       ...(req.accept ? { accept: req.accept } : {}),

@@ -1,4 +1,5 @@
 import { ApiError } from "./errors";
+import { invokeTargetOf } from "./invoke-target";
 import type { ModelInvoker, UsageSink } from "./ports";
 import { buildUsageRecord, shadowRequestId } from "./usage";
 
@@ -56,9 +57,7 @@ export async function runShadow(deps: ShadowDeps, req: ShadowRequest): Promise<S
   let bytesOut = 0;
   try {
     const out = await deps.invoker.invoke({
-      endpointName: req.endpointName,
-      variantName: req.variantName,
-      ...(req.inferenceComponentName ? { inferenceComponentName: req.inferenceComponentName } : {}),
+      ...invokeTargetOf(req),
       body,
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,

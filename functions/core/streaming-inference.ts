@@ -10,6 +10,7 @@ import {
   type Used,
   usageRecordOf,
 } from "./inference";
+import { invokeTargetOf } from "./invoke-target";
 import { JsonLineDecoder, StreamMeter } from "./llm-stream";
 import { openAIError } from "./openai";
 import type { ModelVersion } from "./registry";
@@ -75,9 +76,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
   dispatchShadow(deps, req, resolution);
   const open = (v: ModelVersion) =>
     invokeStream({
-      endpointName: v.endpointName,
-      variantName: v.variantName,
-      ...(v.inferenceComponentName ? { inferenceComponentName: v.inferenceComponentName } : {}),
+      ...invokeTargetOf(v),
       body: req.body,
       contentType: req.contentType,
       timeoutMs: req.streamTimeoutMs,

@@ -314,7 +314,7 @@ export class PlatformStack extends Stack {
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${RECORD_PK_PREFIX}*`] } },
         }),
       );
-      allow(f, ["dynamodb:Query"], this.tables.arns("usage").slice(1));
+      allow(f, ["dynamodb:Query"], this.tables.indexArns("usage"));
     }
 
     allow(shadow, ["sagemaker:InvokeEndpoint"], [...invocationTargets]);

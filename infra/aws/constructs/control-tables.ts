@@ -60,9 +60,12 @@ export class ControlTables extends Construct {
 
   /** The table's ARN and, when asked, each of its indexes by name (no `index/*` wildcard). */
   arns(id: ControlTableId, withIndexes = true): string[] {
-    const table = this[id];
+    return [this[id].tableArn, ...(withIndexes ? this.indexArns(id) : [])];
+  }
+
+  /** The ARN of each of the table's indexes, by name. */
+  indexArns(id: ControlTableId): string[] {
     const def = TABLES.find((t) => t.id === id);
-    const indexes = withIndexes ? (def?.globalSecondaryIndexes ?? []).map((g) => `${table.tableArn}/index/${g.indexName}`) : [];
-    return [table.tableArn, ...indexes];
+    return (def?.globalSecondaryIndexes ?? []).map((g) => `${this[id].tableArn}/index/${g.indexName}`);
   }
 }

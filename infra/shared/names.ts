@@ -36,3 +36,13 @@ export const POOL_VARIANT_NAME = "AllTraffic";
 export function inferenceComponentName(platformName: string, model: string, version: number): string {
   return sagemakerName(`${platformName}-${model}-v${version}`);
 }
+
+/** The CloudWatch log group SageMaker writes an endpoint's container logs to. */
+export function endpointLogGroup(endpoint: string): string {
+  return `/aws/sagemaker/Endpoints/${endpoint}`;
+}
+
+/** The CloudWatch log group SageMaker writes an inference component's container logs to. */
+export function componentLogGroup(component: string): string {
+  return `/aws/sagemaker/InferenceComponents/${component}`;
+}

@@ -7,6 +7,7 @@ import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { inferenceComponentName, POOL_VARIANT_NAME } from "../../shared/config";
 import { type ComponentVersionConfig, isComponentVersion, isLlmRuntime, type ModelConfig } from "../../shared/config-schema";
+import { componentLogGroup } from "../../shared/names";
 import { initialCopies } from "../../shared/pool-schema";
 import type { InstancePool } from "./instance-pool";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
@@ -191,7 +192,7 @@ export class ModelComponents extends Construct {
     store.grantReadModel(this.role, model);
     grantRuntimeBasics(
       this.role,
-      placed.map((v) => `/aws/sagemaker/InferenceComponents/${nameOf(v.version)}`),
+      placed.map((v) => componentLogGroup(nameOf(v.version))),
     );
 
     const repositories = new Set<string>();

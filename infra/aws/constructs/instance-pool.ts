@@ -3,6 +3,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { POOL_VARIANT_NAME } from "../../shared/config";
+import { componentLogGroup, endpointLogGroup } from "../../shared/names";
 import { initialInstances, type PoolConfig } from "../../shared/pool-schema";
 import { hasInstanceStorage } from "./model-endpoint";
 import type { ModelStore } from "./model-store";
@@ -58,10 +59,7 @@ export class InstancePool extends Construct {
       assumedBy: new iam.ServicePrincipal("sagemaker.amazonaws.com"),
       description: `SageMaker execution role of pool ${props.endpointName}`,
     });
-    grantRuntimeBasics(this.role, [
-      `/aws/sagemaker/Endpoints/${props.endpointName}`,
-      ...this.componentNames.map((name) => `/aws/sagemaker/InferenceComponents/${name}`),
-    ]);
+    grantRuntimeBasics(this.role, [endpointLogGroup(props.endpointName), ...this.componentNames.map(componentLogGroup)]);
 
     this.volumeKeyOmitted = hasInstanceStorage(config.instanceType);
     this.endpointConfig = new sagemaker.CfnEndpointConfig(this, "Config", {

@@ -6,6 +6,7 @@ import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { variantName } from "../../shared/config";
 import { isComponentVersion, isLlmRuntime, type ModelConfig, type VariantVersionConfig } from "../../shared/config-schema";
+import { endpointLogGroup } from "../../shared/names";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
 import type { ModelStore, StoredArtifact } from "./model-store";
 import { grantImagePulls, grantRuntimeBasics, sageMakerScalingRole, servingModel } from "./serving-model";
@@ -104,7 +105,7 @@ export class ModelEndpoint extends Construct {
       description: `SageMaker execution role of ${props.endpointName}`,
     });
     store.grantReadModel(this.role, model);
-    grantRuntimeBasics(this.role, [`/aws/sagemaker/Endpoints/${this.endpointName}`]);
+    grantRuntimeBasics(this.role, [endpointLogGroup(this.endpointName)]);
 
     const weights = initialWeights(config);
     const repositories = new Set<string>();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { POOL_VARIANT_NAME } from "../../shared/names";
+import { endpointLogGroup, POOL_VARIANT_NAME } from "../../shared/names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
 import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
@@ -236,7 +236,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
 
   function modelError(endpointName: string, status: number, originalMessage: string): SageMakerError {
     const kind = status >= 400 && status < 500 ? "client" : "server";
-    const logGroup = `/aws/sagemaker/Endpoints/${endpointName}`;
+    const logGroup = endpointLogGroup(endpointName);
     return new SageMakerError(
       "ModelError",
       `Received ${kind} error (${status}) from ${CONTAINER} with message "${originalMessage}". See https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup} in account ${accountId} for more information.`,

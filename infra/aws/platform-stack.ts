@@ -6,7 +6,7 @@ import type { Construct } from "constructs";
 import { RECORD_PK_PREFIX } from "../../functions/aws/usage-items";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
-import { huggingFaceModelId, isComponentVersion, type PlatformConfig } from "../shared/config-schema";
+import { huggingFaceModelId, isComponentVersion, isVariantVersion, type PlatformConfig } from "../shared/config-schema";
 import { ACCESS_LOG_GROUP_ENV, functionEnvironment, registrySeed } from "../shared/function-env";
 import type { HandlerName } from "../shared/routes";
 import { cloudConfig } from "./cloud-config";
@@ -113,7 +113,7 @@ export class PlatformStack extends Stack {
         byVersion.set(v.version, stored);
         uploaded.set(`${model}/${v.version}`, stored);
       });
-      if (m.versions.some((v) => !isComponentVersion(v))) {
+      if (m.versions.some(isVariantVersion)) {
         endpoints.set(
           model,
           new ModelEndpoint(this, `Endpoint-${model}`, {

@@ -346,4 +346,8 @@ export type { PlacementConfig, PoolConfig } from "./pool-schema";
 export function isComponentVersion(v: VersionConfig): v is ComponentVersionConfig {
   return v.placement !== undefined;
 }
+/** Whether a version is its own production variant on its model's endpoint (no `placement`). */
+export function isVariantVersion(v: VersionConfig): v is VariantVersionConfig {
+  return v.placement === undefined;
+}
 export type AliasTargetConfig = z.output<typeof aliasTargetSchema>;

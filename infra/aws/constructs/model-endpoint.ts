@@ -5,7 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
 import { variantName } from "../../shared/config";
-import { isComponentVersion, isLlmRuntime, type ModelConfig, type VariantVersionConfig } from "../../shared/config-schema";
+import { isLlmRuntime, isVariantVersion, type ModelConfig } from "../../shared/config-schema";
 import { endpointLogGroup } from "../../shared/names";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
 import type { ModelStore, StoredArtifact } from "./model-store";
@@ -64,7 +64,7 @@ export function hasInstanceStorage(instanceType: string): boolean {
  */
 export function initialWeights(config: ModelConfig): Map<number, number> {
   const target = config.aliases[config.defaultAlias];
-  const variants = config.versions.filter((v) => !isComponentVersion(v)).map((v) => v.version);
+  const variants = config.versions.filter(isVariantVersion).map((v) => v.version);
   const weights = new Map<number, number>(variants.map((v) => [v, 0]));
   const share = (version: number, weight: number) => {
     if (weights.has(version)) weights.set(version, weight);
@@ -110,7 +110,7 @@ export class ModelEndpoint extends Construct {
     const weights = initialWeights(config);
     const repositories = new Set<string>();
     // Versions placed on a pool are inference components there (InferenceComponentVersion).
-    const variantVersions = config.versions.filter((v): v is VariantVersionConfig => !isComponentVersion(v));
+    const variantVersions = config.versions.filter(isVariantVersion);
     const models = variantVersions.map((v) => ({
       v,
       m: servingModel(this, `Model-v${v.version}`, v, {

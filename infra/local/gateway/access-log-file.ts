@@ -203,7 +203,11 @@ export class JsonLinesAccessLog implements AccessLog {
       .filter((f) => Number.isInteger(f.n))
       .sort((a, b) => b.n - a.n)
       .map((f) => f.name);
-    const files = [...rotated, ACCESS_LOG_FILE].map((name) => join(this.dir, name)).filter((path) => existsSync(path));
+    // A line is written when its request ends, after it was received: a file last written before
+    // `from` holds no request of the range.
+    const files = [...rotated, ACCESS_LOG_FILE]
+      .map((name) => join(this.dir, name))
+      .filter((path) => existsSync(path) && !(statSync(path).mtimeMs < from));
     let page: AccessEntry[] = [];
     for (const path of files) {
       const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });

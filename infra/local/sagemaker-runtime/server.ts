@@ -64,7 +64,8 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   const accountId = opts.accountId ?? "000000000000";
   const endpoints = new Map<string, readonly VariantTarget[]>();
   const pools = new Map<string, Map<string, ComponentTarget>>();
-  const calls = new Map<ComponentTarget, { invocations: number; noCapacity: number }>();
+  // Weak: a component removed from its pool takes its counts with it.
+  const calls = new WeakMap<ComponentTarget, { invocations: number; noCapacity: number }>();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const maxPayload = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
 

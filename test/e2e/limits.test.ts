@@ -21,6 +21,13 @@ describe("tenant limits through the gateway", () => {
     const results = await Promise.all(Array.from({ length: 300 }, () => infer(t.apiKey)));
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 429);
+    if (ok.length !== 100) {
+      // Seen once in a loaded full run (98 admitted): say which answers took the missing places.
+      const statuses: Record<number, number> = {};
+      for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      const odd = results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text.slice(0, 160)}`);
+      console.info("quota test answers", statuses, [...new Set(odd)].slice(0, 5));
+    }
     expect(ok).toHaveLength(100);
     expect(refused).toHaveLength(200);
     for (const r of refused) {

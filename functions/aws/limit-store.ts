@@ -170,6 +170,12 @@ export class DynamoLimitCells implements LimitCells {
       } catch (err) {
         const old = await this.oldItem(err, input.Key);
         seen = quotaCountsOf(old);
+        // An earlier attempt of this very take landed and its answer was lost (a timeout the SDK
+        // retried): the stored leases already hold this lease, and `back` was ended with it.
+        if (seen.leases.some((l) => l.id === lease.id)) {
+          this.rememberMap(gateKey(input.Key));
+          return { ok: true, value: seen };
+        }
         const hasMap = typeof old?.leases === "object" && old.leases !== null;
         if (!withinBounds(seen, bounds) || (back && !seen.leases.some((l) => l.id === back.id))) return { ok: false, value: seen };
         if (hasMap) this.rememberMap(gateKey(input.Key));

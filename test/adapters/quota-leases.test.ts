@@ -281,4 +281,40 @@ describe("monthly quotas from leased blocks, the rate in blocks of cells (Dynamo
     },
     HEAVY_MS,
   );
+
+  it("a lease take whose answer is lost (a timeout the SDK retries) is its holder's lease, not stranded quota", async () => {
+    const s = subject("lost-answer");
+    const client = new DynamoDBClient({
+      endpoint: e2ePlatform().dynamodb,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    let lost = 0;
+    let takes = 0;
+    // Inside the SDK's retry loop: every other lease take lands and its answer is lost, so the
+    // SDK sends it again and meets its own landed write.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const take = context.commandName === "UpdateItemCommand" && (args.input as { ReturnValues?: string }).ReturnValues === "ALL_NEW";
+        if (take && takes++ % 2 === 0) {
+          lost++;
+          throw Object.assign(new Error("answer lost"), { name: "TimeoutError" });
+        }
+        return out;
+      },
+      { step: "finalizeRequest", priority: "low", name: "loseAnswers" },
+    );
+    const store = new DynamoLimitStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), table, {
+      quotaLeases: { settleMs: 60_000, idleMs: 0, usage: new MemoryRecords() },
+    });
+    const limits: TenantLimits = { monthlyRequests: 20 };
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => store.charge(s, limits, { now: Date.now(), requestId: randomUUID() })),
+    );
+    expect(lost).toBeGreaterThan(0);
+    expect(admittedOnes(results)).toHaveLength(20);
+    await store.returnLeases();
+    expect((await monthItem(s, Date.now()))?.requests).toBe(20);
+  });
 });

@@ -5,6 +5,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { packItem, recordsOf } from "../functions/aws/usage-items";
+import type { UsageRecord } from "../functions/core/usage";
 import { ensureTables } from "../infra/local/bootstrap/tables";
 import { sampleRecord, startProbeDynamoDb } from "./probe-dynamodb";
 
@@ -34,6 +35,9 @@ await ensureTables(client, "encoding");
 const table = "encoding-usage";
 const streamArn = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn;
 
+/** A pack's records in either encoding: the platform reads only `recordsJson`; the list is decoded here for the comparison. */
+const decode = (i: Record<string, unknown>): UsageRecord[] => (Array.isArray(i.records) ? (i.records as UsageRecord[]) : recordsOf(i));
+
 const records = (n: number) => Array.from({ length: n }, sampleRecord);
 
 type Encoding = "list of maps" | "JSON string";
@@ -58,7 +62,7 @@ async function round(encoding: Encoding, perPack: number): Promise<string> {
   let read = 0;
   while (read < packs * perPack && iterator) {
     const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-    for (const r of out.Records ?? []) read += recordsOf(unmarshall(r.dynamodb?.NewImage as never)).length;
+    for (const r of out.Records ?? []) read += decode(unmarshall(r.dynamodb?.NewImage as never)).length;
     iterator = out.NextShardIterator;
   }
   const [n2, j2] = [nodeCpuMs(), jvmCpuMs()];

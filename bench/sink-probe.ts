@@ -3,8 +3,8 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoUsageSink } from "../functions/aws/usage-sink";
+import { tableName, usageTable } from "../functions/contract/tables";
 import { ensureTables } from "../infra/local/bootstrap/tables";
-import { tableName, usageTable } from "../infra/shared/tables";
 import { median } from "./load";
 import { sampleRecord } from "./probe-dynamodb";
 

@@ -7,7 +7,7 @@ import { usageRoutes } from "./usage";
 
 /** Admin API: reached only through IAM (SigV4) authorization, never with a tenant key. */
 export function createAdminHandler(deps: AdminDeps) {
-  return httpHandler({
+  return httpHandler<"admin">({
     ...tenantRoutes(deps),
     ...usageRoutes(deps),
     ...keyRoutes(deps),

@@ -1,13 +1,14 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
-import { MODEL_ROUTES } from "../../infra/shared/routes";
 import { S3ArtifactStore } from "../aws/artifact-store";
 import type { AwsClients } from "../aws/clients";
 import { DynamoIdentityStore } from "../aws/identity-store";
 import { DynamoRegistry } from "../aws/registry-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink } from "../aws/usage-sink";
+import { MODEL_ROUTES, type RouteMap } from "../contract/routes";
+import type { FunctionSettings } from "../contract/settings";
 import type { ReconcileDeps } from "../core/access";
 import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader } from "../core/ports";
+import type { Route } from "../http/handler";
 
 /**
  * How a registered version becomes ready: `automatic` where the host watches the registry and
@@ -68,3 +69,6 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     maxKeysPerTenant: settings.maxKeysPerTenant,
   };
 }
+
+/** Part of the admin function's route map: only routes the table gives the admin function. */
+export type AdminRoutes = Partial<RouteMap<"admin", Route>>;

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { createKey, listKeys, revokeKey, rotateKey, updateKeyLimits } from "../core/api-keys";
 import { jsonBody, pathParam, requestIdOf } from "../http/event";
-import type { LogFields, Route } from "../http/handler";
+import type { LogFields } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps, AdminRoutes } from "./deps";
 import { createKeyBody, keyIdParam, keyLimitsBody, rotateKeyBody, tenantIdParam } from "./schemas";
 
 /** Responses that carry a secret must never be cached anywhere. */
@@ -19,7 +19,7 @@ function keyOfPath(event: APIGatewayProxyEvent, log: LogFields): { tenantId: str
 }
 
 /** API key routes of the admin API. */
-export function keyRoutes(deps: AdminDeps): Record<string, Route> {
+export function keyRoutes(deps: AdminDeps) {
   const { identity, maxKeysPerTenant, maxBodyBytes } = deps;
   return {
     "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
@@ -49,5 +49,5 @@ export function keyRoutes(deps: AdminDeps): Record<string, Route> {
       const key = await rotateKey(identity, tenantId, keyId, body, new Date(), maxKeysPerTenant);
       return json(201, key, requestIdOf(event), NO_STORE);
     },
-  };
+  } satisfies AdminRoutes;
 }

@@ -1,13 +1,12 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { inferenceComponentName, POOL_VARIANT_NAME, variantName } from "../../infra/shared/config";
+import { inferenceComponentName, POOL_VARIANT_NAME, variantName } from "../contract/sagemaker-names";
 import { aliasHistory, moveAlias, rollbackAlias } from "../core/aliases";
 import { NotFoundError } from "../core/errors";
 import type { Alias, ModelRecord, ModelVersion } from "../core/registry";
 import { registerVersion, retireVersion, uploadTicket } from "../core/versions";
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
-import type { Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps, AdminRoutes } from "./deps";
 import { actorOf } from "./request";
 import { aliasParam, listLimit, modelParam, registerVersionBody, setAliasBody, uploadBody, versionParam } from "./schemas";
 
@@ -18,7 +17,7 @@ const versionsOf = (m: ModelRecord): ModelVersion[] => [...m.versions.values()].
 const aliasesOf = (m: ModelRecord): Alias[] => [...m.aliases.values()].sort((a, b) => a.alias.localeCompare(b.alias));
 
 /** Admin routes of the model registry: models, versions (upload → register → retire), aliases. */
-export function modelRoutes(deps: AdminDeps): Record<string, Route> {
+export function modelRoutes(deps: AdminDeps) {
   const { registry, artifacts, maxBodyBytes, versionActivation, platformName } = deps;
   async function requireModel(model: string): Promise<ModelRecord> {
     const record = await registry.getModel(model);
@@ -130,5 +129,5 @@ export function modelRoutes(deps: AdminDeps): Record<string, Route> {
       const alias = await rollbackAlias(registry, modelOf(event), aliasOf(event), actorOf(event));
       return json(200, alias, requestIdOf(event));
     },
-  };
+  } satisfies AdminRoutes;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ALIAS_NAME, MODEL_NAME, RUNTIMES } from "../../infra/shared/config-schema";
+import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../contract/name-rules";
+import { RUNTIMES } from "../contract/runtimes";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
 import { type TenantLimits, validateLimits } from "../core/limits/tenant-limits";
 import { KEY_SCOPES } from "../core/scopes";
@@ -9,7 +10,7 @@ import { VERSION_NUMBER } from "../core/version-number";
 /** Admin request bodies. Strict: unknown or privileged fields (keyHash, tenantId…) are a 400. */
 
 const tenantName = z.string().min(1).max(200);
-const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}")])).max(500);
+const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, MODEL_NAME_RULE)])).max(500);
 const plan = z.string().regex(/^[a-z0-9-]{1,40}$/, "plans match [a-z0-9-]{1,40}");
 
 /** Rate, quota and concurrency limits, checked by the same validator the core uses. */
@@ -94,7 +95,7 @@ export const versionParam = z.coerce.number().pipe(VERSION_NUMBER);
 
 export const tenantIdParam = z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}");
 export const modelParam = z.string().regex(MODEL_NAME, "unknown model");
-export const aliasParam = z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}");
+export const aliasParam = z.string().regex(ALIAS_NAME, ALIAS_NAME_RULE);
 export const keyIdParam = z.string().regex(/^[0-9A-Za-z]{16}$/, "unknown key id");
 
 /** Times are checked (and bounded) by the usage range parser, like the usage queries'. */

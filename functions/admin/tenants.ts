@@ -9,13 +9,12 @@ import {
   updateTenant,
 } from "../core/tenants";
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
-import type { Route } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps, AdminRoutes } from "./deps";
 import { createTenantBody, listLimit, tenantIdParam, updateTenantBody } from "./schemas";
 
 /** Tenant routes of the admin API. */
-export function tenantRoutes(deps: AdminDeps): Record<string, Route> {
+export function tenantRoutes(deps: AdminDeps) {
   const { identity, maxBodyBytes } = deps;
   return {
     "POST /admin/tenants": async (event, log) => {
@@ -53,5 +52,5 @@ export function tenantRoutes(deps: AdminDeps): Record<string, Route> {
       log.tenantId = tenantId;
       return json(200, await deleteTenant(identity, tenantId), requestIdOf(event));
     },
-  };
+  } satisfies AdminRoutes;
 }

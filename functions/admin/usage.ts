@@ -4,13 +4,13 @@ import { NotFoundError } from "../core/errors";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
 import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
 import { jsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
-import type { LogFields, Route } from "../http/handler";
+import type { LogFields } from "../http/handler";
 import { json, parseWith } from "../http/respond";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps, AdminRoutes } from "./deps";
 import { reconcileBody, tenantIdParam } from "./schemas";
 
 /** Usage routes of the admin API: any tenant's report and records. */
-export function usageRoutes(deps: AdminDeps): Record<string, Route> {
+export function usageRoutes(deps: AdminDeps) {
   const { identity, usage, reconciliation, maxBodyBytes } = deps;
   /** The tenant of the path; 404 if it never existed. Usage outlives its tenant: a deleted one's stays readable. */
   async function usageTenant(event: APIGatewayProxyEvent, log: LogFields): Promise<string> {
@@ -34,5 +34,5 @@ export function usageRoutes(deps: AdminDeps): Record<string, Route> {
       const report = await reconcile(reconciliation, parseWith(reconcileBody, jsonBody(event, maxBodyBytes, { optional: true }).json));
       return json(200, report, requestIdOf(event));
     },
-  };
+  } satisfies AdminRoutes;
 }

@@ -1,6 +1,6 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
 import type { AwsClients } from "../aws/clients";
 import { DynamoAggregateStore } from "../aws/usage-aggregates";
+import type { FunctionSettings } from "../contract/settings";
 import type { AggregatorDeps } from "./create-aggregator-handler";
 
 /** The aggregator's adapters: the same for both hosts. */

@@ -12,3 +12,9 @@ export function intEnv(name: string, fallback: number): number {
   if (!Number.isFinite(n)) throw new Error(`environment variable ${name} must be a number, got '${raw}'`);
   return n;
 }
+
+/** An optional environment variable: undefined when unset or empty. */
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}

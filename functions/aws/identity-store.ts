@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { GSI1 } from "../../infra/shared/tables";
+import { GSI1 } from "../contract/tables";
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors";
 import type { TenantLimits } from "../core/limits/tenant-limits";
 import type { IdentityAdmin, Page, StoredKey, Tenant, TenantPatch } from "../core/ports";

@@ -1,3 +1,4 @@
+import { LIMIT_PK_PREFIX } from "../contract/usage-keys";
 import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatStep } from "../core/limits/cells";
 
 /**
@@ -12,7 +13,7 @@ import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatSte
  * Every item carries `expiresAt` (the table's TTL attribute) so idle subjects clean up.
  * Each limit is one item, so every check is a single conditional write.
  */
-export const limitPk = (subject: string) => `LIMIT#${subject}#`;
+export const limitPk = (subject: string) => `${LIMIT_PK_PREFIX}${subject}#`;
 export const RATE_SK = "RATE";
 export const CONC_SK = "CONC";
 export const monthSk = (period: string) => `MONTH#${period}`;

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { RegistrySeed, VersionSeed } from "../../infra/shared/function-env";
+import type { RegistrySeed, VersionSeed } from "../contract/seed";
 import { whenConditionFails } from "./conditions";
 import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
 

@@ -1,5 +1,5 @@
-import { type FunctionSettings, SETTINGS_ENV } from "../../infra/shared/function-env";
-import { intEnv, requireEnv } from "./env";
+import { DEFAULT_SERVICE_NAME, FUNCTION_ENV, type FunctionSettings, POWERTOOLS_ENV, SETTINGS_ENV } from "../contract/settings";
+import { intEnv, optionalEnv, requireEnv } from "./env";
 
 /**
  * The settings CDK wrote into this Lambda function's environment (`functionEnvironment`), read
@@ -20,6 +20,26 @@ export function settingsFromEnv(): FunctionSettings {
     usageRetentionDays: requiredInt(SETTINGS_ENV.usageRetentionDays),
     registryCacheTtlMs: requiredInt(SETTINGS_ENV.registryCacheTtlMs),
     maxKeysPerTenant: requiredInt(SETTINGS_ENV.maxKeysPerTenant),
+  };
+}
+
+type FunctionSetting = keyof typeof FUNCTION_ENV;
+
+/** A setting only some functions get (`FUNCTION_ENV`): undefined where CDK set none. */
+export function optionalFunctionSetting(name: FunctionSetting): string | undefined {
+  return optionalEnv(FUNCTION_ENV[name]);
+}
+
+/** A setting this function cannot run without: a missing one fails loudly at cold start. */
+export function requiredFunctionSetting(name: FunctionSetting): string {
+  return requireEnv(FUNCTION_ENV[name]);
+}
+
+/** Powertools' service name and metrics namespace, with the local host's defaults where unset. */
+export function powertoolsSettings(): { readonly serviceName: string; readonly metricsNamespace: string } {
+  return {
+    serviceName: optionalEnv(POWERTOOLS_ENV.serviceName) ?? DEFAULT_SERVICE_NAME,
+    metricsNamespace: optionalEnv(POWERTOOLS_ENV.metricsNamespace) ?? DEFAULT_SERVICE_NAME,
   };
 }
 

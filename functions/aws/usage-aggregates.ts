@@ -2,9 +2,10 @@ import { type AttributeValue, TransactionCanceledException } from "@aws-sdk/clie
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
+import { CHECKPOINT_PK, freshnessPk, freshnessSk, minuteOf } from "../contract/usage-keys";
 import type { AggregateTransaction, StreamPack } from "../core/usage-aggregation";
 import { backoff } from "./backoff";
-import { aggregateUpdate, CHECKPOINT_PK, freshnessPk, freshnessSk, isPack, minuteOf, packPosition, recordsOf } from "./usage-items";
+import { aggregateUpdate, isPack, packPosition, recordsOf } from "./usage-items";
 
 /** The outcome of applying a transaction: done, or the checkpoint was not where expected. */
 export type ApplyOutcome = "applied" | "moved";

@@ -1,25 +1,12 @@
 import { type DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
-import { GSI1 } from "../../infra/shared/tables";
+import { aggregatePk, freshnessPk, freshnessSk, minuteOf, PACK_TYPE, periodPrefix, RECORD_SHARDS, recordPk } from "../contract/usage-keys";
 import type { Page, UsageReader } from "../core/ports";
 import { AGGREGATE_SHARDS, COUNTER_FIELDS, emptyCounters, type Granularity, type UsageRecord, type UsageRow } from "../core/usage";
 import { recordPosition, recordPositionRange } from "../core/usage-query";
 import { queryAll } from "./query-all";
-import {
-  aggregatePk,
-  freshnessPk,
-  freshnessSk,
-  legacyRecordGsi1pk,
-  minuteOf,
-  PACK_SPAN_MS,
-  PACK_TYPE,
-  packPosition,
-  periodPrefix,
-  RECORD_SHARDS,
-  recordPk,
-  recordsOf,
-} from "./usage-items";
+import { PACK_SPAN_MS, packPosition, recordsOf } from "./usage-items";
 
-/** Reads aggregate rows by querying every shard of the tenant, and records by querying every partition of the day, and gsi1 for older items (never a scan). */
+/** Reads aggregate rows by querying every shard of the tenant, and records by querying every partition of the day (never a scan). */
 export class DynamoUsageReader implements UsageReader {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -60,24 +47,18 @@ export class DynamoUsageReader implements UsageReader {
     // Items sort by their earliest record's position; a pack's records lie within PACK_SPAN_MS
     // of it, so every record at or after the start is in an item sorted no earlier than this.
     const scanFrom = Number.isFinite(fromMs) ? new Date(fromMs - PACK_SPAN_MS).toISOString() : lo;
-    const sources = [
-      ...recordPartitions(tenantId, day).map((pk) => ({
-        sortKey: "sk",
-        input: {
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :lo AND :hi",
-          ExpressionAttributeValues: { ":pk": pk, ":lo": scanFrom, ":hi": hi },
-        },
-      })),
-      {
-        sortKey: "gsi1sk",
-        input: {
-          IndexName: GSI1,
-          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi",
-          ExpressionAttributeValues: { ":pk": legacyRecordGsi1pk(tenantId, day), ":lo": scanFrom, ":hi": hi },
-        },
-      },
-    ];
-    const read = await Promise.all(sources.map((s) => this.firstRecords(s.input, s.sortKey, q.limit, inRange)));
+    const read = await Promise.all(
+      recordPartitions(tenantId, day).map((pk) =>
+        this.firstRecords(
+          {
+            KeyConditionExpression: "pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues: { ":pk": pk, ":lo": scanFrom, ":hi": hi },
+          },
+          q.limit,
+          inRange,
+        ),
+      ),
+    );
     // Each partition's unread records sort after its own limit-th record found, which is no
     // earlier than the merged limit-th: the merged first `limit` are the range's first `limit`.
     const found = read.flatMap((r) => r.found).sort(byPosition);
@@ -88,12 +69,11 @@ export class DynamoUsageReader implements UsageReader {
   }
 
   /**
-   * The records of one partition (of the table or of gsi1) that `inRange` accepts, read until
+   * The records of one partition that `inRange` accepts, read until
    * the first `limit` of them are known: `complete` when the partition was read to its end.
    */
   private async firstRecords(
     input: Omit<QueryCommandInput, "TableName">,
-    sortKey: string,
     limit: number,
     inRange: (position: string) => boolean,
   ): Promise<{ found: Found[]; complete: boolean }> {
@@ -106,7 +86,7 @@ export class DynamoUsageReader implements UsageReader {
           if (inRange(position)) found.push({ position, record });
         }
       }
-      const last = page.LastEvaluatedKey?.[sortKey];
+      const last = page.LastEvaluatedKey?.sk;
       if (typeof last !== "string") break;
       found.sort(byPosition);
       const kth = found[limit - 1];
@@ -125,8 +105,7 @@ export class DynamoUsageReader implements UsageReader {
    * more records written than applied is pending, and asOf is the start of the earliest such
    * minute (a record written before it sits in a pack of an earlier minute, all applied).
    * With none pending, asOf is the time this read began (the partitions are read consistently):
-   * every pack written before then was in the table when the counts were read. Items in gsi1
-   * are records written before packs existed, aggregated in their own transaction: never pending. This reaches the present
+   * every pack written before then was in the table when the counts were read. This reaches the present
    * when traffic stops, since it compares what was written with what was applied instead of
    * waiting for the stream to deliver something newer. Counts are read before packs, so a pack
    * applied in between can only look pending, never hide another pending pack of its minute.

@@ -1,3 +1,4 @@
+import { isLlmRuntime } from "../contract/runtimes";
 import { ServiceUnavailableError } from "./errors";
 import {
   chargeAll,
@@ -41,7 +42,6 @@ export function tokenEstimateOf(json: unknown): number {
 
 /** What a request that names no maximum reserves on an LLM runtime, unless its model says otherwise. */
 export const DEFAULT_MAX_TOKENS_PER_REQUEST = 4096;
-const LLM_RUNTIMES: ReadonlySet<string> = new Set(["tgi", "lmi"]);
 /** Raw bodies larger than this are not parsed for a maximum: they reserve the model's. */
 const MAX_PARSED_RAW_BODY_BYTES = 1_000_000;
 
@@ -58,7 +58,7 @@ export function tokenReservationOf(
 ): number {
   const named = tokenEstimateOf(req.json !== undefined ? req.json : rawJson(req.body, req.contentType));
   if (named > 0) return named;
-  return model.maxTokensPerRequest ?? (LLM_RUNTIMES.has(runtime) ? DEFAULT_MAX_TOKENS_PER_REQUEST : 0);
+  return model.maxTokensPerRequest ?? (isLlmRuntime(runtime) ? DEFAULT_MAX_TOKENS_PER_REQUEST : 0);
 }
 
 function rawJson(body: Uint8Array, contentType: string): unknown {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ALIAS_NAME } from "../contract/name-rules";
 import { NotFoundError, ServiceUnavailableError } from "./errors";
 import type { ModelRecord, ModelVersion, WeightedTarget } from "./registry";
 import { parseVersionNumber } from "./version-number";
@@ -13,7 +14,7 @@ export type VersionSelector =
 export function parseVersionOrAlias(value: string): VersionSelector {
   const version = parseVersionNumber(value);
   if (version !== undefined) return { kind: "version", version };
-  if (/^[a-z][a-z0-9-]{0,31}$/.test(value)) return { kind: "alias", alias: value };
+  if (ALIAS_NAME.test(value)) return { kind: "alias", alias: value };
   throw new NotFoundError(`'${value}' is neither a version number nor an alias name`);
 }
 

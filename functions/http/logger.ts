@@ -1,8 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { powertoolsSettings } from "../aws/settings";
 import type { RejectedTokens } from "../core/inference";
 
 /** One Powertools logger per process; service name and level come from POWERTOOLS_* env. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "modelgate" });
+export const logger = new Logger({ serviceName: powertoolsSettings().serviceName });
 
 /** How a handler reports token counts a model sent that were not billed (they are ignored). */
 export function warnRejectedTokens(r: RejectedTokens): void {

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { powertoolsSettings } from "../aws/settings";
 import { ModelWakingError } from "../core/errors";
 import { logger } from "./logger";
 
@@ -50,10 +51,11 @@ export function requestMetrics(
  * Powertools' own POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV switch emission off.
  */
 export function powertoolsMetrics(): Metrics {
+  const { serviceName, metricsNamespace } = powertoolsSettings();
   return new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "modelgate",
+    namespace: metricsNamespace,
     // Also the constant `service` dimension Powertools adds to every document.
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME || "modelgate",
+    serviceName,
     // Powertools' own warnings as structured log lines rather than bare console output.
     logger,
   });

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import type { HandlerName, RouteMap } from "../contract/routes";
 import { type HttpResponse, NotFoundError } from "../core/errors";
 import { requestIdOf } from "./event";
 import type { LogFields } from "./handler";
@@ -34,8 +35,8 @@ export type StreamingRoute = (event: APIGatewayProxyEvent, res: HttpStream, log:
  * one log line per request, and errors as responses. An error before the first byte is an
  * ordinary HTTP error (`errorResponse`); one after it is `midStreamError`'s last piece.
  */
-export function streamingHttpHandler(
-  routes: Readonly<Record<string, StreamingRoute>>,
+export function streamingHttpHandler<H extends HandlerName>(
+  routes: RouteMap<H, StreamingRoute>,
   errors: {
     readonly response: (err: unknown, requestId: string) => HttpResponse;
     readonly midStream: (err: unknown, requestId: string) => string;
@@ -47,7 +48,7 @@ export function streamingHttpHandler(
     const log: LogFields = { requestId, route: `${event.httpMethod} ${event.resource}` };
     const res = new LambdaHttpStream(responseStream);
     try {
-      const route = routes[`${event.httpMethod} ${event.resource}`];
+      const route = (routes as Readonly<Record<string, StreamingRoute | undefined>>)[`${event.httpMethod} ${event.resource}`];
       if (!route) throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
       await route(event, res, log);
     } catch (err) {

@@ -159,7 +159,7 @@ export function createInvokeHandler(wiring: InvokeDeps) {
     return json(200, { object: "list", data }, requestIdOf(event));
   }
 
-  return httpHandler({
+  return httpHandler<"invoke">({
     "GET /v2/health/ready": async (event) => json(200, { ready: true }, requestIdOf(event)),
     "GET /v2/models/{model}": metadata,
     "GET /v2/models/{model}/ready": modelReady,

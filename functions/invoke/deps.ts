@@ -1,4 +1,3 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
 import type { AwsClients } from "../aws/clients";
 import { LambdaShadowDispatcher } from "../aws/lambda-shadow-dispatcher";
 import { DynamoLimitStore, type LimitStoreOptions } from "../aws/limit-store";
@@ -6,6 +5,7 @@ import { DynamoRegistry } from "../aws/registry-store";
 import { SageMakerInvoker, type SageMakerInvokerOptions } from "../aws/sagemaker-invoker";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink, type UsageSinkOptions } from "../aws/usage-sink";
+import type { FunctionSettings } from "../contract/settings";
 import { CachedRegistry } from "../core/cached-registry";
 import { logger } from "../http/logger";
 import type { InferenceMetricsPublisher } from "../http/metrics";

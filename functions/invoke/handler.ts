@@ -1,13 +1,15 @@
 import { createAwsClients } from "../aws/clients";
-import { settingsFromEnv } from "../aws/settings";
+import { optionalFunctionSetting, settingsFromEnv } from "../aws/settings";
 import { inferenceMetrics, powertoolsMetrics } from "../http/metrics";
 import { createInvokeHandler } from "./create-invoke-handler";
 import { invokeDeps } from "./deps";
 
+const shadowFunctionName = optionalFunctionSetting("shadowFunctionName");
+
 /** The cloud's composition root of the invoke function: built once per Lambda instance. */
 export const handler = createInvokeHandler(
   invokeDeps(createAwsClients(), settingsFromEnv(), {
-    ...(process.env.SHADOW_FUNCTION_NAME ? { shadowFunctionName: process.env.SHADOW_FUNCTION_NAME } : {}),
+    ...(shadowFunctionName ? { shadowFunctionName } : {}),
     metrics: inferenceMetrics(powertoolsMetrics()),
   }),
 );

@@ -117,7 +117,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
       }
     };
 
-  return streamingHttpHandler(
+  return streamingHttpHandler<"llm">(
     {
       "POST /v1/chat/completions": complete(chatCompletionBody),
       "POST /v1/completions": complete(completionBody),

@@ -1,5 +1,5 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
 import type { AwsClients } from "../aws/clients";
+import type { FunctionSettings } from "../contract/settings";
 import { type InvokeWiring, invokeDeps } from "../invoke/deps";
 import type { LlmDeps } from "./create-llm-handler";
 

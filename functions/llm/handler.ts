@@ -1,8 +1,10 @@
 import { createAwsClients } from "../aws/clients";
-import { settingsFromEnv } from "../aws/settings";
+import { optionalFunctionSetting, settingsFromEnv } from "../aws/settings";
 import { inferenceMetrics, powertoolsMetrics } from "../http/metrics";
 import { createLlmHandler } from "./create-llm-handler";
 import { llmDeps } from "./deps";
+
+const shadowFunctionName = optionalFunctionSetting("shadowFunctionName");
 
 /**
  * The cloud's composition root of the LLM function: Lambda response streaming behind API
@@ -11,7 +13,7 @@ import { llmDeps } from "./deps";
 export const handler = awslambda.streamifyResponse(
   createLlmHandler(
     llmDeps(createAwsClients(), settingsFromEnv(), {
-      ...(process.env.SHADOW_FUNCTION_NAME ? { shadowFunctionName: process.env.SHADOW_FUNCTION_NAME } : {}),
+      ...(shadowFunctionName ? { shadowFunctionName } : {}),
       metrics: inferenceMetrics(powertoolsMetrics()),
     }),
   ),

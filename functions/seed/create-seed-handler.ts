@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import type { RegistrySeed } from "../../infra/shared/function-env";
+import type { RegistrySeed } from "../contract/seed";
 
 /**
  * CloudFormation custom resource (behind `custom_resources.Provider`) that writes the

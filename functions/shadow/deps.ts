@@ -1,7 +1,7 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
 import type { AwsClients } from "../aws/clients";
 import { SageMakerInvoker } from "../aws/sagemaker-invoker";
 import { DynamoUsageSink, type UsageSinkOptions } from "../aws/usage-sink";
+import type { FunctionSettings } from "../contract/settings";
 import type { ShadowDeps } from "../core/shadow";
 
 /** The shadow function's adapters: the same for both hosts, tuned by the host. */

@@ -25,7 +25,7 @@ function caller(event: APIGatewayProxyEvent, log: LogFields): Principal {
 
 /** `GET /v1/usage` and `GET /v1/usage/records`: the calling tenant's usage. */
 export function createUsageHandler(deps: UsageDeps) {
-  return httpHandler({
+  return httpHandler<"usage">({
     "GET /v1/usage": async (event, log) => {
       const principal = caller(event, log);
       const [report, status] = await Promise.all([

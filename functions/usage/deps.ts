@@ -1,7 +1,7 @@
-import type { FunctionSettings } from "../../infra/shared/function-env";
 import type { AwsClients } from "../aws/clients";
 import { DynamoLimitStore, type LimitStoreOptions } from "../aws/limit-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
+import type { FunctionSettings } from "../contract/settings";
 import type { UsageDeps } from "./create-usage-handler";
 
 /** The usage function's adapters: the same for both hosts, tuned by the host. */

@@ -3,12 +3,13 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
-import { RECORD_PK_PREFIX } from "../../functions/aws/usage-items";
+import type { HandlerName } from "../../functions/contract/routes";
+import { FUNCTION_ENV } from "../../functions/contract/settings";
+import { LIMIT_PK_PREFIX, RECORD_PK_PREFIX } from "../../functions/contract/usage-keys";
 import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, isVariantVersion, type PlatformConfig } from "../shared/config-schema";
-import { ACCESS_LOG_GROUP_ENV, functionEnvironment, registrySeed } from "../shared/function-env";
-import type { HandlerName } from "../shared/routes";
+import { functionEnvironment, registrySeed } from "../shared/function-env";
 import { cloudConfig } from "./cloud-config";
 import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
@@ -176,14 +177,14 @@ export class PlatformStack extends Stack {
     const { admin, shadow } = this.functions;
     // Sampled shadow copies leave the request path as asynchronous invocations (see LambdaShadowDispatcher).
     for (const modelRoutes of [this.functions.invoke, this.functions.llm]) {
-      modelRoutes.function.addEnvironment("SHADOW_FUNCTION_NAME", shadow.function.functionName);
+      modelRoutes.function.addEnvironment(FUNCTION_ENV.shadowFunctionName, shadow.function.functionName);
       modelRoutes.function.addToRolePolicy(
         new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
       );
     }
     // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
     // and copies them to models/<model>/<version>/. Serving stays deploy-driven (functions/admin/handler.ts).
-    admin.function.addEnvironment("MODEL_BUCKET", this.store.bucket.bucketName);
+    admin.function.addEnvironment(FUNCTION_ENV.modelBucket, this.store.bucket.bucketName);
     const objects = (prefix: string) => this.store.bucket.arnForObjects(`${prefix}*`);
     admin.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [objects(UPLOAD_PREFIX)] }),
@@ -222,7 +223,7 @@ export class PlatformStack extends Stack {
 
     // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
     const accessLogs = this.gateway.accessLogs;
-    admin.function.addEnvironment(ACCESS_LOG_GROUP_ENV, accessLogs.logGroupName);
+    admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, accessLogs.logGroupName);
     admin.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["logs:StartQuery"],
@@ -326,7 +327,7 @@ export class PlatformStack extends Stack {
       new iam.PolicyStatement({
         actions: ["dynamodb:UpdateItem"],
         resources: [usage.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${LIMIT_PK_PREFIX}*`] } },
       }),
     );
 

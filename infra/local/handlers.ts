@@ -6,6 +6,7 @@ import { aggregatorDeps } from "../../functions/aggregator/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import type { FunctionSettings } from "../../functions/contract/settings";
 import type { AccessLog } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
@@ -17,7 +18,6 @@ import { createShadowHandler } from "../../functions/shadow/create-shadow-handle
 import { shadowDeps } from "../../functions/shadow/deps";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { usageDeps } from "../../functions/usage/deps";
-import type { FunctionSettings } from "../shared/function-env";
 import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;

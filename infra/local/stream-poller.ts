@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregatorEvent, AggregatorResult } from "../../functions/aggregator/create-aggregator-handler";
-import { AGGREGATOR_STREAM } from "../shared/tables";
+import { AGGREGATOR_STREAM } from "../../functions/contract/tables";
 
 /**
  * Pause before reading a shard again once a read came back with less than a full batch (caught

@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
-import { isLlmRuntime, type VersionConfig } from "../shared/config-schema";
+import { isLlmRuntime } from "../../functions/contract/runtimes";
+import type { VersionConfig } from "../shared/config-schema";
 import { type ModelSignature, startLlmModelHost, startOnnxModelHost } from "./model-host";
 
 /** A running model host of one version (the "container"); `close` releases its model. */

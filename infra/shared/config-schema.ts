@@ -1,20 +1,16 @@
 import { z } from "zod";
+import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../../functions/contract/name-rules";
+import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "../../functions/contract/runtimes";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
 import { llmInstanceIssue } from "./instance-specs";
 import { checkPlacements } from "./placement-rules";
 import { checkRange, instanceTypeSchema, type PlacementConfig, POOL_NAME, placementSchema, poolConfigSchema } from "./pool-schema";
-import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "./runtimes";
 
 /**
  * The platform config: the one file operators edit (`modelgate.config.ts`). Both hosts read
  * it: CDK turns it into endpoints and variants, the local host into model hosts. Validation
  * errors name the field so a bad config fails at start and at synth with a useful message.
  */
-
-export const MODEL_NAME = /^[a-z][a-z0-9-]{0,47}$/;
-export const ALIAS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-export { isLlmRuntime, LLM_RUNTIMES, RUNTIMES, type Runtime } from "./runtimes";
 
 /** An IAM user, role, assumed-role or account-root ARN, in any partition. */
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/.+|role\/.+|assumed-role\/.+)$/;
@@ -193,7 +189,7 @@ export const modelConfigSchema = z
     maxTokensPerRequest: z.number().int().min(0).max(10_000_000).optional(),
     versions: z.array(versionConfigSchema).min(1),
     /** Alias name → target. Moved at run time by the admin API; this is the initial value. */
-    aliases: z.record(z.string().regex(ALIAS_NAME, "alias names match [a-z][a-z0-9-]{0,31}"), aliasTargetSchema),
+    aliases: z.record(z.string().regex(ALIAS_NAME, ALIAS_NAME_RULE), aliasTargetSchema),
     /** Alias used when a request names none. @default prod */
     defaultAlias: z.string().regex(ALIAS_NAME).default("prod"),
   })
@@ -277,7 +273,7 @@ export const platformConfigSchema = z
      */
     pools: z.record(z.string().regex(POOL_NAME, "pool names match [a-z][a-z0-9-]{0,30}[a-z0-9]"), poolConfigSchema).default({}),
     models: z
-      .record(z.string().regex(MODEL_NAME, "model names match [a-z][a-z0-9-]{0,47}"), modelConfigSchema)
+      .record(z.string().regex(MODEL_NAME, MODEL_NAME_RULE), modelConfigSchema)
       .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
     gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
     /** Renamed to `gateway` before 0.1.0; kept only to say so to a config that still uses it. */

@@ -1,10 +1,10 @@
 import type { z } from "zod";
+import { isLlmRuntime } from "../../functions/contract/runtimes";
+import { endpointName, poolEndpointName } from "../../functions/contract/sagemaker-names";
 import type { VersionConfig } from "./config-schema";
 import { INSTANCE_SPECS_FILE, instanceSpec, llmInstanceIssue } from "./instance-specs";
-import { endpointName, poolEndpointName } from "./names";
 import { type CopyRequirement, instanceCapacity, instancesFor } from "./pool-capacity";
 import { initialCopies, type PoolConfig } from "./pool-schema";
-import { isLlmRuntime } from "./runtimes";
 
 /** The parts of a platform config the placement checks read. */
 interface PlacementView {

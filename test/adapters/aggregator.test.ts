@@ -1,18 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
 import type { DynamoDBRecord } from "aws-lambda";
 import { createAggregatorHandler } from "../../functions/aggregator/create-aggregator-handler";
 import { type AggregateStore, DynamoAggregateStore } from "../../functions/aws/usage-aggregates";
-import { aggregatePk, aggregateSk } from "../../functions/aws/usage-items";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { tableName, usageTable } from "../../functions/contract/tables";
 import { buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
-import { createTableInput, ensureTables } from "../../infra/local/bootstrap/tables";
+import { createTableInput } from "../../infra/local/bootstrap/tables";
 import { lambdaRecordOf } from "../../infra/local/stream-poller";
-import { tableName, usageTable } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 import { localDocumentClient } from "./dynamo";
 
@@ -138,59 +136,5 @@ describe("aggregator on DynamoDB Local's stream", () => {
     const result = await createAggregatorHandler({ store: new DynamoAggregateStore(doc, table) })({ Records: records, shardId });
     expect(result.batchItemFailures).toEqual([]);
     expect(await totals(table, tenant)).toEqual({ requests: 5, bytesOut: 100, inputTokens: 2, outputTokens: 7 });
-  });
-
-  it("migrates a usage table from before the stream: old records and aggregates keep counting", async () => {
-    const platform = `mig${randomUUID().slice(0, 8)}`;
-    const { StreamSpecification: _stream, ...oldShape } = createTableInput(platform, usageTable);
-    await dynamo.send(new CreateTableCommand(oldShape));
-    const table = tableName(platform, usageTable);
-    const tenant = `mig-${randomUUID().slice(0, 8)}`;
-    // Today's layout: a record item and its (already applied) day aggregate.
-    const old = record(tenant, { keyId: "k1" });
-    const day = old.time.slice(0, 10);
-    await doc.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: `REQ#${old.requestId}`,
-          sk: "REQ",
-          type: "usage",
-          gsi1pk: `TENANT#${tenant}#DAY#${day}`,
-          gsi1sk: `${old.time}#${old.requestId}`,
-          ...old,
-        },
-      }),
-    );
-    const key = { tenantId: tenant, granularity: "day" as const, period: day, model: "iris", version: 1, keyId: "k1", shard: 2 };
-    await doc.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: aggregatePk(tenant, 2),
-          sk: aggregateSk(key),
-          type: "aggregate",
-          ...key,
-          requests: 1,
-          bytesOut: 20,
-          inputTokens: 2,
-          outputTokens: 3,
-        },
-      }),
-    );
-    await ensureTables(dynamo, platform);
-    const streamArn = (await dynamo.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn as string;
-    expect(streamArn).toBeTruthy();
-    await new DynamoUsageSink(doc, table, { retentionDays: 30 }).record(record(tenant));
-    const { shardId, records } = await streamRecords(streamArn);
-    await createAggregatorHandler({ store: new DynamoAggregateStore(doc, table) })({ Records: records, shardId });
-    expect(await totals(table, tenant)).toEqual({ requests: 2, bytesOut: 40, inputTokens: 4, outputTokens: 6 });
-    const page = await new DynamoUsageReader(doc, table).records(tenant, day, {
-      fromTime: `${day}T00:00:00.000Z`,
-      toTime: `${day}T23:59:59.999Z`,
-      limit: 10,
-    });
-    expect(page.items.map((r) => r.requestId)).toContain(old.requestId);
-    expect(page.items).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type TableDefinition, tableName } from "../../infra/shared/tables";
+import { type TableDefinition, tableName } from "../../functions/contract/tables";
 import { e2ePlatform } from "../e2e/helpers";
 
 /** A document client on the e2e platform's DynamoDB Local, and its table names. */

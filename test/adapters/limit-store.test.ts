@@ -3,9 +3,9 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
 import { CONC_SK, limitKey, minuteSk, monthSk, RATE_SK } from "../../functions/aws/limit-items";
 import { DynamoLimitStore, type LimitStoreOptions } from "../../functions/aws/limit-store";
+import { usageTable } from "../../functions/contract/tables";
 import { minuteOf, monthOf } from "../../functions/core/limits/math";
 import { type Admission, chargeAll, type Refused, type TenantLimits } from "../../functions/core/limits/tenant-limits";
-import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();

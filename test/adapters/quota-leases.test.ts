@@ -5,11 +5,11 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
 import { limitKey, monthSk } from "../../functions/aws/limit-items";
 import { DynamoLimitStore } from "../../functions/aws/limit-store";
+import { usageTable } from "../../functions/contract/tables";
 import { monthOf } from "../../functions/core/limits/math";
 import type { Admitted, TenantLimits } from "../../functions/core/limits/tenant-limits";
 import type { Page, UsageReader } from "../../functions/core/ports";
 import type { UsageRecord } from "../../functions/core/usage";
-import { usageTable } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 import { e2eTable, localDocumentClient } from "./dynamo";
 

@@ -3,10 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-
 import { describe, expect, it } from "@jest/globals";
 import { modelPk, versionSk } from "../../functions/aws/registry-items";
 import { seedRegistry } from "../../functions/aws/registry-seed";
+import { registryTable, tableName } from "../../functions/contract/tables";
 import { ensureTables } from "../../infra/local/bootstrap/tables";
 import { parsePlatformConfig } from "../../infra/shared/config";
 import { registrySeed } from "../../infra/shared/function-env";
-import { registryTable, tableName } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 
 // Its own tables on the e2e platform's DynamoDB Local, so no other suite sees this model.

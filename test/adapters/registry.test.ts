@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
+import { registryTable } from "../../functions/contract/tables";
 import { ConflictError } from "../../functions/core/errors";
-import { registryTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const registry = new DynamoRegistry(localDocumentClient(), e2eTable(registryTable));

@@ -5,10 +5,10 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import type { AggregatorEvent } from "../../functions/aggregator/create-aggregator-handler";
 import { packItem } from "../../functions/aws/usage-items";
+import { tableName, usageTable } from "../../functions/contract/tables";
 import { buildUsageRecord } from "../../functions/core/usage";
 import { ensureTables } from "../../infra/local/bootstrap/tables";
 import { type StreamPoller, startStreamPoller } from "../../infra/local/stream-poller";
-import { tableName, usageTable } from "../../infra/shared/tables";
 import { e2ePlatform } from "../e2e/helpers";
 import { localDocumentClient } from "./dynamo";
 

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
-import { RECORD_SHARDS, recordShard } from "../../functions/aws/usage-items";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { usageTable } from "../../functions/contract/tables";
+import { RECORD_SHARDS, recordShard } from "../../functions/contract/usage-keys";
 import { buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
-import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();
@@ -29,34 +28,13 @@ function record(tenantId: string, second: number, requestId: string = randomUUID
 }
 
 describe("DynamoUsageReader.records (DynamoDB Local)", () => {
-  it("pages a day's records in position order across its partitions and the items indexed by gsi1 before them", async () => {
+  it("pages a day's records in position order across its partitions", async () => {
     const tenant = `pages-${randomUUID().slice(0, 8)}`;
     const fresh = Array.from({ length: 40 }, (_, i) => record(tenant, i));
     const sink = new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 });
     expect(new Set(await Promise.all(fresh.map((r) => sink.record(r))))).toEqual(new Set(["recorded"]));
     expect(new Set(fresh.map((r) => recordShard(r.requestId))).size).toBeGreaterThan(RECORD_SHARDS / 2);
-    // Written by earlier versions: a single record and a pack, both found through gsi1 only.
-    const single = record(tenant, 5, "old-single");
-    const packed = [record(tenant, 20, "old-pack-a"), record(tenant, 21, "old-pack-b")];
-    const gsi1 = (r: UsageRecord) => ({ gsi1pk: `TENANT#${tenant}#DAY#${DAY}`, gsi1sk: `${r.time}#${r.requestId}` });
-    await doc.send(
-      new PutCommand({ TableName: table, Item: { pk: "REQ#old-single", sk: "REQ", type: "usage", ...gsi1(single), ...single } }),
-    );
-    await doc.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: "REQ#old-pack-a",
-          sk: "REQ",
-          type: "usage-pack",
-          tenantId: tenant,
-          ...gsi1(packed[0] as UsageRecord),
-          records: packed,
-          n: 2,
-        },
-      }),
-    );
-    const all = [...fresh, single, ...packed].sort((a, b) => (`${a.time}#${a.requestId}` < `${b.time}#${b.requestId}` ? -1 : 1));
+    const all = [...fresh].sort((a, b) => (`${a.time}#${a.requestId}` < `${b.time}#${b.requestId}` ? -1 : 1));
     const reader = new DynamoUsageReader(doc, table);
     const range = { fromTime: `${DAY}T10:00:03.000Z`, toTime: `${DAY}T10:00:30.000Z` };
     const seen: string[] = [];
@@ -70,7 +48,7 @@ describe("DynamoUsageReader.records (DynamoDB Local)", () => {
       pages++;
     } while (after !== undefined && pages < 20);
     const expected = all.filter((r) => r.time >= range.fromTime && r.time <= range.toTime).map((r) => r.requestId);
-    expect(expected).toHaveLength(28 + 3);
+    expect(expected).toHaveLength(28);
     expect(seen).toEqual(expected);
   });
 });

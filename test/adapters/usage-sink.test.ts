@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "@jest/globals";
-import { RECORD_SHARDS, recordPk, recordShard, recordsOf } from "../../functions/aws/usage-items";
+import { recordsOf } from "../../functions/aws/usage-items";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { usageTable } from "../../functions/contract/tables";
+import { RECORD_SHARDS, recordPk, recordShard } from "../../functions/contract/usage-keys";
 import { buildUsageRecord, type UsageRecord } from "../../functions/core/usage";
 import { recordPosition } from "../../functions/core/usage-query";
-import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();

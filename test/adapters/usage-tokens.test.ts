@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
 import { DynamoUsageReader } from "../../functions/aws/usage-reader";
 import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { usageTable } from "../../functions/contract/tables";
 import { buildUsageRecord } from "../../functions/core/usage";
-import { usageTable } from "../../infra/shared/tables";
 import { e2eTable, localDocumentClient } from "./dynamo";
 
 const doc = localDocumentClient();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { ROUTES } from "../../infra/shared/routes";
+import { ROUTES } from "../../functions/contract/routes";
 import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 
 type T = { tenantId: string; apiKey: string; keyId: string };

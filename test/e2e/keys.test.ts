@@ -1,6 +1,6 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "@jest/globals";
-import { identityTable } from "../../infra/shared/tables";
+import { identityTable } from "../../functions/contract/tables";
 import { e2eTable, localDocumentClient } from "../adapters/dynamo";
 import { admin, call, inferBody, newTenant } from "./helpers";
 

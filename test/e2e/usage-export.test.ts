@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { UsageRecord } from "../../functions/core/usage";
-import { parseCsv, parseJsonLines } from "../../functions/core/usage-csv";
+import { parseCsv, parseJsonLines } from "../support/usage-csv-parse";
 import { cli } from "./cli-run";
 import { admin, call, freshUsage, inferBody, newTenant } from "./helpers";
 

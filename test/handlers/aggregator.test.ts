@@ -134,20 +134,6 @@ describe("aggregator handler", () => {
     expect([...store.requests.values()].reduce((a, b) => a + b, 0)).toBe(2);
   });
 
-  it("applies packs written before records became one JSON string (a list of record maps) alike", async () => {
-    const store = new MemoryAggregateStore();
-    const records = [record("acme", "k1"), record("acme", "k2"), record("globex", "k1")];
-    const { recordsJson: _json, ...rest } = packItem(records.slice(0, 2), 30);
-    const listPack: DynamoDBRecord = {
-      eventName: "INSERT",
-      dynamodb: { SequenceNumber: String(seq++), NewImage: marshall({ ...rest, records: records.slice(0, 2) }) as never },
-    };
-    const result = await createAggregatorHandler({ store })({ Records: [listPack, streamRecord(records.slice(2))], shardId: "s1" });
-    expect(result.batchItemFailures).toEqual([]);
-    expect(Object.fromEntries(store.requests)).toEqual({ acme: 2, globex: 1 });
-    expect(Object.fromEntries(store.applied)).toEqual({ acme: 2, globex: 1 });
-  });
-
   it("applies nothing and reports the batch when the event names no shard (no checkpoint to guard it)", async () => {
     const store = new MemoryAggregateStore();
     const batch = packs(2, 1, 1);

@@ -1,8 +1,8 @@
 import { expect } from "@jest/globals";
 import { createAdminHandler } from "../../functions/admin/create-admin-handler";
 import { createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
+import { MODEL_ROUTES } from "../../functions/contract/routes";
 import { type CreatedKey, createKey, type NewKey } from "../../functions/core/api-keys";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import type { TenantLimits } from "../../functions/core/limits/tenant-limits";
 import type { Principal } from "../../functions/core/principal";
 import type { Alias, ModelVersion } from "../../functions/core/registry";
@@ -14,7 +14,7 @@ import { createLlmHandler } from "../../functions/llm/create-llm-handler";
 import { createShadowHandler } from "../../functions/shadow/create-shadow-handler";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { authorizerEvent } from "../../infra/local/gateway/events";
-import { MODEL_ROUTES } from "../../infra/shared/routes";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 import { MemoryAccessLog } from "./memory/access";
 import { MemoryArtifactStore } from "./memory/artifacts";
 import { MemoryIdentityStore } from "./memory/identity";

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { ROUTES, type RouteDefinition } from "../../functions/contract/routes";
 import type { Principal } from "../../functions/core/principal";
 import { principalToContext } from "../../functions/core/principal";
 import type { StreamingLambdaHandler } from "../../functions/http/streaming-handler";
@@ -7,7 +8,6 @@ import { type IncomingRequest, proxyEvent } from "../../infra/local/gateway/even
 import { Router } from "../../infra/local/gateway/router";
 import { lambdaContext } from "../../infra/local/gateway/streaming";
 import { HTTP_INTEGRATION_RESPONSE, installAwsLambdaGlobal } from "../../infra/local/lambda-runtime/awslambda-global";
-import { ROUTES, type RouteDefinition } from "../../infra/shared/routes";
 
 /** What a test says about a request; everything else is filled in as the local gateway would. */
 export interface RequestInit {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
-import { ROUTES } from "../../infra/shared/routes";
+import { ROUTES } from "../../functions/contract/routes";
 import { IRIS_INPUT, principal, seedModels, type TestApp, testApp } from "./app";
 import { ADMIN_ARN, type RequestInit } from "./request";
 

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import { ROUTES } from "../../functions/contract/routes";
 import { ACCESS_LOG_FIELDS, GATEWAY_ERRORS } from "../../infra/aws/constructs/gateway-api";
-import { ROUTES } from "../../infra/shared/routes";
 import { artifactDir, logicalIdOf, synthPlatform } from "./fixtures";
 
 // Two models, three versions: a local ONNX file, a local model.tar.gz and an s3:// prefix.

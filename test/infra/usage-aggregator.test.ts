@@ -2,9 +2,9 @@ import { describe, expect, it } from "@jest/globals";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
+import { AGGREGATOR_STREAM } from "../../functions/contract/tables";
 import { ControlTables } from "../../infra/aws/constructs/control-tables";
 import { UsageAggregator } from "../../infra/aws/constructs/usage-aggregator";
-import { AGGREGATOR_STREAM } from "../../infra/shared/tables";
 
 /** The usage table and the aggregator alone, with a stand-in function: no bundling. */
 function aggregator(): Template {

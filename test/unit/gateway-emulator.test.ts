@@ -2,12 +2,12 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { describe, expect, it } from "@jest/globals";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import { ROUTES } from "../../functions/contract/routes";
 import { AuthorizerRunner, allows } from "../../infra/local/gateway/authorizer-runner";
 import type { IncomingRequest } from "../../infra/local/gateway/events";
 import { Router } from "../../infra/local/gateway/router";
 import { SignatureReplayGuard, verifySigV4 } from "../../infra/local/gateway/sigv4";
 import { TokenBucket } from "../../infra/local/gateway/throttle";
-import { ROUTES } from "../../infra/shared/routes";
 
 const router = new Router(ROUTES);
 

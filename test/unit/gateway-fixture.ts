@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import type { RouteDefinition } from "../../functions/contract/routes";
 import { type GatewayOptions, type ProxyHandler, startGateway } from "../../infra/local/gateway/server";
-import type { RouteDefinition } from "../../infra/shared/routes";
 
 /** The one key the fake authorizer accepts. */
 export const GOOD_KEY = "mg_live_fixture";

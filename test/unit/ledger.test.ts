@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { CellWrite, CounterKey, Counts, QuotaCounts, TatStep } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
-import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
+import { MemoryLimitCells } from "../support/memory-limit-store";
 
 // The ledger's rules for what a store reports back, which only DynamoDB under contention
 // produces: a store that gave up with a value that admits means "busy", not "over the limit".

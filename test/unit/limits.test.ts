@@ -13,7 +13,6 @@ import {
   tokenReservation,
   toMicros,
 } from "../../functions/core/limits/math";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import {
   chargeAll,
   hasLimits,
@@ -27,6 +26,7 @@ import {
   validateLimits,
 } from "../../functions/core/limits/tenant-limits";
 import { principalFromContext, principalToContext } from "../../functions/core/principal";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);
 

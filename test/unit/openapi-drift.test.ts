@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "@jest/globals";
 import { parse } from "yaml";
-import { ROUTES } from "../../infra/shared/routes";
+import { ROUTES } from "../../functions/contract/routes";
 
 type Operation = { security?: Array<Record<string, unknown>> };
 const doc = parse(readFileSync("infra/shared/openapi.yaml", "utf8")) as {

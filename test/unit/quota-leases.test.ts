@@ -4,13 +4,13 @@ import { type InferenceRequest, runInference } from "../../functions/core/infere
 import type { CounterBounds, CounterKey, LeaseReturn, QuotaLease } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
 import { monthOf } from "../../functions/core/limits/math";
-import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
 import type { QuotaLeaseOptions } from "../../functions/core/limits/quota-leases";
 import { type Admission, type Admitted, chargeAll, type TenantLimits } from "../../functions/core/limits/tenant-limits";
 import type { Page, RegistryReader, UsageReader } from "../../functions/core/ports";
 import type { Principal } from "../../functions/core/principal";
 import type { ModelRecord } from "../../functions/core/registry";
 import type { UsageRecord } from "../../functions/core/usage";
+import { MemoryLimitCells } from "../support/memory-limit-store";
 
 // The lease rules of monthly quotas (functions/core/limits/quota-leases.ts) on memory cells:
 // several ledgers over one set of cells are several holders (processes) sharing a counter.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import type { CellWrite, TatStep } from "../../functions/core/limits/cells";
 import { LimitLedger } from "../../functions/core/limits/ledger";
-import { MemoryLimitCells } from "../../functions/core/limits/memory-store";
 import type { Admission, TenantLimits } from "../../functions/core/limits/tenant-limits";
+import { MemoryLimitCells } from "../support/memory-limit-store";
 
 // The request rate taken in blocks of GCRA cells (functions/core/limits/rate-blocks.ts), on
 // memory cells: several ledgers over one set of cells are several holders.

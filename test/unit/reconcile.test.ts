@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { MODEL_ROUTES } from "../../functions/contract/routes";
 import {
   DEFAULT_MIN_AGE_SECONDS,
   MAX_LISTED_GAPS,
@@ -11,7 +12,6 @@ import { type AccessEntry, accessEntryOf, pathParamsOf } from "../../functions/c
 import { BadRequestError } from "../../functions/core/errors";
 import type { AccessLog, UsageReader, UsageSink } from "../../functions/core/ports";
 import type { UsageRecord } from "../../functions/core/usage";
-import { MODEL_ROUTES } from "../../infra/shared/routes";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const HOUR = 3600;

@@ -3,12 +3,12 @@ import { tokenEstimateOf } from "../../functions/core/admission";
 import { validateAliasTarget } from "../../functions/core/aliases";
 import { ModelFailedError, ServiceUnavailableError } from "../../functions/core/errors";
 import { InferenceFailedError, type InferenceRequest, runInference } from "../../functions/core/inference";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import type { ModelInvoker, RegistryReader, UsageSink } from "../../functions/core/ports";
 import type { Alias, ModelRecord, ModelVersion } from "../../functions/core/registry";
 import { inShadowSample, pickWeighted, resolveVersion } from "../../functions/core/routing";
 import type { ShadowRequest } from "../../functions/core/shadow";
 import type { UsageRecord } from "../../functions/core/usage";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 
 const version = (v: number, status: ModelVersion["status"] = "ready"): ModelVersion => ({
   model: "m",

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ModelFailedError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
 import { InferenceFailedError } from "../../functions/core/inference";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import type { InvokeRequest, ModelInvoker, RegistryReader, UsageSink } from "../../functions/core/ports";
 import type { ModelRecord, ModelVersion } from "../../functions/core/registry";
 import {
@@ -11,6 +10,7 @@ import {
   type StreamingRequest,
 } from "../../functions/core/streaming-inference";
 import type { UsageRecord } from "../../functions/core/usage";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 
 const version = (v: number): ModelVersion => ({
   model: "tinylm",

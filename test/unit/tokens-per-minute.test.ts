@@ -5,8 +5,8 @@ import { buildProgram } from "../../cli/main";
 import { admit, hasTokenQuota, limitStatusOf, settle } from "../../functions/core/admission";
 import { RateLimitedError } from "../../functions/core/errors";
 import { minuteCorrection, minuteOf } from "../../functions/core/limits/math";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import { type Admission, chargeAll, type LimitHandle, type TenantLimits, validateLimits } from "../../functions/core/limits/tenant-limits";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 
 /** On a minute's first instant, so `T0 + s * 1000` is `s` seconds into that minute. */
 const T0 = Date.UTC(2026, 10, 28, 13, 0, 0);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "../../functions/core/errors";
-import { MemoryLimitStore } from "../../functions/core/limits/memory-store";
 import type { LimitStore } from "../../functions/core/limits/tenant-limits";
 import type { UsageReader } from "../../functions/core/ports";
 import {
@@ -16,6 +15,7 @@ import {
   type UsageRow,
 } from "../../functions/core/usage";
 import { admitUsageRead, USAGE_READ_LIMITS, usageReadSubject, usageReport } from "../../functions/core/usage-query";
+import { MemoryLimitStore } from "../support/memory-limit-store";
 
 const base = { tenantId: "acme", keyId: "k", model: "iris", version: 1, status: 200, bytesIn: 10, bytesOut: 20 };
 const at = Date.UTC(2026, 10, 28, 13, 5);

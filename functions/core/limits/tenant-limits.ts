@@ -7,7 +7,7 @@ import { tighter } from "./math";
  * holds the shapes, the validator, the `LimitStore` port and the response headers; the
  * arithmetic lives in `limits/math.ts`, the rules (order, refusals, give-backs) in
  * `limits/ledger.ts` (monthly quotas from leased blocks: `limits/quota-leases.ts`), the cells
- * port in `limits/cells.ts`, and the stores' cells in `limits/memory-store.ts` and
+ * port in `limits/cells.ts`, and the stores' cells in the in-memory test store (`test/support/memory-limit-store.ts`) and
  * `functions/aws/limit-store.ts`.
  */
 

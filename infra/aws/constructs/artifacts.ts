@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
-import type { Runtime } from "../../shared/config-schema";
+import type { Runtime } from "../../../functions/contract/runtimes";
 
 /**
  * Where a version's artifact lives under `models/<model>/<version>/` and how SageMaker loads

@@ -1,6 +1,6 @@
 import { CfnMapping, Fn, type Stack, Token } from "aws-cdk-lib";
 import { RegionInfo } from "aws-cdk-lib/region-info";
-import type { Runtime } from "../../shared/config-schema";
+import type { Runtime } from "../../../functions/contract/runtimes";
 
 /**
  * Serving images by runtime, resolved per region at deploy time.

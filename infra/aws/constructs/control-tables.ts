@@ -1,7 +1,7 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
-import { type KeyAttribute, TABLES, type TableDefinition, tableName } from "../../shared/tables";
+import { type KeyAttribute, TABLES, type TableDefinition, tableName } from "../../../functions/contract/tables";
 
 export type ControlTableId = TableDefinition["id"];
 

@@ -4,10 +4,10 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
+import { authorizerIdentityHeaders } from "../../../functions/contract/authorizer";
+import { type HandlerName, ROUTES, type RouteDefinition } from "../../../functions/contract/routes";
 import { ACCESS_LOG_CONTEXT } from "../../../functions/core/access-log";
-import { authorizerIdentityHeaders } from "../../shared/authorizer";
 import type { PlatformConfig } from "../../shared/config-schema";
-import { type HandlerName, ROUTES, type RouteDefinition } from "../../shared/routes";
 import { adminResourcePolicy, rateLimitWebAcl } from "./api-protection";
 
 export interface GatewayApiProps {

@@ -7,8 +7,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
-import type { Runtime } from "../../shared/config-schema";
-import { artifactKey } from "../../shared/function-env";
+import type { Runtime } from "../../../functions/contract/runtimes";
+import { artifactKey } from "../../../functions/contract/seed";
 import { type ArtifactLayout, artifactLayout, sha256File } from "./artifacts";
 
 export interface ModelStoreProps {

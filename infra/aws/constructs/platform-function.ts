@@ -6,6 +6,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { POWERTOOLS_ENV } from "../../../functions/contract/settings";
 
 export interface PlatformFunctionProps {
   /** Repository root: `functions/<name>/handler.ts` is the entry, `package-lock.json` the lock file. */
@@ -70,8 +71,7 @@ export class PlatformFunction extends Construct {
       logGroup: this.logGroup,
       environment: {
         ...props.environment,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
-        POWERTOOLS_METRICS_NAMESPACE: props.environment.PLATFORM_NAME ?? "modelgate",
+        [POWERTOOLS_ENV.logLevel]: props.logLevel ?? "INFO",
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: {

@@ -4,7 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
-import type { RegistrySeed } from "../../shared/function-env";
+import type { RegistrySeed } from "../../../functions/contract/seed";
 import { PlatformFunction } from "./platform-function";
 
 export interface RegistrySeederProps {

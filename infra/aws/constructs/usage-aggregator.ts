@@ -8,8 +8,8 @@ import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { AGGREGATE_PK_PREFIX, CHECKPOINT_PK, FRESHNESS_PK_PREFIX } from "../../../functions/aws/usage-items";
-import { AGGREGATOR_STREAM } from "../../shared/tables";
+import { AGGREGATOR_STREAM } from "../../../functions/contract/tables";
+import { AGGREGATE_PK_PREFIX, CHECKPOINT_PK, FRESHNESS_PK_PREFIX } from "../../../functions/contract/usage-keys";
 
 export interface UsageAggregatorProps {
   /** The usage table, with its stream (NEW_IMAGE). */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { artifactKey } from "../../shared/function-env";
+import { artifactKey } from "../../../functions/contract/seed";
 
 export interface UploadedArtifact {
   readonly uri: string;

@@ -4,10 +4,9 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
-  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import { TABLES, type TableDefinition, tableName } from "../../shared/tables";
+import { TABLES, type TableDefinition, tableName } from "../../../functions/contract/tables";
 
 /** The CreateTable input for a shared table definition (the same shape CDK builds). */
 export function createTableInput(platformName: string, t: TableDefinition): CreateTableCommandInput {
@@ -38,23 +37,12 @@ export function createTableInput(platformName: string, t: TableDefinition): Crea
   };
 }
 
-/**
- * Creates any missing table (data of existing ones is kept across restarts), and migrates an
- * existing one: a usage table from before the aggregator gets its stream. Its old records and
- * aggregates stay as they are: the records were aggregated when written, and the stream only
- * carries what is written after it is enabled.
- */
+/** Creates any missing table; the data of existing ones is kept across restarts. */
 export async function ensureTables(client: DynamoDBClient, platformName: string): Promise<void> {
   for (const t of TABLES) {
     const name = tableName(platformName, t);
     try {
-      const existing = await client.send(new DescribeTableCommand({ TableName: name }));
-      const spec = existing.Table?.StreamSpecification;
-      if (t.stream && !(spec?.StreamEnabled && spec.StreamViewType === t.stream)) {
-        await client.send(
-          new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } }),
-        );
-      }
+      await client.send(new DescribeTableCommand({ TableName: name }));
       continue;
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { authorizerIdentityHeaders } from "../../shared/authorizer";
+import { authorizerIdentityHeaders } from "../../../functions/contract/authorizer";
 import { authorizerEvent, type IncomingRequest, methodArn } from "./events";
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import type { RouteDefinition } from "../../shared/routes";
+import type { RouteDefinition } from "../../../functions/contract/routes";
 
 /** What the emulator knows about one incoming request, before it becomes an event. */
 export interface IncomingRequest {

@@ -1,4 +1,4 @@
-import type { RouteDefinition } from "../../shared/routes";
+import type { RouteDefinition } from "../../../functions/contract/routes";
 
 export interface RouteMatch {
   readonly route: RouteDefinition;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { endpointLogGroup, POOL_VARIANT_NAME } from "../../shared/names";
+import { endpointLogGroup, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
 import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";

@@ -32,7 +32,7 @@ export interface RouteDefinition {
   readonly timeoutSeconds?: number;
 }
 
-export const ROUTES: readonly RouteDefinition[] = [
+export const ROUTES = [
   // KServe v2 inference protocol.
   { method: "GET", path: "/v2/health/ready", handler: "invoke", auth: "none", summary: "Server readiness" },
   { method: "GET", path: "/v2/models/{model}", handler: "invoke", auth: "apiKey", summary: "Model metadata" },
@@ -185,13 +185,27 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: "iam",
     summary: "Restore an alias's previous target",
   },
-];
+] as const satisfies readonly RouteDefinition[];
 
 /**
  * The routes whose requests reach a model and owe a usage record (reconciliation looks for
  * them in the gateway's access log): the model functions' POST routes. Their GET routes
  * (metadata, readiness, the model list) answer from the registry.
  */
-export const MODEL_ROUTES: readonly RouteDefinition[] = ROUTES.filter(
+export const MODEL_ROUTES: readonly RouteDefinition[] = (ROUTES as readonly RouteDefinition[]).filter(
   (r) => r.method === "POST" && (r.handler === "invoke" || r.handler === "llm"),
 );
+
+/** `METHOD path` of a route: the key a handler's route map dispatches on (API Gateway's `resource`). */
+export type RouteKey<R extends RouteDefinition = (typeof ROUTES)[number]> = R extends RouteDefinition
+  ? `${R["method"]} ${R["path"]}`
+  : never;
+
+/** The route keys one function serves, from the table. */
+export type RouteKeyOf<H extends HandlerName> = RouteKey<Extract<(typeof ROUTES)[number], { readonly handler: H }>>;
+
+/**
+ * A function's route map: exactly one entry per route the table gives it, so a route without a
+ * handler, or a handler for no route, fails to compile.
+ */
+export type RouteMap<H extends HandlerName, Route> = { readonly [K in RouteKeyOf<H>]: Route };

@@ -16,7 +16,7 @@ export function sagemakerName(full: string): string {
 
 /** SageMaker endpoint name of a model in the variant layout: one endpoint per model, one variant per version. */
 export function endpointName(config: { readonly name: string }, model: string): string {
-  return `${config.name}-${model}`;
+  return sagemakerName(`${config.name}-${model}`);
 }
 
 /** Production variant name of a version on its model's endpoint (variant layout). */

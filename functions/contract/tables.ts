@@ -1,4 +1,4 @@
-import { PACK_TYPE } from "../../functions/aws/usage-items";
+import { PACK_TYPE } from "./usage-keys";
 
 /**
  * DynamoDB table definitions, read by both hosts: CDK builds the tables from them, the local
@@ -58,11 +58,7 @@ export const usageTable: TableDefinition = {
   description: "Per-request usage records (expire by TTL) and sharded aggregates (kept).",
   partitionKey: pk,
   sortKey: sk,
-  // Reads a tenant's records by time, for items written before records got their own REC#
-  // partitions (functions/aws/usage-items.ts): gsi1pk = TENANT#<id>#DAY#<yyyy-mm-dd>,
-  // gsi1sk = <iso time>#<requestId>. New records carry no gsi1 attributes (an index entry costs
-  // a WRU per write); the index can go once the older items have expired (retention).
-  globalSecondaryIndexes: [{ indexName: GSI1, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } }],
+  globalSecondaryIndexes: [],
   timeToLiveAttribute: "expiresAt",
   // The aggregator applies packs of records to the aggregates from this stream.
   stream: "NEW_IMAGE",
@@ -73,7 +69,7 @@ export const usageTable: TableDefinition = {
  * mapping) and by the local host's poller: the same filter, batch and window.
  */
 export const AGGREGATOR_STREAM = {
-  /** Only INSERTs of packs: old records were aggregated when written, TTL removals are no usage. */
+  /** Only INSERTs of packs: TTL removals are no usage, and the aggregator's own writes are no packs. */
   filter: { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: [PACK_TYPE] } } } },
   batchSize: 1000,
   maxBatchingWindowSeconds: 1,

@@ -3,6 +3,7 @@ export const RUNTIMES = ["onnx", "tensorrt", "tgi", "lmi", "custom"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 /** Runtimes that serve large language models over the OpenAI-compatible LMI contract. */
 export const LLM_RUNTIMES: readonly Runtime[] = ["tgi", "lmi"];
-export function isLlmRuntime(runtime: Runtime): boolean {
-  return LLM_RUNTIMES.includes(runtime);
+/** Whether a runtime serves the OpenAI-compatible LMI contract (the registry stores runtimes as strings). */
+export function isLlmRuntime(runtime: string): boolean {
+  return (LLM_RUNTIMES as readonly string[]).includes(runtime);
 }

@@ -9,8 +9,8 @@ import {
   type QuotaLease,
   type TatStep,
   withinBounds,
-} from "./cells";
-import { LimitLedger } from "./ledger";
+} from "../../functions/core/limits/cells";
+import { LimitLedger } from "../../functions/core/limits/ledger";
 
 /** A subject's counter of one window. */
 interface WindowCounts {

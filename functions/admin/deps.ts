@@ -30,6 +30,10 @@ export interface AdminDeps {
   /** The config's name, which SageMaker resource names (inference components) start with. */
   readonly platformName: string;
   readonly maxBodyBytes: number;
+  /** The platform currency prices and costs are in. */
+  readonly currency: string;
+  /** How long gateways cache a model's registry entry: a new price starts no sooner. */
+  readonly registryCacheTtlMs: number;
   readonly maxKeysPerTenant: number;
 }
 
@@ -66,6 +70,8 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     versionActivation: wiring.versionActivation,
     platformName: settings.platformName,
     maxBodyBytes: settings.maxBodyBytes,
+    currency: settings.currency,
+    registryCacheTtlMs: settings.registryCacheTtlMs,
     maxKeysPerTenant: settings.maxKeysPerTenant,
   };
 }

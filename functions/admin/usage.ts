@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
-import { USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { USAGE_QUERY_PARAMS, usageReport, usageReportJson } from "../core/usage-query";
 import { jsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
 import { json, parseWith } from "../http/respond";
@@ -23,7 +23,7 @@ export function usageRoutes(deps: AdminDeps) {
   return {
     "GET /admin/tenants/{tenantId}/usage": async (event, log) => {
       const report = await usageReport(usage, await usageTenant(event, log), queryParams(event, USAGE_QUERY_PARAMS));
-      return json(200, report, requestIdOf(event));
+      return json(200, usageReportJson(report, deps.currency), requestIdOf(event));
     },
     "GET /admin/tenants/{tenantId}/usage/records": async (event, log) => {
       const page = await exportUsage(usage, await usageTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));

@@ -1,3 +1,4 @@
+import { type Price, priceFromJson, priceToJson } from "../core/money/prices";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelVersion, TensorSpec, VersionStatus, WeightedTarget } from "../core/registry";
 
 /**
@@ -5,6 +6,8 @@ import type { Alias, AliasHistoryEntry, AliasTarget, ModelVersion, TensorSpec, V
  *   model:   pk MODEL#<model>#  sk MODEL
  *   version: pk MODEL#<model>#  sk VERSION#<0000N>
  *   alias:   pk MODEL#<model>#  sk ALIAS#<alias>
+ *   price:   pk MODEL#<model>#  sk PRICE#<effectiveFrom>#<tenant|*>#<version|*>   price: the price as JSON
+ *            (in the model's partition: the request path reads a model's prices with the model, free)
  *   history: pk HISTORY#<model>#  sk <alias>#<000000rev>   (own partition: a model read never pages through it)
  *   catalog: pk CATALOG         sk MODEL#<model>   (lists models with one Query)
  */
@@ -12,6 +15,9 @@ export const CATALOG_PK = "CATALOG";
 export const modelPk = (model: string) => `MODEL#${model}#`;
 export const versionSk = (version: number) => `VERSION#${String(version).padStart(5, "0")}`;
 export const aliasSk = (alias: string) => `ALIAS#${alias}`;
+export const PRICE_SK_PREFIX = "PRICE#";
+export const priceSk = (p: Pick<Price, "effectiveFrom" | "tenant" | "version">) =>
+  `${PRICE_SK_PREFIX}${p.effectiveFrom}#${p.tenant ?? "*"}#${p.version ?? "*"}`;
 export const historyPk = (model: string) => `HISTORY#${model}#`;
 export const historySk = (alias: string, revision: number) => `${alias}#${String(revision).padStart(9, "0")}`;
 
@@ -81,3 +87,6 @@ export function historyFromItem(i: Item): AliasHistoryEntry {
     ...(typeof i.rollbackOf === "number" ? { rollbackOf: i.rollbackOf } : {}),
   };
 }
+
+export const priceItem = (p: Price) => ({ pk: modelPk(p.model), sk: priceSk(p), type: "price", price: priceToJson(p) });
+export const priceFromItem = (i: Item): Price => priceFromJson(i.price);

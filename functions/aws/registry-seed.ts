@@ -1,7 +1,8 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RegistrySeed, VersionSeed } from "../contract/seed";
+import { priceFromJson } from "../core/money/prices";
 import { whenConditionFails } from "./conditions";
-import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, versionSk } from "./registry-items";
+import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, priceItem, versionSk } from "./registry-items";
 
 /**
  * Writes what the config declares into the registry, at deploy (custom resource) and at local
@@ -76,7 +77,15 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
       });
     }
   }
+  // Initial prices start at the epoch: any price an operator sets later starts after them.
+  for (const json of seed.prices ?? []) {
+    const price = priceFromJson({ ...json, effectiveFrom: INITIAL_PRICE_FROM });
+    await putIfAbsent(doc, tableName, priceItem(price));
+  }
 }
+
+/** When a price from the config takes effect: before anything was received. */
+export const INITIAL_PRICE_FROM = "1970-01-01T00:00:00.000Z";
 
 async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
   const put = doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, NotFoundError } from "../core/errors";
+import type { Price } from "../core/money/prices";
 import type { RegistryAdmin } from "../core/ports";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../core/registry";
 import { whenConditionFails, whenTransactionCancelled } from "./conditions";
@@ -13,6 +14,9 @@ import {
   historyPk,
   historySk,
   modelPk,
+  PRICE_SK_PREFIX,
+  priceFromItem,
+  priceItem,
   versionFromItem,
   versionSk,
 } from "./registry-items";
@@ -33,6 +37,7 @@ export class DynamoRegistry implements RegistryAdmin {
     if (!head) return undefined;
     const versions = new Map<number, ModelVersion>();
     const aliases = new Map<string, Alias>();
+    const prices: Price[] = [];
     for (const i of items) {
       if (String(i.sk).startsWith("VERSION#")) {
         const v = versionFromItem(i);
@@ -40,6 +45,8 @@ export class DynamoRegistry implements RegistryAdmin {
       } else if (String(i.sk).startsWith("ALIAS#")) {
         const a = aliasFromItem(i);
         aliases.set(a.alias, a);
+      } else if (String(i.sk).startsWith(PRICE_SK_PREFIX)) {
+        prices.push(priceFromItem(i));
       }
     }
     return {
@@ -47,6 +54,7 @@ export class DynamoRegistry implements RegistryAdmin {
       defaultAlias: String(head.defaultAlias ?? "prod"),
       versions,
       aliases,
+      prices,
       ...(typeof head.description === "string" ? { description: head.description } : {}),
       ...(typeof head.maxTokensPerRequest === "number" ? { maxTokensPerRequest: head.maxTokensPerRequest } : {}),
     };
@@ -145,6 +153,30 @@ export class DynamoRegistry implements RegistryAdmin {
       new GetCommand({ TableName: this.table, Key: { pk: historyPk(model), sk: historySk(alias, revision) } }),
     );
     return out.Item ? historyFromItem(out.Item) : undefined;
+  }
+
+  async addPrice(p: Price): Promise<void> {
+    await whenTransactionCancelled(
+      this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: { pk: modelPk(p.model), sk: "MODEL" },
+                ConditionExpression: "attribute_exists(pk)",
+              },
+            },
+            // A price is never overwritten: the history is append-only.
+            { Put: { TableName: this.table, Item: priceItem(p), ConditionExpression: "attribute_not_exists(pk)" } },
+          ],
+        }),
+      ),
+      ([model, price], cause) => {
+        if (model) throw new NotFoundError(`model '${p.model}' does not exist`, { cause });
+        if (price) throw new ConflictError(`a price of '${p.model}' for this scope already starts at ${p.effectiveFrom}`, { cause });
+      },
+    );
   }
 
   async registerVersion(v: ModelVersion): Promise<void> {

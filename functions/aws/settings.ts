@@ -20,6 +20,7 @@ export function settingsFromEnv(): FunctionSettings {
     usageRetentionDays: requiredInt(SETTINGS_ENV.usageRetentionDays),
     registryCacheTtlMs: requiredInt(SETTINGS_ENV.registryCacheTtlMs),
     maxKeysPerTenant: requiredInt(SETTINGS_ENV.maxKeysPerTenant),
+    currency: requireEnv(SETTINGS_ENV.currency),
   };
 }
 

@@ -36,6 +36,16 @@ export interface RegistrySeed {
   }>;
   readonly versions: readonly VersionSeed[];
   readonly aliases: readonly AliasSeed[];
+  /** Initial prices (written when absent, starting before anything was received): components as decimal strings. */
+  readonly prices?: readonly PriceSeed[];
+}
+
+export interface PriceSeed {
+  readonly model: string;
+  readonly version?: number;
+  readonly tenant?: string;
+  readonly currency: string;
+  readonly components: Readonly<Record<string, string>>;
 }
 
 /** S3 key of a version's artifact in the model store. */

@@ -15,6 +15,8 @@ export interface FunctionSettings {
   /** How long the invoke path trusts its in-memory copy of a model's registry entry. */
   readonly registryCacheTtlMs: number;
   readonly maxKeysPerTenant: number;
+  /** The platform's one currency (ISO 4217): every price, cost and budget is in it. */
+  readonly currency: string;
 }
 
 /** A minute under API Gateway's 15-minute cap for streamed responses, so the stream ends on our terms. */
@@ -34,6 +36,7 @@ export const SETTINGS_ENV = {
   usageRetentionDays: "USAGE_RETENTION_DAYS",
   registryCacheTtlMs: "REGISTRY_CACHE_TTL_MS",
   maxKeysPerTenant: "MAX_KEYS_PER_TENANT",
+  currency: "CURRENCY",
 } as const;
 
 /**

@@ -4,12 +4,13 @@ import { invokeTargetOf } from "./invoke-target";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
+import type { Price } from "./money/prices";
 import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import type { Principal } from "./principal";
 import type { ModelVersion } from "./registry";
 import { inShadowSample, type Resolution, type VersionSelector } from "./routing";
 import type { ShadowDispatcher } from "./shadow";
-import { buildRefusalRecord, buildUsageRecord } from "./usage";
+import { buildRefusalRecord, buildUsageRecord, costNanoOf } from "./usage";
 
 export interface InferenceRequest {
   readonly requestId: string;
@@ -93,8 +94,11 @@ export async function runInference(deps: InferenceDeps, req: InferenceRequest): 
   return admitted(deps, req, (resolution, limitHeaders, used) => serve(deps, req, resolution, limitHeaders, used));
 }
 
-/** What serving reports back (`tokens`), and the quota leases the request was admitted under (for its usage record). */
-export type Used = { tokens?: number; readonly leases?: readonly string[] };
+/**
+ * What serving reports back (`tokens`, and `costNano`, its usage record's cost), and what its
+ * usage record needs from the admission: the quota leases it was admitted under, the model's prices.
+ */
+export type Used = { tokens?: number; costNano?: number; readonly leases?: readonly string[]; readonly prices?: readonly Price[] };
 
 /** How a request is served once admitted; reports the tokens used in `used`. */
 export type AdmittedServe<T> = (resolution: Resolution, limitHeaders: Readonly<Record<string, string>>, used: Used) => Promise<T>;
@@ -119,7 +123,10 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
     await recordRefusal(deps, req, resolution);
     throw new InferenceFailedError(admission.refused, req.model, resolution.version.version, resolution.alias);
   }
-  const used: Used = admission.leases.length > 0 ? { leases: admission.leases } : {};
+  const used: Used = {
+    ...(admission.leases.length > 0 ? { leases: admission.leases } : {}),
+    ...(model.prices ? { prices: model.prices } : {}),
+  };
   try {
     return await serveAdmitted(resolution, admission.headers, used);
   } finally {
@@ -188,7 +195,9 @@ async function serve(
     bytesOut: response?.body.byteLength ?? 0,
     tokens,
     leases: used.leases,
+    prices: used.prices,
   });
+  used.costNano = costNanoOf(record);
   try {
     await deps.usage.record(record);
   } catch (err) {
@@ -219,6 +228,7 @@ export function usageRecordOf(
     readonly bytesOut: number;
     readonly tokens: { readonly input: number; readonly output: number } | undefined;
     readonly leases?: readonly string[] | undefined;
+    readonly prices?: readonly Price[] | undefined;
   },
 ) {
   return buildUsageRecord({

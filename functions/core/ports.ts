@@ -1,5 +1,6 @@
 import type { AccessEntry } from "./access-log";
 import type { TenantLimits } from "./limits/tenant-limits";
+import type { Price } from "./money/prices";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "./registry";
 import type { KeyScope } from "./scopes";
 import type { Granularity, UsageRecord, UsageRow } from "./usage";
@@ -134,6 +135,11 @@ export interface RegistryAdmin extends RegistryReader {
    * number is taken. The model must exist.
    */
   registerVersion(v: ModelVersion): Promise<void>;
+  /**
+   * Appends a price to its model's history (never overwrites one): NotFoundError when the model
+   * does not exist, ConflictError when a price of the same scope starts at the same time.
+   */
+  addPrice(p: Price): Promise<void>;
   /**
    * Changes a version's status only if it is still `from`: ConflictError otherwise (so a
    * retired version never comes back, and two deployers never both activate one).

@@ -1,4 +1,6 @@
-/** Registry shapes: models, immutable versions, aliases. Pure data, no storage here. */
+import type { Price } from "./money/prices";
+
+/** Registry shapes: models, immutable versions, aliases, prices. Pure data, no storage here. */
 
 export type VersionStatus = "registered" | "ready" | "retired";
 
@@ -81,4 +83,6 @@ export interface ModelRecord {
   readonly maxTokensPerRequest?: number;
   readonly versions: ReadonlyMap<number, ModelVersion>;
   readonly aliases: ReadonlyMap<string, Alias>;
+  /** The model's price history (list and contract prices, every version), in no order. */
+  readonly prices?: readonly Price[];
 }

@@ -15,6 +15,7 @@ import { JsonLineDecoder, StreamMeter } from "./llm-stream";
 import { openAIError } from "./openai";
 import type { ModelVersion } from "./registry";
 import type { Resolution } from "./routing";
+import { costNanoOf } from "./usage";
 
 /** Where a streamed completion goes: the client's response, as Server-Sent Events. */
 export interface EventStreamOut {
@@ -100,18 +101,20 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
       });
     }
   }
-  const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) =>
-    deps.usage.record(
-      usageRecordOf(req, {
-        version: answered.version,
-        alias: resolution.alias,
-        status,
-        finishedAt: now(),
-        bytesOut,
-        tokens,
-        leases: used.leases,
-      }),
-    );
+  const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) => {
+    const usage = usageRecordOf(req, {
+      version: answered.version,
+      alias: resolution.alias,
+      status,
+      finishedAt: now(),
+      bytesOut,
+      tokens,
+      leases: used.leases,
+      prices: used.prices,
+    });
+    used.costNano = costNanoOf(usage);
+    return deps.usage.record(usage);
+  };
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, resolution.alias, limitHeaders);
 
   if (!parts) {

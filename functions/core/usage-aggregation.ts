@@ -20,6 +20,8 @@ import {
 export const MAX_TOKENS_PER_RECORD = MAX_BILLED_TOKENS_PER_REQUEST;
 export const MAX_BYTES_PER_RECORD = 10_000_000_000;
 export const MAX_LATENCY_MS_PER_RECORD = 86_400_000;
+/** 1e13 nano-units: 10,000 currency units for one request, far above any real one; keeps sums exact. */
+export const MAX_COST_NANO_PER_RECORD = 10_000_000_000_000;
 
 /** Each counter's cap; the request counts are 0 or 1 for one record. */
 const CAPS: Readonly<Record<keyof UsageCounters, number>> = {
@@ -36,6 +38,7 @@ const CAPS: Readonly<Record<keyof UsageCounters, number>> = {
   outputTokens: MAX_TOKENS_PER_RECORD,
   shadowInputTokens: MAX_TOKENS_PER_RECORD,
   shadowOutputTokens: MAX_TOKENS_PER_RECORD,
+  costNano: MAX_COST_NANO_PER_RECORD,
 };
 
 /**

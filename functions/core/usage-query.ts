@@ -1,7 +1,17 @@
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "./errors";
 import { burstOf, type LimitStore, limitSubject, type TenantLimits } from "./limits/tenant-limits";
+import { formatAmount, sumAmounts } from "./money/amount";
 import type { UsageReader } from "./ports";
-import { type Granularity, periodOf, summarize, USAGE_GROUPS, type UsageGroup, type UsageReport } from "./usage";
+import {
+  type Granularity,
+  periodOf,
+  summarize,
+  USAGE_GROUPS,
+  type UsageCounters,
+  type UsageGroup,
+  type UsageReport,
+  type UsageReportRow,
+} from "./usage";
 
 export interface UsageQuery {
   readonly from?: string | undefined;
@@ -119,4 +129,23 @@ export function recordPositionRange(q: { readonly fromTime: string; readonly toT
   if (after !== undefined && (after.indexOf("#") < 1 || after < lo || after > hi))
     throw new BadRequestError("'cursor' is not valid for this range");
   return { lo, hi, contains: (p) => p >= lo && p <= hi && (after === undefined || p > after) };
+}
+
+/** A report's counters as JSON shows them: the cost a decimal string instead of nano-units. */
+export type PricedCounters = Omit<UsageCounters, "costNano"> & { readonly cost: string };
+
+export interface UsageReportJson extends Omit<UsageReport, "totals" | "rows"> {
+  readonly currency: string;
+  readonly totals: PricedCounters;
+  readonly rows: Array<PricedCounters & Pick<UsageReportRow, "period" | "model" | "version" | "keyId">>;
+}
+
+/**
+ * The report with money as JSON carries it (`"cost": "0.000123"`, `"currency": "USD"`). The
+ * total is the exact sum of the rows' costs, added as integers.
+ */
+export function usageReportJson(report: UsageReport, currency: string): UsageReportJson {
+  const priced = <T extends UsageCounters>({ costNano, ...rest }: T) => ({ ...rest, cost: formatAmount(BigInt(costNano)) });
+  const total = sumAmounts(report.rows.map((r) => BigInt(r.costNano)));
+  return { ...report, currency, totals: { ...priced(report.totals), cost: formatAmount(total) }, rows: report.rows.map(priced) };
 }

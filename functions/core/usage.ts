@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { formatAmount, parseAmount } from "./money/amount";
+import { costOf } from "./money/cost";
+import { type Price, priceInForce } from "./money/prices";
 
 /**
  * What a record is for. `billable`: the request reached the model for the tenant's own answer.
@@ -29,6 +32,13 @@ export interface UsageRecord {
   readonly tokens?: { readonly input: number; readonly output: number };
   /** limit leases the request was admitted under; lease reclaim counts them */
   readonly leases?: readonly string[];
+  /**
+   * What the request costs, a decimal string in `currency`: computed once, when the record is
+   * built, with the price in force at `time` (functions/core/money/cost.ts says how it rounds).
+   * Absent on refused and shadow records and where no price applies: those cost nothing.
+   */
+  readonly cost?: string;
+  readonly currency?: string;
 }
 
 export const kindOf = (r: Pick<UsageRecord, "kind">): UsageKind => r.kind ?? "billable";
@@ -69,9 +79,25 @@ export interface UsageRecordInput {
   readonly bytesOut: number;
   readonly tokens?: { readonly input: number; readonly output: number } | undefined;
   readonly leases?: readonly string[] | undefined;
+  /** The model's prices: the one in force at `receivedAt` for this tenant and version prices a billable record. */
+  readonly prices?: readonly Price[] | undefined;
 }
 
 export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
+  const record = unpricedRecord(i);
+  if (kindOf(record) !== "billable" || !i.prices?.length) return record;
+  const price = priceInForce(i.prices, { model: i.model, version: i.version, tenant: i.tenantId, at: record.time });
+  if (!price) return record;
+  const cost = costOf(price, {
+    requests: 1,
+    inputTokens: record.tokens?.input ?? 0,
+    outputTokens: record.tokens?.output ?? 0,
+    modelTimeMs: record.latencyMs,
+  });
+  return { ...record, cost: formatAmount(cost.total), currency: cost.currency };
+}
+
+function unpricedRecord(i: UsageRecordInput): UsageRecord {
   return {
     requestId: i.requestId,
     time: new Date(i.receivedAt).toISOString(),
@@ -165,6 +191,11 @@ export interface UsageCounters {
   shadowLatencyMs: number;
   shadowInputTokens: number;
   shadowOutputTokens: number;
+  /**
+   * What the billable requests cost, in nano-units (1e-9) of the platform currency: an integer,
+   * exact while below 2^53 (about 9 million currency units per row), which the report checks.
+   */
+  costNano: number;
 }
 
 export const COUNTER_FIELDS = [
@@ -181,6 +212,7 @@ export const COUNTER_FIELDS = [
   "shadowLatencyMs",
   "shadowInputTokens",
   "shadowOutputTokens",
+  "costNano",
 ] as const satisfies ReadonlyArray<keyof UsageCounters>;
 
 export function emptyCounters(): UsageCounters {
@@ -201,6 +233,7 @@ export function countersOf(r: UsageRecord): UsageCounters {
       c.latencyMs = r.latencyMs;
       c.inputTokens = r.tokens?.input ?? 0;
       c.outputTokens = r.tokens?.output ?? 0;
+      c.costNano = costNanoOf(r);
       break;
     case "refused":
       // A 429 is not a model error and nothing was transferred to or from a model.
@@ -215,6 +248,17 @@ export function countersOf(r: UsageRecord): UsageCounters {
       break;
   }
   return c;
+}
+
+/** A record's cost in nano-units, as a counter adds it. */
+export function costNanoOf(r: Pick<UsageRecord, "cost">): number {
+  if (r.cost === undefined) return 0;
+  try {
+    return Number(parseAmount(r.cost));
+  } catch {
+    // Not an amount: the aggregator's checks leave it out and name it, as with any bad counter.
+    return Number.NaN;
+  }
 }
 
 /** Adds the counter fields of `add` into `into` (other fields of either are left alone). */

@@ -4,7 +4,7 @@ import type { LimitStore } from "../core/limits/tenant-limits";
 import type { UsageReader } from "../core/ports";
 import { type Principal, principalFromContext, requireScope } from "../core/principal";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
-import { admitUsageRead, USAGE_QUERY_PARAMS, usageReport } from "../core/usage-query";
+import { admitUsageRead, USAGE_QUERY_PARAMS, usageReport, usageReportJson } from "../core/usage-query";
 import { queryParams, requestIdOf } from "../http/event";
 import { httpHandler, type LogFields } from "../http/handler";
 import { json } from "../http/respond";
@@ -13,6 +13,8 @@ export interface UsageDeps {
   readonly usage: UsageReader;
   /** Where the caller stands against its limits (`peek`), and the per-tenant rate of usage reads. */
   readonly limits: LimitStore;
+  /** The platform currency costs are in. */
+  readonly currency: string;
 }
 
 /** The caller, from the authorizer only (never from the request), with `usage:read`. */
@@ -32,7 +34,7 @@ export function createUsageHandler(deps: UsageDeps) {
         usageReport(deps.usage, principal.tenantId, queryParams(event, USAGE_QUERY_PARAMS)),
         limitStatusOf(deps.limits, principal, Date.now()),
       ]);
-      return json(200, { ...report, limits: status }, requestIdOf(event));
+      return json(200, { ...usageReportJson(report, deps.currency), limits: status }, requestIdOf(event));
     },
     "GET /v1/usage/records": async (event, log) => {
       const { tenantId } = caller(event, log);

@@ -9,5 +9,6 @@ export function usageDeps(clients: AwsClients, settings: FunctionSettings, limit
   return {
     usage: new DynamoUsageReader(clients.dynamo, settings.tables.usage),
     limits: new DynamoLimitStore(clients.dynamo, settings.tables.usage, limitStore),
+    currency: settings.currency,
   };
 }

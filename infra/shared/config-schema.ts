@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../../functions/contract/name-rules";
 import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "../../functions/contract/runtimes";
+import { TENANT_ID } from "../../functions/core/tenants";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
 import { llmInstanceIssue } from "./instance-specs";
 import { checkPlacements } from "./placement-rules";
@@ -177,6 +178,21 @@ export const aliasTargetSchema = z.union([
     .refine((ts) => new Set(ts.map((t) => t.version)).size === ts.length, "versions must be distinct"),
 ]);
 
+const priceAmount = z.string().regex(/^(0|[1-9]\d{0,17})(\.\d{1,9})?$/, "a decimal amount such as \"0.15\" (at most 9 decimals)");
+
+/** One initial price of a model (see functions/core/money/prices.ts for how prices apply). */
+export const priceConfigSchema = z
+  .strictObject({
+    version: VERSION_NUMBER.optional(),
+    tenant: z.string().regex(TENANT_ID).optional(),
+    perRequest: priceAmount.optional(),
+    perMillionInput: priceAmount.optional(),
+    perMillionOutput: priceAmount.optional(),
+    perMillionCachedInput: priceAmount.optional(),
+    perSecond: priceAmount.optional(),
+  })
+  .refine((p) => Object.keys(p).some((k) => k !== "version" && k !== "tenant"), "set at least one price component");
+
 export const modelConfigSchema = z
   .strictObject({
     description: z.string().max(500).optional(),
@@ -192,6 +208,12 @@ export const modelConfigSchema = z
     aliases: z.record(z.string().regex(ALIAS_NAME, ALIAS_NAME_RULE), aliasTargetSchema),
     /** Alias used when a request names none. @default prod */
     defaultAlias: z.string().regex(ALIAS_NAME).default("prod"),
+    /**
+     * Initial prices in the platform currency, decimal strings (`"0.15"`): the list price, or
+     * with `version` one version's, with `tenant` a contract price. Written when absent; moved at
+     * run time with `modelgate prices set`, without a deploy. @default none: the model is free
+     */
+    prices: z.array(priceConfigSchema).default([]),
   })
   .superRefine((m, ctx) => {
     const declared = new Set<number>();
@@ -276,6 +298,11 @@ export const platformConfigSchema = z
       .record(z.string().regex(MODEL_NAME, MODEL_NAME_RULE), modelConfigSchema)
       .refine((m) => Object.keys(m).length > 0, "declare at least one model"),
     gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
+    /** The platform's one currency (ISO 4217 code): prices, costs and budgets are in it. @default USD */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "an ISO 4217 currency code such as USD")
+      .default("USD"),
     /** Renamed to `gateway` before 0.1.0; kept only to say so to a config that still uses it. */
     limits: z
       .undefined({

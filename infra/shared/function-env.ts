@@ -5,7 +5,7 @@ import {
   poolEndpointName,
   variantName,
 } from "../../functions/contract/sagemaker-names";
-import type { AliasSeed, RegistrySeed, VersionSeed } from "../../functions/contract/seed";
+import type { AliasSeed, PriceSeed, RegistrySeed, VersionSeed } from "../../functions/contract/seed";
 import {
   type FunctionSettings,
   POWERTOOLS_ENV,
@@ -30,6 +30,7 @@ export function functionSettings(config: PlatformConfig): FunctionSettings {
     usageRetentionDays: config.usage.retentionDays,
     registryCacheTtlMs: REGISTRY_CACHE_TTL_MS,
     maxKeysPerTenant: DEFAULT_MAX_KEYS,
+    currency: config.currency,
   };
 }
 
@@ -47,6 +48,7 @@ export function functionEnvironment(config: PlatformConfig): Record<string, stri
     [SETTINGS_ENV.usageRetentionDays]: String(s.usageRetentionDays),
     [SETTINGS_ENV.registryCacheTtlMs]: String(s.registryCacheTtlMs),
     [SETTINGS_ENV.maxKeysPerTenant]: String(s.maxKeysPerTenant),
+    [SETTINGS_ENV.currency]: s.currency,
     [POWERTOOLS_ENV.serviceName]: config.name,
     [POWERTOOLS_ENV.metricsNamespace]: config.name,
   };
@@ -64,6 +66,7 @@ export function registrySeed(
   const models: Array<RegistrySeed["models"][number]> = [];
   const versions: VersionSeed[] = [];
   const aliases: AliasSeed[] = [];
+  const prices: PriceSeed[] = [];
   for (const [model, m] of Object.entries(config.models)) {
     models.push({
       model,
@@ -92,9 +95,12 @@ export function registrySeed(
         ...(digest ? { sha256: digest } : {}),
       });
     }
+    for (const { version, tenant, ...components } of m.prices) {
+      prices.push({ model, ...(version !== undefined ? { version } : {}), ...(tenant !== undefined ? { tenant } : {}), currency: config.currency, components });
+    }
     for (const [alias, target] of Object.entries(m.aliases)) {
       aliases.push({ model, alias, targets: typeof target === "number" ? [{ version: target, weight: 100 }] : target });
     }
   }
-  return { models, versions, aliases };
+  return { models, versions, aliases, prices };
 }

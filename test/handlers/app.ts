@@ -71,7 +71,7 @@ export function testApp(opts: TestAppOptions = {}) {
   const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
   const handlers = {
     invoke: createInvokeHandler(inference),
-    usage: createUsageHandler({ usage, limits }),
+    usage: createUsageHandler({ usage, limits, currency: "USD" }),
     admin: createAdminHandler({
       identity,
       registry,
@@ -82,6 +82,8 @@ export function testApp(opts: TestAppOptions = {}) {
       platformName: "mg",
       maxBodyBytes,
       maxKeysPerTenant: opts.maxKeysPerTenant ?? 3,
+      currency: "USD",
+      registryCacheTtlMs: 5000,
     }),
   };
   const authorizer = createAuthorizerHandler({ keys: identity });

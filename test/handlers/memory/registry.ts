@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from "../../../functions/core/errors";
+import type { Price } from "../../../functions/core/money/prices";
 import type { RegistryAdmin } from "../../../functions/core/ports";
 import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../../../functions/core/registry";
 
@@ -10,6 +11,7 @@ interface StoredModel {
   readonly aliases: Map<string, Alias>;
   /** Alias moves, oldest first, per alias. */
   readonly history: Map<string, AliasHistoryEntry[]>;
+  readonly prices: Price[];
 }
 
 /** The registry in memory: immutable versions, aliases moved only at the revision the caller saw. */
@@ -25,6 +27,7 @@ export class MemoryRegistry implements RegistryAdmin {
       versions: new Map(versions.map((v) => [v.version, v])),
       aliases: new Map(aliases.map((a) => [a.alias, a])),
       history: new Map(),
+      prices: [],
     });
   }
 
@@ -38,6 +41,7 @@ export class MemoryRegistry implements RegistryAdmin {
         defaultAlias: m.defaultAlias,
         versions: new Map(m.versions),
         aliases: new Map(m.aliases),
+        prices: [...m.prices],
       }
     );
   }
@@ -81,6 +85,13 @@ export class MemoryRegistry implements RegistryAdmin {
       .get(model)
       ?.history.get(alias)
       ?.find((e) => e.revision === revision);
+  }
+
+  async addPrice(p: Price) {
+    const m = this.require(p.model);
+    const same = (q: Price) => q.effectiveFrom === p.effectiveFrom && q.tenant === p.tenant && q.version === p.version;
+    if (m.prices.some(same)) throw new ConflictError(`a price of '${p.model}' for this scope already starts at ${p.effectiveFrom}`);
+    m.prices.push(p);
   }
 
   async registerVersion(v: ModelVersion) {

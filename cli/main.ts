@@ -5,6 +5,7 @@ import { registerCost } from "./commands/cost";
 import { registerInvoke } from "./commands/invoke";
 import { registerKeys } from "./commands/keys";
 import { registerModels } from "./commands/models";
+import { registerPrices } from "./commands/prices";
 import { registerTenants } from "./commands/tenants";
 import { registerUsage } from "./commands/usage";
 import { CliError, EXIT } from "./errors";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerUsage(program);
   registerModels(program);
   registerAliases(program);
+  registerPrices(program);
   registerCost(program);
   // Every subcommand reports usage errors the same way, through the override below.
   const override = (cmd: Command) => {

@@ -15,7 +15,9 @@ interface UsageOut {
   to: string;
   granularity: string;
   group?: string;
-  totals: Record<string, number>;
+  /** The currency of every `cost` (decimal strings). */
+  currency?: string;
+  totals: Record<string, number | string>;
   rows: Array<Record<string, string | number>>;
   /** Every record written before it is counted (aggregates lag the records a little). */
   asOf?: string;
@@ -77,6 +79,7 @@ function printRows(rows: UsageOut["rows"]): void {
     ["bytesOut", "BYTES_OUT"],
     ["inputTokens", "TOKENS_IN"],
     ["outputTokens", "TOKENS_OUT"],
+    ["cost", "COST"],
   ];
   printTable(
     [...dims.map((d) => (d === "keyId" ? "KEY" : d.toUpperCase())), ...counters.map(([, h]) => h), "AVG_MS"],
@@ -123,7 +126,9 @@ export function registerUsage(program: Command): void {
         ["tenant", out.tenantId],
         ["period", `${out.from} .. ${out.to} (by ${out.granularity}, per ${out.group ?? "version"})`],
         ...(out.asOf ? [["as of", `${out.asOf} (every request before it is counted)`] as const] : []),
-        ...Object.entries(out.totals ?? {}).map(([k, v]) => [k, String(v)] as const),
+        ...Object.entries(out.totals ?? {}).map(
+          ([k, v]) => [k, k === "cost" && out.currency ? `${v} ${out.currency}` : String(v)] as const,
+        ),
       ]);
       if ((out.rows ?? []).length === 0) return;
       process.stdout.write("\n");

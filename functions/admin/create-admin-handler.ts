@@ -2,6 +2,7 @@ import { httpHandler } from "../http/handler";
 import type { AdminDeps } from "./deps";
 import { keyRoutes } from "./keys";
 import { modelRoutes } from "./models";
+import { priceRoutes } from "./prices";
 import { tenantRoutes } from "./tenants";
 import { usageRoutes } from "./usage";
 
@@ -12,5 +13,6 @@ export function createAdminHandler(deps: AdminDeps) {
     ...usageRoutes(deps),
     ...keyRoutes(deps),
     ...modelRoutes(deps),
+    ...priceRoutes(deps),
   });
 }

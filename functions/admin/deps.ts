@@ -34,6 +34,8 @@ export interface AdminDeps {
   readonly currency: string;
   /** How long gateways cache a model's registry entry: a new price starts no sooner. */
   readonly registryCacheTtlMs: number;
+  /** The clock prices are dated by. @default Date.now */
+  readonly now?: () => number;
   readonly maxKeysPerTenant: number;
 }
 

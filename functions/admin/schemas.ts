@@ -105,3 +105,26 @@ export const reconcileBody = z.strictObject({
   repair: z.boolean().optional(),
   minAgeSeconds: z.number().int().min(0).max(86_400).optional(),
 });
+
+export const optionalTenantIdParam = tenantIdParam.optional();
+export const optionalModelParam = modelParam.optional();
+
+/** A decimal amount as the price book takes it; the core checks its precision and names the field. */
+const priceAmount = z.string().min(1).max(40);
+
+/** `POST /admin/models/{model}/prices`: components in the platform currency, a scope, a start. */
+export const setPriceBody = z
+  .strictObject({
+    version: VERSION_NUMBER.optional(),
+    tenant: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}").optional(),
+    from: z.string().min(1).max(40).optional(),
+    perRequest: priceAmount.optional(),
+    perMillionInput: priceAmount.optional(),
+    perMillionOutput: priceAmount.optional(),
+    perMillionCachedInput: priceAmount.optional(),
+    perSecond: priceAmount.optional(),
+  })
+  .refine(
+    (b) => ["perRequest", "perMillionInput", "perMillionOutput", "perMillionCachedInput", "perSecond"].some((k) => k in b),
+    "give at least one of perRequest, perMillionInput, perMillionOutput, perMillionCachedInput, perSecond",
+  );

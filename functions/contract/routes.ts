@@ -169,6 +169,15 @@ export const ROUTES = [
     auth: "iam",
     summary: "Retire a version no alias uses",
   },
+  {
+    method: "POST",
+    path: "/admin/models/{model}/prices",
+    handler: "admin",
+    auth: "iam",
+    summary: "Set a price of the model (list, one version's, or a tenant's contract) from a time on",
+  },
+  { method: "GET", path: "/admin/models/{model}/prices", handler: "admin", auth: "iam", summary: "A model's price history (?tenant=)" },
+  { method: "GET", path: "/admin/prices", handler: "admin", auth: "iam", summary: "Prices in force and scheduled (?model=&tenant=)" },
   { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
   {
     method: "PUT",

@@ -44,6 +44,8 @@ export interface InferenceResult {
   readonly headers: Readonly<Record<string, string>>;
   /** Tokens the model reported (KServe v2 outputs or an LLM usage object), as metered. */
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** What the request cost (its usage record's `cost`), when a price applied. */
+  readonly cost?: string;
 }
 
 export interface InferenceDeps {
@@ -214,6 +216,7 @@ async function serve(
     ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
     headers: limitHeaders,
     ...(tokens ? { tokens } : {}),
+    ...(record.cost !== undefined ? { cost: record.cost } : {}),
   };
 }
 

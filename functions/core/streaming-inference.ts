@@ -47,6 +47,8 @@ export interface StreamingRequest extends InferenceRequest {
 export interface StreamOutcome {
   readonly status: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** What the request cost (its usage record's `cost`), when a price applied. */
+  readonly cost?: string;
   /** False when the usage record could not be written: reconciliation finds the request in the gateway's access log. */
   readonly recorded: boolean;
 }
@@ -101,6 +103,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
       });
     }
   }
+  let cost: string | undefined;
   const record = (status: number, tokens: StreamOutcome["tokens"], bytesOut: number) => {
     const usage = usageRecordOf(req, {
       version: answered.version,
@@ -113,6 +116,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
       prices: used.prices,
     });
     used.costNano = costNanoOf(usage);
+    cost = usage.cost;
     return deps.usage.record(usage);
   };
   const fail = (error: unknown) => new InferenceFailedError(error, req.model, answered.version, resolution.alias, limitHeaders);
@@ -159,5 +163,5 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
     () => true,
     () => false,
   );
-  return { status, ...(tokens ? { tokens } : {}), recorded };
+  return { status, ...(tokens ? { tokens } : {}), ...(cost !== undefined ? { cost } : {}), recorded };
 }

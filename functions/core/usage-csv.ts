@@ -22,6 +22,8 @@ export const CSV_COLUMNS = [
   "bytesOut",
   "inputTokens",
   "outputTokens",
+  "cost",
+  "currency",
 ] as const;
 
 const CRLF = "\r\n";
@@ -50,6 +52,8 @@ export function csvRow(r: UsageRecord): string {
     r.bytesOut,
     r.tokens?.input,
     r.tokens?.output,
+    r.cost,
+    r.currency,
   ];
   return `${cells.map(field).join(",")}${CRLF}`;
 }

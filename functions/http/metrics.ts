@@ -15,6 +15,8 @@ export interface InferenceMetrics {
   readonly latencyMs: number;
   /** Only when the model reported them. */
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** The request's cost (a decimal string), when a price applied. */
+  readonly cost?: string;
   /** The client was told the model is scaling up from zero (a cold start, counted apart from errors). */
   readonly waking?: true;
 }
@@ -30,8 +32,8 @@ export type InferenceMetricsPublisher = (m: InferenceMetrics) => void;
 export function requestMetrics(
   publisher: InferenceMetricsPublisher | undefined,
   request: { readonly tenantId: string; readonly keyId: string; readonly requestId: string; readonly receivedAt: number },
-): (model: string, version: number, status: number, tokens?: InferenceMetrics["tokens"], failure?: unknown) => void {
-  return (model, version, status, tokens, failure) =>
+): (model: string, version: number, status: number, metered?: Pick<InferenceMetrics, "tokens" | "cost">, failure?: unknown) => void {
+  return (model, version, status, metered, failure) =>
     publisher?.({
       tenantId: request.tenantId,
       keyId: request.keyId,
@@ -40,7 +42,8 @@ export function requestMetrics(
       version,
       status,
       latencyMs: Date.now() - request.receivedAt,
-      ...(tokens ? { tokens } : {}),
+      ...(metered?.tokens ? { tokens: metered.tokens } : {}),
+      ...(metered?.cost !== undefined ? { cost: metered.cost } : {}),
       ...(failure instanceof ModelWakingError ? { waking: true as const } : {}),
     });
 }
@@ -92,6 +95,9 @@ function publish(metrics: Metrics, m: InferenceMetrics): void {
       metrics.addMetric("InputTokens", MetricUnit.Count, m.tokens.input);
       metrics.addMetric("OutputTokens", MetricUnit.Count, m.tokens.output);
     }
+    // For dashboards, in currency units: CloudWatch values are doubles. Bills come from the
+    // records' exact decimal costs, never from this metric.
+    if (m.cost !== undefined && Number.isFinite(Number(m.cost))) metrics.addMetric("Cost", MetricUnit.NoUnit, Number(m.cost));
     metrics.publishStoredMetrics();
   } catch (err) {
     // A half-built document must not carry this request's dimensions into the next one.

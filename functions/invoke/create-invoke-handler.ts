@@ -82,7 +82,7 @@ export function createInvokeHandler(wiring: InvokeDeps) {
       });
       log.version = out.version;
       if (out.fallbackFrom !== undefined) log.fallbackFrom = out.fallbackFrom;
-      publish(out.model, out.version, 200, out.tokens);
+      publish(out.model, out.version, 200, out);
       return bytes(200, out.body, out.contentType, {
         ...out.headers,
         "x-request-id": requestId,

@@ -71,13 +71,13 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
         ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
       };
       const metrics = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
-      const publish = (version: number, status: number, tokens?: { input: number; output: number }, failure?: unknown) =>
-        metrics(model, version, status, tokens, failure);
+      const publish = (version: number, status: number, metered?: Parameters<typeof metrics>[3], failure?: unknown) =>
+        metrics(model, version, status, metered, failure);
       try {
         if (!body.stream) {
           const out = await runInference(deps, req);
           log.version = out.version;
-          publish(out.version, 200, out.tokens);
+          publish(out.version, 200, out);
           res.start(200, {
             "content-type": "application/json",
             "x-request-id": requestId,
@@ -105,7 +105,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
             event: (data) => res.write(`data: ${data}\n\n`),
           },
         );
-        publish(version, outcome.status, outcome.tokens);
+        publish(version, outcome.status, outcome);
         if (!outcome.recorded) log.unrecorded = "usage record not written; reconciliation will report it";
         if (outcome.status === 200) res.write("data: [DONE]\n\n");
       } catch (err) {

@@ -178,7 +178,7 @@ export const aliasTargetSchema = z.union([
     .refine((ts) => new Set(ts.map((t) => t.version)).size === ts.length, "versions must be distinct"),
 ]);
 
-const priceAmount = z.string().regex(/^(0|[1-9]\d{0,17})(\.\d{1,9})?$/, "a decimal amount such as \"0.15\" (at most 9 decimals)");
+const priceAmount = z.string().regex(/^(0|[1-9]\d{0,17})(\.\d{1,9})?$/, 'a decimal amount such as "0.15" (at most 9 decimals)');
 
 /** One initial price of a model (see functions/core/money/prices.ts for how prices apply). */
 export const priceConfigSchema = z

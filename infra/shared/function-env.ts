@@ -96,7 +96,13 @@ export function registrySeed(
       });
     }
     for (const { version, tenant, ...components } of m.prices) {
-      prices.push({ model, ...(version !== undefined ? { version } : {}), ...(tenant !== undefined ? { tenant } : {}), currency: config.currency, components });
+      prices.push({
+        model,
+        ...(version !== undefined ? { version } : {}),
+        ...(tenant !== undefined ? { tenant } : {}),
+        currency: config.currency,
+        components,
+      });
     }
     for (const [alias, target] of Object.entries(m.aliases)) {
       aliases.push({ model, alias, targets: typeof target === "number" ? [{ version: target, weight: 100 }] : target });

@@ -84,6 +84,7 @@ export function testApp(opts: TestAppOptions = {}) {
       maxKeysPerTenant: opts.maxKeysPerTenant ?? 3,
       currency: "USD",
       registryCacheTtlMs: 5000,
+      now,
     }),
   };
   const authorizer = createAuthorizerHandler({ keys: identity });

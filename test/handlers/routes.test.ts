@@ -58,6 +58,9 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "PUT /admin/models/{model}/aliases/{alias}": () => ["/admin/models/iris/aliases/prod", { json: { target: 2, expectedRevision: 3 } }],
   "GET /admin/models/{model}/aliases/{alias}/history": () => ["/admin/models/iris/aliases/prod/history", {}],
   "POST /admin/models/{model}/aliases/{alias}/rollback": () => ["/admin/models/iris/aliases/prod/rollback", {}],
+  "POST /admin/models/{model}/prices": () => ["/admin/models/iris/prices", { json: { perRequest: "0.001" } }],
+  "GET /admin/models/{model}/prices": () => ["/admin/models/iris/prices", {}],
+  "GET /admin/prices": () => ["/admin/prices", {}],
 };
 
 const ARTIFACT = new TextEncoder().encode("artifact");

@@ -77,7 +77,24 @@ function str(cell: Cell, column: string, line: number): string {
 function recordOfRow(cells: readonly Cell[], line: number): UsageRecord {
   if (cells.length !== CSV_COLUMNS.length)
     throw new CsvFormatError(`line ${line}: expected ${CSV_COLUMNS.length} fields, got ${cells.length}`);
-  const [requestId, time, tenantId, keyId, model, version, alias, kind, status, latencyMs, bytesIn, bytesOut, input, output] = cells;
+  const [
+    requestId,
+    time,
+    tenantId,
+    keyId,
+    model,
+    version,
+    alias,
+    kind,
+    status,
+    latencyMs,
+    bytesIn,
+    bytesOut,
+    input,
+    output,
+    cost,
+    currency,
+  ] = cells;
   if (kind != null && !(USAGE_KINDS as readonly string[]).includes(kind)) throw new CsvFormatError(`line ${line}: unknown kind '${kind}'`);
   if ((input == null) !== (output == null)) throw new CsvFormatError(`line ${line}: give both token columns or neither`);
   return {
@@ -96,6 +113,8 @@ function recordOfRow(cells: readonly Cell[], line: number): UsageRecord {
     ...(input != null && output != null
       ? { tokens: { input: int(input, "inputTokens", line), output: int(output, "outputTokens", line) } }
       : {}),
+    ...(cost != null ? { cost } : {}),
+    ...(currency != null ? { currency } : {}),
   };
 }
 

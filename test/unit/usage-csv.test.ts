@@ -81,16 +81,19 @@ describe("usage records as CSV and JSON lines", () => {
 
   it("writes a fixed header, CRLF lines, tokens as two columns, and quotes only when needed", () => {
     expect(csvHeader()).toBe(
-      "requestId,time,tenantId,keyId,model,version,alias,kind,status,latencyMs,bytesIn,bytesOut,inputTokens,outputTokens\r\n",
+      "requestId,time,tenantId,keyId,model,version,alias,kind,status,latencyMs,bytesIn,bytesOut,inputTokens,outputTokens,cost,currency\r\n",
     );
-    expect(CSV_COLUMNS).toHaveLength(14);
+    expect(CSV_COLUMNS).toHaveLength(16);
     const odd: UsageRecord = { ...sample, requestId: 'a,"b"', alias: "", kind: "refused", tokens: undefined } as UsageRecord;
     const { tokens: _, ...noTokens } = odd;
-    expect(toCsv([sample, noTokens]).split("\r\n").slice(1)).toEqual([
-      "req-1,2026-11-28T13:05:00.000Z,acme,AAAAAAAAAAAAAAAA,iris,2,prod,,200,12,80,120,5,7",
-      '"a,""b""",2026-11-28T13:05:00.000Z,acme,AAAAAAAAAAAAAAAA,iris,2,"",refused,200,12,80,120,,',
+    const priced: UsageRecord = { ...sample, requestId: "req-2", cost: "0.000123", currency: "USD" };
+    expect(toCsv([sample, noTokens, priced]).split("\r\n").slice(1)).toEqual([
+      "req-1,2026-11-28T13:05:00.000Z,acme,AAAAAAAAAAAAAAAA,iris,2,prod,,200,12,80,120,5,7,,",
+      '"a,""b""",2026-11-28T13:05:00.000Z,acme,AAAAAAAAAAAAAAAA,iris,2,"",refused,200,12,80,120,,,,',
+      "req-2,2026-11-28T13:05:00.000Z,acme,AAAAAAAAAAAAAAAA,iris,2,prod,,200,12,80,120,5,7,0.000123,USD",
       "",
     ]);
+    expect(parseCsv(toCsv([priced]))).toEqual([priced]);
     expect(toJsonLines([sample])).toBe(`${JSON.stringify(sample)}\n`);
   });
 
@@ -101,12 +104,12 @@ describe("usage records as CSV and JSON lines", () => {
     const bad = (csv: string, why: RegExp) => expect(() => parseCsv(csv)).toThrow(why);
     const header = csvHeader();
     bad("a,b\r\n", /header/);
-    bad(`${header}x,y\r\n`, /expected 14 fields/);
+    bad(`${header}x,y\r\n`, /expected 16 fields/);
     bad(`${header}"open`, /unterminated/);
-    bad(`${header}r,t,a,k,m,1,,weird,200,1,1,1,,\r\n`, /unknown kind/);
-    bad(`${header}r,t,a,k,m,1,,,200,1,1,1,5,\r\n`, /both token columns/);
-    bad(`${header}r,t,a,k,m,-1,,,200,1,1,1,,\r\n`, /'version' must be a non-negative integer/);
-    bad(`${header}r,t,a,k,m,1,,,200,1,1,1,,\r\n`.replace("r,", 'r"x,'), /quote inside/);
-    expect(() => parseCsv(`${header},t,a,k,m,1,,,200,1,1,1,,\r\n`)).toThrow(CsvFormatError);
+    bad(`${header}r,t,a,k,m,1,,weird,200,1,1,1,,,,\r\n`, /unknown kind/);
+    bad(`${header}r,t,a,k,m,1,,,200,1,1,1,5,,,\r\n`, /both token columns/);
+    bad(`${header}r,t,a,k,m,-1,,,200,1,1,1,,,,\r\n`, /'version' must be a non-negative integer/);
+    bad(`${header}r,t,a,k,m,1,,,200,1,1,1,,,,\r\n`.replace("r,", 'r"x,'), /quote inside/);
+    expect(() => parseCsv(`${header},t,a,k,m,1,,,200,1,1,1,,,,\r\n`)).toThrow(CsvFormatError);
   });
 });

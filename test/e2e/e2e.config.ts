@@ -36,6 +36,12 @@ export default defineConfig({
       versions: [{ version: 1, artifact: "../../models/iris/2/model.onnx" }],
       aliases: { prod: 1 },
     },
+    // The price suite prices this one, so its list-price moves reach no other suite's records.
+    "iris-pr": {
+      versions: [{ version: 1, artifact: "../../models/iris/1/model.onnx" }],
+      aliases: { prod: 1 },
+      prices: [{ perRequest: "0.0005", perSecond: "0.0001" }],
+    },
     // Upload tests add versions here, so other suites see iris unchanged.
     "iris-up": {
       versions: [{ version: 1, artifact: "../../models/iris/1/model.onnx" }],

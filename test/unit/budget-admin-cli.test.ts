@@ -128,7 +128,9 @@ describe("budget alert sinks", () => {
     expect(input?.Entries).toEqual([
       { Source: "modelgate", DetailType: "Budget Threshold Reached", Detail: JSON.stringify(alert), EventBusName: "default" },
     ]);
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "slow down" }] });
+    events
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "slow down" }] });
     await expect(new EventBridgeBudgetAlerts(new EventBridgeClient({ region: "us-east-1" })).publish(alert)).rejects.toThrow(
       "EventBridge refused the budget alert: ThrottlingException slow down",
     );

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { InvalidAmountError, parseAmount } from "../functions/core/money/amount";
 import { argumentError } from "./errors";
 
 /**
@@ -12,6 +13,9 @@ export interface Limits {
   monthlyRequests?: number;
   monthlyTokens?: number;
   concurrency?: number;
+  /** A decimal string in the platform currency, as the admin API takes and shows it ("25.00"). */
+  monthlyBudget?: string;
+  budgetAlertPercents?: number[];
 }
 
 export interface LimitFlags {
@@ -21,9 +25,18 @@ export interface LimitFlags {
   monthlyRequests?: string;
   monthlyTokens?: string;
   concurrency?: string;
+  monthlyBudget?: string;
 }
 
-const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, string, string]> = [
+/**
+ * Decimals a `--monthly-budget` may have. The CLI does not know the platform currency, so it
+ * checks the common minor unit (cents); the API checks the platform currency's again.
+ */
+export const BUDGET_FLAG_DECIMALS = 2;
+
+type IntegerFlag = Exclude<keyof LimitFlags, "monthlyBudget">;
+
+const LIMIT_FLAGS: ReadonlyArray<readonly [IntegerFlag, Exclude<keyof Limits, "monthlyBudget" | "budgetAlertPercents">, string, string]> = [
   ["rate", "ratePerSecond", "--rate <rps>", "sustained requests per second"],
   ["burst", "burst", "--burst <n>", "requests allowed at once on top of the rate (default: the rate)"],
   ["tokensPerMinute", "tokensPerMinute", "--tokens-per-minute <n>", "model tokens per minute (UTC clock minutes)"],
@@ -34,10 +47,11 @@ const LIMIT_FLAGS: ReadonlyArray<readonly [keyof LimitFlags, keyof Limits, strin
 
 export function withLimitOptions(cmd: Command): Command {
   for (const [, , flag, help] of LIMIT_FLAGS) cmd.option(flag, help);
+  cmd.option("--monthly-budget <amount>", "money per calendar month (UTC) in the platform currency, e.g. 25.00");
   return cmd;
 }
 
-/** The limits given as flags (positive integers), or undefined when none was given. */
+/** The limits given as flags (positive integers; the budget a decimal amount), or undefined when none was given. */
 export function limitsFrom(o: LimitFlags): Limits | undefined {
   const out: Limits = {};
   for (const [flag, field, spelled] of LIMIT_FLAGS) {
@@ -46,7 +60,21 @@ export function limitsFrom(o: LimitFlags): Limits | undefined {
     if (!/^[1-9]\d*$/.test(raw)) throw argumentError(`${spelled.split(" ")[0]} takes a positive integer, got '${raw}'`);
     out[field] = Number(raw);
   }
+  if (o.monthlyBudget !== undefined) out.monthlyBudget = budgetFlag(o.monthlyBudget);
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** `--monthly-budget`: a positive decimal amount with at most BUDGET_FLAG_DECIMALS decimals, sent as written. */
+function budgetFlag(raw: string): string {
+  let nano: bigint;
+  try {
+    nano = parseAmount(raw, { digits: BUDGET_FLAG_DECIMALS, label: "--monthly-budget" });
+  } catch (err) {
+    if (err instanceof InvalidAmountError) throw argumentError(`${err.message} (an amount such as 25.00)`);
+    throw err;
+  }
+  if (nano === 0n) throw argumentError(`--monthly-budget must be more than 0, got '${raw}'`);
+  return raw;
 }
 
 export const describeLimits = (l: Limits | undefined) =>
@@ -58,6 +86,7 @@ export const describeLimits = (l: Limits | undefined) =>
         l.monthlyRequests !== undefined ? `${l.monthlyRequests} requests/month` : undefined,
         l.monthlyTokens !== undefined ? `${l.monthlyTokens} tokens/month` : undefined,
         l.concurrency !== undefined ? `${l.concurrency} concurrent` : undefined,
+        l.monthlyBudget !== undefined ? `budget ${l.monthlyBudget}/month` : undefined,
       ]
         .filter(Boolean)
         .join(", ");

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../contract/name-rules";
 import { RUNTIMES } from "../contract/runtimes";
 import { MAX_GRACE_SECONDS } from "../core/api-keys";
-import { type TenantLimits, validateLimits } from "../core/limits/tenant-limits";
+import { LIMIT_MAXIMUMS, type TenantLimits, validateLimits } from "../core/limits/tenant-limits";
+import { formatAmount, InvalidAmountError, parseBudgetAmount } from "../core/money/amount";
 import { KEY_SCOPES } from "../core/scopes";
 import { TENANT_ID } from "../core/tenants";
 import { VERSION_NUMBER } from "../core/version-number";
@@ -13,9 +14,50 @@ const tenantName = z.string().min(1).max(200);
 const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, MODEL_NAME_RULE)])).max(500);
 const plan = z.string().regex(/^[a-z0-9-]{1,40}$/, "plans match [a-z0-9-]{1,40}");
 
-/** Rate, quota and concurrency limits, checked by the same validator the core uses. */
+/**
+ * The currency budgets are set in: the platform's. Until the platform names one in its
+ * settings it is USD, so a budget is read to the cent ("25.00"; "25.005" is refused).
+ */
+export const BUDGET_CURRENCY = "USD";
+
+/**
+ * `limits.monthlyBudget` as the admin API takes it, a decimal string in the platform currency
+ * ("25.00"), to the core's nano-units; anything else is a message naming the field.
+ */
+export function budgetFromBody(value: unknown, currency = BUDGET_CURRENCY): { ok: true; nano: number } | { ok: false; message: string } {
+  if (typeof value !== "string") {
+    return { ok: false, message: `monthlyBudget must be a decimal string in ${currency} such as "25.00", got ${JSON.stringify(value)}` };
+  }
+  let nano: bigint;
+  try {
+    nano = parseBudgetAmount(value, currency, "monthlyBudget");
+  } catch (err) {
+    if (err instanceof InvalidAmountError) return { ok: false, message: err.message };
+    throw err;
+  }
+  if (nano <= 0n) return { ok: false, message: `monthlyBudget must be more than 0, got ${JSON.stringify(value)}` };
+  if (nano > BigInt(LIMIT_MAXIMUMS.monthlyBudget)) {
+    const max = formatAmount(BigInt(LIMIT_MAXIMUMS.monthlyBudget));
+    return { ok: false, message: `monthlyBudget must be at most ${max} ${currency} a month, got ${JSON.stringify(value)}` };
+  }
+  return { ok: true, nano: Number(nano) };
+}
+
+/**
+ * Rate, quota, concurrency and budget limits, checked by the same validator the core uses;
+ * `monthlyBudget` comes as a decimal string (see budgetFromBody) and answers show it so.
+ */
 const limits = z.unknown().transform((value, ctx): TenantLimits => {
-  const r = validateLimits(value);
+  let input = value;
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && "monthlyBudget" in value) {
+    const budget = budgetFromBody((value as { monthlyBudget: unknown }).monthlyBudget);
+    if (!budget.ok) {
+      ctx.addIssue({ code: "custom", message: budget.message });
+      return z.NEVER;
+    }
+    input = { ...value, monthlyBudget: budget.nano };
+  }
+  const r = validateLimits(input);
   if (r.ok) return r.limits;
   ctx.addIssue({ code: "custom", message: r.message });
   return z.NEVER;

@@ -1,5 +1,5 @@
 import { LIMIT_PK_PREFIX } from "../contract/usage-keys";
-import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatStep } from "../core/limits/cells";
+import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, SpendKey, TatStep } from "../core/limits/cells";
 
 /**
  * Limit state in the usage table, one partition per subject (the trailing `#` keeps
@@ -10,6 +10,10 @@ import type { CounterBounds, CounterKey, Counts, LeaseReturn, QuotaLease, TatSte
  *                                             leases  map lease id → { r, t, from, until, reclaim }:
  *                                                     quota leases, counted in requests/tokens until they end
  *                         sk CONC             leases  map requestId → lease end, epoch ms
+ *                         sk BUDGET#<yyyy-mm> spentNano  money spent and reserved in a UTC month, nano-units
+ *                                                        (monthlyBudget; its own item, apart from the leased quotas)
+ *                                             alert<t>   epoch ms threshold t (percent) was announced: one
+ *                                                        attribute per threshold, claimed by one writer
  * Every item carries `expiresAt` (the table's TTL attribute) so idle subjects clean up.
  * Each limit is one item, so every check is a single conditional write.
  */
@@ -18,6 +22,7 @@ export const RATE_SK = "RATE";
 export const CONC_SK = "CONC";
 export const monthSk = (period: string) => `MONTH#${period}`;
 export const minuteSk = (period: string) => `TPM#${period}`;
+export const budgetSk = (period: string) => `BUDGET#${period}`;
 
 export interface ItemKey {
   readonly pk: string;
@@ -205,6 +210,48 @@ export function counterAdjust(table: string, key: CounterKey, delta: Partial<Cou
     UpdateExpression: `ADD ${adds.join(", ")}`,
     ConditionExpression: "attribute_exists(pk)",
     ExpressionAttributeValues: values,
+  };
+}
+
+/** The item of a month's budget spend. */
+export const spendKey = (k: SpendKey): ItemKey => limitKey(k.subject, budgetSk(k.period));
+
+/** The attribute recording that threshold `t` (percent) was announced. */
+export const alertAttribute = (t: number) => `alert${t}`;
+
+/**
+ * Reserves against a budget: adds `delta` if nothing is spent yet or the spend is at most
+ * `ceiling` (spent + reserve ≤ budget), creating the item. One conditional write.
+ */
+export function spendReserve(table: string, key: SpendKey, delta: number, ceiling: number, expiresAt: number) {
+  return {
+    TableName: table,
+    Key: spendKey(key),
+    UpdateExpression: "SET expiresAt = :expiresAt ADD spentNano :d",
+    ConditionExpression: "attribute_not_exists(spentNano) OR spentNano <= :ceiling",
+    ExpressionAttributeValues: { ":d": delta, ":ceiling": ceiling, ":expiresAt": expiresAt },
+  };
+}
+
+/** Settles or gives back a reservation: adds `delta` unconditionally (creating the item if TTL removed it). */
+export function spendAdjust(table: string, key: SpendKey, delta: number, expiresAt: number) {
+  return {
+    TableName: table,
+    Key: spendKey(key),
+    UpdateExpression: "SET expiresAt = if_not_exists(expiresAt, :expiresAt) ADD spentNano :d",
+    ExpressionAttributeValues: { ":d": delta, ":expiresAt": expiresAt },
+  };
+}
+
+/** Claims the announcement of threshold `t`: only the first writer's condition holds. */
+export function alertClaim(table: string, key: SpendKey, t: number, atMs: number, expiresAt: number) {
+  return {
+    TableName: table,
+    Key: spendKey(key),
+    UpdateExpression: "SET #a = :at, expiresAt = if_not_exists(expiresAt, :expiresAt)",
+    ConditionExpression: "attribute_not_exists(#a)",
+    ExpressionAttributeNames: { "#a": alertAttribute(t) },
+    ExpressionAttributeValues: { ":at": atMs, ":expiresAt": expiresAt },
   };
 }
 

@@ -5,14 +5,16 @@ import {
   hasLimits,
   type LimitCheck,
   type LimitHandle,
+  type LimitStateView,
   type LimitStore,
+  type LimitsView,
   limitKeyOf,
+  limitStateView,
   limitSubject,
+  limitsView,
   quotaLeasesOf,
-  type RateLimitState,
   refusalError,
   releaseAll,
-  type TenantLimits,
 } from "./limits/tenant-limits";
 import type { Principal } from "./principal";
 
@@ -87,16 +89,22 @@ export function hasTokenQuota(p: Principal): boolean {
   return [p.limits, p.keyLimits].some((l) => l?.monthlyTokens !== undefined || l?.tokensPerMinute !== undefined);
 }
 
-/** Where a caller stands against its tenant's and its key's limits now, charging nothing. */
+/**
+ * Where a caller stands against its tenant's and its key's limits now, charging nothing.
+ * Money (`monthlyBudget`, and `now.monthlyBudget`: limit, spent, remaining) is in decimal
+ * strings of the platform currency.
+ */
 export interface LimitStatus {
-  readonly tenant?: TenantLimits & { readonly now: RateLimitState };
-  readonly key?: TenantLimits & { readonly now: RateLimitState };
+  readonly tenant?: LimitsView & { readonly now: LimitStateView };
+  readonly key?: LimitsView & { readonly now: LimitStateView };
 }
 
 /** The caller's limits and their current windows (for `GET /v1/usage`); `{}` when none apply. */
 export async function limitStatusOf(store: LimitStore, principal: Principal, now: number): Promise<LimitStatus> {
   const entries = await Promise.all(
-    limitChecksOf(principal).map(async (c) => [c.of, { ...c.limits, now: await store.peek(c.subject, c.limits, now) }] as const),
+    limitChecksOf(principal).map(
+      async (c) => [c.of, { ...limitsView(c.limits), now: limitStateView(await store.peek(c.subject, c.limits, now)) }] as const,
+    ),
   );
   return Object.fromEntries(entries);
 }

@@ -1,6 +1,6 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./key-format";
-import { hasLimits, limitKeyOf, type TenantLimits } from "./limits/tenant-limits";
+import { hasLimits, type LimitsView, limitKeyOf, limitsView, type TenantLimits } from "./limits/tenant-limits";
 import type { IdentityAdmin, StoredKey } from "./ports";
 import { KEY_SCOPES, type KeyScope } from "./scopes";
 import { requireTenant, withTenantRetry } from "./tenants";
@@ -28,7 +28,8 @@ export interface CreatedKey {
   readonly scopes: readonly KeyScope[];
   readonly createdAt: string;
   readonly expiresAt?: string;
-  readonly limits?: TenantLimits;
+  /** As the admin API shows limits: `monthlyBudget` a decimal string. */
+  readonly limits?: LimitsView;
 }
 
 export interface RotatedKey extends CreatedKey {
@@ -65,7 +66,7 @@ export function keyView(k: StoredKey, now = Date.now()) {
     ...(k.revokedAt !== undefined ? { revokedAt: k.revokedAt } : {}),
     ...(k.replacedBy !== undefined ? { replacedBy: k.replacedBy } : {}),
     ...(k.rotatedFrom !== undefined ? { rotatedFrom: k.rotatedFrom } : {}),
-    ...(k.limits !== undefined ? { limits: k.limits } : {}),
+    ...(k.limits !== undefined ? { limits: limitsView(k.limits) } : {}),
   };
 }
 
@@ -93,7 +94,7 @@ function newStoredKey(tenantId: string, input: NewKey, createdAt: string, extra:
     createdAt,
     ...(stored.name !== undefined ? { name: stored.name } : {}),
     ...(stored.expiresAt !== undefined ? { expiresAt: stored.expiresAt } : {}),
-    ...(stored.limits !== undefined ? { limits: stored.limits } : {}),
+    ...(stored.limits !== undefined ? { limits: limitsView(stored.limits) } : {}),
   };
   return { stored, created };
 }

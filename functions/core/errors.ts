@@ -71,6 +71,16 @@ export class RateLimitedError extends ApiError {
   readonly status = 429;
   readonly type = "rate_limited";
 }
+/**
+ * A monthly budget (the tenant's or the key's) cannot cover the request: nothing was charged.
+ * Retry-After is the start of the next UTC month (or raise the budget). The OpenAI routes
+ * answer it as OpenAI's `insufficient_quota` (see openai.ts).
+ */
+export class BudgetExceededError extends ApiError {
+  override readonly name = "BudgetExceededError";
+  readonly status = 429;
+  readonly type = "budget_exceeded";
+}
 /** The model failed (its own 5xx, or an answer we cannot use). */
 export class ModelFailedError extends ApiError {
   override readonly name = "ModelFailedError";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_MAX_TOKENS_PER_REQUEST } from "./admission";
-import { ApiError, BadRequestError, type HttpResponse, InternalError, toErrorResponse } from "./errors";
+import { ApiError, BadRequestError, BudgetExceededError, type HttpResponse, InternalError, toErrorResponse } from "./errors";
 import { parseVersionOrAlias, type VersionSelector } from "./routing";
 
 /**
@@ -112,13 +112,15 @@ function openAIType(status: number): string {
   return "invalid_request_error";
 }
 
-/** `{"error":{"message","type","param","code","request_id"}}`: OpenAI's shape with modelgate's request id. */
+/**
+ * `{"error":{"message","type","param","code","request_id"}}`: OpenAI's shape with modelgate's
+ * request id. A spent budget is OpenAI's own 429 `insufficient_quota` (type and code), which
+ * its SDKs raise as a RateLimitError whose code says that retrying soon will not help.
+ */
 export function openAIError(err: unknown, requestId: string): { readonly status: number; readonly body: unknown } {
   const e = err instanceof ApiError ? err : new InternalError("internal error");
-  return {
-    status: e.status,
-    body: { error: { message: e.message, type: openAIType(e.status), param: null, code: e.type, request_id: requestId } },
-  };
+  const [type, code] = e instanceof BudgetExceededError ? ["insufficient_quota", "insufficient_quota"] : [openAIType(e.status), e.type];
+  return { status: e.status, body: { error: { message: e.message, type, param: null, code, request_id: requestId } } };
 }
 
 /** The same status and headers as every other route, with the OpenAI error body. */

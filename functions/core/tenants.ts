@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from "./errors";
-import { hasLimits, type TenantLimits } from "./limits/tenant-limits";
+import { hasLimits, limitsView, type TenantLimits } from "./limits/tenant-limits";
 import type { IdentityAdmin, Page, Tenant, TenantPatch } from "./ports";
 
 export const TENANT_ID = /^[a-z0-9-]{3,40}$/;
@@ -112,6 +112,6 @@ export function tenantView(t: Tenant) {
     createdAt: t.createdAt,
     ...(t.updatedAt ? { updatedAt: t.updatedAt } : {}),
     revision: t.revision,
-    limits: t.limits ?? {},
+    limits: limitsView(t.limits ?? {}),
   };
 }

@@ -7,10 +7,11 @@ import {
   type LimitCells,
   type QuotaCounts,
   type QuotaLease,
+  type SpendKey,
   type TatStep,
   withinBounds,
 } from "../../functions/core/limits/cells";
-import { LimitLedger } from "../../functions/core/limits/ledger";
+import { type LedgerOptions, LimitLedger } from "../../functions/core/limits/ledger";
 
 /** A subject's counter of one window. */
 interface WindowCounts {
@@ -28,6 +29,8 @@ export class MemoryLimitCells implements LimitCells {
   private readonly tat = new Map<string, number>();
   private readonly counters = new Map<string, WindowCounts>();
   private readonly leases = new Map<string, Map<string, number>>();
+  /** Each subject's spend per month, with the thresholds already claimed. */
+  private readonly spend = new Map<string, { spentNano: number; alerted: Set<number> }>();
 
   async advanceTat(subject: string, step: TatStep): Promise<CellWrite<number | undefined>> {
     const tat = this.tat.get(subject);
@@ -110,6 +113,43 @@ export class MemoryLimitCells implements LimitCells {
     this.leases.get(subject)?.delete(id);
   }
 
+  async addSpend(key: SpendKey, deltaNano: number, ceilingNano: number): Promise<CellWrite<number>> {
+    const cell = this.spend.get(spendSlot(key));
+    // The DynamoDB condition: attribute_not_exists(spentNano) OR spentNano <= :ceiling.
+    if (cell && cell.spentNano > ceilingNano) return { ok: false, value: cell.spentNano };
+    return { ok: true, value: this.addTo(key, deltaNano) };
+  }
+
+  async adjustSpend(key: SpendKey, deltaNano: number): Promise<number> {
+    return this.addTo(key, deltaNano);
+  }
+
+  async readSpend(key: SpendKey): Promise<number> {
+    return this.spend.get(spendSlot(key))?.spentNano ?? 0;
+  }
+
+  async claimBudgetAlert(key: SpendKey, thresholdPercent: number): Promise<boolean> {
+    const cell = this.cell(key);
+    if (cell.alerted.has(thresholdPercent)) return false;
+    cell.alerted.add(thresholdPercent);
+    return true;
+  }
+
+  private addTo(key: SpendKey, deltaNano: number): number {
+    const cell = this.cell(key);
+    cell.spentNano += deltaNano;
+    return cell.spentNano;
+  }
+
+  private cell(key: SpendKey): { spentNano: number; alerted: Set<number> } {
+    const slot = spendSlot(key);
+    const found = this.spend.get(slot);
+    if (found) return found;
+    const created = { spentNano: 0, alerted: new Set<number>() };
+    this.spend.set(slot, created);
+    return created;
+  }
+
   /** The counts of `key`'s window while it is the subject's latest of its kind. */
   private current(key: CounterKey): Counts | undefined {
     return this.window(key)?.counts;
@@ -123,13 +163,18 @@ export class MemoryLimitCells implements LimitCells {
 
 const quotaCounts = (w: WindowCounts): QuotaCounts => ({ ...w.counts, leases: [...w.leases.values()].map((l) => ({ ...l })) });
 
+const spendSlot = (k: SpendKey) => `${k.subject}|${k.period}`;
+
 /** Months are kept by period (an injected clock may go back to one); a minute replaces the last. */
 const slot = (k: CounterKey) => (k.window === "month" ? `${k.subject}|month|${k.period}` : `${k.subject}|minute`);
 
 /** LimitStore of one process, for tests and single-process hosts: the ledger's rules on memory cells. */
 export class MemoryLimitStore extends LimitLedger {
-  /** @param leaseMs how long a slot outlives a holder that never settles. */
-  constructor(leaseMs = 120_000) {
-    super(new MemoryLimitCells(), { leaseMs });
+  /**
+   * @param leaseMs how long a slot outlives a holder that never settles.
+   * @param options budget alerts and the rest of the ledger's options.
+   */
+  constructor(leaseMs = 120_000, options: Omit<LedgerOptions, "leaseMs"> = {}) {
+    super(new MemoryLimitCells(), { ...options, leaseMs });
   }
 }

@@ -49,6 +49,29 @@ export interface LimitCells {
   endQuotaLease(key: CounterKey, back: LeaseReturn): Promise<boolean>;
   /** A month's counter with its recorded quota leases. */
   readQuotaLeases(key: CounterKey): Promise<QuotaCounts>;
+  /**
+   * Reserves against a monthly budget in one conditional write: adds `deltaNano` to the
+   * month's spend (creating the cell) if nothing is spent yet or the spend is at most
+   * `ceilingNano`. Returns the spend after the write, or on failure the last spend seen.
+   * Unlike the leased quotas, every budgeted admission writes this one cell.
+   */
+  addSpend(key: SpendKey, deltaNano: number, ceilingNano: number): Promise<CellWrite<number>>;
+  /** Adds `deltaNano` (a settlement, a give-back) to a month's spend, unconditionally; returns the spend after it. */
+  adjustSpend(key: SpendKey, deltaNano: number): Promise<number>;
+  readSpend(key: SpendKey): Promise<number>;
+  /**
+   * Claims the announcement of one threshold (percent) of a month's budget: true for exactly
+   * one caller per subject, month and threshold, however many ask at once.
+   */
+  claimBudgetAlert(key: SpendKey, thresholdPercent: number, atMs: number): Promise<boolean>;
+}
+
+/** A subject's spend in one UTC calendar month (nano-units); `endsAtMs` lets a store expire it. */
+export interface SpendKey {
+  readonly subject: string;
+  /** `yyyy-mm`. */
+  readonly period: string;
+  readonly endsAtMs: number;
 }
 
 /** A block of a month's quota debited to one holder; the counter counts it as used until it ends. */

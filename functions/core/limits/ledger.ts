@@ -1,7 +1,13 @@
-import type { CounterBounds, CounterKey, Counts, LimitCells } from "./cells";
+import { formatAmount } from "../money/amount";
+import { crossedThresholds, DEFAULT_THRESHOLDS } from "../money/thresholds";
+import type { BudgetAlert, BudgetAlertSink } from "./budget-alerts";
+import type { CounterBounds, CounterKey, Counts, LimitCells, SpendKey } from "./cells";
 import { withinBounds } from "./cells";
 import type { HeldLease } from "./held-lease";
 import {
+  budgetCeiling,
+  budgetWindow,
+  costReservation,
   type GcraParams,
   gcraParams,
   type LimitWindow,
@@ -24,6 +30,8 @@ import {
   type Admission,
   type AdmitContext,
   admitted,
+  type BudgetCharge,
+  budgetRefusalMessage,
   burstOf,
   freeHandle,
   hasLimits,
@@ -34,6 +42,7 @@ import {
   refusalMessage,
   refused,
   type SettleUsage,
+  subjectParts,
   type TenantLimits,
 } from "./tenant-limits";
 
@@ -42,6 +51,12 @@ type MutableHandle = { -readonly [K in keyof LimitHandle]: LimitHandle[K] };
 
 const minuteKey = (subject: string, m: MinutePeriod): CounterKey => ({ subject, window: "minute", period: m.period, endsAtMs: m.resetMs });
 const monthKey = (subject: string, m: MonthPeriod): CounterKey => ({ subject, window: "month", period: m.period, endsAtMs: m.resetMs });
+const spendKey = (subject: string, m: MonthPeriod): SpendKey => ({ subject, period: m.period, endsAtMs: m.resetMs });
+/** The spend of a charged month: a settlement may (re)create the cell, so it carries the month's end for the TTL. */
+const chargedSpendKey = (subject: string, period: string): SpendKey => {
+  const [y, m] = period.split("-").map(Number);
+  return { subject, period, endsAtMs: Date.UTC(y ?? 1970, m ?? 1, 1) };
+};
 /** The key of a charged window; its end is only needed to create one, which these writes never do. */
 const chargedKey = (subject: string, window: CounterKey["window"], period: string): CounterKey => ({
   subject,
@@ -50,10 +65,31 @@ const chargedKey = (subject: string, window: CounterKey["window"], period: strin
   endsAtMs: 0,
 });
 
+/** What the ledger is built with besides its cells. */
+export interface LedgerOptions {
+  /** How long a concurrency slot outlives a holder that never settles. @default 120000 (ms) */
+  readonly leaseMs?: number;
+  /** Admit monthly quotas from leased blocks (quota-leases.ts); without it every admission charges the month's counter itself. */
+  readonly quotaLeases?: QuotaLeaseOptions;
+  /** Take the rate's GCRA cells in blocks (rate-blocks.ts); without it every admission writes the TAT. */
+  readonly rateBlocks?: RateBlockOptions;
+  /** Where budget thresholds are announced (budget-alerts.ts); without it none are (and none claimed). */
+  readonly budgetAlerts?: BudgetAlertSink;
+  /** Told when claiming or publishing an alert failed; the request goes on regardless. @default ignore */
+  readonly onAlertError?: (err: unknown, alert: BudgetAlert | undefined) => void;
+}
+
 /**
  * `LimitStore` over any `LimitCells`: the ledger owns every limit rule, a store only stores.
  * Limits are charged in the order rate → tokens per minute → month (requests and tokens in
- * one write) → concurrency; a later refusal gives back what the earlier steps took. The
+ * one write) → monthly budget → concurrency; a later refusal gives back what the earlier steps took.
+ *
+ * The monthly budget is not leased: every budgeted admission makes one conditional write to
+ * the subject's budget cell (reserve the maximum cost) and every settlement that corrects it
+ * one more, so a subject's budget item takes about two writes per request: DynamoDB's
+ * per-item throughput (~1,000 writes/s) caps a subject near 500 budgeted requests/s, unlike
+ * the leased request/token quotas. In exchange the budget holds exactly: concurrent
+ * admissions never reserve past it, and only a settlement above its reservation can overshoot. The
  * minute comes before the month because, being short, it is the one that refuses under load:
  * refused there, a request has only its rate cell to give back and never writes the month's
  * counter, which every request of the month shares. A store error rejects after giving back
@@ -68,19 +104,16 @@ export class LimitLedger implements LimitStore {
   private readonly rate: RateBlocks | undefined;
   /** The block of rate cells each admission's cell came from. */
   private readonly fromBlock = new WeakMap<LimitHandle, HeldCells>();
+  private readonly alerts: BudgetAlertSink | undefined;
+  private readonly onAlertError: (err: unknown, alert: BudgetAlert | undefined) => void;
 
-  /**
-   * @param options.leaseMs how long a concurrency slot outlives a holder that never settles.
-   * @param options.quotaLeases admit monthly quotas from leased blocks (quota-leases.ts);
-   *   without it every admission charges the month's counter itself.
-   * @param options.rateBlocks take the rate's GCRA cells in blocks (rate-blocks.ts); without it
-   *   every admission writes the TAT.
-   */
   constructor(
     private readonly cells: LimitCells,
-    options: { readonly leaseMs?: number; readonly quotaLeases?: QuotaLeaseOptions; readonly rateBlocks?: RateBlockOptions } = {},
+    options: LedgerOptions = {},
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
+    this.alerts = options.budgetAlerts;
+    this.onAlertError = options.onAlertError ?? (() => undefined);
     this.quota = options.quotaLeases ? new QuotaLeases(cells, options.quotaLeases) : undefined;
     this.rate = options.rateBlocks ? new RateBlocks(cells, options.rateBlocks) : undefined;
   }
@@ -126,6 +159,19 @@ export class LimitLedger implements LimitStore {
         if (reserve !== undefined) handle.tokensReserved = reserve;
         state = step.state;
       }
+      if (limits.monthlyBudget !== undefined) {
+        const month = monthOf(ctx.now);
+        const reserve = costReservation(ctx.costEstimateNano);
+        const step = await this.reserveBudget(subject, limits, limits.monthlyBudget, month, reserve, ctx.now, state);
+        if (!step.admitted) return await this.undoThen(handle, step);
+        handle.budget = {
+          period: month.period,
+          reservedNano: reserve,
+          limitNano: limits.monthlyBudget,
+          ...(limits.budgetAlertPercents ? { alertPercents: limits.budgetAlertPercents } : {}),
+        };
+        state = step.state;
+      }
       if (limits.concurrency !== undefined) {
         const lease = { id: ctx.requestId, untilMs: ctx.now + this.leaseMs, max: limits.concurrency, nowMs: ctx.now };
         if (!(await this.cells.addLease(subject, lease))) {
@@ -159,7 +205,18 @@ export class LimitLedger implements LimitStore {
       const tokens = minuteCorrection(handle.minute, handle.minuteTokensReserved, usage.actualTokens, usage.now ?? Date.now());
       if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "minute", handle.minute), { tokens }));
     }
+    if (handle.budget !== undefined && usage.actualCostNano !== undefined)
+      writes.push(this.settleBudget(handle.subject, handle.budget, usage));
     await Promise.all(writes);
+  }
+
+  /** Corrects a budget reservation to the real cost; a settlement above it may cross a threshold. */
+  private async settleBudget(subject: string, charge: BudgetCharge, usage: SettleUsage): Promise<void> {
+    const delta = Math.max(0, Math.ceil(usage.actualCostNano ?? 0)) - charge.reservedNano;
+    if (delta === 0) return;
+    const key = chargedSpendKey(subject, charge.period);
+    const after = await this.cells.adjustSpend(key, delta);
+    if (delta > 0) await this.announce(key, charge.limitNano, charge.alertPercents, after - delta, after, usage.now ?? Date.now());
   }
 
   async cancel(handle: LimitHandle): Promise<void> {
@@ -173,10 +230,11 @@ export class LimitLedger implements LimitStore {
     const burst = burstOf(limits);
     const minute = minuteOf(now);
     const monthly = limits.monthlyRequests !== undefined || limits.monthlyTokens !== undefined;
-    const [tat, minuteCounts, monthCounts] = await Promise.all([
+    const [tat, minuteCounts, monthCounts, spent] = await Promise.all([
       limits.ratePerSecond !== undefined ? this.cells.readTat(subject) : undefined,
       limits.tokensPerMinute !== undefined ? this.cells.readCounts(minuteKey(subject, minute)) : undefined,
       monthly ? this.cells.readCounts(monthKey(subject, month)) : undefined,
+      limits.monthlyBudget !== undefined ? this.cells.readSpend(spendKey(subject, month)) : undefined,
     ]);
     const rate =
       limits.ratePerSecond !== undefined && burst !== undefined
@@ -184,10 +242,83 @@ export class LimitLedger implements LimitStore {
         : undefined;
     const perMinute =
       limits.tokensPerMinute !== undefined ? quotaWindow(limits.tokensPerMinute, minuteCounts?.tokens ?? 0, minute, now) : undefined;
-    return monthState(limits, month, monthCounts, now, {
+    const state = monthState(limits, month, monthCounts, now, {
       ...(rate ? { requests: rate } : {}),
       ...(perMinute ? { tokens: perMinute } : {}),
     });
+    return limits.monthlyBudget === undefined ? state : { ...state, budget: budgetWindow(limits.monthlyBudget, spent ?? 0, month, now) };
+  }
+
+  /**
+   * Reserves the request's maximum cost in this month's budget cell: one conditional write
+   * that admits only while spent + reserve ≤ budget, so N concurrent admissions never reserve
+   * past it. A refusal writes nothing.
+   */
+  private async reserveBudget(
+    subject: string,
+    limits: TenantLimits,
+    budget: number,
+    month: MonthPeriod,
+    reserve: number,
+    now: number,
+    state: RateLimitState,
+  ): Promise<Step> {
+    const ceiling = budgetCeiling(budget, reserve);
+    const key = spendKey(subject, month);
+    if (ceiling < 0) {
+      // More than a whole month's budget: no month can admit it (a write would, on a fresh cell).
+      const window = budgetWindow(budget, await this.cells.readSpend(key), month, now);
+      return refused("monthlyBudget", budgetRefusalMessage(budget, window.spent, reserve), window.resetSeconds, {
+        ...state,
+        budget: window,
+      });
+    }
+    const out = await this.cells.addSpend(key, reserve, ceiling);
+    const window = budgetWindow(budget, out.value, month, now);
+    if (out.ok) {
+      await this.announce(key, budget, limits.budgetAlertPercents, out.value - reserve, out.value, now);
+      return { admitted: true, state: { ...state, budget: window } };
+    }
+    const message = budgetRefusalMessage(budget, out.value, reserve);
+    if (out.value > ceiling) return refused("monthlyBudget", message, window.resetSeconds, { ...state, budget: window });
+    // The store gave up on contention with a spend that admits: ask for a retry.
+    return refused("monthlyBudget", message, 1, state);
+  }
+
+  /**
+   * Announces the thresholds a spend write crossed (before → after, as that atomic write saw
+   * them), each claimed first so that one writer announces it. Never throws.
+   */
+  private async announce(
+    key: SpendKey,
+    budget: number,
+    percents: readonly number[] | undefined,
+    before: number,
+    after: number,
+    now: number,
+  ): Promise<void> {
+    if (!this.alerts || after <= before) return;
+    let crossed: number[];
+    try {
+      crossed = crossedThresholds(BigInt(budget), BigInt(before), BigInt(after), percents ?? DEFAULT_THRESHOLDS);
+    } catch (err) {
+      this.onAlertError(err, undefined);
+      return;
+    }
+    for (const thresholdPercent of crossed) {
+      const alert: BudgetAlert = {
+        ...subjectParts(key.subject),
+        budget: formatAmount(BigInt(budget)),
+        spent: formatAmount(BigInt(after)),
+        thresholdPercent,
+        month: key.period,
+      };
+      try {
+        if (await this.cells.claimBudgetAlert(key, thresholdPercent, now)) await this.alerts.publish(alert);
+      } catch (err) {
+        this.onAlertError(err, alert);
+      }
+    }
   }
 
   private async takeRateCell(subject: string, limits: TenantLimits, p: GcraParams, nowUs: number): Promise<Step> {
@@ -328,6 +459,9 @@ export class LimitLedger implements LimitStore {
     if (handle.minute !== undefined && (handle.minuteTokensReserved ?? 0) !== 0) {
       const tokens = -(handle.minuteTokensReserved ?? 0);
       writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "minute", handle.minute), { tokens }));
+    }
+    if (handle.budget !== undefined && handle.budget.reservedNano !== 0) {
+      writes.push(this.cells.adjustSpend(chargedSpendKey(handle.subject, handle.budget.period), -handle.budget.reservedNano));
     }
     if (handle.leased) writes.push(this.cells.removeLease(handle.subject, handle.requestId));
     const results = await Promise.allSettled(writes);

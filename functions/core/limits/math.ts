@@ -129,3 +129,44 @@ export function tighter(a: LimitWindow | undefined, b: LimitWindow | undefined):
   if (a.remaining !== b.remaining) return a.remaining < b.remaining ? a : b;
   return a.resetSeconds >= b.resetSeconds ? a : b;
 }
+
+/** A monthly budget's window, in nano-units of the platform currency. */
+export interface BudgetWindow {
+  readonly limit: number;
+  /** Spent and reserved (by requests in flight) this month; may exceed `limit` by a settlement above its reservation. */
+  readonly spent: number;
+  readonly remaining: number;
+  /** Seconds to the next UTC month, when the budget is whole again. */
+  readonly resetSeconds: number;
+}
+
+export function budgetWindow(limit: number, spent: number, month: MonthPeriod, nowMs: number): BudgetWindow {
+  return { limit, spent, remaining: Math.max(0, limit - spent), resetSeconds: quotaWindow(limit, spent, month, nowMs).resetSeconds };
+}
+
+/** The budget with less money left; on a tie the smaller one (its headers then read the same either way). */
+export function tighterBudget(a: BudgetWindow | undefined, b: BudgetWindow | undefined): BudgetWindow | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.remaining !== b.remaining) return a.remaining < b.remaining ? a : b;
+  return a.limit <= b.limit ? a : b;
+}
+
+/**
+ * Nano-units a request reserves against a budget: its maximum cost, whole and non-negative.
+ * Unlike tokens it is not capped at the budget: a request that may cost more than a whole
+ * month's budget is refused (capping would let it overspend by the difference).
+ */
+export function costReservation(estimateNano = 0): number {
+  const reserve = Math.max(0, Math.ceil(estimateNano));
+  if (!Number.isSafeInteger(reserve)) throw new RangeError(`costEstimateNano must be a safe integer, got ${estimateNano}`);
+  return reserve;
+}
+
+/**
+ * The most already spent at which a reservation of `reserve` is still admitted: spent +
+ * reserve ≤ budget, and with nothing to reserve the budget must not be spent yet (as
+ * `tokenCeiling`). Negative when the reservation alone exceeds the budget: never admitted.
+ */
+export function budgetCeiling(budget: number, reserve: number): number {
+  return Math.min(budget - reserve, budget - 1);
+}

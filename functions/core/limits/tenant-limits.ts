@@ -1,6 +1,7 @@
-import { RateLimitedError } from "../errors";
-import type { LimitWindow } from "./math";
-import { tighter } from "./math";
+import { BudgetExceededError, RateLimitedError } from "../errors";
+import { formatAmount } from "../money/amount";
+import type { BudgetWindow, LimitWindow } from "./math";
+import { tighter, tighterBudget } from "./math";
 
 /**
  * Per-tenant (and optionally per-key) limits, enforced before a model is called. This file
@@ -25,25 +26,47 @@ export interface TenantLimits {
   readonly monthlyTokens?: number;
   /** Requests in flight at once. */
   readonly concurrency?: number;
+  /**
+   * Money per UTC calendar month, in nano-units (1e-9) of the platform currency: each request
+   * reserves its maximum cost (`AdmitContext.costEstimateNano`) before the call and settles to
+   * its real cost after. A positive safe integer, so at most `Number.MAX_SAFE_INTEGER` nano-units:
+   * about 9,007,199 currency units a month per subject. The admin API and the CLI take it as a
+   * decimal string in the platform currency ("25.00") and show it so.
+   */
+  readonly monthlyBudget?: number;
+  /**
+   * Percentages of `monthlyBudget` announced to the budget alert sink, each once a month
+   * (whole numbers 1..1000; above 100 warns of overspend). Not a limit: it needs `monthlyBudget`.
+   * @default [50, 80, 100]
+   */
+  readonly budgetAlertPercents?: readonly number[];
 }
 
-export type LimitKind = keyof Omit<TenantLimits, "burst">;
+/** The limits that are numbers (all but the alert percentages). */
+export type NumericLimit = Exclude<keyof TenantLimits, "budgetAlertPercents">;
+
+export type LimitKind = Exclude<NumericLimit, "burst">;
 
 /**
  * Upper bounds, each for a reason: a rate above 10^6/s would need sub-microsecond GCRA cells;
  * concurrency slots are entries of one DynamoDB item (400 KB, and every write is billed by
  * the item's size), so they stay small.
  */
-export const LIMIT_MAXIMUMS: Readonly<Record<keyof TenantLimits, number>> = {
+export const LIMIT_MAXIMUMS: Readonly<Record<NumericLimit, number>> = {
   ratePerSecond: 1_000_000,
   burst: 1_000_000,
   tokensPerMinute: Number.MAX_SAFE_INTEGER,
   monthlyRequests: Number.MAX_SAFE_INTEGER,
   monthlyTokens: Number.MAX_SAFE_INTEGER,
   concurrency: 1_000,
+  // A budget is summed in JavaScript numbers: exact only up to 2^53 − 1 nano-units.
+  monthlyBudget: Number.MAX_SAFE_INTEGER,
 };
 
-const FIELDS = Object.keys(LIMIT_MAXIMUMS) as (keyof TenantLimits)[];
+const FIELDS = Object.keys(LIMIT_MAXIMUMS) as NumericLimit[];
+const KNOWN: readonly string[] = [...FIELDS, "budgetAlertPercents"];
+/** At most this many alert thresholds per budget (each is a marker on the month's budget item). */
+export const MAX_BUDGET_ALERTS = 10;
 
 export type LimitsValidation = { readonly ok: true; readonly limits: TenantLimits } | { readonly ok: false; readonly message: string };
 
@@ -54,9 +77,9 @@ export type LimitsValidation = { readonly ok: true; readonly limits: TenantLimit
 export function validateLimits(input: unknown): LimitsValidation {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return bad("limits must be an object");
   const record = input as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !FIELDS.includes(k as keyof TenantLimits));
-  if (unknown.length > 0) return bad(`unknown limit '${unknown[0]}' (known: ${FIELDS.join(", ")})`);
-  const limits: Record<string, number> = {};
+  const unknown = Object.keys(record).filter((k) => !KNOWN.includes(k));
+  if (unknown.length > 0) return bad(`unknown limit '${unknown[0]}' (known: ${KNOWN.join(", ")})`);
+  const limits: Record<string, number | readonly number[]> = {};
   for (const field of FIELDS) {
     const v = record[field];
     if (v === undefined) continue;
@@ -65,7 +88,19 @@ export function validateLimits(input: unknown): LimitsValidation {
     limits[field] = v;
   }
   if (limits.burst !== undefined && limits.ratePerSecond === undefined) return bad("burst needs ratePerSecond");
-  return { ok: true, limits };
+  const percents = record.budgetAlertPercents;
+  if (percents !== undefined) {
+    if (limits.monthlyBudget === undefined) return bad("budgetAlertPercents needs monthlyBudget");
+    const ok =
+      Array.isArray(percents) && percents.length <= MAX_BUDGET_ALERTS && percents.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000);
+    if (!ok) {
+      return bad(
+        `budgetAlertPercents must be at most ${MAX_BUDGET_ALERTS} whole percentages from 1 to 1000, got ${JSON.stringify(percents)?.slice(0, 80)}`,
+      );
+    }
+    limits.budgetAlertPercents = [...new Set(percents as number[])].sort((a, b) => a - b);
+  }
+  return { ok: true, limits: limits as TenantLimits };
 }
 
 const bad = (message: string): LimitsValidation => ({ ok: false, message });
@@ -94,6 +129,8 @@ export interface RateLimitState {
   readonly requests?: LimitWindow;
   /** The binding one of the per-minute and the monthly token limit. */
   readonly tokens?: LimitWindow;
+  /** The monthly budget with the least money left (tenant's or key's), in nano-units. */
+  readonly budget?: BudgetWindow;
 }
 
 /**
@@ -109,6 +146,11 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
     headers[`x-ratelimit-remaining-${family}`] = String(w.remaining);
     headers[`x-ratelimit-reset-${family}`] = String(w.resetSeconds);
   }
+  // Money as decimal strings in currency units (the currency is the platform's; the ledger does not know it).
+  if (state.budget) {
+    headers["x-budget-limit"] = formatAmount(BigInt(state.budget.limit));
+    headers["x-budget-remaining"] = formatAmount(BigInt(state.budget.remaining));
+  }
   return headers;
 }
 
@@ -116,7 +158,8 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
 export function mergeStates(a: RateLimitState, b: RateLimitState): RateLimitState {
   const requests = tighter(a.requests, b.requests);
   const tokens = tighter(a.tokens, b.tokens);
-  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+  const budget = tighterBudget(a.budget, b.budget);
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}), ...(budget ? { budget } : {}) };
 }
 
 /** Per-request facts an admission needs. */
@@ -130,6 +173,23 @@ export interface AdmitContext {
    * max_tokens keeps them exact). @default 0: then a request is only refused once a limit is spent.
    */
   readonly tokenEstimate?: number;
+  /**
+   * The request's maximum cost in nano-units (1e-9) of the platform currency, a safe integer,
+   * reserved against `monthlyBudget` before the call. 0 or undefined: nothing is reserved, and
+   * the request is only refused once a budget is spent.
+   */
+  readonly costEstimateNano?: number;
+}
+
+/** What an admission reserved against a monthly budget (plain data, like the rest of the handle). */
+export interface BudgetCharge {
+  /** The `yyyy-mm` whose spend was charged. */
+  readonly period: string;
+  /** Nano-units reserved. */
+  readonly reservedNano: number;
+  /** The budget and its alert thresholds, for the alerts a settlement above the reservation may cross. */
+  readonly limitNano: number;
+  readonly alertPercents?: readonly number[];
 }
 
 /**
@@ -154,6 +214,8 @@ export interface LimitHandle {
   readonly leased: boolean;
   /** The id of the quota lease the month's charge came from, when quotas are leased. */
   readonly quotaLease?: string;
+  /** The reservation against `monthlyBudget`, when a budget applies. */
+  readonly budget?: BudgetCharge;
 }
 
 export interface Admitted {
@@ -184,6 +246,11 @@ export interface SettleUsage {
    * lasts (see `settleMinute`). @default Date.now()
    */
   readonly now?: number;
+  /**
+   * The request's real cost in nano-units of the platform currency; omit to keep the
+   * reservation (`costEstimateNano`) as the charge.
+   */
+  readonly actualCostNano?: number;
 }
 
 /**
@@ -241,7 +308,24 @@ export function refusalMessage(kind: LimitKind, l: TenantLimits, reservedTokens 
         : `monthly token quota of ${l.monthlyTokens} is used up`;
     case "concurrency":
       return `concurrency limit of ${l.concurrency} requests in flight reached`;
+    case "monthlyBudget":
+      return budgetRefusalMessage(l.monthlyBudget ?? 0, undefined, 0);
   }
+}
+
+/**
+ * Why a budget refused, with the amounts as decimal strings in currency units. No currency
+ * is named: the ledger does not know the platform's, and every amount here is in it.
+ */
+export function budgetRefusalMessage(budgetNano: number, spentNano: number | undefined, reserveNano: number): string {
+  const budget = formatAmount(BigInt(budgetNano));
+  const spent = spentNano === undefined ? "" : ` (${formatAmount(BigInt(spentNano))} spent or reserved)`;
+  if (reserveNano > budgetNano) {
+    return `monthly budget of ${budget} cannot cover this request, which may cost up to ${formatAmount(BigInt(reserveNano))}: ask for less output or a larger budget`;
+  }
+  return reserveNano > 0
+    ? `monthly budget of ${budget}${spent} cannot cover the ${formatAmount(BigInt(reserveNano))} this request may cost`
+    : `monthly budget of ${budget} is spent${spent}`;
 }
 
 /** The handle of a subject with no limits: nothing charged, nothing to release. */
@@ -252,9 +336,52 @@ export const freeHandle = (subject: string, requestId: string): LimitHandle => (
   leased: false,
 });
 
-/** The 429 for a refusal, carrying Retry-After and the x-ratelimit-* headers. */
-export function refusalError(r: Refused): RateLimitedError {
-  return new RateLimitedError(r.message, { retryAfterSeconds: r.retryAfterSeconds, headers: r.headers });
+/**
+ * The 429 for a refusal, carrying Retry-After and the x-ratelimit-* headers: `budget_exceeded`
+ * (`insufficient_quota` on the OpenAI routes) for a spent budget, `rate_limited` otherwise.
+ */
+export function refusalError(r: Refused): RateLimitedError | BudgetExceededError {
+  const options = { retryAfterSeconds: r.retryAfterSeconds, headers: r.headers };
+  return r.limit === "monthlyBudget" ? new BudgetExceededError(r.message, options) : new RateLimitedError(r.message, options);
+}
+
+/** The tenant id and (for a key's limits) the key id of a `limitSubject`. */
+export function subjectParts(subject: string): { readonly tenantId: string; readonly keyId?: string } {
+  const at = subject.indexOf("/");
+  return at < 0 ? { tenantId: subject } : { tenantId: subject.slice(0, at), keyId: subject.slice(at + 1) };
+}
+
+/** Limits as the admin API and the CLI show them: `monthlyBudget` as a decimal string in currency units. */
+export type LimitsView = Omit<TenantLimits, "monthlyBudget"> & { readonly monthlyBudget?: string };
+
+export function limitsView(l: TenantLimits): LimitsView {
+  const { monthlyBudget, ...rest } = l;
+  return monthlyBudget === undefined ? rest : { ...rest, monthlyBudget: formatAmount(BigInt(monthlyBudget)) };
+}
+
+/** A budget window as JSON shows it: decimal strings in currency units. */
+export interface BudgetWindowView {
+  readonly limit: string;
+  readonly spent: string;
+  readonly remaining: string;
+  readonly resetSeconds: number;
+}
+
+export function budgetWindowView(w: BudgetWindow): BudgetWindowView {
+  const f = (n: number) => formatAmount(BigInt(n));
+  return { limit: f(w.limit), spent: f(w.spent), remaining: f(w.remaining), resetSeconds: w.resetSeconds };
+}
+
+/** Where a subject stands, as `GET /v1/usage` shows it: the windows, and the budget as `monthlyBudget` in decimal strings. */
+export interface LimitStateView {
+  readonly requests?: LimitWindow;
+  readonly tokens?: LimitWindow;
+  readonly monthlyBudget?: BudgetWindowView;
+}
+
+export function limitStateView(state: RateLimitState): LimitStateView {
+  const { budget, ...windows } = state;
+  return budget ? { ...windows, monthlyBudget: budgetWindowView(budget) } : windows;
 }
 
 /** One subject's limits to check for a request. */

@@ -4,7 +4,7 @@ import { jsonBody, pathParam, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
 import { json, parseWith } from "../http/respond";
 import type { AdminDeps, AdminRoutes } from "./deps";
-import { createKeyBody, keyIdParam, keyLimitsBody, rotateKeyBody, tenantIdParam } from "./schemas";
+import { keyIdParam, limitBodies, rotateKeyBody, tenantIdParam } from "./schemas";
 
 /** Responses that carry a secret must never be cached anywhere. */
 const NO_STORE = { "cache-control": "no-store" };
@@ -21,6 +21,7 @@ function keyOfPath(event: APIGatewayProxyEvent, log: LogFields): { tenantId: str
 /** API key routes of the admin API. */
 export function keyRoutes(deps: AdminDeps) {
   const { identity, maxKeysPerTenant, maxBodyBytes } = deps;
+  const { createKeyBody, keyLimitsBody } = limitBodies(deps.currency);
   return {
     "POST /admin/tenants/{tenantId}/keys": async (event, log) => {
       const tenantId = parseWith(tenantIdParam, pathParam(event, "tenantId"));

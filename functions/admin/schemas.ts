@@ -14,17 +14,14 @@ const tenantName = z.string().min(1).max(200);
 const modelGrants = z.array(z.union([z.literal("*"), z.string().regex(MODEL_NAME, MODEL_NAME_RULE)])).max(500);
 const plan = z.string().regex(/^[a-z0-9-]{1,40}$/, "plans match [a-z0-9-]{1,40}");
 
-/**
- * The currency budgets are set in: the platform's. Until the platform names one in its
- * settings it is USD, so a budget is read to the cent ("25.00"; "25.005" is refused).
- */
-export const BUDGET_CURRENCY = "USD";
+/** The currency of the bodies below when none is named: the config's default. */
+export const DEFAULT_CURRENCY = "USD";
 
 /**
  * `limits.monthlyBudget` as the admin API takes it, a decimal string in the platform currency
  * ("25.00"), to the core's nano-units; anything else is a message naming the field.
  */
-export function budgetFromBody(value: unknown, currency = BUDGET_CURRENCY): { ok: true; nano: number } | { ok: false; message: string } {
+export function budgetFromBody(value: unknown, currency = DEFAULT_CURRENCY): { ok: true; nano: number } | { ok: false; message: string } {
   if (typeof value !== "string") {
     return { ok: false, message: `monthlyBudget must be a decimal string in ${currency} such as "25.00", got ${JSON.stringify(value)}` };
   }
@@ -47,37 +44,60 @@ export function budgetFromBody(value: unknown, currency = BUDGET_CURRENCY): { ok
  * Rate, quota, concurrency and budget limits, checked by the same validator the core uses;
  * `monthlyBudget` comes as a decimal string (see budgetFromBody) and answers show it so.
  */
-const limits = z.unknown().transform((value, ctx): TenantLimits => {
-  let input = value;
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && "monthlyBudget" in value) {
-    const budget = budgetFromBody((value as { monthlyBudget: unknown }).monthlyBudget);
-    if (!budget.ok) {
-      ctx.addIssue({ code: "custom", message: budget.message });
-      return z.NEVER;
+const limitsIn = (currency: string) =>
+  z.unknown().transform((value, ctx): TenantLimits => {
+    let input = value;
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && "monthlyBudget" in value) {
+      const budget = budgetFromBody((value as { monthlyBudget: unknown }).monthlyBudget, currency);
+      if (!budget.ok) {
+        ctx.addIssue({ code: "custom", message: budget.message });
+        return z.NEVER;
+      }
+      input = { ...value, monthlyBudget: budget.nano };
     }
-    input = { ...value, monthlyBudget: budget.nano };
-  }
-  const r = validateLimits(input);
-  if (r.ok) return r.limits;
-  ctx.addIssue({ code: "custom", message: r.message });
-  return z.NEVER;
-});
+    const r = validateLimits(input);
+    if (r.ok) return r.limits;
+    ctx.addIssue({ code: "custom", message: r.message });
+    return z.NEVER;
+  });
 
-export const createTenantBody = z.strictObject({
-  tenantId: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}"),
-  name: tenantName.optional(),
-  models: modelGrants,
-  plan: plan.optional(),
-  limits: limits.optional(),
-});
+/**
+ * The tenant and key bodies, whose `limits.monthlyBudget` is read in the platform currency (to its
+ * minor unit: "25.00" USD, "2500" JPY).
+ */
+export function limitBodies(currency: string) {
+  const limits = limitsIn(currency);
+  const createTenantBody = z.strictObject({
+    tenantId: z.string().regex(TENANT_ID, "tenant ids match [a-z0-9-]{3,40}"),
+    name: tenantName.optional(),
+    models: modelGrants,
+    plan: plan.optional(),
+    limits: limits.optional(),
+  });
 
-/** What an operator may change; status has its own routes (disable/enable/delete). */
-export const updateTenantBody = z
-  .strictObject({ name: tenantName.optional(), models: modelGrants.optional(), plan: plan.optional(), limits: limits.optional() })
-  .refine(
-    (b) => b.name !== undefined || b.models !== undefined || b.plan !== undefined || b.limits !== undefined,
-    "give at least one of name, models, plan, limits",
-  );
+  /** What an operator may change; status has its own routes (disable/enable/delete). */
+  const updateTenantBody = z
+    .strictObject({ name: tenantName.optional(), models: modelGrants.optional(), plan: plan.optional(), limits: limits.optional() })
+    .refine(
+      (b) => b.name !== undefined || b.models !== undefined || b.plan !== undefined || b.limits !== undefined,
+      "give at least one of name, models, plan, limits",
+    );
+
+  const createKeyBody = z.strictObject({
+    name: z.string().min(1).max(200).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    scopes: z.array(z.enum(KEY_SCOPES)).min(1).optional(),
+    limits: limits.optional(),
+  });
+
+  /** A key's own limits, replaced whole (`{}` removes them). */
+  const keyLimitsBody = z.strictObject({ limits });
+
+  return { createTenantBody, updateTenantBody, createKeyBody, keyLimitsBody };
+}
+
+/** The bodies in the default currency. */
+export const { createTenantBody, updateTenantBody, createKeyBody, keyLimitsBody } = limitBodies(DEFAULT_CURRENCY);
 
 export const rotateKeyBody = z.strictObject({
   /** How long the old key keeps working. */
@@ -87,16 +107,6 @@ export const rotateKeyBody = z.strictObject({
 });
 
 export const listLimit = z.coerce.number().int().min(1).max(100).default(50);
-
-export const createKeyBody = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
-  scopes: z.array(z.enum(KEY_SCOPES)).min(1).optional(),
-  limits: limits.optional(),
-});
-
-/** A key's own limits, replaced whole (`{}` removes them). */
-export const keyLimitsBody = z.strictObject({ limits });
 
 export const setAliasBody = z.strictObject({
   /** One version, or weighted versions summing to 100. */

@@ -11,11 +11,12 @@ import {
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import { json, parseWith } from "../http/respond";
 import type { AdminDeps, AdminRoutes } from "./deps";
-import { createTenantBody, listLimit, tenantIdParam, updateTenantBody } from "./schemas";
+import { limitBodies, listLimit, tenantIdParam } from "./schemas";
 
 /** Tenant routes of the admin API. */
 export function tenantRoutes(deps: AdminDeps) {
   const { identity, maxBodyBytes } = deps;
+  const { createTenantBody, updateTenantBody } = limitBodies(deps.currency);
   return {
     "POST /admin/tenants": async (event, log) => {
       const body = parseWith(createTenantBody, jsonBody(event, maxBodyBytes).json);

@@ -1,11 +1,12 @@
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-/** The SDK clients the handlers use. S3, Lambda and CloudWatch Logs are built on first use: few handlers need them. */
+/** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs and EventBridge are built on first use: few handlers need them. */
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sagemakerRuntime: SageMakerRuntimeClient;
@@ -13,6 +14,8 @@ export interface AwsClients {
   lambda(): LambdaClient;
   /** The admin function's reconciliation reads the gateway's access log with Logs Insights. */
   logs(): CloudWatchLogsClient;
+  /** Budget alerts go to the default event bus. */
+  events(): EventBridgeClient;
 }
 
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
@@ -22,6 +25,7 @@ export interface AwsClientsConfig {
   readonly sagemakerRuntime?: SageMakerRuntimeClientConfig;
   readonly lambda?: LambdaClientConfig;
   readonly logs?: CloudWatchLogsClientConfig;
+  readonly events?: EventBridgeClientConfig;
 }
 
 /**
@@ -47,6 +51,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   let s3: S3Client | undefined;
   let lambda: LambdaClient | undefined;
   let logs: CloudWatchLogsClient | undefined;
+  let events: EventBridgeClient | undefined;
   return {
     dynamo,
     sagemakerRuntime,
@@ -61,6 +66,10 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     logs: () => {
       logs ??= new CloudWatchLogsClient({ ...config.logs });
       return logs;
+    },
+    events: () => {
+      events ??= new EventBridgeClient({ ...config.events });
+      return events;
     },
   };
 }

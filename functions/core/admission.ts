@@ -84,6 +84,11 @@ export function limitChecksOf(p: Principal): CallerLimitCheck[] {
   return checks;
 }
 
+/** Whether the tenant or the key has a monthly budget: then every request reserves its maximum cost. */
+export function hasBudget(p: Principal): boolean {
+  return [p.limits, p.keyLimits].some((l) => l?.monthlyBudget !== undefined);
+}
+
 /** Whether the tenant's or the key's limits include a token limit (per minute or per month). */
 export function hasTokenQuota(p: Principal): boolean {
   return [p.limits, p.keyLimits].some((l) => l?.monthlyTokens !== undefined || l?.tokensPerMinute !== undefined);
@@ -117,7 +122,7 @@ export async function limitStatusOf(store: LimitStore, principal: Principal, now
 export async function admit(
   store: LimitStore | undefined,
   principal: Principal,
-  ctx: { readonly now: number; readonly requestId: string; readonly tokenEstimate: number },
+  ctx: { readonly now: number; readonly requestId: string; readonly tokenEstimate: number; readonly costEstimateNano?: number },
 ): Promise<AdmissionTicket | { readonly refused: Error }> {
   const checks = limitChecksOf(principal);
   if (!store || checks.length === 0) return NO_LIMITS;
@@ -132,15 +137,20 @@ export async function admit(
 }
 
 /**
- * Releases the concurrency slot and settles tokens (at `now`, which decides whether a
+ * Releases the concurrency slot and settles tokens and cost (at `now`, which decides whether a
  * per-minute reservation is still corrected); never fails the (already answered) request.
  */
 export async function settle(
   store: LimitStore | undefined,
   ticket: AdmissionTicket,
-  actualTokens: number | undefined,
+  used: { readonly tokens?: number | undefined; readonly costNano?: number | undefined },
   now: number,
 ): Promise<void> {
   if (!store || ticket.handles.length === 0) return;
-  await releaseAll(store, ticket.handles, actualTokens === undefined ? { now } : { actualTokens, now }).catch(() => undefined);
+  const usage = {
+    now,
+    ...(used.tokens !== undefined ? { actualTokens: used.tokens } : {}),
+    ...(used.costNano !== undefined ? { actualCostNano: used.costNano } : {}),
+  };
+  await releaseAll(store, ticket.handles, usage).catch(() => undefined);
 }

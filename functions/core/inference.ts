@@ -1,9 +1,10 @@
-import { admit, hasTokenQuota, settle, tokenReservationOf } from "./admission";
+import { admit, hasBudget, hasTokenQuota, settle, tokenReservationOf } from "./admission";
 import { ApiError, ServiceUnavailableError } from "./errors";
 import { invokeTargetOf } from "./invoke-target";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
+import { costEstimateNano } from "./money/budget-estimate";
 import type { Price } from "./money/prices";
 import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
 import type { Principal } from "./principal";
@@ -28,6 +29,8 @@ export interface InferenceRequest {
   readonly accept?: string;
   /** Tokens to reserve against a token quota; by default the body's own maximum, if it names one. */
   readonly tokenReservation?: number;
+  /** How long the model may take, which bounds a per-second price's reservation. @default the invoke timeout */
+  readonly timeoutMs?: number;
   /** What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed). */
   readonly shadowBody?: Uint8Array;
 }
@@ -115,11 +118,26 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
   const now = deps.now ?? Date.now;
   const { model, resolution } = await openModel(deps.registry, req.principal, req);
   if (req.protocol === "kserve") validateInferRequest(req.json);
+  const tokenQuota = hasTokenQuota(req.principal);
+  const budgeted = hasBudget(req.principal);
+  // Parsing a raw body for its maximum is only worth it when a token quota or a budget applies.
+  const tokens = tokenQuota || budgeted ? (req.tokenReservation ?? tokenReservationOf(req, model, resolution.version.runtime)) : 0;
   const admission = await admit(deps.limits, req.principal, {
     now: now(),
     requestId: req.requestId,
-    // Parsing a raw body for its maximum is only worth it when a token quota applies.
-    tokenEstimate: hasTokenQuota(req.principal) ? (req.tokenReservation ?? tokenReservationOf(req, model, resolution.version.runtime)) : 0,
+    tokenEstimate: tokenQuota ? tokens : 0,
+    ...(budgeted
+      ? {
+          costEstimateNano: costEstimateNano(model.prices, {
+            model: req.model,
+            versions: [resolution.version.version, ...(resolution.fallback ? [resolution.fallback.version] : [])],
+            tenant: req.principal.tenantId,
+            at: new Date(req.receivedAt).toISOString(),
+            tokens,
+            modelTimeMs: req.timeoutMs ?? deps.invokeTimeoutMs,
+          }),
+        }
+      : {}),
   });
   if ("refused" in admission) {
     await recordRefusal(deps, req, resolution);
@@ -132,8 +150,9 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
   try {
     return await serveAdmitted(resolution, admission.headers, used);
   } finally {
-    // Frees the concurrency slot and settles the token reservation to what the model reported.
-    await settle(deps.limits, admission, used.tokens, now());
+    // Frees the concurrency slot and settles the token and cost reservations to what was used: a
+    // request that wrote no record (the model never ran, or it could not be billed) cost nothing.
+    await settle(deps.limits, admission, { tokens: used.tokens, costNano: used.costNano ?? 0 }, now());
   }
 }
 
@@ -199,9 +218,9 @@ async function serve(
     leases: used.leases,
     prices: used.prices,
   });
-  used.costNano = costNanoOf(record);
   try {
     await deps.usage.record(record);
+    used.costNano = costNanoOf(record);
   } catch (err) {
     // The client gets a 503 and owes nothing; reconciliation never takes a 503 for a gap.
     throw fail(unrecorded(err));

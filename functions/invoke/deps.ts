@@ -7,6 +7,7 @@ import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink, type UsageSinkOptions } from "../aws/usage-sink";
 import type { FunctionSettings } from "../contract/settings";
 import { CachedRegistry } from "../core/cached-registry";
+import type { BudgetAlertSink } from "../core/limits/budget-alerts";
 import { logger } from "../http/logger";
 import type { InferenceMetricsPublisher } from "../http/metrics";
 import type { InvokeDeps } from "./create-invoke-handler";
@@ -20,6 +21,8 @@ export interface InvokeWiring {
   readonly limitStore?: Omit<LimitStoreOptions, "leaseMs">;
   /** Invoker tuning where a host differs (the local host: copies that wake in a second or two). */
   readonly invoker?: SageMakerInvokerOptions;
+  /** Where budget thresholds are announced (the cloud: EventBridge; the local host: a log line). */
+  readonly budgetAlerts?: BudgetAlertSink;
 }
 
 /**
@@ -44,6 +47,12 @@ export function invokeDeps(
     limits: new DynamoLimitStore(dynamo, settings.tables.usage, {
       ...wiring.limitStore,
       leaseMs: longestRequestMs + 30_000,
+      ...(wiring.budgetAlerts
+        ? {
+            budgetAlerts: wiring.budgetAlerts,
+            onAlertError: (err: unknown) => logger.warn("budget alert not published", { error: String(err) }),
+          }
+        : {}),
       quotaLeases:
         wiring.limitStore?.quotaLeases === false
           ? false

@@ -90,7 +90,13 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
         let version = 0;
         const outcome = await runStreamingInference(
           deps,
-          { ...req, clientModel: body.model, includeUsage: clientWantsUsage(body), streamTimeoutMs: deps.streamTimeoutMs },
+          {
+            ...req,
+            clientModel: body.model,
+            includeUsage: clientWantsUsage(body),
+            streamTimeoutMs: deps.streamTimeoutMs,
+            timeoutMs: deps.streamTimeoutMs,
+          },
           {
             start: (a) => {
               version = a.version;

@@ -1,10 +1,12 @@
 import { createAwsClients } from "../aws/clients";
+import { EventBridgeBudgetAlerts } from "../aws/eventbridge-budget-alerts";
 import { optionalFunctionSetting, settingsFromEnv } from "../aws/settings";
 import { inferenceMetrics, powertoolsMetrics } from "../http/metrics";
 import { createLlmHandler } from "./create-llm-handler";
 import { llmDeps } from "./deps";
 
 const shadowFunctionName = optionalFunctionSetting("shadowFunctionName");
+const clients = createAwsClients();
 
 /**
  * The cloud's composition root of the LLM function: Lambda response streaming behind API
@@ -12,9 +14,10 @@ const shadowFunctionName = optionalFunctionSetting("shadowFunctionName");
  */
 export const handler = awslambda.streamifyResponse(
   createLlmHandler(
-    llmDeps(createAwsClients(), settingsFromEnv(), {
+    llmDeps(clients, settingsFromEnv(), {
       ...(shadowFunctionName ? { shadowFunctionName } : {}),
       metrics: inferenceMetrics(powertoolsMetrics()),
+      budgetAlerts: new EventBridgeBudgetAlerts(clients.events()),
     }),
   ),
 );

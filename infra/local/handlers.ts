@@ -7,8 +7,10 @@ import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import type { FunctionSettings } from "../../functions/contract/settings";
+import { LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
 import type { AccessLog } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
+import { logger } from "../../functions/http/logger";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
 import { createInvokeHandler, type InvokeDeps } from "../../functions/invoke/create-invoke-handler";
 import { invokeDeps } from "../../functions/invoke/deps";
@@ -77,7 +79,9 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   installAwsLambdaGlobal();
   const metrics = opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {};
   const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic", accessLog: opts.accessLog };
-  const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER };
+  // No event bus here: a budget threshold is a warning in the log, which operators can watch.
+  const budgetAlerts = new LoggedBudgetAlerts(logger);
+  const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER, budgetAlerts };
   const invoke = { ...invokeDeps(clients, settings, wiring), ...opts.invokeOverrides };
   const llm = { ...llmDeps(clients, settings, wiring), ...opts.invokeOverrides };
   return {

@@ -171,7 +171,7 @@ describe("tokensPerMinute in the headers and the usage status", () => {
       expect(refusal.refused.retryAfterSeconds).toBe(45);
       expect(refusal.refused.headers).toMatchObject({ "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "0" });
     }
-    if (!("refused" in ticket)) await settle(store, ticket, 30, T0 + 20_000);
+    if (!("refused" in ticket)) await settle(store, ticket, { tokens: 30 }, T0 + 20_000);
     // `GET /v1/usage` shows the minute's window, charging nothing.
     const status = await limitStatusOf(store, caller, T0 + 20_000);
     expect(status).toEqual({ tenant: { tokensPerMinute: 100, now: { tokens: { limit: 100, remaining: 70, resetSeconds: 40 } } } });

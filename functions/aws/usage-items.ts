@@ -73,6 +73,8 @@ function recordOf(i: Record<string, unknown>): UsageRecord {
     bytesOut: n(i.bytesOut),
     ...(tokens ? { tokens: { input: n(tokens.input), output: n(tokens.output) } } : {}),
     ...(leases ? { leases } : {}),
+    ...(typeof i.cost === "string" ? { cost: i.cost } : {}),
+    ...(typeof i.currency === "string" ? { currency: i.currency } : {}),
   };
 }
 

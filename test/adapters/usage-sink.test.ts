@@ -108,6 +108,13 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     expect(described.Table?.GlobalSecondaryIndexes ?? []).toEqual([]);
   });
 
+  it("keeps a priced record's cost and currency exactly as written", async () => {
+    const r = { ...record(`cost-${randomUUID().slice(0, 8)}`), cost: "0.000000195", currency: "USD" };
+    expect(await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(r)).toBe("recorded");
+    const item = (await doc.send(new GetCommand({ TableName: table, Key: keyOf(r) }))).Item;
+    expect(recordsOf(item ?? {})).toEqual([r]);
+  });
+
   it("a one-record pack written twice, by a retry and by a repair of the same record, stays one item", async () => {
     const tenant = `twice-${randomUUID().slice(0, 8)}`;
     const r = record(tenant);

@@ -54,6 +54,7 @@ async function recordsOf(tenantId: string): Promise<UsageRecord[]> {
     from,
     to,
     limit: "1000",
+    include: "refused",
   });
   return res.body.records;
 }

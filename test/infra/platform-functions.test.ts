@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import { Match } from "aws-cdk-lib/assertions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import { synthTwoModels } from "./two-models";
+
+// One synthesis (cdk-nag on, handlers bundled by esbuild: the bundles are checked) shared by every assertion below.
+const { stack, template, assemblyDir, tableId, policyOf, roleIdOf } = synthTwoModels();
+
+describe("PlatformFunction handlers (two models, three versions)", () => {
+  it("bundles each handler with esbuild into minified ESM with a source map, Node.js 24 on arm64, traced", () => {
+    for (const [name, f] of Object.entries(stack.functions)) {
+      const cfn = f.function.node.defaultChild as lambda.CfnFunction;
+      const code0 = template.toJSON().Resources[stack.getLogicalId(cfn)].Properties.Code as { S3Key: string };
+      const assetDir = join(assemblyDir, `asset.${code0.S3Key.replace(/\.zip$/, "")}`);
+      expect({ name, sourceMap: existsSync(join(assetDir, "index.mjs.map")) }).toEqual({ name, sourceMap: true });
+      const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
+      const charsPerLine = code.length / code.split("\n").length;
+      expect({ name, charsPerLine, minified: charsPerLine > 1000 }).toMatchObject({ minified: true });
+    }
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      TracingConfig: { Mode: "Active" },
+      Environment: {
+        Variables: Match.objectLike({
+          IDENTITY_TABLE: "mgtest-identity",
+          REGISTRY_TABLE: "mgtest-registry",
+          USAGE_TABLE: "mgtest-usage",
+          POWERTOOLS_SERVICE_NAME: "mgtest",
+          POWERTOOLS_LOG_LEVEL: "INFO",
+          MAX_BODY_BYTES: String(1024 * 1024),
+          NODE_OPTIONS: "--enable-source-maps",
+        }),
+      },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: Match.anyValue() });
+  });
+
+  it("gives the authorizer GetItem and UpdateItem on the identity table only", () => {
+    const statements = policyOf(roleIdOf(stack.functions.authorizer.function));
+    const data = statements.filter((s) => JSON.stringify(s.Action).includes("dynamodb:"));
+    expect(data).toEqual([
+      expect.objectContaining({
+        Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        Resource: { "Fn::GetAtt": [tableId("mgtest-identity"), "Arn"] },
+      }),
+    ]);
+    expect(JSON.stringify(statements)).not.toContain("sagemaker:");
+  });
+
+  it("lets invoke call only this platform's endpoints and write only the usage table", () => {
+    const statements = policyOf(roleIdOf(stack.functions.invoke.function));
+    const endpointArn = (name: string) => ({
+      "Fn::Join": [
+        "",
+        ["arn:", { Ref: "AWS::Partition" }, ":sagemaker:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, `:endpoint/${name}`],
+      ],
+    });
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+          Resource: [endpointArn("mgtest-iris"), endpointArn("mgtest-llm")],
+        }),
+        expect.objectContaining({
+          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+        }),
+        // Shadow copies: only the shadow function, unqualified.
+        expect.objectContaining({
+          Action: "lambda:InvokeFunction",
+          Resource: { "Fn::GetAtt": [expect.stringMatching(/^Fnshadow/), "Arn"] },
+        }),
+      ]),
+    );
+    // No access records on the request path (issue 15): reconciliation reads the gateway's access log.
+    expect(JSON.stringify(statements)).not.toMatch(/ACCESS#|BatchWriteItem/);
+    // Lease reclaim reads records: a query of the table only in REC# partitions, and of gsi1
+    // (records written before those); no other query of the usage table.
+    const queries = statements.filter((s) => JSON.stringify(s.Action) === JSON.stringify("dynamodb:Query"));
+    expect(queries).toEqual([
+      expect.objectContaining({
+        Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REC#*"] } },
+      }),
+      expect.objectContaining({
+        Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] }, "/index/gsi1"]] },
+      }),
+    ]);
+    expect(queries[1]).not.toHaveProperty("Condition");
+    // The principal comes from the authorizer context: no read of the identity table.
+    expect(JSON.stringify(statements)).not.toContain(tableId("mgtest-identity"));
+  });
+
+  it("lets the usage function update only LIMIT# items of the usage table (its per-tenant read rate)", () => {
+    const statements = policyOf(roleIdOf(stack.functions.usage.function));
+    const writes = statements.filter((s) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(JSON.stringify(s.Action)));
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Action: "dynamodb:UpdateItem",
+        Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["LIMIT#*"] } },
+      }),
+    ]);
+  });
+
+  it("lets admin read and delete only staged uploads and write only under models/", () => {
+    const statements = policyOf(roleIdOf(stack.functions.admin.function));
+    const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
+    expect(s3).toEqual([
+      expect.objectContaining({
+        Action: ["s3:GetObject", "s3:DeleteObject"],
+        Resource: expect.objectContaining({ "Fn::Join": expect.anything() }),
+      }),
+      expect.objectContaining({ Action: "s3:PutObject" }),
+    ]);
+    expect(JSON.stringify(s3[0]?.Resource)).toContain("/uploads/*");
+    expect(JSON.stringify(s3[1]?.Resource)).toContain("/models/*");
+    // Reconciliation repairs: records and aggregates only, never a delete of usage.
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+      }),
+    );
+    const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
+    const vars = Object.values(env)[0]?.Properties?.Environment?.Variables ?? {};
+    expect(vars).toMatchObject({ MODEL_BUCKET: expect.anything(), REGISTRY_CACHE_TTL_MS: "5000", MAX_KEYS_PER_TENANT: "10" });
+    // Versions become ready by a deploy in the cloud: its composition root says so, not a variable.
+    expect(vars).not.toHaveProperty("VERSION_ACTIVATION");
+  });
+
+  it("lets admin query only the API stage's access log (reconciliation), named in its environment", () => {
+    const statements = policyOf(roleIdOf(stack.functions.admin.function));
+    const logGroupId = stack.getLogicalId(stack.gateway.accessLogs.node.defaultChild as never);
+    const logs = statements.filter((s) => /logs:(StartQuery|GetQueryResults)/.test(JSON.stringify(s.Action)));
+    expect(logs).toEqual([
+      expect.objectContaining({ Action: "logs:StartQuery", Resource: expect.arrayContaining([{ "Fn::GetAtt": [logGroupId, "Arn"] }]) }),
+      expect.objectContaining({ Action: "logs:GetQueryResults", Resource: "*" }),
+    ]);
+    expect(JSON.stringify(logs[0]?.Resource)).toContain(`:log-group:`);
+    const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
+    expect(Object.values(env)[0]?.Properties?.Environment?.Variables).toMatchObject({ ACCESS_LOG_GROUP: { Ref: logGroupId } });
+    // No other function reads logs.
+    for (const [name, f] of Object.entries(stack.functions))
+      if (name !== "admin") expect(JSON.stringify(policyOf(roleIdOf(f.function)))).not.toContain("logs:StartQuery");
+  });
+
+  it("uses no wildcard resource except where AWS requires one", () => {
+    for (const f of Object.values(stack.functions)) {
+      for (const s of policyOf(roleIdOf(f.function))) {
+        // X-Ray's actions and Logs Insights' results (by query id) have no resource-level permissions.
+        if (s.Resource === "*")
+          expect([["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "logs:GetQueryResults"]).toContainEqual(s.Action);
+        expect(JSON.stringify(s.Resource)).not.toContain("/index/*");
+      }
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { synthTwoModels } from "./two-models";
 
 // One synthesis (cdk-nag on; bundling skipped: only the template is read) shared by every assertion below.
-const { stack, template, keyId, bucketId, policyOf } = synthTwoModels({ bundling: false });
+const { stack, template, keyId, bucketId, permissionsOf } = synthTwoModels({ bundling: false });
 
 describe("ModelEndpoint (two models, three versions)", () => {
   it("serves a local ONNX file as a Triton repository loaded uncompressed from its version prefix", () => {
@@ -94,31 +94,25 @@ describe("ModelEndpoint (two models, three versions)", () => {
   it("lets each execution role read only its own model's artifacts", () => {
     const iris = [...stack.endpoints.values()].find((e) => e.modelName === "iris");
     const llm = [...stack.endpoints.values()].find((e) => e.modelName === "llm");
-    const irisStatements = policyOf(stack.getLogicalId(iris?.role.node.defaultChild as never));
-    expect(irisStatements).toEqual(
+    const irisPermissions = permissionsOf(stack.getLogicalId(iris?.role.node.defaultChild as never));
+    expect(irisPermissions).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          Action: "s3:GetObject",
-          Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/models/iris/*"]] },
-        }),
-        expect.objectContaining({
-          Action: "s3:ListBucket",
-          Condition: { StringLike: { "s3:prefix": ["models/iris/*"] } },
-          Resource: { "Fn::GetAtt": [bucketId, "Arn"] },
-        }),
-        expect.objectContaining({ Action: "kms:Decrypt", Resource: { "Fn::GetAtt": [keyId, "Arn"] } }),
+        { action: "s3:GetObject", resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/models/iris/*"]] } },
+        {
+          action: "s3:ListBucket",
+          condition: { StringLike: { "s3:prefix": ["models/iris/*"] } },
+          resource: { "Fn::GetAtt": [bucketId, "Arn"] },
+        },
+        { action: "kms:Decrypt", resource: { "Fn::GetAtt": [keyId, "Arn"] } },
       ]),
     );
-    expect(JSON.stringify(irisStatements)).not.toContain("models/llm");
-    const llmStatements = policyOf(stack.getLogicalId(llm?.role.node.defaultChild as never));
-    expect(llmStatements).toEqual(
+    expect(JSON.stringify(irisPermissions)).not.toContain("models/llm");
+    const llmPermissions = permissionsOf(stack.getLogicalId(llm?.role.node.defaultChild as never));
+    expect(llmPermissions).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          Action: "s3:GetObject",
-          Resource: { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":s3:::external-models/llm/1/*"]] },
-        }),
+        { action: "s3:GetObject", resource: { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":s3:::external-models/llm/1/*"]] } },
       ]),
     );
-    expect(JSON.stringify(llmStatements)).not.toContain("models/iris");
+    expect(JSON.stringify(llmPermissions)).not.toContain("models/iris");
   });
 });

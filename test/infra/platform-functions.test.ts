@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import { sortedByJson } from "./fixtures";
 import { synthTwoModels } from "./two-models";
 
 // One synthesis (cdk-nag on, handlers bundled by esbuild: the bundles are checked) shared by every assertion below.
-const { stack, template, assemblyDir, tableId, policyOf, roleIdOf } = synthTwoModels();
+const { stack, template, assemblyDir, bucketId, tableId, policyOf, roleIdOf, permissionsOf } = synthTwoModels();
 
 describe("PlatformFunction handlers (two models, three versions)", () => {
   it("bundles each handler with esbuild into minified ESM with a source map, Node.js 24 on arm64, traced", () => {
@@ -53,47 +54,51 @@ describe("PlatformFunction handlers (two models, three versions)", () => {
   });
 
   it("lets invoke call only this platform's endpoints and write only the usage table", () => {
-    const statements = policyOf(roleIdOf(stack.functions.invoke.function));
+    const permissions = permissionsOf(roleIdOf(stack.functions.invoke.function));
     const endpointArn = (name: string) => ({
       "Fn::Join": [
         "",
         ["arn:", { Ref: "AWS::Partition" }, ":sagemaker:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, `:endpoint/${name}`],
       ],
     });
-    expect(statements).toEqual(
+    const usageTable = { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] };
+    expect(permissions).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          Action: ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-          Resource: [endpointArn("mgtest-iris"), endpointArn("mgtest-llm")],
-        }),
-        expect.objectContaining({
-          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
-          Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
-        }),
+        ...["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"].flatMap((action) =>
+          ["mgtest-iris", "mgtest-llm"].map((name) => ({ action, resource: endpointArn(name) })),
+        ),
+        ...["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"].map((action) => ({
+          action,
+          resource: usageTable,
+        })),
         // Shadow copies: only the shadow function, unqualified.
-        expect.objectContaining({
-          Action: "lambda:InvokeFunction",
-          Resource: { "Fn::GetAtt": [expect.stringMatching(/^Fnshadow/), "Arn"] },
-        }),
+        { action: "lambda:InvokeFunction", resource: { "Fn::GetAtt": [expect.stringMatching(/^Fnshadow/), "Arn"] } },
       ]),
     );
+    const sagemaker = permissions.filter((p) => p.action.startsWith("sagemaker:"));
+    expect(sortedByJson(sagemaker.map((p) => p.resource))).toEqual(
+      sortedByJson([endpointArn("mgtest-iris"), endpointArn("mgtest-llm")].flatMap((arn) => [arn, arn])),
+    );
     // No access records on the request path (issue 15): reconciliation reads the gateway's access log.
-    expect(JSON.stringify(statements)).not.toMatch(/ACCESS#|BatchWriteItem/);
+    expect(JSON.stringify(permissions)).not.toMatch(/ACCESS#|BatchWriteItem/);
     // Lease reclaim reads records: a query of the table only in REC# partitions, and of gsi1
     // (records written before those); no other query of the usage table.
-    const queries = statements.filter((s) => JSON.stringify(s.Action) === JSON.stringify("dynamodb:Query"));
-    expect(queries).toEqual([
-      expect.objectContaining({
-        Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
-        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REC#*"] } },
-      }),
-      expect.objectContaining({
-        Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] }, "/index/gsi1"]] },
-      }),
-    ]);
-    expect(queries[1]).not.toHaveProperty("Condition");
+    const queries = permissions.filter(
+      (p) => p.action === "dynamodb:Query" && JSON.stringify(p.resource).includes(tableId("mgtest-usage")),
+    );
+    expect(sortedByJson(queries)).toEqual(
+      sortedByJson([
+        {
+          action: "dynamodb:Query",
+          resource: usageTable,
+          condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REC#*"] } },
+        },
+        // No condition: the index.
+        { action: "dynamodb:Query", resource: { "Fn::Join": ["", [usageTable, "/index/gsi1"]] } },
+      ]),
+    );
     // The principal comes from the authorizer context: no read of the identity table.
-    expect(JSON.stringify(statements)).not.toContain(tableId("mgtest-identity"));
+    expect(JSON.stringify(permissions)).not.toContain(tableId("mgtest-identity"));
   });
 
   it("lets the usage function update only LIMIT# items of the usage table (its per-tenant read rate)", () => {
@@ -109,23 +114,24 @@ describe("PlatformFunction handlers (two models, three versions)", () => {
   });
 
   it("lets admin read and delete only staged uploads and write only under models/", () => {
-    const statements = policyOf(roleIdOf(stack.functions.admin.function));
-    const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
-    expect(s3).toEqual([
-      expect.objectContaining({
-        Action: ["s3:GetObject", "s3:DeleteObject"],
-        Resource: expect.objectContaining({ "Fn::Join": expect.anything() }),
-      }),
-      expect.objectContaining({ Action: "s3:PutObject" }),
-    ]);
-    expect(JSON.stringify(s3[0]?.Resource)).toContain("/uploads/*");
-    expect(JSON.stringify(s3[1]?.Resource)).toContain("/models/*");
+    const permissions = permissionsOf(roleIdOf(stack.functions.admin.function));
+    const s3 = permissions.filter((p) => p.action.startsWith("s3:"));
+    const objects = (prefix: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, `/${prefix}/*`]] });
+    expect(sortedByJson(s3)).toEqual(
+      sortedByJson([
+        { action: "s3:GetObject", resource: objects("uploads") },
+        { action: "s3:DeleteObject", resource: objects("uploads") },
+        { action: "s3:PutObject", resource: objects("models") },
+      ]),
+    );
     // Reconciliation repairs: records and aggregates only, never a delete of usage.
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
-        Resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
-      }),
+    expect(permissions).toEqual(
+      expect.arrayContaining(
+        ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"].map((action) => ({
+          action,
+          resource: { "Fn::GetAtt": [tableId("mgtest-usage"), "Arn"] },
+        })),
+      ),
     );
     const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
     const vars = Object.values(env)[0]?.Properties?.Environment?.Variables ?? {};
@@ -135,28 +141,31 @@ describe("PlatformFunction handlers (two models, three versions)", () => {
   });
 
   it("lets admin query only the API stage's access log (reconciliation), named in its environment", () => {
-    const statements = policyOf(roleIdOf(stack.functions.admin.function));
+    const permissions = permissionsOf(roleIdOf(stack.functions.admin.function));
     const logGroupId = stack.getLogicalId(stack.gateway.accessLogs.node.defaultChild as never);
-    const logs = statements.filter((s) => /logs:(StartQuery|GetQueryResults)/.test(JSON.stringify(s.Action)));
-    expect(logs).toEqual([
-      expect.objectContaining({ Action: "logs:StartQuery", Resource: expect.arrayContaining([{ "Fn::GetAtt": [logGroupId, "Arn"] }]) }),
-      expect.objectContaining({ Action: "logs:GetQueryResults", Resource: "*" }),
-    ]);
-    expect(JSON.stringify(logs[0]?.Resource)).toContain(`:log-group:`);
+    const logs = permissions.filter((p) => /^logs:(StartQuery|GetQueryResults)$/.test(p.action));
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        { action: "logs:StartQuery", resource: { "Fn::GetAtt": [logGroupId, "Arn"] } },
+        { action: "logs:GetQueryResults", resource: "*" },
+      ]),
+    );
+    // Both forms of the log group's ARN, and nothing else.
+    expect(logs).toHaveLength(3);
+    expect(JSON.stringify(logs.filter((p) => p.action === "logs:StartQuery").map((p) => p.resource))).toContain(`:log-group:`);
     const env = template.findResources("AWS::Lambda::Function", { Properties: { Description: Match.stringLikeRegexp("^Admin API") } });
     expect(Object.values(env)[0]?.Properties?.Environment?.Variables).toMatchObject({ ACCESS_LOG_GROUP: { Ref: logGroupId } });
     // No other function reads logs.
     for (const [name, f] of Object.entries(stack.functions))
-      if (name !== "admin") expect(JSON.stringify(policyOf(roleIdOf(f.function)))).not.toContain("logs:StartQuery");
+      if (name !== "admin") expect(JSON.stringify(permissionsOf(roleIdOf(f.function)))).not.toContain("logs:StartQuery");
   });
 
   it("uses no wildcard resource except where AWS requires one", () => {
     for (const f of Object.values(stack.functions)) {
-      for (const s of policyOf(roleIdOf(f.function))) {
+      for (const p of permissionsOf(roleIdOf(f.function))) {
         // X-Ray's actions and Logs Insights' results (by query id) have no resource-level permissions.
-        if (s.Resource === "*")
-          expect([["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "logs:GetQueryResults"]).toContainEqual(s.Action);
-        expect(JSON.stringify(s.Resource)).not.toContain("/index/*");
+        if (p.resource === "*") expect(["xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:GetQueryResults"]).toContain(p.action);
+        expect(JSON.stringify(p.resource)).not.toContain("/index/*");
       }
     }
   });

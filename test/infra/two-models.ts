@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "@jest/globals";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import { artifactDir, logicalIdOf, type Synthesized, synthPlatform } from "./fixtures";
+import { artifactDir, logicalIdOf, type Permission, permissionsOfRole, type Synthesized, synthPlatform } from "./fixtures";
 
 /**
  * The platform the construct suites (platform-stack, model-store, control-tables, model-endpoint,
@@ -63,6 +63,8 @@ export interface TwoModels extends Synthesized {
   policyOf(roleLogicalIdPrefix: string): Array<Record<string, unknown>>;
   /** Logical id of a function's role. */
   roleIdOf(fn: lambda.IFunction): string;
+  /** What the role with this logical id may do, from every policy attached to it (permissionsOfRole). */
+  permissionsOf(roleLogicalId: string): Permission[];
 }
 
 /**
@@ -95,5 +97,6 @@ export function synthTwoModels(options: { bundling?: boolean } = {}): TwoModels 
     tableId: (name: string) => logicalIdOf(template, "AWS::DynamoDB::GlobalTable", { TableName: name }),
     policyOf,
     roleIdOf: (fn: lambda.IFunction) => stack.getLogicalId(fn.role?.node.defaultChild as never),
+    permissionsOf: (roleLogicalId: string) => permissionsOfRole(template, roleLogicalId).permissions,
   };
 }

@@ -284,8 +284,10 @@ describe("pools and inference components (two pools, three models)", () => {
       );
     for (const fn of [stack.functions.invoke.function, stack.functions.llm.function]) {
       expect(resourcesOf(fn, "sagemaker:InvokeEndpoint")).toEqual(sortedByJson(targets));
-      expect(resourcesOf(fn, "sagemaker:InvokeEndpointWithResponseStream")).toEqual(sortedByJson(targets));
     }
+    // Only the OpenAI routes stream.
+    expect(resourcesOf(stack.functions.llm.function, "sagemaker:InvokeEndpointWithResponseStream")).toEqual(sortedByJson(targets));
+    expect(resourcesOf(stack.functions.invoke.function, "sagemaker:InvokeEndpointWithResponseStream")).toEqual([]);
     expect(resourcesOf(stack.functions.shadow.function, "sagemaker:InvokeEndpoint")).toEqual(sortedByJson(targets));
     expect(resourcesOf(stack.functions.shadow.function, "sagemaker:InvokeEndpointWithResponseStream")).toEqual([]);
     const sagemakerResources = [stack.functions.invoke, stack.functions.llm, stack.functions.shadow].flatMap((f) =>

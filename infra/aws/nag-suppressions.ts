@@ -195,7 +195,7 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
           "aws-cdk-lib BucketDeployment grants (grantRead on the asset, grantReadWrite on the store): action groups the S3 sync needs; scoped to the two buckets.",
       },
       {
-        finding: /^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.+\/\*$/,
+        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::cdk-[a-z0-9]+-assets-.+/\\*$`),
         reason:
           "Reads the deployment's zip from the CDK bootstrap asset bucket; the object key is content-addressed and only known at publish time.",
       },

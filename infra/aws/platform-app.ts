@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { App, type AppProps, type Environment, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { parsePlatformConfig } from "../shared/config";
@@ -5,11 +7,18 @@ import { resolveArtifacts } from "../shared/load-config";
 import type { DataCaptureOptions } from "./constructs/model-endpoint";
 import { PlatformStack } from "./platform-stack";
 
-/** Feature flags this app is written against (cdk.json adds its own; these fill the gaps). */
-export const PLATFORM_FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
-  // Server access logs delivered through a bucket policy, not the legacy log-delivery ACL.
-  "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
-};
+/**
+ * The feature flags this app is written against: the `context` of the repository's cdk.json
+ * (every flag aws-cdk-lib recommends, set to its recommended value). `cdk synth` passes them to
+ * the app itself; an App built here (the tests, `createPlatformApp` without an app) gets them as
+ * its default context, so both synthesize the same template.
+ */
+export function platformFeatureFlags(): Record<string, unknown> {
+  const file = fileURLToPath(new URL("../../cdk.json", import.meta.url));
+  const context = (JSON.parse(readFileSync(file, "utf8")) as { context?: unknown }).context;
+  if (typeof context !== "object" || context === null) throw new Error(`${file}: no "context" object`);
+  return context as Record<string, unknown>;
+}
 
 /**
  * An App with the platform's feature flags. CDK's built-in CloudFormation schema validation
@@ -20,7 +29,8 @@ export function newPlatformApp(props: AppProps = {}): App {
   return new App({
     builtinCloudFormationValidation: false,
     ...props,
-    context: { ...PLATFORM_FEATURE_FLAGS, ...props.context },
+    // Context the CLI passes (cdk.json, -c) still wins over these defaults.
+    context: { ...platformFeatureFlags(), ...props.context },
   });
 }
 

@@ -1,12 +1,10 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
-import * as iam from "aws-cdk-lib/aws-iam";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import type { HandlerName } from "../../functions/contract/routes";
 import { FUNCTION_ENV } from "../../functions/contract/settings";
-import { LIMIT_PK_PREFIX, RECORD_PK_PREFIX } from "../../functions/contract/usage-keys";
-import { UPLOAD_PREFIX } from "../../functions/core/versions";
 import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, isVariantVersion, type PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
@@ -15,7 +13,7 @@ import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
 import { ModelComponents } from "./constructs/inference-component";
 import { InstancePool } from "./constructs/instance-pool";
-import { type DataCaptureOptions, ModelEndpoint } from "./constructs/model-endpoint";
+import { type DataCaptureOptions, type IInvocationTarget, ModelEndpoint } from "./constructs/model-endpoint";
 import { ModelStore, type StoredArtifact } from "./constructs/model-store";
 import { Observability } from "./constructs/observability";
 import { PlatformFunction } from "./constructs/platform-function";
@@ -170,7 +168,7 @@ export class PlatformStack extends Stack {
       aggregator: fn("aggregator", "Usage aggregates from the usage table's stream, applied exactly once", 512, Duration.seconds(60)),
     };
     this.aggregator = new UsageAggregator(this, "UsageAggregator", {
-      table: this.tables.usage,
+      tables: this.tables,
       function: this.functions.aggregator.function,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
@@ -178,26 +176,15 @@ export class PlatformStack extends Stack {
     // Sampled shadow copies leave the request path as asynchronous invocations (see LambdaShadowDispatcher).
     for (const modelRoutes of [this.functions.invoke, this.functions.llm]) {
       modelRoutes.function.addEnvironment(FUNCTION_ENV.shadowFunctionName, shadow.function.functionName);
-      modelRoutes.function.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [shadow.function.functionArn] }),
-      );
     }
     // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
     // and copies them to models/<model>/<version>/. Serving stays deploy-driven (functions/admin/handler.ts).
     admin.function.addEnvironment(FUNCTION_ENV.modelBucket, this.store.bucket.bucketName);
-    const objects = (prefix: string) => this.store.bucket.arnForObjects(`${prefix}*`);
-    admin.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [objects(UPLOAD_PREFIX)] }),
-    );
-    admin.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [objects("models/")] }));
-    admin.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.store.key.keyArn] }),
-    );
-    this.grantLeastPrivilege(this.invocationTargets());
+    this.grantLeastPrivilege();
 
     this.seeder = new RegistrySeeder(this, "RegistrySeed", {
       projectRoot,
-      table: this.tables.registry,
+      tables: this.tables,
       environment,
       seed: registrySeed(
         config,
@@ -222,25 +209,8 @@ export class PlatformStack extends Stack {
     });
 
     // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
-    const accessLogs = this.gateway.accessLogs;
-    admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, accessLogs.logGroupName);
-    admin.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:StartQuery"],
-        // The log group's ARN with and without the `:*` suffix: IAM docs name both forms for Logs Insights.
-        resources: [
-          accessLogs.logGroupArn,
-          Stack.of(this).formatArn({
-            service: "logs",
-            resource: "log-group",
-            resourceName: accessLogs.logGroupName,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    // GetQueryResults takes a query id and supports no resource-level permissions.
-    admin.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["logs:GetQueryResults"], resources: ["*"] }));
+    admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, this.gateway.accessLogs.logGroupName);
+    this.gateway.grantAccessLogQuery(admin.function);
 
     this.observability = new Observability(this, "Observability", {
       dashboardName: config.name,
@@ -268,74 +238,58 @@ export class PlatformStack extends Stack {
   }
 
   /**
-   * What the model routes invoke: each model endpoint, and each pool endpoint with the ARNs of
-   * the inference components on it (InvokeEndpoint with InferenceComponentName authorizes the
-   * endpoint and the component).
+   * What the model routes invoke: each model endpoint (variant layout), and each inference
+   * component with its pool's endpoint.
    */
-  private invocationTargets(): string[] {
-    return [
-      ...[...this.endpoints.values()].map((e) => e.endpointArn),
-      ...[...this.pools.values()].map((p) => p.endpointArn),
-      ...[...this.components.values()].flatMap((c) => c.components.map((ic) => ic.componentArn)),
-    ];
+  private invocationTargets(): IInvocationTarget[] {
+    return [...this.endpoints.values(), ...[...this.components.values()].flatMap((c) => c.components)];
   }
 
-  /** Each handler gets the table actions it uses, on the exact table (and index) ARNs. */
-  private grantLeastPrivilege(invocationTargets: readonly string[]): void {
-    const { identity, usage } = this.tables;
-    const allow = (f: PlatformFunction, actions: string[], resources: string[]) =>
-      f.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const { authorizer, invoke, llm, usage: usageFn, admin, shadow } = this.functions;
-    const read = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
-    const write = [
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:ConditionCheckItem",
-      "dynamodb:BatchWriteItem",
-    ];
+  /**
+   * Each handler gets what its adapters send (functions/<name>/deps.ts → functions/aws/*), from
+   * the constructs that own the tables, the store, the endpoints and the shadow function; the
+   * grants name the commands. test/infra/iam-least-privilege.test.ts holds each role to its list.
+   */
+  private grantLeastPrivilege(): void {
+    const { tables, store } = this;
+    const { authorizer, invoke, llm, usage, admin, shadow } = this.functions;
+    const targets = this.invocationTargets();
+    // The account's default event bus, where budget alerts go and operators route them from.
+    const defaultBus = events.EventBus.fromEventBusName(this, "DefaultBus", "default");
 
-    allow(authorizer, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [identity.tableArn]);
+    tables.grantKeyLookup(authorizer.function);
 
-    // The KServe/raw routes and the OpenAI routes take the same path to the models and the tables.
+    // The KServe/raw routes and the OpenAI routes take the same path to the tables (invokeDeps);
+    // no identity table: the principal arrives in the authorizer context.
     for (const f of [invoke, llm]) {
-      allow(f, ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"], [...invocationTargets]);
-      // No identity table: the principal arrives in the authorizer context.
-      allow(f, read, this.tables.arns("registry"));
-      // Usage records are one conditional put per commit (aggregates come from the stream). Limit
-      // counters live in the same table (LIMIT#… items): conditional updates, and a read for headers.
-      allow(f, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
-      // Reclaiming a dead holder's quota lease counts the usage records carrying its id: a query
-      // of the tenant's records by time, in their REC# partitions (never the table's other
-      // items) and, for records written before those, the index.
-      f.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ["dynamodb:Query"],
-          resources: [usage.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${RECORD_PK_PREFIX}*`] } },
-        }),
-      );
-      allow(f, ["dynamodb:Query"], this.tables.indexArns("usage"));
+      tables.grantRegistryRead(f.function);
+      tables.grantUsageRecordWrite(f.function);
+      tables.grantLimitCells(f.function);
+      // Reclaiming a dead holder's quota lease counts the usage records carrying its id.
+      tables.grantUsageRecordRead(f.function);
+      shadow.grantInvoke(f.function);
+      for (const t of targets) t.grantInvoke(f.function);
+      // Budget thresholds are announced on the default bus (EventBridgeBudgetAlerts).
+      defaultBus.grantPutEventsTo(f.function);
     }
+    // Only the OpenAI routes stream a generation (runStreamingInference).
+    for (const t of targets) t.grantInvokeWithResponseStream(llm.function);
 
-    allow(shadow, ["sagemaker:InvokeEndpoint"], [...invocationTargets]);
-    allow(shadow, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+    // A shadow copy: one model call, one record (the alias's shadow version; no limits).
+    for (const t of targets) t.grantInvoke(shadow.function);
+    tables.grantUsageRecordWrite(shadow.function);
 
-    allow(usageFn, read, this.tables.arns("usage"));
-    // The per-tenant rate of usage reads: a conditional update of a LIMIT# rate item, nothing else.
-    usageFn.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ["dynamodb:UpdateItem"],
-        resources: [usage.tableArn],
-        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${LIMIT_PK_PREFIX}*`] } },
-      }),
-    );
+    // Usage reports, and the limits: their status and the per-tenant rate of usage reads.
+    tables.grantUsageRead(usage.function);
+    tables.grantLimitCells(usage.function);
 
-    allow(admin, [...read, ...write], this.tables.arns("identity"));
-    allow(admin, [...read, ...write], this.tables.arns("registry"));
-    allow(admin, read, this.tables.arns("usage"));
-    // Reconciliation repairs write the missing usage records: a conditional put plus aggregate updates.
-    allow(admin, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [usage.tableArn]);
+    tables.grantIdentityAdmin(admin.function);
+    tables.grantRegistryAdmin(admin.function);
+    tables.grantUsageRead(admin.function);
+    // Reconciliation repairs write the missing records (aggregates follow from the stream).
+    tables.grantUsageRecordWrite(admin.function);
+    store.grantUploadIntake(admin.function);
+    store.grantArtifactWrite(admin.function);
   }
 }
 

@@ -15,7 +15,7 @@ function aggregator(): Template {
     handler: "i.h",
     code: lambda.Code.fromInline("0"),
   });
-  new UsageAggregator(stack, "UsageAggregator", { table: tables.usage, function: fn });
+  new UsageAggregator(stack, "UsageAggregator", { tables, function: fn });
   return Template.fromStack(stack);
 }
 

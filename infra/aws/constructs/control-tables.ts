@@ -1,7 +1,15 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { type KeyAttribute, TABLES, type TableDefinition, tableName } from "../../../functions/contract/tables";
+import {
+  AGGREGATE_PK_PREFIX,
+  CHECKPOINT_PK,
+  FRESHNESS_PK_PREFIX,
+  LIMIT_PK_PREFIX,
+  RECORD_PK_PREFIX,
+} from "../../../functions/contract/usage-keys";
 
 export type ControlTableId = TableDefinition["id"];
 
@@ -58,14 +66,111 @@ export class ControlTables extends Construct {
     this.usage = tables.usage;
   }
 
-  /** The table's ARN and, when asked, each of its indexes by name (no `index/*` wildcard). */
-  arns(id: ControlTableId, withIndexes = true): string[] {
-    return [this[id].tableArn, ...(withIndexes ? this.indexArns(id) : [])];
-  }
-
-  /** The ARN of each of the table's indexes, by name. */
+  /** The ARN of each of the table's indexes, by name (no `index/*` wildcard). */
   indexArns(id: ControlTableId): string[] {
     const def = TABLES.find((t) => t.id === id);
     return (def?.globalSecondaryIndexes ?? []).map((g) => `${this[id].tableArn}/index/${g.indexName}`);
+  }
+
+  // Each grant below is what one adapter of functions/aws sends, and nothing else: the
+  // commands are named beside each. A transaction (TransactWriteItems) is authorized item by
+  // item, as the PutItem, UpdateItem or ConditionCheckItem it holds.
+
+  /**
+   * The REQUEST authorizer's reads and its one write (DynamoIdentityStore): a key and its tenant
+   * by GetItem (getKey, getTenant), a key's last use by a conditional UpdateItem (touchKey).
+   */
+  grantKeyLookup(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.identity.tableArn], ["GetItem", "UpdateItem"]);
+  }
+
+  /**
+   * Tenants and keys for the admin API (DynamoIdentityStore): GetItem (getKey, getTenant),
+   * PutItem (createTenant), UpdateItem (updateTenant, setKeyLimits, revokeKey), a transaction of
+   * updates and a put (putKey, rotation), and Query of the identity table's index only
+   * (listTenants, listKeys). Nothing is deleted: tenants leave tombstones, keys are revoked.
+   */
+  grantIdentityAdmin(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.identity.tableArn], ["GetItem", "PutItem", "UpdateItem"]).combine(
+      this.grantOn(grantee, this.indexArns("identity"), ["Query"]),
+    );
+  }
+
+  /** The model routes' registry reads (DynamoRegistry behind CachedRegistry): Query of a model's partition (getModel) and of the catalog (listModels). */
+  grantRegistryRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.registry.tableArn], ["Query"]);
+  }
+
+  /**
+   * The admin API's registry (DynamoRegistry): Query (getModel, listModels, aliasHistory),
+   * GetItem (getAlias, aliasHistoryEntry), transactions of conditional puts (setAlias) and of a
+   * ConditionCheckItem and a put (registerVersion), UpdateItem (setVersionStatus).
+   */
+  grantRegistryAdmin(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.registry.tableArn], ["GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"]);
+  }
+
+  /** The registry seed (seedRegistry): PutItem of models, versions and aliases (conditional where absent), UpdateItem of where a version is served and its status. */
+  grantRegistrySeed(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.registry.tableArn], ["PutItem", "UpdateItem"]);
+  }
+
+  /** Usage records (DynamoUsageSink): one conditional PutItem per pack, only in the record partitions (`REC#…`, usage-items.ts). */
+  grantUsageRecordWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.usage.tableArn], ["PutItem"], [`${RECORD_PK_PREFIX}*`]);
+  }
+
+  /**
+   * Usage records read back (DynamoUsageReader.records), as reclaiming a dead holder's quota
+   * lease does: Query of the record partitions (`REC#…`).
+   */
+  grantUsageRecordRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.usage.tableArn], ["Query"], [`${RECORD_PK_PREFIX}*`]);
+  }
+
+  /**
+   * Usage reports (DynamoUsageReader): Query of the records (`REC#…`), of the aggregates
+   * (`AGG#…`) and of the applied counts (`FRESH#…`) that say how fresh they are.
+   */
+  grantUsageRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(
+      grantee,
+      [this.usage.tableArn],
+      ["Query"],
+      [`${RECORD_PK_PREFIX}*`, `${AGGREGATE_PK_PREFIX}*`, `${FRESHNESS_PK_PREFIX}*`],
+    );
+  }
+
+  /**
+   * The limit cells (DynamoLimitCells, items in limit-items.ts): a conditional UpdateItem per
+   * step, and a consistent GetItem where a refused write returned no item or a status is read;
+   * only in their partitions (`LIMIT#…`).
+   */
+  grantLimitCells(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(grantee, [this.usage.tableArn], ["GetItem", "UpdateItem"], [`${LIMIT_PK_PREFIX}*`]);
+  }
+
+  /**
+   * The aggregator (DynamoAggregateStore): GetItem of a shard's checkpoint, and transactions of
+   * updates of the checkpoint, the aggregates and the applied counts; only those partitions
+   * (`AGGCP`, `AGG#…`, `FRESH#…`). Reading the stream is the event source mapping's grant.
+   */
+  grantUsageAggregation(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(
+      grantee,
+      [this.usage.tableArn],
+      ["GetItem", "UpdateItem"],
+      [`${AGGREGATE_PK_PREFIX}*`, `${FRESHNESS_PK_PREFIX}*`, CHECKPOINT_PK],
+    );
+  }
+
+  /** `dynamodb:<action>` on exactly these ARNs, limited to items whose partition key matches `leadingKeys` when given. */
+  private grantOn(grantee: iam.IGrantable, resourceArns: string[], actions: string[], leadingKeys?: readonly string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: actions.map((a) => `dynamodb:${a}`),
+      resourceArns,
+      ...(leadingKeys ? { conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...leadingKeys] } } } : {}),
+    });
   }
 }

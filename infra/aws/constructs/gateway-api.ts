@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
@@ -221,6 +222,26 @@ export class GatewayApi extends Construct {
     }
     const webAclArn = props.webAclArn ?? this.rateLimitAcl?.attrArn;
     if (webAclArn) this.webAcl = new wafv2.CfnWebACLAssociation(this, "WebAcl", { resourceArn: this.stage.stageArn, webAclArn });
+  }
+
+  /**
+   * Reconciliation's Logs Insights queries of the stage's access log (CloudWatchAccessLog):
+   * StartQuery on the log group, named in both ARN forms (with and without `:*`, as the IAM docs
+   * for Logs Insights do), and GetQueryResults, which takes a query id and supports no
+   * resource-level permissions.
+   */
+  grantAccessLogQuery(grantee: iam.IGrantable): iam.Grant {
+    const unsuffixed = Stack.of(this).formatArn({
+      service: "logs",
+      resource: "log-group",
+      resourceName: this.accessLogs.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["logs:StartQuery"],
+      resourceArns: [this.accessLogs.logGroupArn, unsuffixed],
+    }).combine(iam.Grant.addToPrincipal({ grantee, actions: ["logs:GetQueryResults"], resourceArns: ["*"] }));
   }
 
   private inferModel?: apigw.Model;

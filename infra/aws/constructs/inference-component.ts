@@ -12,6 +12,7 @@ import { type ComponentVersionConfig, isComponentVersion, type ModelConfig } fro
 import { initialCopies } from "../../shared/pool-schema";
 import type { InstancePool } from "./instance-pool";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
+import type { IInvocationTarget } from "./model-endpoint";
 import type { ModelStore, StoredArtifact } from "./model-store";
 import { grantImagePulls, grantRuntimeBasics, type ServingModelOptions, sageMakerScalingRole, servingModel } from "./serving-model";
 
@@ -46,9 +47,11 @@ export interface InferenceComponentProps {
  * `NoCapacityInvocationFailures` alarm of this component wakes it: the documented scale-from-zero
  * pattern.
  */
-export class InferenceComponent extends Construct {
+export class InferenceComponent extends Construct implements IInvocationTarget {
   readonly componentName: string;
   readonly componentArn: string;
+  /** The pool's endpoint, which a call names beside the component. */
+  readonly endpointArn: string;
   /** The pool it is placed on. */
   readonly poolName: string;
   readonly version: number;
@@ -70,6 +73,7 @@ export class InferenceComponent extends Construct {
     }
     this.componentName = componentName;
     this.componentArn = pool.inferenceComponentArn(componentName);
+    this.endpointArn = pool.endpointArn;
     this.poolName = pool.poolName;
     this.version = v.version;
 
@@ -135,6 +139,27 @@ export class InferenceComponent extends Construct {
       });
       this.wakeAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.wakePolicy));
     }
+  }
+
+  /**
+   * InvokeEndpoint of this component: a call with InferenceComponentName is authorized on the
+   * pool's endpoint and on the component (its own ARN, not under the endpoint's).
+   */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["sagemaker:InvokeEndpoint"],
+      resourceArns: [this.endpointArn, this.componentArn],
+    });
+  }
+
+  /** InvokeEndpointWithResponseStream of this component, authorized as grantInvoke. */
+  grantInvokeWithResponseStream(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["sagemaker:InvokeEndpointWithResponseStream"],
+      resourceArns: [this.endpointArn, this.componentArn],
+    });
   }
 
   /** A metric of this component (namespace AWS/SageMaker, dimension InferenceComponentName). */

@@ -9,7 +9,7 @@ import { endpointLogGroup } from "../../../functions/contract/sagemaker-names";
 import { variantName } from "../../shared/config";
 import { isVariantVersion, type ModelConfig } from "../../shared/config-schema";
 import { LLM_DOWNLOAD_TIMEOUT_S, LLM_STARTUP_TIMEOUT_S } from "./llm-container";
-import type { ModelStore, StoredArtifact } from "./model-store";
+import { DATA_CAPTURE_PREFIX, type ModelStore, type StoredArtifact } from "./model-store";
 import { grantImagePulls, grantRuntimeBasics, sageMakerScalingRole, servingModel } from "./serving-model";
 
 export interface DataCaptureOptions {
@@ -35,6 +35,17 @@ export interface ModelEndpointProps {
   readonly scaleInCooldown?: Duration;
   /** Scale out no slower than this. @default Duration.minutes(1) */
   readonly scaleOutCooldown?: Duration;
+}
+
+/**
+ * Something the model routes call through SageMaker Runtime: a model's endpoint (a variant per
+ * version) or an inference component on a pool's endpoint.
+ */
+export interface IInvocationTarget {
+  /** InvokeEndpoint (functions/aws/sagemaker-invoker.ts `invoke`). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+  /** InvokeEndpointWithResponseStream (functions/aws/sagemaker-invoker.ts `invokeStream`). */
+  grantInvokeWithResponseStream(grantee: iam.IGrantable): iam.Grant;
 }
 
 /** One version as served: its production variant on the model's endpoint. */
@@ -82,7 +93,7 @@ export function initialWeights(config: ModelConfig): Map<number, number> {
  * target-tracking autoscaling per variant on invocations per instance. The execution role
  * reads only this model's artifacts and decrypts with the store key.
  */
-export class ModelEndpoint extends Construct {
+export class ModelEndpoint extends Construct implements IInvocationTarget {
   readonly endpointName: string;
   readonly modelName: string;
   readonly endpointArn: string;
@@ -128,12 +139,7 @@ export class ModelEndpoint extends Construct {
     const capture = props.dataCapture;
     if (capture) {
       store.expireDataCapture(capture.retentionDays ?? 30);
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [store.bucket.arnForObjects(`data-capture/${model}/*`)] }),
-      );
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ["kms:GenerateDataKey", "kms:Encrypt"], resources: [store.key.keyArn] }),
-      );
+      store.grantDataCaptureWrite(this.role, model);
     }
 
     this.endpointConfig = new sagemaker.CfnEndpointConfig(this, "Config", {
@@ -156,7 +162,7 @@ export class ModelEndpoint extends Construct {
             dataCaptureConfig: {
               enableCapture: true,
               initialSamplingPercentage: capture.samplingPercentage ?? 10,
-              destinationS3Uri: store.s3Uri(`data-capture/${model}/`),
+              destinationS3Uri: store.s3Uri(`${DATA_CAPTURE_PREFIX}${model}/`),
               kmsKeyId: store.key.keyArn,
               captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
               captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
@@ -198,6 +204,16 @@ export class ModelEndpoint extends Construct {
         scalableTarget: target,
       };
     });
+  }
+
+  /** InvokeEndpoint on this endpoint (any variant: the caller names one with TargetVariant). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["sagemaker:InvokeEndpoint"], resourceArns: [this.endpointArn] });
+  }
+
+  /** InvokeEndpointWithResponseStream on this endpoint. */
+  grantInvokeWithResponseStream(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["sagemaker:InvokeEndpointWithResponseStream"], resourceArns: [this.endpointArn] });
   }
 
   /**

@@ -9,7 +9,16 @@ import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
 import type { Runtime } from "../../../functions/contract/runtimes";
 import { artifactKey } from "../../../functions/contract/seed";
+import { UPLOAD_PREFIX } from "../../../functions/core/versions";
 import { type ArtifactLayout, artifactLayout, sha256File } from "./artifacts";
+
+/**
+ * Where versions' artifacts live, `models/<model>/<version>/` (artifactKey, and
+ * versionArtifactKey where the admin API copies an upload to). test/infra checks they agree.
+ */
+export const MODEL_ARTIFACT_PREFIX = "models/";
+/** Where data capture writes, `data-capture/<model>/`. */
+export const DATA_CAPTURE_PREFIX = "data-capture/";
 
 export interface ModelStoreProps {
   /**
@@ -137,7 +146,7 @@ export class ModelStore extends Construct {
     this.dataCaptureDays = days;
     this.bucket.addLifecycleRule({
       id: "expire-data-capture",
-      prefix: "data-capture/",
+      prefix: DATA_CAPTURE_PREFIX,
       expiration: Duration.days(days),
       noncurrentVersionExpiration: Duration.days(1),
     });
@@ -145,7 +154,7 @@ export class ModelStore extends Construct {
 
   /** ARN pattern of every object of a model (all its versions). */
   modelObjectsArn(model: string): string {
-    return this.bucket.arnForObjects(`models/${model}/*`);
+    return this.bucket.arnForObjects(`${MODEL_ARTIFACT_PREFIX}${model}/*`);
   }
 
   /** `s3://` URI of an object in the store. */
@@ -210,19 +219,63 @@ export class ModelStore extends Construct {
 
   /**
    * Read access to one model's artifacts (all its versions) and decrypt with the store key:
-   * GetObject on the model prefix, ListBucket only under it — nothing of any other model.
+   * GetObject on the model prefix, ListBucket only under it — nothing of any other model. For
+   * the SageMaker execution roles that load a version.
    */
-  grantReadModel(grantee: iam.IGrantable, model: string): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [this.modelObjectsArn(model)] }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["s3:ListBucket"],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [`models/${model}/*`] } },
-      }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["kms:Decrypt"], resources: [this.key.keyArn] }));
+  grantReadModel(grantee: iam.IGrantable, model: string): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["s3:GetObject"], resourceArns: [this.modelObjectsArn(model)] })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ["s3:ListBucket"],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { "s3:prefix": [`${MODEL_ARTIFACT_PREFIX}${model}/*`] } },
+        }),
+      )
+      .combine(this.grantKey(grantee, ["kms:Decrypt"]));
+  }
+
+  /**
+   * What the admin API does with an operator's upload under `uploads/` (S3ArtifactStore): reads
+   * it to hash it (GetObject), copies that very version (CopyObject with the version id, which
+   * S3 authorizes as GetObjectVersion on the source), and deletes it (DeleteObject); decrypt
+   * with the store key. The copy's other half is grantArtifactWrite.
+   */
+  grantUploadIntake(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
+      resourceArns: [this.bucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
+    }).combine(this.grantKey(grantee, ["kms:Decrypt"]));
+  }
+
+  /**
+   * Writing versions' artifacts under `models/` (the destination of the admin API's CopyObject,
+   * authorized as PutObject), encrypted with the store key. Serving stays deploy-driven.
+   */
+  grantArtifactWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["s3:PutObject"],
+      resourceArns: [this.bucket.arnForObjects(`${MODEL_ARTIFACT_PREFIX}*`)],
+    }).combine(this.grantKey(grantee, ["kms:GenerateDataKey"]));
+  }
+
+  /** SageMaker data capture of one model: PutObject under `data-capture/<model>/`, encrypted with the store key. */
+  grantDataCaptureWrite(grantee: iam.IGrantable, model: string): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["s3:PutObject"],
+      resourceArns: [this.bucket.arnForObjects(`${DATA_CAPTURE_PREFIX}${model}/*`)],
+    }).combine(this.grantKey(grantee, ["kms:GenerateDataKey", "kms:Encrypt"]));
+  }
+
+  /**
+   * The store key, on the principal's policy only: the key policy trusts the account (aws-kms
+   * default key policy), so none of the key's `grant*` (which also write the key policy for
+   * principals it cannot place, and grant `kms:GenerateDataKey*`-style groups) is needed.
+   */
+  private grantKey(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.key.keyArn] });
   }
 }

@@ -53,9 +53,7 @@ export class PlatformFunction extends Construct {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `${props.handlerName} handler`,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [this.logGroup.logGroupArn] }),
-    );
+    this.logGroup.grantWrite(this.role);
     this.function = new nodejs.NodejsFunction(this, "Function", {
       role: this.role,
       entry,
@@ -88,5 +86,14 @@ export class PlatformFunction extends Construct {
         banner: "import { createRequire as __mgRequire } from 'node:module'; const require = __mgRequire(import.meta.url);",
       },
     });
+  }
+
+  /**
+   * lambda:InvokeFunction on the unqualified function only (Function.grantInvoke would add its
+   * versions and aliases, `:*`): how LambdaShadowDispatcher hands off shadow copies (InvokeCommand,
+   * InvocationType Event).
+   */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["lambda:InvokeFunction"], resourceArns: [this.function.functionArn] });
   }
 }

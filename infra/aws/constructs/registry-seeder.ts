@@ -1,15 +1,15 @@
 import { CustomResource, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
-import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import type { RegistrySeed } from "../../../functions/contract/seed";
+import type { ControlTables } from "./control-tables";
 import { PlatformFunction } from "./platform-function";
 
 export interface RegistrySeederProps {
   readonly projectRoot: string;
-  readonly table: dynamodb.ITableV2;
+  /** The control tables: the seed goes into the registry table. */
+  readonly tables: ControlTables;
   /** What the registry must hold; may contain deploy-time tokens (bucket name). */
   readonly seed: RegistrySeed;
   /** Variables of the seed function. */
@@ -40,20 +40,7 @@ export class RegistrySeeder extends Construct {
       timeout: Duration.minutes(2),
       logRetention: retention,
     });
-    // Conditional puts and updates on the registry table only.
-    this.handler.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:ConditionCheckItem",
-          "dynamodb:Query",
-          "dynamodb:BatchWriteItem",
-        ],
-        resources: [props.table.tableArn],
-      }),
-    );
+    props.tables.grantRegistrySeed(this.handler.function);
     this.provider = new cr.Provider(this, "Provider", {
       onEventHandler: this.handler.function,
       logGroup: new logs.LogGroup(this, "ProviderLogs", { retention, removalPolicy: RemovalPolicy.DESTROY }),
@@ -62,7 +49,7 @@ export class RegistrySeeder extends Construct {
       serviceToken: this.provider.serviceToken,
       resourceType: "Custom::RegistrySeed",
       properties: {
-        TableName: props.table.tableName,
+        TableName: props.tables.registry.tableName,
         Seed: Stack.of(this).toJsonString(props.seed),
       },
     });

@@ -41,39 +41,41 @@ export function servingModel(scope: Construct, id: string, v: VersionConfig, opt
 }
 
 /** Image pulls from exactly the repositories the models use. */
-export function grantImagePulls(role: iam.Role, repositories: ReadonlySet<string>): void {
-  if (repositories.size === 0) return;
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-      resources: [...repositories],
-    }),
-  );
+export function grantImagePulls(role: iam.Role, repositories: ReadonlySet<string>): iam.Grant {
+  if (repositories.size === 0) return iam.Grant.drop(role, "pull no image: the models use no ECR repository");
+  return iam.Grant.addToPrincipal({
+    grantee: role,
+    actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+    resourceArns: [...repositories],
+  });
 }
 
 /**
  * Logs to the given SageMaker log groups, metrics, and the ECR token SageMaker pulls with: what
- * every execution role needs at run time.
+ * every execution role needs at run time. SageMaker creates those log groups itself: no
+ * construct here owns them.
  */
-export function grantRuntimeBasics(role: iam.Role, logGroupNames: readonly string[]): void {
+export function grantRuntimeBasics(role: iam.Role, logGroupNames: readonly string[]): iam.Grant {
   const stack = Stack.of(role);
   const groups = logGroupNames.map((name) =>
     stack.formatArn({ service: "logs", resource: "log-group", resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
   );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
+  return (
+    iam.Grant.addToPrincipal({
+      grantee: role,
       actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-      resources: groups.flatMap((g) => [g, `${g}:*`]),
-    }),
-  );
-  // GetAuthorizationToken and PutMetricData have no resource-level permissions.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }));
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ["cloudwatch:PutMetricData"],
-      resources: ["*"],
-      conditions: { StringLike: { "cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"] } },
-    }),
+      resourceArns: groups.flatMap((g) => [g, `${g}:*`]),
+    })
+      // GetAuthorizationToken and PutMetricData have no resource-level permissions.
+      .combine(iam.Grant.addToPrincipal({ grantee: role, actions: ["ecr:GetAuthorizationToken"], resourceArns: ["*"] }))
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee: role,
+          actions: ["cloudwatch:PutMetricData"],
+          resourceArns: ["*"],
+          conditions: { StringLike: { "cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"] } },
+        }),
+      )
   );
 }
 
@@ -131,15 +133,14 @@ function externalArtifact(
   const isPrefix = loc.key.endsWith("/");
   const objects =
     compressed || !isPrefix ? `arn:${partition}:s3:::${loc.bucket}/${loc.key}` : `arn:${partition}:s3:::${loc.bucket}/${loc.key}*`;
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [objects] }));
+  iam.Grant.addToPrincipal({ grantee: role, actions: ["s3:GetObject"], resourceArns: [objects] });
   if (isPrefix) {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["s3:ListBucket"],
-        resources: [`arn:${partition}:s3:::${loc.bucket}`],
-        conditions: { StringLike: { "s3:prefix": [`${loc.key}*`] } },
-      }),
-    );
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ["s3:ListBucket"],
+      resourceArns: [`arn:${partition}:s3:::${loc.bucket}`],
+      conditions: { StringLike: { "s3:prefix": [`${loc.key}*`] } },
+    });
   }
   if (compressed) return { modelDataUrl: v.artifact };
   return {

@@ -1,19 +1,17 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
-import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AGGREGATOR_STREAM } from "../../../functions/contract/tables";
-import { AGGREGATE_PK_PREFIX, CHECKPOINT_PK, FRESHNESS_PK_PREFIX } from "../../../functions/contract/usage-keys";
+import type { ControlTables } from "./control-tables";
 
 export interface UsageAggregatorProps {
-  /** The usage table, with its stream (NEW_IMAGE). */
-  readonly table: dynamodb.TableV2;
+  /** The control tables: the usage table's stream (NEW_IMAGE) feeds the aggregator, which writes its items there. */
+  readonly tables: ControlTables;
   /** The aggregator function (functions/aggregator). */
   readonly function: lambda.IFunction;
   /**
@@ -45,7 +43,7 @@ export class UsageAggregator extends Construct {
       retentionPeriod: Duration.days(14),
     });
     props.function.addEventSource(
-      new sources.DynamoEventSource(props.table, {
+      new sources.DynamoEventSource(props.tables.usage, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: AGGREGATOR_STREAM.batchSize,
         maxBatchingWindow: Duration.seconds(AGGREGATOR_STREAM.maxBatchingWindowSeconds),
@@ -59,15 +57,7 @@ export class UsageAggregator extends Construct {
         filters: [lambda.FilterCriteria.filter(AGGREGATOR_STREAM.filter as unknown as Record<string, unknown>)],
       }),
     );
-    props.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-        resources: [props.table.tableArn],
-        conditions: {
-          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${AGGREGATE_PK_PREFIX}*`, `${FRESHNESS_PK_PREFIX}*`, CHECKPOINT_PK] },
-        },
-      }),
-    );
+    props.tables.grantUsageAggregation(props.function);
     this.iteratorAgeAlarm = new cloudwatch.Metric({
       namespace: "AWS/Lambda",
       metricName: "IteratorAge",

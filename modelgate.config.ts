@@ -1,8 +1,8 @@
 import { defineConfig } from "./infra/shared/config";
 
 /**
- * The platform config: shared instance pools, models, their versions and initial aliases, and
- * the gateway's settings. `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
+ * The platform config: shared instance pools, models, their versions, initial aliases and
+ * prices, and the gateway's settings. `npm start` serves it locally; `npx cdk deploy` provisions it on AWS.
  */
 export default defineConfig({
   name: "modelgate",
@@ -30,6 +30,8 @@ export default defineConfig({
         },
       ],
       aliases: { prod: 1, staging: 2 },
+      // List prices in the platform currency; contract prices and changes: `modelgate prices set`.
+      prices: [{ perRequest: "0.0001", perSecond: "0.0002" }],
     },
     tinylm: {
       description: "Demo LLM: a small neural language model trained on Moby-Dick, served over the OpenAI-compatible LMI contract.",
@@ -41,8 +43,11 @@ export default defineConfig({
         { version: 1, artifact: "models/tinylm/1/model.onnx", runtime: "lmi", localOnly: true },
       ],
       aliases: { prod: 1 },
+      prices: [{ perMillionInput: "0.15", perMillionOutput: "0.60" }],
     },
   },
+  // Every price, cost and budget is in this currency (ISO 4217).
+  currency: "USD",
   gateway: {
     maxBodyBytes: 1024 * 1024,
     authorizerCacheTtlSeconds: 60,

@@ -20,6 +20,7 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
       "iris-b",
       "iris-fx",
       "iris-ic",
+      "iris-pr",
       "iris-up",
       "tinylm",
       "tinylm-ic",

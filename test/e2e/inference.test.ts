@@ -70,6 +70,7 @@ describe("inference through the gateway", () => {
       "iris-b",
       "iris-fx",
       "iris-ic",
+      "iris-pr",
       "iris-up",
       "tinylm",
       "tinylm-ic",

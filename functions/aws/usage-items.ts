@@ -55,7 +55,7 @@ export function recordsOf(i: Record<string, unknown>): UsageRecord[] {
 /** The usage record a pack's record map holds. */
 function recordOf(i: Record<string, unknown>): UsageRecord {
   const n = (v: unknown) => (typeof v === "number" ? v : Number(v ?? 0));
-  const tokens = i.tokens as { input?: unknown; output?: unknown } | undefined;
+  const tokens = i.tokens as { input?: unknown; output?: unknown; cached?: unknown } | undefined;
   const kind = i.kind as UsageRecord["kind"] | undefined;
   const leases = Array.isArray(i.leases) ? i.leases.map(String) : undefined;
   return {
@@ -71,7 +71,9 @@ function recordOf(i: Record<string, unknown>): UsageRecord {
     latencyMs: n(i.latencyMs),
     bytesIn: n(i.bytesIn),
     bytesOut: n(i.bytesOut),
-    ...(tokens ? { tokens: { input: n(tokens.input), output: n(tokens.output) } } : {}),
+    ...(tokens
+      ? { tokens: { input: n(tokens.input), output: n(tokens.output), ...(tokens.cached !== undefined ? { cached: n(tokens.cached) } : {}) } }
+      : {}),
     ...(leases ? { leases } : {}),
     ...(typeof i.cost === "string" ? { cost: i.cost } : {}),
     ...(typeof i.currency === "string" ? { currency: i.currency } : {}),

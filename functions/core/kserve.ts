@@ -1,5 +1,5 @@
 import { BadRequestError } from "./errors";
-import { areBillableTokens } from "./usage";
+import { areBillableTokens, isBillableTokenCount } from "./usage";
 
 /**
  * Structural checks of a KServe v2 inference request, done at the gateway so malformed
@@ -91,7 +91,7 @@ export function validateInferRequest(body: unknown): void {
  * a report with any other value (negative, fractional, huge, NaN, a string, an object) is
  * ignored as a whole, and `onRejected` is told what it said. An absent count is 0.
  */
-export function reportedTokens(body: unknown, onRejected?: (usage: unknown) => void): { input: number; output: number } | undefined {
+export function reportedTokens(body: unknown, onRejected?: (usage: unknown) => void): ReportedTokens | undefined {
   const usage = usageObjectOf(body);
   if (usage === undefined) return undefined;
   const input = usage.prompt_tokens ?? usage.input_tokens ?? 0;
@@ -101,7 +101,25 @@ export function reportedTokens(body: unknown, onRejected?: (usage: unknown) => v
     onRejected?.(usage);
     return undefined;
   }
-  return tokens.input === 0 && tokens.output === 0 ? undefined : tokens;
+  if (tokens.input === 0 && tokens.output === 0) return undefined;
+  const cached = cachedTokensOf(usage);
+  // Cached tokens are part of the prompt's: a count above it is no basis for a cheaper bill.
+  return cached !== undefined && cached > 0 && cached <= tokens.input ? { ...tokens, cached } : tokens;
+}
+
+/** Token counts as an engine reports them; `cached`: prompt tokens served from its prefix cache. */
+export interface ReportedTokens {
+  readonly input: number;
+  readonly output: number;
+  readonly cached?: number;
+}
+
+/** OpenAI's `prompt_tokens_details.cached_tokens` (vLLM reports it with prefix caching on). */
+function cachedTokensOf(usage: Record<string, unknown>): number | undefined {
+  const details = usage.prompt_tokens_details ?? usage.input_tokens_details;
+  if (typeof details !== "object" || details === null) return undefined;
+  const cached = (details as Record<string, unknown>).cached_tokens;
+  return isBillableTokenCount(cached) ? cached : undefined;
 }
 
 /** The usage object of a response or chunk (`usage`, or KServe's `parameters.usage`), if it has one. */

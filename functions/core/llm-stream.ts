@@ -1,5 +1,5 @@
 import { ModelFailedError } from "./errors";
-import { reportedTokens, usageObjectOf } from "./kserve";
+import { type ReportedTokens, reportedTokens, usageObjectOf } from "./kserve";
 
 /** A line longer than this is no chunk of a completion: the stream is refused, not buffered on. */
 const MAX_LINE_CHARS = 1_000_000;
@@ -52,7 +52,7 @@ export interface StreamedChunk {
  * text that was generated.
  */
 export class StreamMeter {
-  private usage: { input: number; output: number } | undefined;
+  private usage: ReportedTokens | undefined;
   private contentChunks = 0;
 
   constructor(
@@ -83,7 +83,7 @@ export class StreamMeter {
   }
 
   /** The tokens to bill: the engine's counts, else the content chunks seen. */
-  tokens(): { readonly input: number; readonly output: number } | undefined {
+  tokens(): ReportedTokens | undefined {
     if (this.usage) return this.usage;
     return this.contentChunks > 0 ? { input: 0, output: this.contentChunks } : undefined;
   }

@@ -29,7 +29,8 @@ export interface UsageRecord {
   readonly latencyMs: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  readonly tokens?: { readonly input: number; readonly output: number };
+  /** As the engine reported them; `cached`: prompt tokens it served from its prefix cache (part of `input`). */
+  readonly tokens?: { readonly input: number; readonly output: number; readonly cached?: number };
   /** limit leases the request was admitted under; lease reclaim counts them */
   readonly leases?: readonly string[];
   /**
@@ -77,7 +78,7 @@ export interface UsageRecordInput {
   readonly status: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  readonly tokens?: { readonly input: number; readonly output: number } | undefined;
+  readonly tokens?: { readonly input: number; readonly output: number; readonly cached?: number } | undefined;
   readonly leases?: readonly string[] | undefined;
   /** The model's prices: the one in force at `receivedAt` for this tenant and version prices a billable record. */
   readonly prices?: readonly Price[] | undefined;
@@ -92,6 +93,7 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     requests: 1,
     inputTokens: record.tokens?.input ?? 0,
     outputTokens: record.tokens?.output ?? 0,
+    cachedInputTokens: record.tokens?.cached ?? 0,
     modelTimeMs: record.latencyMs,
   });
   return { ...record, cost: formatAmount(cost.total), currency: cost.currency };
@@ -113,9 +115,17 @@ function unpricedRecord(i: UsageRecordInput): UsageRecord {
     bytesIn: i.bytesIn,
     bytesOut: i.bytesOut,
     // The last guard before a store: counts that are not billable never reach a record.
-    ...(areBillableTokens(i.tokens) ? { tokens: { input: i.tokens.input, output: i.tokens.output } } : {}),
+    ...(areBillableTokens(i.tokens) ? { tokens: billedTokens(i.tokens) } : {}),
     ...(i.leases && i.leases.length > 0 ? { leases: i.leases } : {}),
   };
+}
+
+/** The counts a record keeps: input and output, and the cached part of the input when it is one. */
+function billedTokens(t: { readonly input: number; readonly output: number; readonly cached?: number }) {
+  const cached = t.cached;
+  return cached !== undefined && isBillableTokenCount(cached) && cached > 0 && cached <= t.input
+    ? { input: t.input, output: t.output, cached }
+    : { input: t.input, output: t.output };
 }
 
 export interface RefusalRecordInput {

@@ -72,7 +72,13 @@ function recordOf(i: Record<string, unknown>): UsageRecord {
     bytesIn: n(i.bytesIn),
     bytesOut: n(i.bytesOut),
     ...(tokens
-      ? { tokens: { input: n(tokens.input), output: n(tokens.output), ...(tokens.cached !== undefined ? { cached: n(tokens.cached) } : {}) } }
+      ? {
+          tokens: {
+            input: n(tokens.input),
+            output: n(tokens.output),
+            ...(tokens.cached !== undefined ? { cached: n(tokens.cached) } : {}),
+          },
+        }
       : {}),
     ...(leases ? { leases } : {}),
     ...(typeof i.cost === "string" ? { cost: i.cost } : {}),

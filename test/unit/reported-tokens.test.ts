@@ -75,3 +75,46 @@ describe("reported token counts", () => {
     });
   });
 });
+
+describe("cached prompt tokens", () => {
+  const price = {
+    model: "m",
+    currency: "USD",
+    effectiveFrom: "2026-01-01T00:00:00.000Z",
+    components: { perMillionInput: 1_000_000_000n, perMillionCachedInput: 100_000_000n, perMillionOutput: 2_000_000_000n },
+  };
+  const record = (tokens: { input: number; output: number; cached?: number }) =>
+    buildUsageRecord({
+      requestId: "r",
+      receivedAt: Date.parse("2026-06-01T00:00:00Z"),
+      finishedAt: Date.parse("2026-06-01T00:00:01Z"),
+      tenantId: "acme",
+      keyId: "k",
+      model: "m",
+      version: 1,
+      status: 200,
+      bytesIn: 1,
+      bytesOut: 1,
+      tokens,
+      prices: [price],
+    });
+
+  it("keeps the engine's prompt_tokens_details.cached_tokens, streamed or not, and bills them at the cached price", () => {
+    const usage = { prompt_tokens: 1000, completion_tokens: 10, prompt_tokens_details: { cached_tokens: 800 } };
+    expect(reportedTokens({ usage })).toEqual({ input: 1000, output: 10, cached: 800 });
+    const meter = new StreamMeter("m");
+    meter.read(JSON.stringify({ choices: [], usage }));
+    expect(meter.tokens()).toEqual({ input: 1000, output: 10, cached: 800 });
+    // 200 uncached × $1/M + 800 cached × $0.10/M + 10 output × $2/M = 0.0002 + 0.00008 + 0.00002
+    expect(record({ input: 1000, output: 10, cached: 800 })).toMatchObject({ tokens: { cached: 800 }, cost: "0.0003" });
+    expect(record({ input: 1000, output: 10 }).cost).toBe("0.00102");
+  });
+
+  it("ignores a cached count that is not a billable count or exceeds the prompt", () => {
+    const usage = (cached: unknown) => ({
+      usage: { prompt_tokens: 10, completion_tokens: 1, prompt_tokens_details: { cached_tokens: cached } },
+    });
+    for (const bad of [11, -1, 2.5, "5", null]) expect(reportedTokens(usage(bad))).toEqual({ input: 10, output: 1 });
+    expect(record({ input: 10, output: 1, cached: 11 }).tokens).toEqual({ input: 10, output: 1 });
+  });
+});

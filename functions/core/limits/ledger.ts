@@ -1,11 +1,8 @@
-import { formatAmount } from "../money/amount";
-import { crossedThresholds, DEFAULT_THRESHOLDS } from "../money/thresholds";
 import type { BudgetAlert, BudgetAlertSink } from "./budget-alerts";
-import type { CounterBounds, CounterKey, Counts, LimitCells, SpendKey } from "./cells";
+import type { CounterBounds, CounterKey, Counts, LimitCells } from "./cells";
 import { withinBounds } from "./cells";
 import type { HeldLease } from "./held-lease";
 import {
-  budgetCeiling,
   budgetWindow,
   costReservation,
   type GcraParams,
@@ -24,14 +21,13 @@ import {
   tokenReservation,
   toMicros,
 } from "./math";
+import { chargedSpendKey, MonthlyBudgets, type Step, spendKey } from "./monthly-budgets";
 import { type QuotaLeaseOptions, QuotaLeases } from "./quota-leases";
 import { type HeldCells, type RateBlockOptions, RateBlocks } from "./rate-blocks";
 import {
   type Admission,
   type AdmitContext,
   admitted,
-  type BudgetCharge,
-  budgetRefusalMessage,
   burstOf,
   freeHandle,
   hasLimits,
@@ -42,21 +38,13 @@ import {
   refusalMessage,
   refused,
   type SettleUsage,
-  subjectParts,
   type TenantLimits,
 } from "./tenant-limits";
 
-type Step = { readonly admitted: true; readonly state: RateLimitState } | Refused;
 type MutableHandle = { -readonly [K in keyof LimitHandle]: LimitHandle[K] };
 
 const minuteKey = (subject: string, m: MinutePeriod): CounterKey => ({ subject, window: "minute", period: m.period, endsAtMs: m.resetMs });
 const monthKey = (subject: string, m: MonthPeriod): CounterKey => ({ subject, window: "month", period: m.period, endsAtMs: m.resetMs });
-const spendKey = (subject: string, m: MonthPeriod): SpendKey => ({ subject, period: m.period, endsAtMs: m.resetMs });
-/** The spend of a charged month: a settlement may (re)create the cell, so it carries the month's end for the TTL. */
-const chargedSpendKey = (subject: string, period: string): SpendKey => {
-  const [y, m] = period.split("-").map(Number);
-  return { subject, period, endsAtMs: Date.UTC(y ?? 1970, m ?? 1, 1) };
-};
 /** The key of a charged window; its end is only needed to create one, which these writes never do. */
 const chargedKey = (subject: string, window: CounterKey["window"], period: string): CounterKey => ({
   subject,
@@ -104,16 +92,14 @@ export class LimitLedger implements LimitStore {
   private readonly rate: RateBlocks | undefined;
   /** The block of rate cells each admission's cell came from. */
   private readonly fromBlock = new WeakMap<LimitHandle, HeldCells>();
-  private readonly alerts: BudgetAlertSink | undefined;
-  private readonly onAlertError: (err: unknown, alert: BudgetAlert | undefined) => void;
+  private readonly budgets: MonthlyBudgets;
 
   constructor(
     private readonly cells: LimitCells,
     options: LedgerOptions = {},
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
-    this.alerts = options.budgetAlerts;
-    this.onAlertError = options.onAlertError ?? (() => undefined);
+    this.budgets = new MonthlyBudgets(cells, options.budgetAlerts, options.onAlertError);
     this.quota = options.quotaLeases ? new QuotaLeases(cells, options.quotaLeases) : undefined;
     this.rate = options.rateBlocks ? new RateBlocks(cells, options.rateBlocks) : undefined;
   }
@@ -162,7 +148,7 @@ export class LimitLedger implements LimitStore {
       if (limits.monthlyBudget !== undefined) {
         const month = monthOf(ctx.now);
         const reserve = costReservation(ctx.costEstimateNano);
-        const step = await this.reserveBudget(subject, limits, limits.monthlyBudget, month, reserve, ctx.now, state);
+        const step = await this.budgets.reserve(subject, limits, limits.monthlyBudget, month, reserve, ctx.now, state);
         if (!step.admitted) return await this.undoThen(handle, step);
         handle.budget = {
           period: month.period,
@@ -206,17 +192,8 @@ export class LimitLedger implements LimitStore {
       if (tokens !== 0) writes.push(this.cells.adjustCounts(chargedKey(handle.subject, "minute", handle.minute), { tokens }));
     }
     if (handle.budget !== undefined && usage.actualCostNano !== undefined)
-      writes.push(this.settleBudget(handle.subject, handle.budget, usage));
+      writes.push(this.budgets.settle(handle.subject, handle.budget, usage));
     await Promise.all(writes);
-  }
-
-  /** Corrects a budget reservation to the real cost; a settlement above it may cross a threshold. */
-  private async settleBudget(subject: string, charge: BudgetCharge, usage: SettleUsage): Promise<void> {
-    const delta = Math.max(0, Math.ceil(usage.actualCostNano ?? 0)) - charge.reservedNano;
-    if (delta === 0) return;
-    const key = chargedSpendKey(subject, charge.period);
-    const after = await this.cells.adjustSpend(key, delta);
-    if (delta > 0) await this.announce(key, charge.limitNano, charge.alertPercents, after - delta, after, usage.now ?? Date.now());
   }
 
   async cancel(handle: LimitHandle): Promise<void> {
@@ -247,78 +224,6 @@ export class LimitLedger implements LimitStore {
       ...(perMinute ? { tokens: perMinute } : {}),
     });
     return limits.monthlyBudget === undefined ? state : { ...state, budget: budgetWindow(limits.monthlyBudget, spent ?? 0, month, now) };
-  }
-
-  /**
-   * Reserves the request's maximum cost in this month's budget cell: one conditional write
-   * that admits only while spent + reserve ≤ budget, so N concurrent admissions never reserve
-   * past it. A refusal writes nothing.
-   */
-  private async reserveBudget(
-    subject: string,
-    limits: TenantLimits,
-    budget: number,
-    month: MonthPeriod,
-    reserve: number,
-    now: number,
-    state: RateLimitState,
-  ): Promise<Step> {
-    const ceiling = budgetCeiling(budget, reserve);
-    const key = spendKey(subject, month);
-    if (ceiling < 0) {
-      // More than a whole month's budget: no month can admit it (a write would, on a fresh cell).
-      const window = budgetWindow(budget, await this.cells.readSpend(key), month, now);
-      return refused("monthlyBudget", budgetRefusalMessage(budget, window.spent, reserve), window.resetSeconds, {
-        ...state,
-        budget: window,
-      });
-    }
-    const out = await this.cells.addSpend(key, reserve, ceiling);
-    const window = budgetWindow(budget, out.value, month, now);
-    if (out.ok) {
-      await this.announce(key, budget, limits.budgetAlertPercents, out.value - reserve, out.value, now);
-      return { admitted: true, state: { ...state, budget: window } };
-    }
-    const message = budgetRefusalMessage(budget, out.value, reserve);
-    if (out.value > ceiling) return refused("monthlyBudget", message, window.resetSeconds, { ...state, budget: window });
-    // The store gave up on contention with a spend that admits: ask for a retry.
-    return refused("monthlyBudget", message, 1, state);
-  }
-
-  /**
-   * Announces the thresholds a spend write crossed (before → after, as that atomic write saw
-   * them), each claimed first so that one writer announces it. Never throws.
-   */
-  private async announce(
-    key: SpendKey,
-    budget: number,
-    percents: readonly number[] | undefined,
-    before: number,
-    after: number,
-    now: number,
-  ): Promise<void> {
-    if (!this.alerts || after <= before) return;
-    let crossed: number[];
-    try {
-      crossed = crossedThresholds(BigInt(budget), BigInt(before), BigInt(after), percents ?? DEFAULT_THRESHOLDS);
-    } catch (err) {
-      this.onAlertError(err, undefined);
-      return;
-    }
-    for (const thresholdPercent of crossed) {
-      const alert: BudgetAlert = {
-        ...subjectParts(key.subject),
-        budget: formatAmount(BigInt(budget)),
-        spent: formatAmount(BigInt(after)),
-        thresholdPercent,
-        month: key.period,
-      };
-      try {
-        if (await this.cells.claimBudgetAlert(key, thresholdPercent, now)) await this.alerts.publish(alert);
-      } catch (err) {
-        this.onAlertError(err, alert);
-      }
-    }
   }
 
   private async takeRateCell(subject: string, limits: TenantLimits, p: GcraParams, nowUs: number): Promise<Step> {

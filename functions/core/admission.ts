@@ -5,17 +5,14 @@ import {
   hasLimits,
   type LimitCheck,
   type LimitHandle,
-  type LimitStateView,
   type LimitStore,
-  type LimitsView,
   limitKeyOf,
-  limitStateView,
   limitSubject,
-  limitsView,
   quotaLeasesOf,
   refusalError,
   releaseAll,
 } from "./limits/tenant-limits";
+import { type LimitStateView, type LimitsView, limitStateView, limitsView } from "./limits/views";
 import type { Principal } from "./principal";
 
 /** An admitted request's limit charges: headers for the response, handles to settle. */

@@ -1,6 +1,7 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "./errors";
 import { generateApiKey, KEY_PREFIX } from "./key-format";
-import { hasLimits, type LimitsView, limitKeyOf, limitsView, type TenantLimits } from "./limits/tenant-limits";
+import { hasLimits, limitKeyOf, type TenantLimits } from "./limits/tenant-limits";
+import { type LimitsView, limitsView } from "./limits/views";
 import type { IdentityAdmin, StoredKey } from "./ports";
 import { KEY_SCOPES, type KeyScope } from "./scopes";
 import { requireTenant, withTenantRetry } from "./tenants";

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from "./errors";
-import { hasLimits, limitsView, type TenantLimits } from "./limits/tenant-limits";
+import { hasLimits, type TenantLimits } from "./limits/tenant-limits";
+import { limitsView } from "./limits/views";
 import type { IdentityAdmin, Page, Tenant, TenantPatch } from "./ports";
 
 export const TENANT_ID = /^[a-z0-9-]{3,40}$/;

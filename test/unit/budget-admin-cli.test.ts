@@ -8,7 +8,7 @@ import { createKeyBody, createTenantBody, keyLimitsBody, updateTenantBody } from
 import { EventBridgeBudgetAlerts } from "../../functions/aws/eventbridge-budget-alerts";
 import { BadRequestError } from "../../functions/core/errors";
 import { type BudgetAlert, LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
-import { limitsView } from "../../functions/core/limits/tenant-limits";
+import { limitsView } from "../../functions/core/limits/views";
 import { tenantView } from "../../functions/core/tenants";
 import { parseWith } from "../../functions/http/respond";
 

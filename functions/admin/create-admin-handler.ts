@@ -3,6 +3,7 @@ import type { AdminDeps } from "./deps";
 import { keyRoutes } from "./keys";
 import { modelRoutes } from "./models";
 import { priceRoutes } from "./prices";
+import { showbackRoutes } from "./showback";
 import { tenantRoutes } from "./tenants";
 import { usageRoutes } from "./usage";
 
@@ -14,5 +15,6 @@ export function createAdminHandler(deps: AdminDeps) {
     ...keyRoutes(deps),
     ...modelRoutes(deps),
     ...priceRoutes(deps),
+    ...showbackRoutes(deps),
   });
 }

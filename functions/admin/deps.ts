@@ -1,12 +1,14 @@
 import { S3ArtifactStore } from "../aws/artifact-store";
 import type { AwsClients } from "../aws/clients";
 import { DynamoIdentityStore } from "../aws/identity-store";
+import { DynamoPoolCatalog } from "../aws/pool-catalog";
 import { DynamoRegistry } from "../aws/registry-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
 import { DynamoUsageSink } from "../aws/usage-sink";
 import { MODEL_ROUTES, type RouteMap } from "../contract/routes";
 import type { FunctionSettings } from "../contract/settings";
 import type { ReconcileDeps } from "../core/access";
+import type { PoolCatalog, PoolCostSource } from "../core/billing/showback-report";
 import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader } from "../core/ports";
 import type { Route } from "../http/handler";
 
@@ -37,6 +39,8 @@ export interface AdminDeps {
   /** The clock prices are dated by. @default Date.now */
   readonly now?: () => number;
   readonly maxKeysPerTenant: number;
+  /** Showback of the shared pools: the pools the registry holds and where their costs come from. Absent: the route answers 501. */
+  readonly showback?: { readonly pools: PoolCatalog; readonly costs: PoolCostSource };
 }
 
 export interface AdminWiring {
@@ -45,6 +49,8 @@ export interface AdminWiring {
   readonly versionActivation: VersionActivation;
   /** The gateway's access log: CloudWatch Logs in the cloud, the emulator's file locally. */
   readonly accessLog: AccessLog;
+  /** Pool costs for showback: Cost Explorer in the cloud, the copies it ran on the local host. */
+  readonly poolCosts?: PoolCostSource;
 }
 
 /** The admin function's adapters on DynamoDB and S3: the same for both hosts (the access log is the host's). */
@@ -75,6 +81,7 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     currency: settings.currency,
     registryCacheTtlMs: settings.registryCacheTtlMs,
     maxKeysPerTenant: settings.maxKeysPerTenant,
+    ...(wiring.poolCosts ? { showback: { pools: new DynamoPoolCatalog(dynamo, tables.registry), costs: wiring.poolCosts } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
+import { CostExplorerClient, type CostExplorerClientConfig } from "@aws-sdk/client-cost-explorer";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
@@ -6,7 +7,7 @@ import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-/** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs and EventBridge are built on first use: few handlers need them. */
+/** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs, EventBridge and Cost Explorer are built on first use: few handlers need them. */
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sagemakerRuntime: SageMakerRuntimeClient;
@@ -16,6 +17,8 @@ export interface AwsClients {
   logs(): CloudWatchLogsClient;
   /** Budget alerts go to the default event bus. */
   events(): EventBridgeClient;
+  /** The admin function's showback reads pool costs (the SDK resolves Cost Explorer's one endpoint per partition). */
+  costExplorer(): CostExplorerClient;
 }
 
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
@@ -26,6 +29,7 @@ export interface AwsClientsConfig {
   readonly lambda?: LambdaClientConfig;
   readonly logs?: CloudWatchLogsClientConfig;
   readonly events?: EventBridgeClientConfig;
+  readonly costExplorer?: CostExplorerClientConfig;
 }
 
 /**
@@ -52,6 +56,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   let lambda: LambdaClient | undefined;
   let logs: CloudWatchLogsClient | undefined;
   let events: EventBridgeClient | undefined;
+  let costExplorer: CostExplorerClient | undefined;
   return {
     dynamo,
     sagemakerRuntime,
@@ -70,6 +75,10 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     events: () => {
       events ??= new EventBridgeClient({ ...config.events });
       return events;
+    },
+    costExplorer: () => {
+      costExplorer ??= new CostExplorerClient({ ...config.costExplorer });
+      return costExplorer;
     },
   };
 }

@@ -10,8 +10,10 @@ import type { Alias, AliasHistoryEntry, AliasTarget, ModelVersion, TensorSpec, V
  *            (in the model's partition: the request path reads a model's prices with the model, free)
  *   history: pk HISTORY#<model>#  sk <alias>#<000000rev>   (own partition: a model read never pages through it)
  *   catalog: pk CATALOG         sk MODEL#<model>   (lists models with one Query)
+ *   pools:   pk POOLS           sk CONFIG          poolsJson: the config's pools (PoolSeed[]) as JSON, replaced by every seed
  */
 export const CATALOG_PK = "CATALOG";
+export const POOLS_KEY = { pk: "POOLS", sk: "CONFIG" } as const;
 export const modelPk = (model: string) => `MODEL#${model}#`;
 export const versionSk = (version: number) => `VERSION#${String(version).padStart(5, "0")}`;
 export const aliasSk = (alias: string) => `ALIAS#${alias}`;

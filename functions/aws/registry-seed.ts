@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk
 import type { RegistrySeed, VersionSeed } from "../contract/seed";
 import { priceFromJson } from "../core/money/prices";
 import { whenConditionFails } from "./conditions";
-import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, priceItem, versionSk } from "./registry-items";
+import { aliasSk, CATALOG_PK, historyPk, historySk, modelPk, POOLS_KEY, priceItem, versionSk } from "./registry-items";
 
 /**
  * Writes what the config declares into the registry, at deploy (custom resource) and at local
@@ -81,6 +81,12 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
   for (const json of seed.prices ?? []) {
     const price = priceFromJson({ ...json, effectiveFrom: INITIAL_PRICE_FROM });
     await putIfAbsent(doc, tableName, priceItem(price));
+  }
+  // The pools follow the config, like where a version is served: replaced whole (showback reads them).
+  if (seed.pools) {
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { ...POOLS_KEY, type: "pools", poolsJson: JSON.stringify(seed.pools), updatedAt: at } }),
+    );
   }
 }
 

@@ -185,6 +185,13 @@ export const ROUTES = [
   },
   { method: "GET", path: "/admin/models/{model}/prices", handler: "admin", auth: "iam", summary: "A model's price history (?tenant=)" },
   { method: "GET", path: "/admin/prices", handler: "admin", auth: "iam", summary: "Prices in force and scheduled (?model=&tenant=)" },
+  {
+    method: "GET",
+    path: "/admin/showback",
+    handler: "admin",
+    auth: "iam",
+    summary: "Showback of the shared pools for a month (?month=YYYY-MM): cost split over tenants by model time, and idle",
+  },
   { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
   {
     method: "PUT",

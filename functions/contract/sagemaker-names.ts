@@ -29,6 +29,13 @@ export function poolEndpointName(platformName: string, pool: string): string {
   return sagemakerName(`${platformName}-pool-${pool}`);
 }
 
+/**
+ * The cost-allocation tag the stack puts on each pool endpoint (value: the endpoint's name, unique
+ * in an account where a pool name is not). Activated in the Billing console, it lets Cost
+ * Explorer report the pool's cost; the admin function's showback filters by it.
+ */
+export const POOL_COST_TAG = "modelgate:pool";
+
 /** The one production variant of a pool's endpoint (components name it as their VariantName). */
 export const POOL_VARIANT_NAME = "AllTraffic";
 

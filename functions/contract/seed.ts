@@ -38,6 +38,37 @@ export interface RegistrySeed {
   readonly aliases: readonly AliasSeed[];
   /** Initial prices (written when absent, starting before anything was received): components as decimal strings. */
   readonly prices?: readonly PriceSeed[];
+  /**
+   * The shared pools and what runs on them, for showback (functions/core/billing/showback.ts):
+   * deploy-time knowledge (instance sizes and list prices live in infra/) the runtime cannot
+   * compute. Replaced whole at every seed, so a pool removed from the config goes with it.
+   */
+  readonly pools?: readonly PoolSeed[];
+}
+
+/** A pool as showback needs it: its endpoint, its instances, their list prices, its components. */
+export interface PoolSeed {
+  readonly pool: string;
+  readonly endpointName: string;
+  readonly instanceType: string;
+  /** What one instance of the type has: the units a copy's share is measured in. */
+  readonly instance: { readonly accelerators: number; readonly vcpus: number };
+  /** Instances the pool starts with: the estimate's instance count until Cost Explorer has the pool's cost. */
+  readonly initialInstances: number;
+  /**
+   * On-demand list price of one instance-hour by region, decimal strings in `priceCurrency`
+   * (infra/shared/sagemaker-prices.ts); a region missing here has no estimate.
+   */
+  readonly listPricePerHour: Readonly<Record<string, string>>;
+  readonly priceCurrency: string;
+  /** The versions placed on the pool, with what one copy reserves. */
+  readonly components: ReadonlyArray<{
+    readonly model: string;
+    readonly version: number;
+    readonly componentName: string;
+    readonly accelerators: number;
+    readonly cpus: number;
+  }>;
 }
 
 export interface PriceSeed {

@@ -101,10 +101,10 @@ function modelObjects(model: string): WildcardReason {
   };
 }
 
-/** The admin function's `*`: X-Ray's, and reconciliation's reads of Logs Insights results. */
+/** The admin function's `*`: X-Ray's, reconciliation's reads of Logs Insights results, and showback's Cost Explorer reads. */
 const ADMIN_UNSCOPED: WildcardReason = {
   finding: /^Resource::\*$/,
-  reason: `${XRAY.reason} Reconciliation polls logs:GetQueryResults by query id, which supports no resource-level permissions either (logs:StartQuery is scoped to the API's access log group).`,
+  reason: `${XRAY.reason} Reconciliation polls logs:GetQueryResults by query id, which supports no resource-level permissions either (logs:StartQuery is scoped to the API's access log group). Showback reads pool costs with ce:GetCostAndUsage, which has no resource-level permissions (the call filters by the pools' cost-allocation tag); only the admin function is granted it.`,
 };
 
 export function addPlatformNagSuppressions(stack: PlatformStack): void {

@@ -301,6 +301,8 @@ export class PlatformStack extends Stack {
     tables.grantUsageRecordWrite(admin.function);
     store.grantUploadIntake(admin.function);
     store.grantArtifactWrite(admin.function);
+    // Showback (GET /admin/showback) reads the pools' costs by their cost-allocation tag.
+    if (this.pools.size > 0) InstancePool.grantCostRead(admin.function);
   }
 }
 

@@ -7,6 +7,7 @@ import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import type { FunctionSettings } from "../../functions/contract/settings";
+import type { PoolCostSource } from "../../functions/core/billing/showback-report";
 import { LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
 import type { AccessLog } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
@@ -46,6 +47,8 @@ export interface LocalHandlerOptions {
   readonly modelBucket: string;
   /** The gateway's access log, as reconciliation reads it (the emulator's JSON-lines file). */
   readonly accessLog: AccessLog;
+  /** Pool costs for the admin function's showback: the copies this host ran (a simulation). */
+  readonly poolCosts?: PoolCostSource;
   /** EMF metric lines on stdout; off by default, since no CloudWatch reads them here. */
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
@@ -78,7 +81,12 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   // Streaming handlers are written against the Lambda runtime's `awslambda` global.
   installAwsLambdaGlobal();
   const metrics = opts.emitMetrics ? { metrics: inferenceMetrics(powertoolsMetrics()) } : {};
-  const admin: AdminWiring = { modelBucket: opts.modelBucket, versionActivation: "automatic", accessLog: opts.accessLog };
+  const admin: AdminWiring = {
+    modelBucket: opts.modelBucket,
+    versionActivation: "automatic",
+    accessLog: opts.accessLog,
+    ...(opts.poolCosts ? { poolCosts: opts.poolCosts } : {}),
+  };
   // No event bus here: a budget threshold is a warning in the log, which operators can watch.
   const budgetAlerts = new LoggedBudgetAlerts(logger);
   const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER, budgetAlerts };

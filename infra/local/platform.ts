@@ -24,6 +24,7 @@ import { initialCopies } from "../shared/pool-schema";
 import { ensureBucket, type UploadedArtifact, uploadArtifact } from "./bootstrap/artifacts";
 import { generateAdminCredential, type LocalCredentials, readCredentials, writeCredentials } from "./bootstrap/credentials";
 import { ensureTables } from "./bootstrap/tables";
+import { CopyLog, LocalPoolCosts } from "./copy-log";
 import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import { AccessLogFile, JsonLinesAccessLog } from "./gateway/access-log-file";
 import { type Gateway, startGateway } from "./gateway/server";
@@ -148,6 +149,16 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     await ensureTables(hostDynamo, config.name);
     await ensureBucket(s3Client, bucket);
 
+    // The copies components run, over time: the local host's pool costs for showback (a simulation).
+    const copyLog = new CopyLog(join(dataDir, "copies.jsonl"));
+    copyLog.hostStarted();
+    const recordCopies = (component: string) => (copies: number) => {
+      try {
+        copyLog.copies(component, copies);
+      } catch (err) {
+        console.error(`components: could not record copies of ${component}: ${(err as Error).message}`);
+      }
+    };
     const uploaded = new Map<string, UploadedArtifact>();
     const signatures = new Map<string, Pick<VersionSeed, "inputs" | "outputs">>();
     const modelHosts: Record<string, string> = {};
@@ -168,14 +179,16 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         }
         const starter = versionHostStarter(model, v, { artifact: file, onnxFile });
         if (isComponentVersion(v)) {
+          const componentName = inferenceComponentName(config.name, model, v.version);
           const component = new ScaledComponent({
-            componentName: inferenceComponentName(config.name, model, v.version),
+            componentName,
             load: starter.start,
             minCopies: v.placement.copies.min,
             initialCopies: initialCopies(v.placement),
             idleMs: (opts.componentIdleSeconds ?? v.placement.idleSeconds) * 1000,
             ...(starter.protocol ? { protocol: starter.protocol } : {}),
             log: (message) => console.error(`components: ${message}`),
+            onCopies: recordCopies(componentName),
           });
           started.push(component);
           await component.start();
@@ -233,6 +246,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       settings,
       shadowFunctionName: shadowFunction,
       modelBucket: bucket,
+      poolCosts: new LocalPoolCosts(copyLog, REGION),
       ...(opts.emitMetrics ? { emitMetrics: true } : {}),
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
     });

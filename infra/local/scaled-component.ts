@@ -17,6 +17,8 @@ export interface ScaledComponentOptions {
   /** How long a scale-to-zero component may go without a call before its copy is closed. */
   readonly idleMs: number;
   readonly log?: (message: string) => void;
+  /** Told each change of the copy count (1 loaded, 0 closed): the local host's record for showback. */
+  readonly onCopies?: (copies: number) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export class ScaledComponent implements ComponentTarget {
     await this.loading?.catch(() => undefined);
     const copy = this.copy;
     this.copy = undefined;
+    if (copy) this.opts.onCopies?.(0);
     await copy?.close();
   }
 
@@ -99,6 +102,7 @@ export class ScaledComponent implements ComponentTarget {
         async (copy) => {
           if (this.closed) return copy.close();
           this.copy = copy;
+          this.opts.onCopies?.(1);
           this.log(`${this.componentName}: copy loaded (${copy.url})`);
           this.armIdle();
         },
@@ -126,6 +130,7 @@ export class ScaledComponent implements ComponentTarget {
     const copy = this.copy;
     if (!copy || this.inFlight > 0) return;
     this.copy = undefined;
+    this.opts.onCopies?.(0);
     await copy.close().catch((err: unknown) => this.log(`${this.componentName}: copy did not close cleanly: ${(err as Error).message}`));
     this.log(`${this.componentName}: scaled to zero after ${this.opts.idleMs} ms idle`);
   }

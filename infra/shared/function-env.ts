@@ -5,7 +5,7 @@ import {
   poolEndpointName,
   variantName,
 } from "../../functions/contract/sagemaker-names";
-import type { AliasSeed, PriceSeed, RegistrySeed, VersionSeed } from "../../functions/contract/seed";
+import type { AliasSeed, PoolSeed, PriceSeed, RegistrySeed, VersionSeed } from "../../functions/contract/seed";
 import {
   type FunctionSettings,
   POWERTOOLS_ENV,
@@ -17,6 +17,9 @@ import { TABLES, tableName } from "../../functions/contract/tables";
 import { DEFAULT_MAX_KEYS } from "../../functions/core/api-keys";
 import { poolOf } from "./config";
 import { isComponentVersion, type PlatformConfig } from "./config-schema";
+import { instanceSpec } from "./instance-specs";
+import { initialInstances } from "./pool-schema";
+import { SAGEMAKER_PRICES } from "./sagemaker-prices";
 
 /** The settings every handler gets, computed once from the config for both hosts. */
 export function functionSettings(config: PlatformConfig): FunctionSettings {
@@ -108,5 +111,52 @@ export function registrySeed(
       aliases.push({ model, alias, targets: typeof target === "number" ? [{ version: target, weight: 100 }] : target });
     }
   }
-  return { models, versions, aliases, prices };
+  return { models, versions, aliases, prices, pools: poolSeeds(config) };
+}
+
+/**
+ * Each pool with a version placed on it, with what showback needs that only the deploy knows:
+ * its instance type's size and list prices (by region: the stack may not know its own at synth)
+ * and what each component's copy reserves.
+ */
+export function poolSeeds(config: PlatformConfig): PoolSeed[] {
+  const regions: Readonly<Record<string, Readonly<Record<string, number>>>> = SAGEMAKER_PRICES.regions;
+  const out: PoolSeed[] = [];
+  for (const [pool, p] of Object.entries(config.pools)) {
+    const components = Object.entries(config.models).flatMap(([model, m]) =>
+      m.versions.flatMap((v) =>
+        isComponentVersion(v) && v.placement.pool === pool
+          ? [
+              {
+                model,
+                version: v.version,
+                componentName: inferenceComponentName(config.name, model, v.version),
+                accelerators: v.placement.accelerators,
+                cpus: v.placement.cpus,
+              },
+            ]
+          : [],
+      ),
+    );
+    if (components.length === 0) continue;
+    const spec = instanceSpec(p.instanceType);
+    const listPricePerHour: Record<string, string> = {};
+    for (const [region, table] of Object.entries(regions)) {
+      const price = table[p.instanceType];
+      // The table's figures have at most 4 decimals: String() writes them exactly, never with an exponent.
+      if (price !== undefined) listPricePerHour[region] = String(price);
+    }
+    out.push({
+      pool,
+      endpointName: poolEndpointName(config.name, pool),
+      instanceType: p.instanceType,
+      // The config check refuses a pool whose type is not in the spec table.
+      instance: { accelerators: spec?.accelerators ?? 0, vcpus: spec?.vcpus ?? 1 },
+      initialInstances: initialInstances(p),
+      listPricePerHour,
+      priceCurrency: SAGEMAKER_PRICES.currency,
+      components,
+    });
+  }
+  return out;
 }

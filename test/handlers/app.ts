@@ -1,5 +1,6 @@
 import { expect } from "@jest/globals";
 import { createAdminHandler } from "../../functions/admin/create-admin-handler";
+import type { AdminDeps } from "../../functions/admin/deps";
 import { createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import { MODEL_ROUTES } from "../../functions/contract/routes";
 import { type CreatedKey, createKey, type NewKey } from "../../functions/core/api-keys";
@@ -36,6 +37,8 @@ export interface TestAppOptions {
   readonly maxKeysPerTenant?: number;
   /** Where the invoke and LLM functions publish per-request metrics; none by default. */
   readonly metrics?: InferenceMetricsPublisher;
+  /** The admin function's showback (pools and their cost source); none by default, as a host without one. */
+  readonly showback?: AdminDeps["showback"];
 }
 
 /**
@@ -85,6 +88,7 @@ export function testApp(opts: TestAppOptions = {}) {
       currency: "USD",
       registryCacheTtlMs: 5000,
       now,
+      ...(opts.showback ? { showback: opts.showback } : {}),
     }),
   };
   const authorizer = createAuthorizerHandler({ keys: identity });

@@ -62,13 +62,24 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "GET /admin/models/{model}/prices": () => ["/admin/models/iris/prices", {}],
   "GET /admin/prices": () => ["/admin/prices", {}],
   "GET /admin/usage": () => ["/admin/usage", {}],
+  "GET /admin/showback": () => ["/admin/showback", { query: { month: "2026-11" } }],
 };
 
 const ARTIFACT = new TextEncoder().encode("artifact");
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
+/** Showback with no pools: the route answers, with nothing to split. */
+const NO_POOLS = {
+  pools: { pools: async () => [] },
+  costs: {
+    poolCost: async () => {
+      throw new Error("no pool to cost");
+    },
+  },
+};
+
 async function fixture(): Promise<Fixture> {
-  const app = testApp();
+  const app = testApp({ showback: NO_POOLS });
   seedModels(app);
   const { keyId } = await app.tenantWithKey("acme");
   const upload = "uploads/iris/route-check/model.onnx";

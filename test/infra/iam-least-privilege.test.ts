@@ -169,6 +169,7 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
   admin: {
     ...ownLogs("admin"),
     ...TRACING,
+    // DynamoPoolCatalog.pools (GetCommand of the registry's POOLS item) for showback.
     // DynamoIdentityStore: getKey, getTenant (GetCommand); createTenant (PutCommand), putKey
     // (TransactWriteCommand: Update, Put, Update); updateTenant, setKeyLimits, revokeKey
     // (UpdateCommand). DynamoRegistry: getAlias, aliasHistoryEntry (GetCommand); setAlias
@@ -195,6 +196,9 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     // CloudWatchAccessLog: StartQueryCommand, GetQueryResultsCommand (by query id: no resource).
     "logs:StartQuery": ["access-logs", arn("logs", "log-group:access-logs.Ref")],
     "logs:GetQueryResults": ["*"],
+    // CostExplorerPoolCosts (GetCostAndUsageCommand, filtered by the pools' cost-allocation tag:
+    // Cost Explorer has no resource-level permissions). Showback is the admin function's alone.
+    "ce:GetCostAndUsage": ["*"],
   },
   shadow: {
     ...ownLogs("shadow"),
@@ -222,7 +226,7 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
   seed: {
     ...ownLogs("seed"),
     ...TRACING,
-    // seedRegistry: models, versions, aliases (PutCommand, conditional where absent); placeServing,
+    // seedRegistry: models, versions, aliases, the pools item (PutCommand, conditional where absent); placeServing,
     // activateRegistered (UpdateCommand).
     "dynamodb:PutItem": ["registry-table"],
     "dynamodb:UpdateItem": ["registry-table"],

@@ -143,4 +143,14 @@ describe("modelgate cost", () => {
     expect(invalid.stderr).toContain("models.chat.versions.0.placement.pool: unknown pool 'gpu'");
     expect((await cost("cost", "--config", join(dir, "none.mjs"))).code).toBe(EXIT.config);
   });
+
+  it("--by tenant (showback) checks its month before it calls the platform; --month alone is refused", async () => {
+    const noMonth = await cost("cost", "--config", configFile, "--month", "2026-12");
+    expect(noMonth.code).toBe(EXIT.badArguments);
+    expect(noMonth.stderr).toContain("--month needs --by tenant");
+    const badMonth = await cost("cost", "--by", "tenant", "--month", "2026-13", "--data-dir", join(dir, "no-platform"));
+    expect(badMonth.code).toBe(EXIT.badArguments);
+    expect(badMonth.stderr).toContain("--month must be YYYY-MM");
+    expect((await cost("cost", "--by", "model")).code).toBe(EXIT.badArguments);
+  });
 });

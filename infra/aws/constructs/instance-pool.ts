@@ -2,7 +2,7 @@ import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import { Construct } from "constructs";
-import { componentLogGroup, endpointLogGroup, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
+import { componentLogGroup, endpointLogGroup, POOL_COST_TAG, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
 import { initialInstances, type PoolConfig } from "../../shared/pool-schema";
 import { hasInstanceStorage } from "./model-endpoint";
 import type { ModelStore } from "./model-store";
@@ -87,7 +87,19 @@ export class InstancePool extends Construct {
     this.endpoint = new sagemaker.CfnEndpoint(this, "Resource", {
       endpointName: props.endpointName,
       endpointConfigName: this.endpointConfig.attrEndpointConfigName,
+      // The pool's cost-allocation tag: once activated in the Billing console, Cost Explorer
+      // reports what the endpoint's instances cost, which showback splits over tenants.
+      tags: [{ key: POOL_COST_TAG, value: props.endpointName }],
     });
+  }
+
+  /**
+   * Lets `grantee` read the pools' costs from Cost Explorer (GetCostAndUsage, filtered by the
+   * pools' cost-allocation tag at run time). Cost Explorer has no resource-level permissions:
+   * the statement's resource is `*`, so grant it to the one function that serves showback.
+   */
+  static grantCostRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["ce:GetCostAndUsage"], resourceArns: ["*"] });
   }
 
   /** ARN of an inference component (they are named resources of their own, not under the endpoint's ARN). */

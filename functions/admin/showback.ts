@@ -1,0 +1,21 @@
+import { monthOf, monthPeriod } from "../core/billing/showback";
+import { showback } from "../core/billing/showback-report";
+import { BadRequestError, NotFoundError } from "../core/errors";
+import { queryParam, requestIdOf } from "../http/event";
+import { json } from "../http/respond";
+import type { AdminDeps, AdminRoutes } from "./deps";
+
+/** Showback of the shared pools: each pool's cost for a month, split over tenants by model time, with idle. */
+export function showbackRoutes(deps: AdminDeps) {
+  const now = deps.now ?? Date.now;
+  return {
+    "GET /admin/showback": async (event) => {
+      if (!deps.showback) throw new NotFoundError("showback is not available on this host: it has no source of pool costs");
+      const month = queryParam(event, "month") ?? monthOf(now());
+      const period = monthPeriod(month);
+      if (!period) throw new BadRequestError(`month must be a calendar month YYYY-MM, got ${JSON.stringify(month.slice(0, 20))}`);
+      const report = await showback({ ...deps.showback, identity: deps.identity, usage: deps.usage, currency: deps.currency }, period);
+      return json(200, report, requestIdOf(event));
+    },
+  } satisfies AdminRoutes;
+}

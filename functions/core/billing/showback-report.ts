@@ -1,0 +1,129 @@
+import type { PoolSeed } from "../../contract/seed";
+import { formatAmount } from "../money/amount";
+import type { IdentityAdmin, UsageReader } from "../ports";
+import {
+  type MonthPeriod,
+  type PoolSplit,
+  type PoolUnits,
+  poolUnits,
+  splitPoolCost,
+  type TenantShareInput,
+  tenantOnPool,
+  utilization,
+} from "./showback";
+
+/**
+ * Where a pool's cost comes from: `cost-explorer` (the cloud's bill, by the pool's
+ * cost-allocation tag), `estimate` (the cloud until the tag has data: instances × hours × list
+ * price), `simulation` (the local host: the copies it ran × hours × list price).
+ */
+export type PoolCostBasis = "cost-explorer" | "estimate" | "simulation";
+
+/** A pool's cost for a period and the capacity it had, from a PoolCostSource. */
+export interface PoolCost {
+  readonly costNano: bigint;
+  readonly currency: string;
+  /** Capacity in the pool's unit-milliseconds (functions/core/billing/showback.ts). */
+  readonly available: bigint;
+  readonly basis: PoolCostBasis;
+  /** How the figure was made, when it is not the bill itself (an estimate's assumptions). */
+  readonly note?: string;
+}
+
+/** The port a host implements: Cost Explorer in the cloud, the copies it ran on the local host. */
+export interface PoolCostSource {
+  /** The pool's cost over [from, to) (epoch ms; `to` may be in the future: the source stops at now). */
+  poolCost(pool: PoolSeed, units: PoolUnits, period: { readonly from: number; readonly to: number }): Promise<PoolCost>;
+}
+
+/** The pools the registry holds (written by the seed from the config). */
+export interface PoolCatalog {
+  pools(): Promise<readonly PoolSeed[]>;
+}
+
+export interface ShowbackDeps {
+  readonly pools: PoolCatalog;
+  readonly costs: PoolCostSource;
+  readonly identity: Pick<IdentityAdmin, "listTenants">;
+  readonly usage: Pick<UsageReader, "aggregates">;
+  /** The platform currency: what tenants are charged in. */
+  readonly currency: string;
+}
+
+export interface ShowbackJson {
+  readonly period: string;
+  /** The pools' cost currency (SageMaker's list prices and Cost Explorer: USD). */
+  readonly currency: string;
+  /** True when any pool's cost is an estimate or a simulation, not the bill. */
+  readonly estimate: boolean;
+  /** The currency `charged` is in, when it is not `currency`: then no margin can be taken. */
+  readonly chargedCurrency?: string;
+  readonly pools: ReadonlyArray<{
+    readonly pool: string;
+    readonly endpointName: string;
+    readonly basis: PoolCostBasis;
+    readonly note?: string;
+    readonly cost: string;
+    readonly idleCost: string;
+    readonly utilization: number;
+    /** Busy time exceeded the capacity counted: shares are of the busy time. */
+    readonly overlapped: boolean;
+    readonly tenants: ReadonlyArray<{ readonly tenant: string; readonly attributedCost: string; readonly charged: string }>;
+  }>;
+}
+
+/** Every live tenant (all pages). Deleted tenants are left out: their model time shows as idle. */
+async function allTenants(identity: ShowbackDeps["identity"]): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await identity.listTenants(100, cursor);
+    ids.push(...page.items.map((t) => t.tenantId));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return ids;
+}
+
+/** Showback of every pool for one month: its cost, split over tenants by model time, and idle. */
+export async function showback(deps: ShowbackDeps, period: MonthPeriod): Promise<ShowbackJson> {
+  const pools = await deps.pools.pools();
+  const tenants = pools.length === 0 ? [] : await allTenants(deps.identity);
+  // One read of each tenant's day rows for the month serves every pool.
+  const rows = new Map(
+    await Promise.all(tenants.map(async (t) => [t, await deps.usage.aggregates(t, "day", period.firstDay, period.lastDay)] as const)),
+  );
+  const out: Array<ShowbackJson["pools"][number]> = [];
+  const currencies = new Set<string>();
+  let estimate = false;
+  for (const pool of [...pools].sort((a, b) => (a.pool < b.pool ? -1 : 1))) {
+    const units = poolUnits(pool);
+    const cost = await deps.costs.poolCost(pool, units, { from: period.from, to: period.to });
+    currencies.add(cost.currency);
+    if (cost.basis !== "cost-explorer") estimate = true;
+    const shares: TenantShareInput[] = tenants.map((tenantId) => ({ tenantId, ...tenantOnPool(rows.get(tenantId) ?? [], units) }));
+    const split: PoolSplit = splitPoolCost({ costNano: cost.costNano, available: cost.available, tenants: shares });
+    out.push({
+      pool: pool.pool,
+      endpointName: pool.endpointName,
+      basis: cost.basis,
+      ...(cost.note ? { note: cost.note } : {}),
+      cost: formatAmount(split.costNano),
+      idleCost: formatAmount(split.idleNano),
+      utilization: utilization(split.busy, split.available),
+      overlapped: split.overlapped,
+      tenants: split.tenants.map((t) => ({
+        tenant: t.tenantId,
+        attributedCost: formatAmount(t.attributedNano),
+        charged: formatAmount(t.chargedNano),
+      })),
+    });
+  }
+  const currency = currencies.size === 1 ? ([...currencies][0] ?? deps.currency) : deps.currency;
+  return {
+    period: period.month,
+    currency,
+    estimate,
+    ...(currency !== deps.currency ? { chargedCurrency: deps.currency } : {}),
+    pools: out,
+  };
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { registerAliases } from "./commands/aliases";
 import { registerChat } from "./commands/chat";
 import { registerCost } from "./commands/cost";
+import { registerInvoices } from "./commands/invoices";
 import { registerInvoke } from "./commands/invoke";
 import { registerKeys } from "./commands/keys";
 import { registerModels } from "./commands/models";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerAliases(program);
   registerPrices(program);
+  registerInvoices(program);
   registerCost(program);
   // Every subcommand reports usage errors the same way, through the override below.
   const override = (cmd: Command) => {

@@ -1,5 +1,6 @@
 import { httpHandler } from "../http/handler";
 import type { AdminDeps } from "./deps";
+import { invoiceRoutes } from "./invoices";
 import { keyRoutes } from "./keys";
 import { modelRoutes } from "./models";
 import { priceRoutes } from "./prices";
@@ -16,5 +17,6 @@ export function createAdminHandler(deps: AdminDeps) {
     ...modelRoutes(deps),
     ...priceRoutes(deps),
     ...showbackRoutes(deps),
+    ...invoiceRoutes(deps),
   });
 }

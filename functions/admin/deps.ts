@@ -1,6 +1,7 @@
 import { S3ArtifactStore } from "../aws/artifact-store";
 import type { AwsClients } from "../aws/clients";
 import { DynamoIdentityStore } from "../aws/identity-store";
+import { S3InvoiceStore } from "../aws/invoice-store";
 import { DynamoPoolCatalog } from "../aws/pool-catalog";
 import { DynamoRegistry } from "../aws/registry-store";
 import { DynamoUsageReader } from "../aws/usage-reader";
@@ -8,6 +9,7 @@ import { DynamoUsageSink } from "../aws/usage-sink";
 import { MODEL_ROUTES, type RouteMap } from "../contract/routes";
 import type { FunctionSettings } from "../contract/settings";
 import type { ReconcileDeps } from "../core/access";
+import type { InvoiceStore } from "../core/billing/invoices";
 import type { PoolCatalog, PoolCostSource } from "../core/billing/showback-report";
 import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader } from "../core/ports";
 import type { Route } from "../http/handler";
@@ -28,6 +30,12 @@ export interface AdminDeps {
   readonly reconciliation: ReconcileDeps;
   /** The model store; called on first use so the other admin routes need no bucket configured. */
   readonly artifacts: () => ArtifactStore;
+  /** Issued invoices, in the model store too; called on first use, like `artifacts`. */
+  readonly invoices: () => InvoiceStore;
+  /** How long after a month ends its invoices may be issued. */
+  readonly invoiceCloseDelaySeconds: number;
+  /** Days usage records are kept: older months are no longer re-added for adjustments. */
+  readonly usageRetentionDays: number;
   readonly versionActivation: VersionActivation;
   /** The config's name, which SageMaker resource names (inference components) start with. */
   readonly platformName: string;
@@ -44,7 +52,7 @@ export interface AdminDeps {
 }
 
 export interface AdminWiring {
-  /** The model store's bucket; without one, the upload and register routes fail loudly. */
+  /** The model store's bucket; without one, the upload, register and invoice routes fail loudly. */
   readonly modelBucket?: string;
   readonly versionActivation: VersionActivation;
   /** The gateway's access log: CloudWatch Logs in the cloud, the emulator's file locally. */
@@ -58,6 +66,7 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
   const { dynamo } = clients;
   const { tables } = settings;
   let artifactStore: ArtifactStore | undefined;
+  let invoiceStore: InvoiceStore | undefined;
   const usage = new DynamoUsageReader(dynamo, tables.usage);
   return {
     identity: new DynamoIdentityStore(dynamo, tables.identity),
@@ -75,6 +84,13 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
       artifactStore ??= new S3ArtifactStore(clients.s3(), wiring.modelBucket);
       return artifactStore;
     },
+    invoices: () => {
+      if (!wiring.modelBucket) throw new Error("no model bucket configured (MODEL_BUCKET)");
+      invoiceStore ??= new S3InvoiceStore(clients.s3(), wiring.modelBucket);
+      return invoiceStore;
+    },
+    invoiceCloseDelaySeconds: settings.invoiceCloseDelaySeconds,
+    usageRetentionDays: settings.usageRetentionDays,
     versionActivation: wiring.versionActivation,
     platformName: settings.platformName,
     maxBodyBytes: settings.maxBodyBytes,

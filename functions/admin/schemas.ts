@@ -159,6 +159,12 @@ export const reconcileBody = z.strictObject({
 });
 
 export const optionalTenantIdParam = tenantIdParam.optional();
+
+/** `POST /admin/invoices/issue`: a month (`YYYY-MM`, checked by the core), and one tenant or every tenant with charges. */
+export const issueInvoicesBody = z.strictObject({
+  month: z.string().min(1).max(20),
+  tenant: tenantIdParam.optional(),
+});
 export const optionalModelParam = modelParam.optional();
 
 /** A decimal amount as the price book takes it; the core checks its precision and names the field. */

@@ -21,6 +21,7 @@ export function settingsFromEnv(): FunctionSettings {
     registryCacheTtlMs: requiredInt(SETTINGS_ENV.registryCacheTtlMs),
     maxKeysPerTenant: requiredInt(SETTINGS_ENV.maxKeysPerTenant),
     currency: requireEnv(SETTINGS_ENV.currency),
+    invoiceCloseDelaySeconds: requiredInt(SETTINGS_ENV.invoiceCloseDelaySeconds),
   };
 }
 

@@ -98,6 +98,14 @@ export const ROUTES = [
 
     summary: "Usage records of the calling tenant (paginated export)",
   },
+  { method: "GET", path: "/v1/invoices", handler: "usage", auth: "apiKey", summary: "Issued invoices of the calling tenant" },
+  {
+    method: "GET",
+    path: "/v1/invoices/{invoiceId}",
+    handler: "usage",
+    auth: "apiKey",
+    summary: "One issued invoice of the calling tenant (?format=json|csv|html)",
+  },
   // Admin (SigV4).
   { method: "POST", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "Create a tenant" },
   { method: "GET", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "List tenants (?limit=&cursor=)" },
@@ -150,6 +158,28 @@ export const ROUTES = [
     handler: "admin",
     auth: "iam",
     summary: "Compare the access log with the usage records in a range; repair the gaps",
+  },
+  {
+    method: "GET",
+    path: "/admin/tenants/{tenantId}/invoices/preview",
+    handler: "admin",
+    auth: "iam",
+    summary: "A draft of a tenant's invoice of a month, open or closed (?month=&format=)",
+  },
+  {
+    method: "POST",
+    path: "/admin/invoices/issue",
+    handler: "admin",
+    auth: "iam",
+    summary: "Issue a closed month's invoices (one tenant, or every tenant with charges); idempotent",
+  },
+  { method: "GET", path: "/admin/invoices", handler: "admin", auth: "iam", summary: "Issued invoices (?tenant=)" },
+  {
+    method: "GET",
+    path: "/admin/invoices/{invoiceId}",
+    handler: "admin",
+    auth: "iam",
+    summary: "One issued invoice (?format=json|csv|html)",
   },
   { method: "GET", path: "/admin/models", handler: "admin", auth: "iam", summary: "List models" },
   { method: "GET", path: "/admin/models/{model}", handler: "admin", auth: "iam", summary: "A model with its versions and aliases" },

@@ -17,6 +17,8 @@ export interface FunctionSettings {
   readonly maxKeysPerTenant: number;
   /** The platform's one currency (ISO 4217): every price, cost and budget is in it. */
   readonly currency: string;
+  /** How long after a month ends its invoices may be issued (functions/core/billing/month.ts). */
+  readonly invoiceCloseDelaySeconds: number;
 }
 
 /** A minute under API Gateway's 15-minute cap for streamed responses, so the stream ends on our terms. */
@@ -37,6 +39,7 @@ export const SETTINGS_ENV = {
   registryCacheTtlMs: "REGISTRY_CACHE_TTL_MS",
   maxKeysPerTenant: "MAX_KEYS_PER_TENANT",
   currency: "CURRENCY",
+  invoiceCloseDelaySeconds: "INVOICE_CLOSE_DELAY_SECONDS",
 } as const;
 
 /**
@@ -46,7 +49,7 @@ export const SETTINGS_ENV = {
 export const FUNCTION_ENV = {
   /** The shadow function the model functions send copies to (invoke, llm), when a model has a shadow alias. */
   shadowFunctionName: "SHADOW_FUNCTION_NAME",
-  /** The model store bucket (admin: upload staging and new versions). */
+  /** The model store bucket (admin: upload staging, new versions, invoices; usage: reading invoices). */
   modelBucket: "MODEL_BUCKET",
   /** The log group of the API stage's access log, which reconciliation queries (admin). */
   accessLogGroup: "ACCESS_LOG_GROUP",

@@ -116,9 +116,9 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
       ...(name === "admin" ? [ADMIN_UNSCOPED] : []),
       XRAY,
       {
-        finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/(uploads|models)\/\*$/,
+        finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/(uploads|models|invoices)\/\*$/,
         reason:
-          "The admin function verifies uploads under uploads/ (read, delete) and copies them to models/<model>/<version>/ (put): object keys are chosen at run time, so only the prefix can be named.",
+          "The admin function verifies uploads under uploads/ (read, delete) and copies them to models/<model>/<version>/ (put); it writes and reads invoices under invoices/<tenant>/<month>/, which the usage function reads for the calling tenant: object keys are chosen at run time, so only the prefix can be named.",
       },
     ]);
     ack(

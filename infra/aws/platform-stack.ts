@@ -164,9 +164,9 @@ export class PlatformStack extends Stack {
       invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
       // Streams a generation for up to API Gateway's 15-minute streaming limit.
       llm: fn("llm", "OpenAI routes: chat and completions, streamed, token-metered", 1024, Duration.minutes(15)),
-      usage: fn("usage", "Tenant usage reads", 512, Duration.seconds(10)),
+      usage: fn("usage", "Tenant usage and invoice reads", 512, Duration.seconds(10)),
       // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
-      admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage", 1024, Duration.seconds(300)),
+      admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage, invoices", 1024, Duration.seconds(300)),
       shadow: fn("shadow", "Shadow copies: call an alias's shadow variant, meter as shadow", 512, invokeTimeout),
       aggregator: fn("aggregator", "Usage aggregates from the usage table's stream, applied exactly once", 512, Duration.seconds(60)),
     };
@@ -183,6 +183,8 @@ export class PlatformStack extends Stack {
     // Uploads land under uploads/ (the operator's own credentials); the admin function verifies
     // and copies them to models/<model>/<version>/. Serving stays deploy-driven (functions/admin/handler.ts).
     admin.function.addEnvironment(FUNCTION_ENV.modelBucket, this.store.bucket.bucketName);
+    // Issued invoices live in the store too (invoices/<tenant>/<month>/): the tenant routes read them.
+    this.functions.usage.function.addEnvironment(FUNCTION_ENV.modelBucket, this.store.bucket.bucketName);
     this.grantLeastPrivilege();
 
     this.seeder = new RegistrySeeder(this, "RegistrySeed", {
@@ -293,6 +295,8 @@ export class PlatformStack extends Stack {
     // Usage reports, and the limits: their status and the per-tenant rate of usage reads.
     tables.grantUsageRead(usage.function);
     tables.grantLimitCells(usage.function);
+    // A tenant's issued invoices (GET /v1/invoices): S3InvoiceStore reads and lists.
+    store.grantInvoiceRead(usage.function);
 
     tables.grantIdentityAdmin(admin.function);
     tables.grantRegistryAdmin(admin.function);
@@ -303,6 +307,9 @@ export class PlatformStack extends Stack {
     store.grantArtifactWrite(admin.function);
     // Showback (GET /admin/showback) reads the pools' costs by their cost-allocation tag.
     if (this.pools.size > 0) InstancePool.grantCostRead(admin.function);
+    // Invoices: previews read nothing here; issuing reads the tenant's issued ones and writes the new one.
+    store.grantInvoiceRead(admin.function);
+    store.grantInvoiceWrite(admin.function);
   }
 }
 

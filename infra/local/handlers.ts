@@ -99,7 +99,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler(invoke),
     llm: awslambda.streamifyResponse(createLlmHandler(llm)),
-    usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore)),
+    usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore, { modelBucket: opts.modelBucket })),
     admin: createAdminHandler(adminDeps(clients, settings, admin)),
     shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),
     aggregator: createAggregatorHandler(aggregatorDeps(clients, settings)),

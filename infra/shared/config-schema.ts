@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../../functions/contract/name-rules";
 import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "../../functions/contract/runtimes";
+import { DEFAULT_INVOICE_CLOSE_DELAY_SECONDS } from "../../functions/core/billing/month";
 import { TENANT_ID } from "../../functions/core/tenants";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
 import { llmInstanceIssue } from "./instance-specs";
@@ -313,8 +314,19 @@ export const platformConfigSchema = z
       .strictObject({
         /** Per-request usage records expire after this many days; aggregates never do. @default 400 */
         retentionDays: z.number().int().min(1).max(3650).default(400),
+        /**
+         * Seconds after a month ends before its invoices may be issued: the longest request
+         * (15 minutes streamed) plus reconciliation's minimum age (20 minutes). Later records
+         * are adjustments on the next invoice. @default 2100
+         */
+        invoiceCloseDelaySeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(31 * 86_400)
+          .default(DEFAULT_INVOICE_CLOSE_DELAY_SECONDS),
       })
-      .default({ retentionDays: 400 }),
+      .default({ retentionDays: 400, invoiceCloseDelaySeconds: DEFAULT_INVOICE_CLOSE_DELAY_SECONDS }),
     /** Cloud only: who may call the admin API (the local host has one admin credential). */
     admin: z
       .strictObject({

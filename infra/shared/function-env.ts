@@ -34,6 +34,7 @@ export function functionSettings(config: PlatformConfig): FunctionSettings {
     registryCacheTtlMs: REGISTRY_CACHE_TTL_MS,
     maxKeysPerTenant: DEFAULT_MAX_KEYS,
     currency: config.currency,
+    invoiceCloseDelaySeconds: config.usage.invoiceCloseDelaySeconds,
   };
 }
 
@@ -52,6 +53,7 @@ export function functionEnvironment(config: PlatformConfig): Record<string, stri
     [SETTINGS_ENV.registryCacheTtlMs]: String(s.registryCacheTtlMs),
     [SETTINGS_ENV.maxKeysPerTenant]: String(s.maxKeysPerTenant),
     [SETTINGS_ENV.currency]: s.currency,
+    [SETTINGS_ENV.invoiceCloseDelaySeconds]: String(s.invoiceCloseDelaySeconds),
     [POWERTOOLS_ENV.serviceName]: config.name,
     [POWERTOOLS_ENV.metricsNamespace]: config.name,
   };

@@ -19,6 +19,7 @@ import { MemoryLimitStore } from "../support/memory-limit-store";
 import { MemoryAccessLog } from "./memory/access";
 import { MemoryArtifactStore } from "./memory/artifacts";
 import { MemoryIdentityStore } from "./memory/identity";
+import { MemoryInvoiceStore } from "./memory/invoices";
 import { MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
 import { MemoryRegistry } from "./memory/registry";
 import { MemoryUsageStore } from "./memory/usage";
@@ -59,6 +60,7 @@ export function testApp(opts: TestAppOptions = {}) {
   const model = new MemoryModelEndpoint();
   const shadow = new RecordingShadowDispatcher();
   const artifacts = new MemoryArtifactStore();
+  const invoices = new MemoryInvoiceStore();
   const now = () => clock.now;
   const inference = {
     registry,
@@ -74,13 +76,16 @@ export function testApp(opts: TestAppOptions = {}) {
   const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
   const handlers = {
     invoke: createInvokeHandler(inference),
-    usage: createUsageHandler({ usage, limits, currency: "USD" }),
+    usage: createUsageHandler({ usage, limits, currency: "USD", invoices: () => invoices }),
     admin: createAdminHandler({
       identity,
       registry,
       usage,
       reconciliation: { access, records: usage, usage, modelRoutes: MODEL_ROUTES },
       artifacts: () => artifacts,
+      invoices: () => invoices,
+      invoiceCloseDelaySeconds: 2100,
+      usageRetentionDays: 400,
       versionActivation: "automatic",
       platformName: "mg",
       maxBodyBytes,
@@ -147,6 +152,7 @@ export function testApp(opts: TestAppOptions = {}) {
     model,
     shadow,
     artifacts,
+    invoices,
     handlers,
     authorizer,
     shadowHandler,

@@ -29,6 +29,8 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "GET /v1/models": () => ["/v1/models", { as: principal() }],
   "GET /v1/usage": () => ["/v1/usage", { as: principal() }],
   "GET /v1/usage/records": () => ["/v1/usage/records", { as: principal() }],
+  "GET /v1/invoices": () => ["/v1/invoices", { as: principal() }],
+  "GET /v1/invoices/{invoiceId}": () => ["/v1/invoices/inv-acme-2026-10", { as: principal() }],
   "POST /admin/tenants": () => ["/admin/tenants", { json: { tenantId: "globex", models: [] } }],
   "GET /admin/tenants": () => ["/admin/tenants", {}],
   "GET /admin/tenants/{tenantId}": () => ["/admin/tenants/acme", {}],
@@ -63,6 +65,10 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "GET /admin/prices": () => ["/admin/prices", {}],
   "GET /admin/usage": () => ["/admin/usage", {}],
   "GET /admin/showback": () => ["/admin/showback", { query: { month: "2026-11" } }],
+  "GET /admin/tenants/{tenantId}/invoices/preview": () => ["/admin/tenants/acme/invoices/preview", {}],
+  "POST /admin/invoices/issue": () => ["/admin/invoices/issue", { json: { month: "2026-10", tenant: "acme" } }],
+  "GET /admin/invoices": () => ["/admin/invoices", {}],
+  "GET /admin/invoices/{invoiceId}": () => ["/admin/invoices/inv-acme-2026-10", {}],
 };
 
 const ARTIFACT = new TextEncoder().encode("artifact");
@@ -84,6 +90,9 @@ async function fixture(): Promise<Fixture> {
   const { keyId } = await app.tenantWithKey("acme");
   const upload = "uploads/iris/route-check/model.onnx";
   app.artifacts.put(upload, ARTIFACT);
+  // An issued invoice (October has closed by the app's clock), for the routes that read one.
+  const issued = await app.request("POST", "/admin/invoices/issue", { adminArn: ADMIN_ARN, json: { month: "2026-10", tenant: "acme" } });
+  if (issued.status !== 201) throw new Error(`issuing the fixture's invoice: ${issued.status} ${issued.text}`);
   // An alias with an earlier target, so that a rollback has one to restore.
   await app.registry.setAlias("iris", "prod", { targets: [{ version: 2, weight: 100 }] }, 1, "seed");
   await app.registry.setAlias("iris", "prod", { targets: [{ version: 1, weight: 100 }] }, 2, "seed");

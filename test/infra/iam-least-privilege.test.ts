@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { IConstruct } from "constructs";
 import { limitPk } from "../../functions/aws/limit-items";
+import { INVOICE_PREFIX, invoiceKey, tenantInvoicePrefix } from "../../functions/contract/invoice-keys";
 import { artifactKey } from "../../functions/contract/seed";
 import {
   AGGREGATE_PK_PREFIX,
@@ -115,6 +116,9 @@ const TRACING = { "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["
 const ownLogs = (fn: string) => ({ "logs:CreateLogStream": [`${fn}-logs`], "logs:PutLogEvents": [`${fn}-logs`] });
 const REC = `usage-table if ${RECORD_PK_PREFIX}*`;
 const LIMIT = `usage-table if ${LIMIT_PK_PREFIX}*`;
+/** Issued invoices: objects under the prefix, and listings held to it. */
+const INVOICES = `store-bucket/${INVOICE_PREFIX}*`;
+const INVOICE_LISTING = `store-bucket if ${JSON.stringify({ StringLike: { "s3:prefix": [`${INVOICE_PREFIX}*`] } })}`;
 
 /** Each function: the actions its code sends (functions/<fn>/deps.ts → functions/aws/*), and on what. */
 const ALLOWED: Readonly<Record<string, Allowed>> = {
@@ -165,6 +169,10 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     // DynamoLimitCells: status reads (GetCommand) and the usage-read rate (UpdateCommand).
     "dynamodb:GetItem": [LIMIT],
     "dynamodb:UpdateItem": [LIMIT],
+    // S3InvoiceStore: get, getRendition (GetObjectCommand), months (ListObjectsV2Command).
+    "s3:GetObject": [INVOICES],
+    "s3:ListBucket": [INVOICE_LISTING],
+    "kms:Decrypt": ["store-key"],
   },
   admin: {
     ...ownLogs("admin"),
@@ -187,10 +195,13 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     ],
     // S3ArtifactStore: digest (GetObjectCommand), copy (CopyObjectCommand of a version id:
     // GetObjectVersion on the source, PutObject on the destination), delete (DeleteObjectCommand).
-    "s3:GetObject": [`store-bucket/${UPLOAD_PREFIX}*`],
+    // S3InvoiceStore: get, getRendition (GetObjectCommand); put, putRenditions (PutObjectCommand,
+    // the document with If-None-Match); months, all (ListObjectsV2Command under invoices/).
+    "s3:GetObject": [`store-bucket/${UPLOAD_PREFIX}*`, INVOICES],
     "s3:GetObjectVersion": [`store-bucket/${UPLOAD_PREFIX}*`],
     "s3:DeleteObject": [`store-bucket/${UPLOAD_PREFIX}*`],
-    "s3:PutObject": [`store-bucket/${MODEL_ARTIFACT_PREFIX}*`],
+    "s3:PutObject": [`store-bucket/${MODEL_ARTIFACT_PREFIX}*`, INVOICES],
+    "s3:ListBucket": [INVOICE_LISTING],
     "kms:Decrypt": ["store-key"],
     "kms:GenerateDataKey": ["store-key"],
     // CloudWatchAccessLog: StartQueryCommand, GetQueryResultsCommand (by query id: no resource).
@@ -260,5 +271,9 @@ describe("IAM least privilege: each function's role allows exactly what its code
     expect(versionArtifactKey("iris", 3, "model.onnx").startsWith(MODEL_ARTIFACT_PREFIX)).toBe(true);
     expect(artifactKey("iris", 3).startsWith(MODEL_ARTIFACT_PREFIX)).toBe(true);
     expect(DATA_CAPTURE_PREFIX).toBe("data-capture/");
+    expect(invoiceKey("acme", "2026-11", "json").startsWith(INVOICE_PREFIX)).toBe(true);
+    expect(invoiceKey("acme", "2026-11", "html").startsWith(tenantInvoicePrefix("acme"))).toBe(true);
+    // A tenant's listing ends with a delimiter: acme's never reaches acme-corp's.
+    expect(invoiceKey("acme-corp", "2026-11", "json").startsWith(tenantInvoicePrefix("acme"))).toBe(false);
   });
 });

@@ -119,7 +119,7 @@ describe("PlatformFunction handlers (two models, three versions)", () => {
     ]);
   });
 
-  it("lets admin read and delete only staged uploads and write only under models/", () => {
+  it("lets admin read and delete only staged uploads, write only under models/, and read and write (never delete) invoices/", () => {
     const permissions = permissionsOf(roleIdOf(stack.functions.admin.function));
     const s3 = permissions.filter((p) => p.action.startsWith("s3:"));
     const objects = (prefix: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, `/${prefix}/*`]] });
@@ -130,6 +130,14 @@ describe("PlatformFunction handlers (two models, three versions)", () => {
         { action: "s3:GetObjectVersion", resource: objects("uploads") },
         { action: "s3:DeleteObject", resource: objects("uploads") },
         { action: "s3:PutObject", resource: objects("models") },
+        // Issued invoices: written once, read back, listed under their prefix only.
+        { action: "s3:GetObject", resource: objects("invoices") },
+        { action: "s3:PutObject", resource: objects("invoices") },
+        {
+          action: "s3:ListBucket",
+          resource: { "Fn::GetAtt": [bucketId, "Arn"] },
+          condition: { StringLike: { "s3:prefix": ["invoices/*"] } },
+        },
       ]),
     );
     // Reconciliation repairs: the missing records only (aggregates follow from the stream), never a delete of usage.

@@ -7,6 +7,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
+import { INVOICE_PREFIX } from "../../../functions/contract/invoice-keys";
 import type { Runtime } from "../../../functions/contract/runtimes";
 import { artifactKey } from "../../../functions/contract/seed";
 import { UPLOAD_PREFIX } from "../../../functions/core/versions";
@@ -258,6 +259,36 @@ export class ModelStore extends Construct {
       grantee,
       actions: ["s3:PutObject"],
       resourceArns: [this.bucket.arnForObjects(`${MODEL_ARTIFACT_PREFIX}*`)],
+    }).combine(this.grantKey(grantee, ["kms:GenerateDataKey"]));
+  }
+
+  /**
+   * Reading issued invoices (S3InvoiceStore: GetObject of `invoices/…`, ListObjectsV2 under
+   * `invoices/` only), decrypted with the store key.
+   */
+  grantInvoiceRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ["s3:GetObject"], resourceArns: [this.bucket.arnForObjects(`${INVOICE_PREFIX}*`)] })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ["s3:ListBucket"],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { "s3:prefix": [`${INVOICE_PREFIX}*`] } },
+        }),
+      )
+      .combine(this.grantKey(grantee, ["kms:Decrypt"]));
+  }
+
+  /**
+   * Issuing invoices: PutObject under `invoices/` (conditional, `If-None-Match: *`, for the
+   * document; the renditions beside it), encrypted with the store key. No delete: an issued
+   * invoice is never removed by the platform (the bucket's versioning keeps any overwrite).
+   */
+  grantInvoiceWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["s3:PutObject"],
+      resourceArns: [this.bucket.arnForObjects(`${INVOICE_PREFIX}*`)],
     }).combine(this.grantKey(grantee, ["kms:GenerateDataKey"]));
   }
 

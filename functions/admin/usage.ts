@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
+import { OVERVIEW_QUERY_PARAMS, usageOverview } from "../core/usage-overview";
 import { USAGE_QUERY_PARAMS, usageReport, usageReportJson } from "../core/usage-query";
 import { jsonBody, pathParam, queryParams, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
@@ -29,10 +30,30 @@ export function usageRoutes(deps: AdminDeps) {
       const page = await exportUsage(usage, await usageTenant(event, log), queryParams(event, EXPORT_QUERY_PARAMS));
       return json(200, page, requestIdOf(event));
     },
+    "GET /admin/usage": async (event) => {
+      const tenants = await allTenantIds(identity);
+      const overview = await usageOverview(usage, tenants, queryParams(event, OVERVIEW_QUERY_PARAMS), {
+        now: Date.now(),
+        currency: deps.currency,
+      });
+      return json(200, overview, requestIdOf(event));
+    },
     /** Access records without usage records in a range: reported, and written with `repair`. */
     "POST /admin/usage/reconcile": async (event) => {
       const report = await reconcile(reconciliation, parseWith(reconcileBody, jsonBody(event, maxBodyBytes, { optional: true }).json));
       return json(200, report, requestIdOf(event));
     },
   } satisfies AdminRoutes;
+}
+
+/** Every tenant's id, all pages of the tenant list (an operator's platform has hundreds, not millions). */
+async function allTenantIds(identity: AdminDeps["identity"]): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await identity.listTenants(100, cursor);
+    ids.push(...page.items.map((t) => t.tenantId));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return ids;
 }

@@ -156,55 +156,42 @@ export class DynamoRegistry implements RegistryAdmin {
   }
 
   async addPrice(p: Price): Promise<void> {
-    await whenTransactionCancelled(
-      this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.table,
-                Key: { pk: modelPk(p.model), sk: "MODEL" },
-                ConditionExpression: "attribute_exists(pk)",
-              },
-            },
-            // A price is never overwritten: the history is append-only.
-            { Put: { TableName: this.table, Item: priceItem(p), ConditionExpression: "attribute_not_exists(pk)" } },
-          ],
-        }),
-      ),
-      ([model, price], cause) => {
-        if (model) throw new NotFoundError(`model '${p.model}' does not exist`, { cause });
-        if (price) throw new ConflictError(`a price of '${p.model}' for this scope already starts at ${p.effectiveFrom}`, { cause });
-      },
-    );
+    // A price is never overwritten: the history is append-only.
+    await this.putUnderModel(p.model, priceItem(p), `a price of '${p.model}' for this scope already starts at ${p.effectiveFrom}`);
   }
 
   async registerVersion(v: ModelVersion): Promise<void> {
+    await this.putUnderModel(
+      v.model,
+      { pk: modelPk(v.model), sk: versionSk(v.version), type: "version", ...v },
+      `version ${v.version} of '${v.model}' already exists; versions are immutable`,
+    );
+  }
+
+  /**
+   * Puts a new item into a model's partition: NotFoundError when the model does not exist (checked
+   * in the same transaction, so a concurrent delete stays honest), ConflictError with `taken`
+   * when the item already exists (nothing in a model's history is overwritten).
+   */
+  private async putUnderModel(model: string, item: Record<string, unknown>, taken: string): Promise<void> {
     await whenTransactionCancelled(
       this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            // The model must exist; checking it in the same transaction keeps a concurrent delete honest.
             {
               ConditionCheck: {
                 TableName: this.table,
-                Key: { pk: modelPk(v.model), sk: "MODEL" },
+                Key: { pk: modelPk(model), sk: "MODEL" },
                 ConditionExpression: "attribute_exists(pk)",
               },
             },
-            {
-              Put: {
-                TableName: this.table,
-                Item: { pk: modelPk(v.model), sk: versionSk(v.version), type: "version", ...v },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
+            { Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
           ],
         }),
       ),
-      ([model, version], cause) => {
-        if (model) throw new NotFoundError(`model '${v.model}' does not exist`, { cause });
-        if (version) throw new ConflictError(`version ${v.version} of '${v.model}' already exists; versions are immutable`, { cause });
+      ([missing, exists], cause) => {
+        if (missing) throw new NotFoundError(`model '${model}' does not exist`, { cause });
+        if (exists) throw new ConflictError(taken, { cause });
       },
     );
   }

@@ -132,6 +132,13 @@ export const ROUTES = [
   { method: "GET", path: "/admin/tenants/{tenantId}/usage", handler: "admin", auth: "iam", summary: "Usage of any tenant" },
   {
     method: "GET",
+    path: "/admin/usage",
+    handler: "admin",
+    auth: "iam",
+    summary: "Every tenant's usage per period, by tenant, model or version, with cost and latency p50/p99",
+  },
+  {
+    method: "GET",
     path: "/admin/tenants/{tenantId}/usage/records",
     handler: "admin",
     auth: "iam",

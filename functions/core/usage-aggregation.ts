@@ -1,3 +1,4 @@
+import { LATENCY_BUCKET_FIELDS, type LatencyBucketField } from "./latency-histogram";
 import {
   type AggregateKey,
   addCounters,
@@ -39,6 +40,7 @@ const CAPS: Readonly<Record<keyof UsageCounters, number>> = {
   shadowInputTokens: MAX_TOKENS_PER_RECORD,
   shadowOutputTokens: MAX_TOKENS_PER_RECORD,
   costNano: MAX_COST_NANO_PER_RECORD,
+  ...(Object.fromEntries(LATENCY_BUCKET_FIELDS.map((f) => [f, 1])) as Record<LatencyBucketField, number>),
 };
 
 /**

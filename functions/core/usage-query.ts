@@ -1,4 +1,5 @@
 import { BadRequestError, RateLimitedError, ServiceUnavailableError } from "./errors";
+import { LATENCY_BUCKET_FIELDS, type LatencyBucketField, latencyPercentile } from "./latency-histogram";
 import { burstOf, type LimitStore, limitSubject, type TenantLimits } from "./limits/tenant-limits";
 import { formatAmount, sumAmounts } from "./money/amount";
 import type { UsageReader } from "./ports";
@@ -53,7 +54,7 @@ export function parseRange(q: Pick<UsageQuery, "from" | "to">, now = Date.now(),
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
-function parseBy(by: string | undefined): Granularity {
+export function parseBy(by: string | undefined): Granularity {
   if (by === undefined || by === "day" || by === "hour") return by ?? "day";
   throw new BadRequestError(`'by' must be 'day' or 'hour', got '${by}'`);
 }
@@ -131,8 +132,28 @@ export function recordPositionRange(q: { readonly fromTime: string; readonly toT
   return { lo, hi, contains: (p) => p >= lo && p <= hi && (after === undefined || p > after) };
 }
 
-/** A report's counters as JSON shows them: the cost a decimal string instead of nano-units. */
-export type PricedCounters = Omit<UsageCounters, "costNano"> & { readonly cost: string };
+/**
+ * A report's counters as JSON shows them: the cost a decimal string instead of nano-units, and
+ * the latency histogram as its p50 and p99 (ms; null without billable requests).
+ */
+export type PricedCounters = Omit<UsageCounters, "costNano" | LatencyBucketField> & {
+  readonly cost: string;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP99Ms: number | null;
+};
+
+/** Counters as JSON shows them (see PricedCounters). */
+export function pricedCounters<T extends UsageCounters>(c: T): Omit<T, "costNano" | LatencyBucketField> & PricedCounters {
+  const out: Record<string, unknown> = { ...(c as object) };
+  delete out.costNano;
+  for (const f of LATENCY_BUCKET_FIELDS) delete out[f];
+  return {
+    ...(out as Omit<T, "costNano" | LatencyBucketField>),
+    cost: formatAmount(BigInt(c.costNano)),
+    latencyP50Ms: latencyPercentile(c, 0.5),
+    latencyP99Ms: latencyPercentile(c, 0.99),
+  };
+}
 
 export interface UsageReportJson extends Omit<UsageReport, "totals" | "rows"> {
   readonly currency: string;
@@ -145,7 +166,11 @@ export interface UsageReportJson extends Omit<UsageReport, "totals" | "rows"> {
  * total is the exact sum of the rows' costs, added as integers.
  */
 export function usageReportJson(report: UsageReport, currency: string): UsageReportJson {
-  const priced = <T extends UsageCounters>({ costNano, ...rest }: T) => ({ ...rest, cost: formatAmount(BigInt(costNano)) });
   const total = sumAmounts(report.rows.map((r) => BigInt(r.costNano)));
-  return { ...report, currency, totals: { ...priced(report.totals), cost: formatAmount(total) }, rows: report.rows.map(priced) };
+  return {
+    ...report,
+    currency,
+    totals: { ...pricedCounters(report.totals), cost: formatAmount(total) },
+    rows: report.rows.map(pricedCounters),
+  };
 }

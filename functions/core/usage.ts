@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LATENCY_BUCKET_FIELDS, type LatencyHistogram, latencyBucketOf } from "./latency-histogram";
 import { formatAmount, parseAmount } from "./money/amount";
 import { costOf } from "./money/cost";
 import { type Price, priceInForce } from "./money/prices";
@@ -178,8 +179,12 @@ export function periodOf(isoTime: string, granularity: Granularity): string {
 /**
  * Counter increments one record contributes to its aggregates. The unprefixed counters are
  * the billable ones; refusals and shadow copies have their own so they can never be billed.
+ * The billable requests' latencies are also counted in log-spaced buckets (`lh0`…`lh15`,
+ * latency-histogram.ts), from which reports give percentiles.
  */
-export interface UsageCounters {
+export type UsageCounters = BaseCounters & LatencyHistogram;
+
+interface BaseCounters {
   /** Billable requests. */
   requests: number;
   /** Billable requests answered with a 4xx/5xx (the model was still called). */
@@ -223,6 +228,7 @@ export const COUNTER_FIELDS = [
   "shadowInputTokens",
   "shadowOutputTokens",
   "costNano",
+  ...LATENCY_BUCKET_FIELDS,
 ] as const satisfies ReadonlyArray<keyof UsageCounters>;
 
 export function emptyCounters(): UsageCounters {
@@ -244,6 +250,7 @@ export function countersOf(r: UsageRecord): UsageCounters {
       c.inputTokens = r.tokens?.input ?? 0;
       c.outputTokens = r.tokens?.output ?? 0;
       c.costNano = costNanoOf(r);
+      c[latencyBucketOf(r.latencyMs)] = 1;
       break;
     case "refused":
       // A 429 is not a model error and nothing was transferred to or from a model.

@@ -294,4 +294,43 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
       "The operator opted out of the built-in web ACL (waf.enabled: false) and attached none (-c webAclArn=…); stage throttling and the authorizer protect the API meanwhile.",
     );
   }
+
+  acknowledgeConsole(stack);
+}
+
+/** The console site: what cdk-nag flags there, and why each stands. */
+function acknowledgeConsole(stack: PlatformStack): void {
+  const { distribution, userPool, adminRole } = stack.console;
+  ack(
+    distribution,
+    "AwsSolutions-CFR1",
+    "The console is the operators' own; who may use it is decided by Cognito sign-in and the admins group, not by the viewer's country.",
+  );
+  ack(
+    distribution,
+    "AwsSolutions-CFR2",
+    "The distribution serves static files only; every call that does something goes to the API, which has its own web ACL.",
+  );
+  ack(
+    distribution,
+    "AwsSolutions-CFR3",
+    "The console is static files; the actions taken from it are admin API calls, logged by the API stage's access log. CloudFront standard logging would need an ACL-enabled bucket.",
+  );
+  ack(
+    distribution,
+    "AwsSolutions-CFR4",
+    "Without a custom domain CloudFront serves its default certificate, whose policy cannot be raised; viewers are HTTPS-only. With a domain and certificate, set minimumProtocolVersion TLSv1.2_2021 (docs/console.md).",
+  );
+  ack(
+    userPool,
+    "AwsSolutions-COG8",
+    "The pool has no self sign-up, MFA (TOTP) required and a strong password policy; the Plus feature plan is billed per active user and left to the operator.",
+  );
+  acknowledgeWildcards(adminRole, [
+    {
+      finding: /\/\*\/admin\/\*>?\]?$/,
+      reason:
+        "The console's admin role may call every admin route with any method (`/admin/*` of the platform's own API and stage), and nothing else: the admin pages are the admin API.",
+    },
+  ]);
 }

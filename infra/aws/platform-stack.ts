@@ -4,11 +4,13 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import type { HandlerName } from "../../functions/contract/routes";
+import { endpointName, inferenceComponentName, poolEndpointName } from "../../functions/contract/sagemaker-names";
 import { FUNCTION_ENV } from "../../functions/contract/settings";
-import { ConfigError, endpointName, inferenceComponentName, poolEndpointName } from "../shared/config";
+import { ConfigError } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, isVariantVersion, type PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
 import { cloudConfig } from "./cloud-config";
+import { ConsoleSite } from "./constructs/console-site";
 import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
 import { ModelComponents } from "./constructs/inference-component";
@@ -59,6 +61,7 @@ export class PlatformStack extends Stack {
   readonly aggregator: UsageAggregator;
   readonly seeder: RegistrySeeder;
   readonly gateway: GatewayApi;
+  readonly console: ConsoleSite;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
@@ -193,6 +196,8 @@ export class PlatformStack extends Stack {
       ),
     });
 
+    // Before the API: an explicit admin principal list must name the console's admin role.
+    this.console = new ConsoleSite(this, "Console", { platformName: config.name, accessLogsBucket: this.store.accessLogsBucket });
     this.gateway = new GatewayApi(this, "Gateway", {
       platformName: config.name,
       handlers: {
@@ -205,8 +210,9 @@ export class PlatformStack extends Stack {
       gateway: config.gateway,
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
       rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
-      ...(config.admin.principals ? { adminPrincipals: config.admin.principals } : {}),
+      ...(config.admin.principals ? { adminPrincipals: [...config.admin.principals, this.console.adminRole.roleArn] } : {}),
     });
+    this.console.grantAdminApi(this.gateway.api);
 
     // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
     admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, this.gateway.accessLogs.logGroupName);
@@ -233,6 +239,11 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, "RegistryTableName", { value: this.tables.registry.tableName });
     new CfnOutput(this, "UsageTableName", { value: this.tables.usage.tableName });
     new CfnOutput(this, "DashboardName", { value: config.name });
+    new CfnOutput(this, "ConsoleUrl", {
+      value: this.console.url,
+      description: "The console (sign in as a member of the user pool's admins group)",
+    });
+    new CfnOutput(this, "ConsoleUserPoolId", { value: this.console.userPool.userPoolId });
 
     addPlatformNagSuppressions(this);
   }

@@ -30,14 +30,6 @@ export function defineConfig(config: PlatformConfigInput): PlatformConfigInput {
   return config;
 }
 
-export {
-  endpointName,
-  inferenceComponentName,
-  POOL_VARIANT_NAME,
-  poolEndpointName,
-  variantName,
-} from "../../functions/contract/sagemaker-names";
-
 /** The pool a placed version runs on (validation guarantees it is declared). */
 export function poolOf(config: Pick<PlatformConfig, "pools">, v: ComponentVersionConfig): PoolConfig {
   const pool = config.pools[v.placement.pool];

@@ -153,3 +153,23 @@ describe("POST /admin/usage/reconcile", () => {
     );
   });
 });
+
+describe("GET /admin/usage (every tenant: the console's overview)", () => {
+  it("sums every tenant's aggregates by tenant, model or version, with exact cost and latency percentiles", async () => {
+    const byTenant = await admin("GET", "/admin/usage", { query: { ...NOVEMBER, group: "tenant" } });
+    expect(byTenant.status).toBe(200);
+    const body = byTenant.json();
+    expect(body).toMatchObject({ group: "tenant", granularity: "day", currency: "USD", totals: { requests: 3, cost: "0" } });
+    expect(body.rows.map((r: { tenantId: string; requests: number }) => [r.tenantId, r.requests])).toEqual([
+      ["acme", 2],
+      ["globex", 1],
+    ]);
+    // Each request took 5 ms: the (2, 5] ms bucket.
+    expect(body.totals.latencyP50Ms).toBeGreaterThan(2);
+    expect(body.totals.latencyP99Ms).toBeLessThanOrEqual(5);
+    expect(body.totals).not.toHaveProperty("lh2");
+    const byModel = (await admin("GET", "/admin/usage", { query: { ...NOVEMBER, group: "model" } })).json();
+    expect(byModel.rows).toEqual([expect.objectContaining({ period: "2026-11-19", model: "iris", requests: 3 })]);
+    expectError(await admin("GET", "/admin/usage", { query: { group: "key" } }), 400, "invalid_request");
+  });
+});

@@ -61,6 +61,7 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "POST /admin/models/{model}/prices": () => ["/admin/models/iris/prices", { json: { perRequest: "0.001" } }],
   "GET /admin/models/{model}/prices": () => ["/admin/models/iris/prices", {}],
   "GET /admin/prices": () => ["/admin/prices", {}],
+  "GET /admin/usage": () => ["/admin/usage", {}],
 };
 
 const ARTIFACT = new TextEncoder().encode("artifact");

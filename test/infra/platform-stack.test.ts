@@ -12,7 +12,8 @@ describe("PlatformStack (two models, three versions)", () => {
   });
 
   it("creates each kind of resource the config calls for", () => {
-    template.resourceCountIs("AWS::S3::Bucket", 2);
+    // The model store, the access logs, the console's files.
+    template.resourceCountIs("AWS::S3::Bucket", 3);
     template.resourceCountIs("AWS::KMS::Key", 1);
     template.resourceCountIs("AWS::DynamoDB::GlobalTable", 3);
     template.resourceCountIs("AWS::SageMaker::Model", 3);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { ConfigError, inferenceComponentName, parsePlatformConfig, poolEndpointName } from "../../infra/shared/config";
+import { inferenceComponentName, poolEndpointName } from "../../functions/contract/sagemaker-names";
+import { ConfigError, parsePlatformConfig } from "../../infra/shared/config";
 import { registrySeed } from "../../infra/shared/function-env";
 import { instancesFor } from "../../infra/shared/pool-capacity";
 

@@ -64,6 +64,8 @@ describe("usage records and aggregates", () => {
       latencyMs: 5,
       inputTokens: 3,
       outputTokens: 4,
+      // Its latency in the histogram's (2, 5] ms bucket.
+      lh2: 1,
     });
     const refused = countersOf(buildRefusalRecord({ ...base, requestId: "b", receivedAt: at }));
     expect(refused).toEqual({ ...emptyCounters(), refused: 1 });

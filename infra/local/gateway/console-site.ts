@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { extname, resolve, sep } from "node:path";
+import { CONSOLE_CSP } from "../../shared/console-csp";
 
 /**
  * The console's static files at `/console` on the gateway's port: what CloudFront in front of
@@ -9,20 +10,7 @@ import { extname, resolve, sep } from "node:path";
  */
 export const CONSOLE_PATH = "/console";
 
-/**
- * No inline script or style anywhere, no third-party origin: the bundle, its stylesheet, the
- * API on the same origin. `base-uri`/`form-action` close what `default-src` does not cover.
- */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join("; ");
+export { CONSOLE_CSP };
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": CONSOLE_CSP,

@@ -15,8 +15,6 @@ export interface UsageViewOptions {
   readonly load: (q: UsageQuery) => Promise<UsageReport>;
   /** The `group` values offered, the first the default. */
   readonly groups: ReadonlyArray<{ readonly id: string; readonly label: string }>;
-  /** Latency percentiles (the admin report has them). */
-  readonly percentiles: boolean;
   readonly onLeave: (fn: () => void) => void;
   /** Called with each report loaded (the tenant page shows its limits). */
   readonly onReport?: (report: UsageReport) => void;
@@ -33,7 +31,7 @@ const fmt = (n: number | null | undefined) => (n === null || n === undefined ? "
  */
 export function usageView(container: HTMLElement, opts: UsageViewOptions): void {
   const range = defaultRange(1);
-  const metrics = METRICS.filter((m) => opts.percentiles || !m.id.startsWith("latency"));
+  const metrics = METRICS;
   const from = h("input", { type: "date", name: "from", value: range.from, required: true });
   const to = h("input", { type: "date", name: "to", value: range.to, required: true });
   const by = h("select", { name: "by" }, h("option", { value: "hour" }, "hour"), h("option", { value: "day" }, "day"));
@@ -83,12 +81,8 @@ export function usageView(container: HTMLElement, opts: UsageViewOptions): void 
       ["Input tokens", fmt(t.inputTokens)],
       ["Output tokens", fmt(t.outputTokens)],
       [`Cost (${r.currency})`, t.cost],
-      ...(opts.percentiles
-        ? ([
-            ["Latency p50", t.latencyP50Ms === null || t.latencyP50Ms === undefined ? "—" : `${t.latencyP50Ms} ms`],
-            ["Latency p99", t.latencyP99Ms === null || t.latencyP99Ms === undefined ? "—" : `${t.latencyP99Ms} ms`],
-          ] as Array<[string, string]>)
-        : []),
+      ["Latency p50", t.latencyP50Ms === null || t.latencyP50Ms === undefined ? "—" : `${t.latencyP50Ms} ms`],
+      ["Latency p99", t.latencyP99Ms === null || t.latencyP99Ms === undefined ? "—" : `${t.latencyP99Ms} ms`],
     ];
     replace(
       totals,
@@ -105,12 +99,11 @@ export function usageView(container: HTMLElement, opts: UsageViewOptions): void 
       chart = lineChart(chartBox, { title, periods, series, range: rangeSeconds(r) });
       chartBox.append(keyboardCursor(chart, periods.length));
     }
-    const percentiles = opts.percentiles ? ["p50 ms", "p99 ms"] : [];
     replace(
       tableBox,
       table(
         `${title}: the chart's figures`,
-        ["Period", "Group", "Requests", "Errors", "Input tokens", "Output tokens", `Cost (${r.currency})`, ...percentiles],
+        ["Period", "Group", "Requests", "Errors", "Input tokens", "Output tokens", `Cost (${r.currency})`, "p50 ms", "p99 ms"],
         rows.map((row) => [
           row.period,
           groupLabel(row),
@@ -119,7 +112,8 @@ export function usageView(container: HTMLElement, opts: UsageViewOptions): void 
           fmt(row.inputTokens),
           fmt(row.outputTokens),
           row.cost,
-          ...(opts.percentiles ? [fmt(metricOf(row, "latencyP50Ms").value), fmt(metricOf(row, "latencyP99Ms").value)] : []),
+          fmt(metricOf(row, "latencyP50Ms").value),
+          fmt(metricOf(row, "latencyP99Ms").value),
         ]),
         { class: "data" },
       ),

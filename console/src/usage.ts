@@ -18,11 +18,9 @@ export interface UsageFigures {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cost: string;
-  /** `GET /admin/usage` only: from the aggregates' histogram buckets; null with no requests. */
+  /** From the aggregates' latency histogram buckets; null without billable requests. */
   readonly latencyP50Ms?: number | null;
   readonly latencyP99Ms?: number | null;
-  /** `GET /v1/usage`: summed latency (ms) of the billable requests. */
-  readonly latencyMs?: number;
 }
 
 export interface UsageRow extends UsageFigures {

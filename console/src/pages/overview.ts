@@ -14,7 +14,6 @@ export const overviewPage: Page = async (ctx, api) => {
       { id: "model", label: "model" },
       { id: "version", label: "version" },
     ],
-    percentiles: true,
     onLeave: ctx.onLeave,
   });
 };

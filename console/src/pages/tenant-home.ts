@@ -61,7 +61,6 @@ export async function tenantHomePage(ctx: PageContext, api: TenantApi): Promise<
       { id: "version", label: "version" },
       { id: "model", label: "model" },
     ],
-    percentiles: false,
     onLeave: ctx.onLeave,
     onReport: (r) => {
       const report = r as TenantReport;

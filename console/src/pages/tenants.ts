@@ -81,7 +81,7 @@ export const tenantsPage: Page = async (ctx, api) => {
     h("h2", { id: "create-tenant-h" }, "Create a tenant"),
     field(
       "Tenant id",
-      h("input", { name: "tenantId", required: true, pattern: "^[a-z0-9-]{3,40}$", autocomplete: "off" }),
+      h("input", { name: "tenantId", required: true, pattern: "[a-z0-9\\-]{3,40}", autocomplete: "off" }),
       "3–40 of a–z, 0–9, -",
     ),
     field("Name", h("input", { name: "name", autocomplete: "off" })),

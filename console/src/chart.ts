@@ -27,7 +27,11 @@ export function lineChart(container: HTMLElement, spec: ChartSpec): uPlot {
     title: spec.title,
     width,
     height: 280,
-    scales: { x: { time: true, range: () => [spec.range[0], spec.range[1]] } },
+    scales: {
+      x: { time: true, range: () => [spec.range[0], spec.range[1]] },
+      // Counts, money and latency start at zero: an axis from the smallest value would exaggerate.
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     series: [
       { label: "period", value: (_u, _v, _si, idx) => (idx === null || idx === undefined ? "–" : (spec.periods[idx] ?? "–")) },
       ...spec.series.map((s, i) => ({

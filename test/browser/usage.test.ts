@@ -97,7 +97,27 @@ describe("console: usage in Chromium, against GET /admin/usage and GET /v1/usage
     const tableText = await page.getByRole("table", { name: /the chart's figures/ }).innerText();
     for (const r of rows) expect(tableText).toContain(`${r.period}\t${a.tenantId}\t${r.requests}\t${r.errors}`);
     expect(tableText).not.toContain(b.tenantId);
-    if (process.env.CONSOLE_DOCS_SCREENSHOTS) await page.screenshot({ path: "docs/console-overview.png", fullPage: true });
+    if (process.env.CONSOLE_DOCS_SCREENSHOTS) {
+      // docs/console.md's picture: every tenant's requests by model, with tokens and a price too.
+      const llm = await newTenant(["tinylm", "iris-pr"], "ui-docs");
+      for (let i = 0; i < 4; i++) {
+        await call("/v1/chat/completions", {
+          key: llm.apiKey,
+          body: { model: "tinylm", messages: [{ role: "user", content: "Once" }], max_tokens: 8 },
+        });
+        await call("/v2/models/iris-pr/infer", { key: llm.apiKey, body: inferBody() });
+      }
+      await freshUsage(llm.tenantId);
+      await page.getByLabel("Filter").fill("");
+      await page.getByLabel("Metric").selectOption("requests");
+      await page.getByLabel("Group by").selectOption("model");
+      await page
+        .getByRole("table", { name: /the chart's figures/ })
+        .getByRole("cell", { name: "tinylm" })
+        .first()
+        .waitFor();
+      await page.screenshot({ path: "docs/console-overview.png" });
+    }
     expect(s.problems).toEqual([]);
   });
 
@@ -127,7 +147,7 @@ describe("console: usage in Chromium, against GET /admin/usage and GET /v1/usage
       expect(await page.locator('[data-placeholder="invoices"]').count()).toBe(1);
       // Operator pages are not there for a tenant.
       expect(await page.getByRole("link", { name: "Tenants" }).count()).toBe(0);
-      if (process.env.CONSOLE_DOCS_SCREENSHOTS) await page.screenshot({ path: "docs/console-tenant.png", fullPage: true });
+      if (process.env.CONSOLE_DOCS_SCREENSHOTS) await page.screenshot({ path: "docs/console-tenant.png" });
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -1,7 +1,16 @@
 import { describe, expect } from "@jest/globals";
 import type { Page } from "playwright-core";
 import { admin, call, freshUsage, inferBody, newTenant } from "../e2e/helpers";
-import { browserTest, type InPage, signInAsOperator, signInAsTenant, useBrowser, watch } from "./browser";
+import {
+  axeViolations,
+  browserTest,
+  type InPage,
+  signInAsOperator,
+  signInAsTenant,
+  unreachableByKeyboard,
+  useBrowser,
+  watch,
+} from "./browser";
 
 interface Row {
   period: string;
@@ -147,6 +156,8 @@ describe("console: usage in Chromium, against GET /admin/usage and GET /v1/usage
       expect(await page.locator('[data-placeholder="invoices"]').count()).toBe(1);
       // Operator pages are not there for a tenant.
       expect(await page.getByRole("link", { name: "Tenants" }).count()).toBe(0);
+      expect(await unreachableByKeyboard(page)).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
       if (process.env.CONSOLE_DOCS_SCREENSHOTS) await page.screenshot({ path: "docs/console-tenant.png" });
       expect(problems).toEqual([]);
     } finally {

@@ -136,10 +136,12 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: any[] }> } }).axe;
-    const { document } = globalThis as unknown as InPage;
+    interface AxeResult {
+      violations: Array<{ id: string; impact?: string | null; nodes: Array<{ target: string[] }> }>;
+    }
+    const { axe, document } = globalThis as unknown as InPage & { axe: { run(ctx: unknown, opts: unknown): Promise<AxeResult> } };
     const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(" ")).slice(0, 3) }));
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
   });
   return violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")

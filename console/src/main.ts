@@ -36,11 +36,21 @@ function navigate(path: string): void {
   else location.hash = `#/${path}`;
 }
 
+/** A link to the page already shown changes no hash: it shows the page afresh instead. */
+function reloadIfHere(e: Event): void {
+  const href = (e.currentTarget as HTMLAnchorElement).getAttribute("href");
+  if (href !== location.hash) return;
+  e.preventDefault();
+  void render();
+}
+
 function shell(s: Session, main: HTMLElement): HTMLElement {
   const here = route()[0];
   const links =
     s.kind === "admin"
-      ? ADMIN_PAGES.map((p) => h("li", {}, h("a", { href: `#/${p.path}`, "aria-current": p.path === here ? "page" : null }, p.label)))
+      ? ADMIN_PAGES.map((p) =>
+          h("li", {}, h("a", { href: `#/${p.path}`, "aria-current": p.path === here ? "page" : null, onclick: reloadIfHere }, p.label)),
+        )
       : [h("li", {}, h("a", { href: "#/usage", "aria-current": "page" }, "My usage"))];
   const who = s.kind === "admin" ? `operator ${s.accessKeyId.slice(0, 8)}…` : `tenant ${s.tenantId}`;
   return h(

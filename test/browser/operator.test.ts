@@ -48,7 +48,7 @@ describe("console: the operator's pages in Chromium", () => {
   browserTest("creates a tenant and a key: the key is shown once, then never again", s, async () => {
     const page = s.page;
     const tenantId = uniqueId("ui");
-    await page.getByRole("link", { name: "Tenants" }).click();
+    await page.getByRole("link", { name: "Tenants", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Tenants" }).waitFor();
     await page.getByLabel("Tenant id").fill(tenantId);
     await page.getByRole("textbox", { name: "Name", exact: true }).fill("Console tenant");
@@ -87,12 +87,46 @@ describe("console: the operator's pages in Chromium", () => {
     expect(s.problems).toEqual([]);
   });
 
+  browserTest("updates a tenant's limits and budget, revokes a key, disables, enables and deletes the tenant", s, async () => {
+    const page = s.page;
+    const tenantId = uniqueId("ui-life");
+    expect((await admin().request("POST", "/admin/tenants", { tenantId, models: ["iris"] })).status).toBe(201);
+    expect((await admin().request("POST", `/admin/tenants/${tenantId}/keys`, { name: "to revoke" })).status).toBe(201);
+    await page.goto(`${consoleUrl()}#/tenants/${tenantId}`);
+    await page.getByRole("heading", { level: 1, name: `Tenant ${tenantId}` }).waitFor();
+    await page.getByLabel("Requests per second").fill("5");
+    await page.getByLabel("Requests per month").fill("1000");
+    await page.getByLabel(/^Monthly budget/).fill("25.00");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    const saved = (await admin().request<{ limits: Record<string, unknown> }>("GET", `/admin/tenants/${tenantId}`)).body;
+    expect(saved.limits).toMatchObject({ ratePerSecond: 5, monthlyRequests: 1000, monthlyBudget: "25" });
+
+    await page.getByRole("button", { name: /^Revoke key / }).click();
+    await page.getByText(/^Key \w+ revoked\.$/).waitFor();
+    const keys = (await admin().request<{ keys: Array<{ status: string }> }>("GET", `/admin/tenants/${tenantId}/keys`)).body.keys;
+    expect(keys.map((k) => k.status)).toEqual(["revoked"]);
+
+    await page.getByRole("link", { name: "Tenants", exact: true }).click();
+    await page.getByRole("button", { name: `Disable tenant ${tenantId}` }).click();
+    await page.getByRole("button", { name: `Enable tenant ${tenantId}` }).waitFor();
+    expect((await admin().request<{ status: string }>("GET", `/admin/tenants/${tenantId}`)).body.status).toBe("disabled");
+    await page.getByRole("button", { name: `Enable tenant ${tenantId}` }).click();
+    await page.getByRole("button", { name: `Disable tenant ${tenantId}` }).waitFor();
+    expect((await admin().request<{ status: string }>("GET", `/admin/tenants/${tenantId}`)).body.status).toBe("active");
+    await page.getByRole("button", { name: `Delete tenant ${tenantId}` }).click();
+    await page.getByRole("link", { name: tenantId }).waitFor({ state: "detached" });
+    expect((await admin().request("GET", `/admin/tenants/${tenantId}`)).status).toBe(404);
+    expect(s.problems).toEqual([]);
+  });
+
   browserTest("a tenant named <img src=x onerror=alert(1)> renders as text", s, async () => {
     const tenantId = uniqueId("xss");
     expect((await admin().request("POST", "/admin/tenants", { tenantId, name: XSS_NAME, models: ["iris"] })).status).toBe(201);
     const page = s.page;
-    await page.goto(`${consoleUrl()}#/tenants`);
-    await page.getByRole("heading", { level: 1, name: "Tenants" }).waitFor();
+    // Already on the tenants page: its link shows it afresh, with the tenant just created.
+    await page.getByRole("link", { name: "Tenants", exact: true }).click();
+    await page.getByRole("link", { name: tenantId }).waitFor();
     const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: tenantId }) });
     expect(await row.getByRole("cell").nth(1).innerText()).toBe(XSS_NAME);
     await page.getByRole("link", { name: tenantId }).click();

@@ -155,7 +155,7 @@ describe("console: usage in Chromium, against GET /admin/usage and GET /v1/usage
       await page.getByRole("region", { name: "Limits and budget" }).waitFor();
       expect(await page.locator('[data-placeholder="invoices"]').count()).toBe(1);
       // Operator pages are not there for a tenant.
-      expect(await page.getByRole("link", { name: "Tenants" }).count()).toBe(0);
+      expect(await page.getByRole("link", { name: "Tenants", exact: true }).count()).toBe(0);
       expect(await unreachableByKeyboard(page)).toEqual([]);
       expect(await axeViolations(page)).toEqual([]);
       if (process.env.CONSOLE_DOCS_SCREENSHOTS) await page.screenshot({ path: "docs/console-tenant.png" });

@@ -11,7 +11,7 @@ const CONSOLE_SRC = join(ROOT, "console");
  * esbuild into `outDir`: content-hashed `main-<hash>.js` and `.css`, and `index.html` naming
  * them. Everything the page loads is in the folder: nothing is fetched from a CDN, it works
  * offline. The local host serves the folder at /console; the cloud uploads the same folder.
- * Takes well under a second.
+ * Takes about a second.
  */
 export async function buildConsole(outDir: string): Promise<string> {
   const out = resolve(outDir);

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
   // EMF lines on stdout only on request: no CloudWatch reads them here.
   const emitMetrics = process.env.MODELGATE_METRICS === "on";
-  // The console is built at each start (well under a second) into the data dir, never committed.
+  // The console is built at each start (about a second) into the data dir, never committed.
   const consoleDir = await buildConsole(resolve(dataDir, "console"));
   const platform = await startLocalPlatform({ port, dataDir, configPath, emitMetrics, consoleDir });
   let stopping = false;

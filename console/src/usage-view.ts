@@ -2,7 +2,10 @@ import type uPlot from "uplot";
 import { keyboardCursor, lineChart } from "./chart";
 import { field, h, notice, replace, table } from "./dom";
 import { describeError, when } from "./pages/page";
-import { defaultRange, groupLabel, METRICS, type Metric, metricOf, rangeSeconds, toSeries, type UsageReport } from "./usage";
+import { busiestGroups, defaultRange, groupLabel, METRICS, type Metric, metricOf, rangeSeconds, toSeries, type UsageReport } from "./usage";
+
+/** Lines drawn at most; the table lists every row. */
+const MAX_LINES = 10;
 
 export interface UsageQuery {
   readonly from: string;
@@ -90,7 +93,11 @@ export function usageView(container: HTMLElement, opts: UsageViewOptions): void 
     );
     chart?.destroy();
     chart = undefined;
-    const { periods, series } = toSeries(rows, m);
+    const all = toSeries(rows, m);
+    // A chart of hundreds of lines says nothing: the busiest few, and the filter for the others.
+    const busiest = new Set(busiestGroups(rows, MAX_LINES));
+    const series = all.series.filter((x) => busiest.has(x.label));
+    const periods = all.periods;
     const title = `${metricLabel}${m === "cost" ? ` (${r.currency})` : ""} by ${r.granularity}`;
     if (series.length === 0) {
       replace(chartBox, notice("info", "No usage in this range."));
@@ -98,6 +105,8 @@ export function usageView(container: HTMLElement, opts: UsageViewOptions): void 
       replace(chartBox);
       chart = lineChart(chartBox, { title, periods, series, range: rangeSeconds(r) });
       chartBox.append(keyboardCursor(chart, periods.length));
+      if (all.series.length > series.length)
+        chartBox.append(h("p", { class: "note" }, `The ${series.length} busiest of ${all.series.length} are drawn; filter to see others.`));
     }
     replace(
       tableBox,

@@ -105,6 +105,16 @@ export function toSeries(rows: readonly UsageRow[], metric: Metric): { periods: 
   return { periods, series };
 }
 
+/** The labels of the `n` groups with the most requests in `rows`, busiest first. */
+export function busiestGroups(rows: readonly UsageRow[], n: number): string[] {
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(groupLabel(r), (totals.get(groupLabel(r)) ?? 0) + r.requests);
+  return [...totals.entries()]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .slice(0, n)
+    .map(([label]) => label);
+}
+
 /** Today and `days` before it, as the date inputs hold them (UTC). */
 export function defaultRange(days: number, now = new Date()): { from: string; to: string } {
   const to = now.toISOString().slice(0, 10);

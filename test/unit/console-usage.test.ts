@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { describeTarget, parseShadow, parseTargets, targetsText } from "../../console/src/alias-text";
-import { groupLabel, metricOf, periodSeconds, toSeries, type UsageRow } from "../../console/src/usage";
+import { busiestGroups, groupLabel, metricOf, periodSeconds, toSeries, type UsageRow } from "../../console/src/usage";
 
 const row = (period: string, more: Partial<UsageRow>): UsageRow => ({
   period,
@@ -38,6 +38,16 @@ describe("the console's usage arithmetic", () => {
     expect(metricOf(row("2026-12-07", { cost: "0.000000123" }), "cost")).toEqual({ value: 1.23e-7, text: "0.000000123" });
     expect(metricOf(row("2026-12-07", { inputTokens: 7, outputTokens: 5 }), "tokens")).toEqual({ value: 12, text: "12" });
     expect(metricOf(row("2026-12-07", { latencyP99Ms: null }), "latencyP99Ms")).toEqual({ value: null, text: null });
+  });
+
+  it("picks the busiest groups over every period for the chart", () => {
+    const rows = [
+      row("2026-12-07T14", { tenantId: "a", requests: 2 }),
+      row("2026-12-07T15", { tenantId: "a", requests: 3 }),
+      row("2026-12-07T15", { tenantId: "b", requests: 4 }),
+      row("2026-12-07T15", { tenantId: "c", requests: 1 }),
+    ];
+    expect(busiestGroups(rows, 2)).toEqual(["a", "b"]);
   });
 
   it("labels a row by tenant, or model and version", () => {

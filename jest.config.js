@@ -32,5 +32,15 @@ export default {
       globalTeardown: "<rootDir>/test/e2e/global-teardown.mjs",
       setupFilesAfterEnv: ["<rootDir>/test/e2e/timeout.ts"],
     },
+    {
+      ...typescriptEsm,
+      displayName: "browser",
+      // The console in Chromium (Debian's package, through playwright-core) against the real local
+      // platform: the e2e project's, the same globalSetup file, which Jest runs once for both.
+      testMatch: ["<rootDir>/test/browser/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/e2e/global-setup.mjs",
+      globalTeardown: "<rootDir>/test/e2e/global-teardown.mjs",
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/timeout.ts"],
+    },
   ],
 };

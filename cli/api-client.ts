@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, Provider } from "@smithy/types";
@@ -18,7 +17,9 @@ export interface AdminClientOptions {
 
 /**
  * Calls admin routes with AWS SigV4 (service `execute-api`): API Gateway's IAM authorization
- * in the cloud, the emulator's check locally. One client for both hosts.
+ * in the cloud, the emulator's check locally. One client for both hosts, and for both callers:
+ * the CLI (Node.js) and the console (the browser), so it uses only what both have (fetch, Web
+ * Crypto); `credentials` may be a provider (the console's sign-in form, Cognito in the cloud).
  */
 export class AdminClient {
   private readonly signer: SignatureV4;
@@ -53,7 +54,7 @@ export class AdminClient {
       // signature, and the local gateway refuses a signature it has seen (replay protection).
       headers: {
         host: url.host,
-        "x-modelgate-nonce": randomUUID(),
+        "x-modelgate-nonce": globalThis.crypto.randomUUID(),
         ...(payload !== undefined ? { "content-type": "application/json" } : {}),
       },
       ...(payload !== undefined ? { body: payload } : {}),

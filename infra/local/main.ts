@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/config";
 import { DEFAULT_CONFIG_FILE } from "../shared/load-config";
+import { buildConsole } from "./console-build";
 import { logUnhandledRejections } from "./http-guard";
 import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
 import { startLocalPlatform } from "./platform";
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
 
   // EMF lines on stdout only on request: no CloudWatch reads them here.
   const emitMetrics = process.env.MODELGATE_METRICS === "on";
-  const platform = await startLocalPlatform({ port, dataDir, configPath, emitMetrics });
+  // The console is built at each start (about a second) into the data dir, never committed.
+  const consoleDir = await buildConsole(resolve(dataDir, "console"));
+  const platform = await startLocalPlatform({ port, dataDir, configPath, emitMetrics, consoleDir });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
       `    -H "content-type: application/json" \\\n` +
       `    -d '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'\n`,
   );
+  console.log(`Console: ${platform.url}/console/ (sign in with the "admin" pair in ${credentialsFile}, or a tenant key)\n`);
   console.log(`modelgate ready on ${platform.url}`);
 }
 

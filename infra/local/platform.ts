@@ -61,6 +61,11 @@ export interface LocalPlatformOptions {
    * suits the cloud's scaling, not a test that watches a model host go).
    */
   readonly componentIdleSeconds?: number;
+  /**
+   * The console's build folder (./console-build.ts), served at `/console` on the gateway's port.
+   * @default none: no console
+   */
+  readonly consoleDir?: string;
 }
 
 export interface LocalPlatform {
@@ -284,6 +289,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       rateLimitPerSecond: config.gateway.rateLimitPerSecond,
       burstLimit: config.gateway.burstLimit,
       accessLog,
+      ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
     });
     started.push(gateway);
     const finalCredentials = { ...local, apiUrl: gateway.url, s3: { endpoint: s3.endpoint, ...S3RVER_CREDENTIALS } };

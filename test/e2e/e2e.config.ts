@@ -32,6 +32,14 @@ export default defineConfig({
       ],
       aliases: { prod: 1 },
     },
+    // The console's browser suites move and roll back this one's prod alias.
+    "iris-ui": {
+      versions: [
+        { version: 1, artifact: "../../models/iris/1/model.onnx" },
+        { version: 2, artifact: "../../models/iris/2/model.onnx" },
+      ],
+      aliases: { prod: 1 },
+    },
     "iris-b": {
       versions: [{ version: 1, artifact: "../../models/iris/2/model.onnx" }],
       aliases: { prod: 1 },

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logger } from "../../functions/http/logger";
+import { buildConsole } from "../../infra/local/console-build";
 import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local/platform";
 import { type FaultContainer, startFaultContainer } from "./fault-container";
@@ -11,7 +12,10 @@ let platform: LocalPlatform | undefined;
 let dataDir: string | undefined;
 let faults: Array<FaultContainer | LlmModelHost> = [];
 
-/** One local platform (free ports, temp data dir) shared by every suite of the run. */
+/**
+ * One local platform (free ports, temp data dir) shared by every suite of the run: the e2e
+ * project's and the browser project's (the same globalSetup file, which Jest runs once).
+ */
 export async function setup(): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), "modelgate-e2e-"));
   // Requests are logged by the handlers; keep test output readable.
@@ -32,6 +36,8 @@ export async function setup(): Promise<void> {
     settings: { registryCacheTtlMs: 500 },
     // Scale-to-zero components unload after 1 s idle, so a suite can watch one go and come back.
     componentIdleSeconds: 1,
+    // The console at /console, built as `npm start` builds it (the browser suites drive it).
+    consoleDir: await buildConsole(join(dataDir, "console")),
   });
   const handle: E2EPlatform = {
     url: platform.url,

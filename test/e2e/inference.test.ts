@@ -71,6 +71,7 @@ describe("inference through the gateway", () => {
       "iris-fx",
       "iris-ic",
       "iris-pr",
+      "iris-ui",
       "iris-up",
       "tinylm",
       "tinylm-ic",

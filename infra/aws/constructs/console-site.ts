@@ -7,6 +7,7 @@ import * as identitypool from "aws-cdk-lib/aws-cognito-identitypool";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { CONSOLE_CSP } from "../../shared/console-csp";
 
 export interface ConsoleSiteProps {
   /** Resource names start with it. */
@@ -146,18 +147,5 @@ export class ConsoleSite extends Construct {
 /** The Cognito group whose members the admin role is mapped to. */
 export const ADMINS_GROUP = "admins";
 
-/**
- * The console's Content-Security-Policy, in the cloud as on the local host: its own scripts and
- * styles only (no `unsafe-inline`), calls to its own origin and the platform's AWS endpoints
- * (the API, Cognito) only, never framed.
- */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self' https://*.amazonaws.com",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join("; ");
+/** The console's Content-Security-Policy (one for both hosts: infra/shared/console-csp.ts). */
+export { CONSOLE_CSP };

@@ -8,6 +8,7 @@ import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget
 import { readBody } from "../read-body";
 import type { AccessLogLine, AccessLogWriter } from "./access-log-file";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
+import { consoleResponse, isConsolePath } from "./console-site";
 import { type IncomingRequest, proxyEvent } from "./events";
 import { Router } from "./router";
 import { type AdminCredential, checkSigV4Header, SignatureReplayGuard, verifySigV4 } from "./sigv4";
@@ -37,6 +38,11 @@ export interface GatewayOptions {
    * format, and a note before each handler call, so a request whose process died is logged too.
    */
   readonly accessLog?: AccessLogWriter;
+  /**
+   * The console's build folder, served at `/console` (./console-site.ts), as CloudFront serves
+   * it in the cloud. @default none: `/console` is an unknown path like any other
+   */
+  readonly consoleDir?: string;
 }
 
 export interface Gateway {
@@ -116,6 +122,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!url) throw new GatewayResponse(400, "bad_request", "malformed request target");
       path = url.pathname;
       const method = req.method ?? "GET";
+      if (opts.consoleDir && isConsolePath(url.pathname)) {
+        const site = await consoleResponse(opts.consoleDir, method, url.pathname);
+        res.writeHead(site.status, { ...site.headers, "content-length": String(site.body.length) });
+        res.end(method === "HEAD" ? undefined : site.body);
+        return;
+      }
       const match = router.match(method, url.pathname);
       // API Gateway answers a path or method it has no resource for with MISSING_AUTHENTICATION_TOKEN
       // (403), the same response an unsigned admin call gets; the cloud's gateway responses

@@ -1,0 +1,21 @@
+import type { AdminApi, TenantApi } from "./api";
+
+/**
+ * Who is signed in. Held in this module's memory only: a reload or a closed tab signs out, and
+ * no secret is written to a URL, a log, localStorage or a cookie.
+ */
+export type Session =
+  | { readonly kind: "admin"; readonly api: AdminApi; readonly accessKeyId: string }
+  | { readonly kind: "tenant"; readonly api: TenantApi; readonly tenantId: string };
+
+let current: Session | undefined;
+
+export const session = (): Session | undefined => current;
+
+export function signIn(s: Session): void {
+  current = s;
+}
+
+export function signOut(): void {
+  current = undefined;
+}

@@ -41,6 +41,13 @@ export class AdminApi {
   async send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
     return unwrap(await this.client.request<T>(method, path, body));
   }
+
+  /** A document as text (an invoice's HTML or CSV, say), for a download. */
+  async text(path: string, query: Query = {}): Promise<string> {
+    const res = await this.client.request<unknown>("GET", path, undefined, query);
+    unwrap(res);
+    return res.text;
+  }
 }
 
 /** The tenant API with an API key (`usage:read`), held in this object only. */
@@ -55,6 +62,16 @@ export class TenantApi {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const res = await fetch(url, { headers: { authorization: `Bearer ${this.apiKey}` }, cache: "no-store", credentials: "omit" });
     return unwrap(await toApiResponse<T>(res));
+  }
+
+  /** A document as text (an invoice's HTML or CSV), for a download. */
+  async text(path: string, query: Query = {}): Promise<string> {
+    const url = new URL(path.replace(/^\//, ""), this.apiUrl.endsWith("/") ? this.apiUrl : `${this.apiUrl}/`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${this.apiKey}` }, cache: "no-store", credentials: "omit" });
+    const out = await toApiResponse<unknown>(res);
+    unwrap(out);
+    return out.text;
   }
 }
 

@@ -183,6 +183,11 @@ describe("console: the operator's pages in Chromium", () => {
       expect({ page: hash, unreachable: await unreachableByKeyboard(page) }).toEqual({ page: hash, unreachable: [] });
       expect({ page: hash, axe: await axeViolations(page) }).toEqual({ page: hash, axe: [] });
     }
+    // The pools' showback, read from GET /admin/showback: each pool's cost split by tenant, idle included.
+    await page.goto(`${consoleUrl()}#/invoices`);
+    const pool = page.getByRole("table", { name: "Pool shared by tenant" });
+    await pool.waitFor();
+    expect(await pool.innerText()).toContain("(idle)");
     // And an action done with the keyboard alone: sign out.
     await page.getByRole("button", { name: "Sign out" }).focus();
     await page.keyboard.press("Enter");

@@ -1,8 +1,9 @@
-import type { TenantApi } from "../api";
-import { h, replace, table } from "../dom";
+import { seg, type TenantApi } from "../api";
+import { h, notice, replace, table } from "../dom";
+import { type InvoiceSummary, invoiceTable } from "../invoice-list";
 import type { UsageReport } from "../usage";
 import { usageView } from "../usage-view";
-import { type PageContext, pageTitle } from "./page";
+import { describeError, type PageContext, pageTitle } from "./page";
 
 interface LimitWindow {
   readonly limit: number;
@@ -37,24 +38,24 @@ function limitsTable(caption: string, l: LimitStatus, currency: string): HTMLEle
 
 /**
  * The tenant's own page, signed in with its API key: its usage and cost (`GET /v1/usage`, which
- * answers for the key's tenant only), its limits and budget, and (later) its invoices.
+ * answers for the key's tenant only), its limits and budget, and its issued invoices to download.
  */
 export async function tenantHomePage(ctx: PageContext, api: TenantApi): Promise<void> {
   const view = h("section", { "aria-label": "Usage" });
   const limits = h("section", { "aria-labelledby": "limits-h" }, h("h2", { id: "limits-h" }, "Limits and budget"));
   const title = pageTitle("My usage");
-  replace(
-    ctx.main,
-    title,
-    view,
-    limits,
-    h(
-      "section",
-      { class: "placeholder", role: "note", "data-placeholder": "invoices", "aria-labelledby": "inv-h" },
-      h("h2", { id: "inv-h" }, "Invoices"),
-      h("p", {}, "Not available yet: your invoices will be listed here to download once the platform issues them."),
-    ),
-  );
+  const invoices = h("section", { "aria-labelledby": "inv-h" }, h("h2", { id: "inv-h" }, "Invoices"));
+  replace(ctx.main, title, view, limits, invoices);
+  api
+    .get<{ invoices: InvoiceSummary[] }>("/v1/invoices")
+    .then((out) =>
+      invoices.append(
+        out.invoices.length > 0
+          ? invoiceTable("My invoices", out.invoices, (id, format) => api.text(`/v1/invoices/${seg(id)}`, { format }))
+          : notice("info", "No invoice issued yet."),
+      ),
+    )
+    .catch((err: unknown) => invoices.append(notice("error", describeError(err))));
   usageView(view, {
     load: (q) => api.get<TenantReport>("/v1/usage", { from: q.from, to: q.to, by: q.by, group: q.group }),
     groups: [

@@ -12,6 +12,7 @@ import {
 import { monthOf, parseMonth } from "../core/billing/month";
 import { canonicalJson, invoiceIdOf, parseFormat, renderInvoice } from "../core/billing/render";
 import { NotFoundError } from "../core/errors";
+import { allTenantIds } from "../core/tenants";
 import { jsonBody, pathParam, queryParam, requestIdOf } from "../http/event";
 import { invoiceResponse } from "../http/invoice-response";
 import { json, parseWith } from "../http/respond";
@@ -31,18 +32,6 @@ export function invoiceDepsOf(deps: AdminDeps): InvoiceDeps {
     retentionDays: deps.usageRetentionDays,
     now: deps.now ?? Date.now,
   };
-}
-
-/** Every live tenant's id (tenants are listed a page at a time). */
-async function allTenants(deps: AdminDeps): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.identity.listTenants(100, cursor);
-    ids.push(...page.items.map((t) => t.tenantId));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return ids;
 }
 
 /** Admin routes of invoices: a draft of any tenant's month, issuing a closed month, reading issued ones. */
@@ -74,7 +63,7 @@ export function invoiceRoutes(deps: AdminDeps) {
         const { invoice, created } = await issueInvoice(invoices, await existingTenant(body.tenant), month);
         return invoiceResponse(created ? 201 : 200, invoice.json, "json", requestIdOf(event));
       }
-      return json(200, await issueMonth(invoices, month, await allTenants(deps)), requestIdOf(event));
+      return json(200, await issueMonth(invoices, month, await allTenantIds(deps.identity)), requestIdOf(event));
     },
     "GET /admin/invoices": async (event) => {
       const tenant = parseWith(optionalTenantIdParam, queryParam(event, "tenant"));

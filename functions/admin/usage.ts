@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { reconcile } from "../core/access";
 import { NotFoundError } from "../core/errors";
+import { allTenantIds } from "../core/tenants";
 import { EXPORT_QUERY_PARAMS, exportUsage } from "../core/usage-export";
 import { OVERVIEW_QUERY_PARAMS, usageOverview } from "../core/usage-overview";
 import { USAGE_QUERY_PARAMS, usageReport, usageReportJson } from "../core/usage-query";
@@ -44,16 +45,4 @@ export function usageRoutes(deps: AdminDeps) {
       return json(200, report, requestIdOf(event));
     },
   } satisfies AdminRoutes;
-}
-
-/** Every tenant's id, all pages of the tenant list (an operator's platform has hundreds, not millions). */
-async function allTenantIds(identity: AdminDeps["identity"]): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await identity.listTenants(100, cursor);
-    ids.push(...page.items.map((t) => t.tenantId));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return ids;
 }

@@ -47,6 +47,21 @@ export async function listTenants(store: IdentityAdmin, limit: number, cursor?: 
 }
 
 /**
+ * Every live tenant's id, all pages of the list (an operator's platform has hundreds of tenants,
+ * not millions). Deleted tenants are not listed.
+ */
+export async function allTenantIds(store: Pick<IdentityAdmin, "listTenants">): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listTenants(100, cursor);
+    ids.push(...page.items.map((t) => t.tenantId));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return ids;
+}
+
+/**
  * Re-reads and retries when another write of the same tenant got in between (with jitter,
  * so a burst of concurrent key creations converges instead of colliding again).
  */

@@ -1,6 +1,7 @@
 import type { PoolSeed } from "../../contract/seed";
 import { formatAmount } from "../money/amount";
 import type { IdentityAdmin, UsageReader } from "../ports";
+import { allTenantIds } from "../tenants";
 import {
   type MonthPeriod,
   type PoolSplit,
@@ -72,22 +73,10 @@ export interface ShowbackJson {
   }>;
 }
 
-/** Every live tenant (all pages). Deleted tenants are left out: their model time shows as idle. */
-async function allTenants(identity: ShowbackDeps["identity"]): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await identity.listTenants(100, cursor);
-    ids.push(...page.items.map((t) => t.tenantId));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return ids;
-}
-
 /** Showback of every pool for one month: its cost, split over tenants by model time, and idle. */
 export async function showback(deps: ShowbackDeps, period: MonthPeriod): Promise<ShowbackJson> {
   const pools = await deps.pools.pools();
-  const tenants = pools.length === 0 ? [] : await allTenants(deps.identity);
+  const tenants = pools.length === 0 ? [] : await allTenantIds(deps.identity);
   // One read of each tenant's day rows for the month serves every pool.
   const rows = new Map(
     await Promise.all(tenants.map(async (t) => [t, await deps.usage.aggregates(t, "day", period.firstDay, period.lastDay)] as const)),

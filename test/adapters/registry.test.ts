@@ -21,6 +21,7 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
       "iris-fx",
       "iris-ic",
       "iris-pr",
+      "iris-ui",
       "iris-up",
       "tinylm",
       "tinylm-ic",

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { LimitsView } from "../functions/core/limits/views";
 import { InvalidAmountError, parseAmount } from "../functions/core/money/amount";
 import { argumentError } from "./errors";
 
@@ -6,17 +7,7 @@ import { argumentError } from "./errors";
  * The limit flags shared by `tenants create|update` and `keys create|update`, and how limits
  * are shown. The API validates the values again; the CLI only catches typos early.
  */
-export interface Limits {
-  ratePerSecond?: number;
-  burst?: number;
-  tokensPerMinute?: number;
-  monthlyRequests?: number;
-  monthlyTokens?: number;
-  concurrency?: number;
-  /** A decimal string in the platform currency, as the admin API takes and shows it ("25.00"). */
-  monthlyBudget?: string;
-  budgetAlertPercents?: number[];
-}
+export type Limits = { -readonly [K in keyof LimitsView]: LimitsView[K] };
 
 export interface LimitFlags {
   rate?: string;

@@ -1,17 +1,10 @@
+import type { LimitsView } from "../../../functions/core/limits/views";
 import { field, h } from "../dom";
 
-/** Limits as the API has them: positive integers, and the budget a decimal string. */
-export interface Limits {
-  ratePerSecond?: number;
-  burst?: number;
-  tokensPerMinute?: number;
-  monthlyRequests?: number;
-  monthlyTokens?: number;
-  concurrency?: number;
-  monthlyBudget?: string;
-}
+/** Limits as the API has them (the core's view): positive integers, and the budget a decimal string. */
+export type Limits = { -readonly [K in keyof LimitsView]: LimitsView[K] };
 
-const INTEGER_LIMITS: ReadonlyArray<[keyof Limits, string]> = [
+const INTEGER_LIMITS: ReadonlyArray<[Exclude<keyof Limits, "monthlyBudget" | "budgetAlertPercents">, string]> = [
   ["ratePerSecond", "Requests per second"],
   ["burst", "Burst"],
   ["tokensPerMinute", "Tokens per minute"],

@@ -116,6 +116,24 @@ const TRACING = { "xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["
 const ownLogs = (fn: string) => ({ "logs:CreateLogStream": [`${fn}-logs`], "logs:PutLogEvents": [`${fn}-logs`] });
 const REC = `usage-table if ${RECORD_PK_PREFIX}*`;
 const LIMIT = `usage-table if ${LIMIT_PK_PREFIX}*`;
+/** What both model functions (invoke, and llm: llmDeps is invokeDeps) send. */
+const MODEL_ROUTE_ACCESS = {
+  ...TRACING,
+  // SageMakerInvoker.invoke (InvokeEndpointCommand), through runInference.
+  "sagemaker:InvokeEndpoint": MODEL_TARGETS,
+  // LambdaShadowDispatcher (InvokeCommand, InvocationType Event).
+  "lambda:InvokeFunction": ["shadow-function"],
+  // DynamoRegistry.getModel, listModels (queryAll) behind CachedRegistry;
+  // DynamoUsageReader.records for quota lease reclaim (paginateQuery: REC# partitions).
+  "dynamodb:Query": ["registry-table", REC],
+  // DynamoUsageSink.commit (PutCommand).
+  "dynamodb:PutItem": [REC],
+  // DynamoLimitCells.get (GetCommand); send (UpdateCommand).
+  "dynamodb:GetItem": [LIMIT],
+  "dynamodb:UpdateItem": [LIMIT],
+  // EventBridgeBudgetAlerts (PutEventsCommand on the default bus).
+  "events:PutEvents": [arn("events", "event-bus/default")],
+};
 /** Issued invoices: objects under the prefix, and listings held to it. */
 const INVOICES = `store-bucket/${INVOICE_PREFIX}*`;
 const INVOICE_LISTING = `store-bucket if ${JSON.stringify({ StringLike: { "s3:prefix": [`${INVOICE_PREFIX}*`] } })}`;
@@ -129,37 +147,12 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     "dynamodb:GetItem": ["identity-table"],
     "dynamodb:UpdateItem": ["identity-table"],
   },
-  invoke: {
-    ...ownLogs("invoke"),
-    ...TRACING,
-    // SageMakerInvoker.invoke (InvokeEndpointCommand), through runInference; never invokeStream.
-    "sagemaker:InvokeEndpoint": MODEL_TARGETS,
-    // LambdaShadowDispatcher (InvokeCommand, InvocationType Event).
-    "lambda:InvokeFunction": ["shadow-function"],
-    // DynamoRegistry.getModel, listModels (queryAll) behind CachedRegistry;
-    // DynamoUsageReader.records for quota lease reclaim (paginateQuery: REC# partitions).
-    "dynamodb:Query": ["registry-table", REC],
-    // DynamoUsageSink.commit (PutCommand).
-    "dynamodb:PutItem": [REC],
-    // DynamoLimitCells.get (GetCommand); send (UpdateCommand).
-    "dynamodb:GetItem": [LIMIT],
-    "dynamodb:UpdateItem": [LIMIT],
-    // EventBridgeBudgetAlerts (PutEventsCommand on the default bus).
-    "events:PutEvents": [arn("events", "event-bus/default")],
-  },
+  invoke: { ...ownLogs("invoke"), ...MODEL_ROUTE_ACCESS },
   llm: {
     ...ownLogs("llm"),
-    ...TRACING,
-    // runInference (stream: false) and runStreamingInference: SageMakerInvoker.invoke and invokeStream.
-    "sagemaker:InvokeEndpoint": MODEL_TARGETS,
+    ...MODEL_ROUTE_ACCESS,
+    // runStreamingInference: SageMakerInvoker.invokeStream (only the OpenAI routes stream).
     "sagemaker:InvokeEndpointWithResponseStream": MODEL_TARGETS,
-    // The rest as invoke (llmDeps is invokeDeps).
-    "lambda:InvokeFunction": ["shadow-function"],
-    "dynamodb:Query": ["registry-table", REC],
-    "dynamodb:PutItem": [REC],
-    "dynamodb:GetItem": [LIMIT],
-    "dynamodb:UpdateItem": [LIMIT],
-    "events:PutEvents": [arn("events", "event-bus/default")],
   },
   usage: {
     ...ownLogs("usage"),

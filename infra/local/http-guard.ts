@@ -73,6 +73,49 @@ export function guardListener(server: Server, errorBody: ClientErrorBody, limits
   });
 }
 
+export interface LingerLimits {
+  /** Longest time the rest of a refused body is read and discarded. @default 5 s */
+  readonly maxMs?: number;
+  /** Most bytes discarded before the connection is closed regardless. @default 64 MiB */
+  readonly maxBytes?: number;
+}
+
+/**
+ * A bounded lingering close, as nginx's `lingering_close`, for a response sent before its
+ * request's body was read (a refusal from the headers alone). Closing at once would reset the
+ * connection while the client is still sending, and a client that writes its whole body before
+ * reading (most do) sees ECONNRESET instead of the status. So the response goes out with
+ * `connection: close`, the write side is shut (FIN), and what still arrives is discarded until the
+ * client closes, `maxMs` passes or `maxBytes` arrive, whichever is first; then the socket goes.
+ *
+ * Node's server ends such a connection through `socket.destroySoon()` once the response is
+ * written; this replaces that one call on this one socket. The parser goes on consuming (and the
+ * dumped request discarding) the body meanwhile.
+ */
+export function lingerOnClose(socket: Socket, limits: LingerLimits = {}): void {
+  const maxMs = limits.maxMs ?? 5_000;
+  const maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    if (this.destroyed) return;
+    const startBytes = this.bytesRead;
+    const close = () => {
+      clearTimeout(deadline);
+      clearInterval(meter);
+      this.destroy();
+    };
+    const deadline = setTimeout(close, maxMs);
+    // bytesRead, not 'data' events: the HTTP parser reads the socket's handle directly.
+    const meter = setInterval(() => {
+      if (this.bytesRead - startBytes > maxBytes) close();
+    }, 50);
+    deadline.unref();
+    meter.unref();
+    this.once("end", close);
+    this.once("close", close);
+    this.end();
+  };
+}
+
 /** `decodeURIComponent` that answers undefined instead of throwing on a malformed escape. */
 export function tryDecodeURIComponent(s: string): string | undefined {
   try {

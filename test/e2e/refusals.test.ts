@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { generateApiKey } from "../../functions/core/key-format";
+import { sendWholeBodyThenRead } from "../local/raw-http";
 import { admin, call, e2ePlatform, inferBody, newTenant } from "./helpers";
 
 function expectJsonError(res: { status: number; body: any; text: string }, status: number) {
@@ -87,5 +88,24 @@ describe("refusals are JSON errors with the right status", () => {
     expect((await admin().request("GET", "/admin/tenants/sneaky-tenant")).status).toBe(404);
     const key = await admin().request("POST", `/admin/tenants/${irisOnly.tenantId}/keys`, { tenantId: "other" });
     expectJsonError(key, 400);
+  });
+
+  it("a large body sent to a refused route reads its 4xx every time, never a reset", async () => {
+    const port = Number(new URL(e2ePlatform().url).port);
+    const head = (method: string, path: string, auth = "") =>
+      `${method} ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${8 << 20}\r\n\r\n`;
+    const cases: Array<[string, number]> = [
+      [head("PATCH", "/admin/tenants/1"), 403], // no signature
+      [head("POST", "/v2/models/iris/infer"), 401], // no key
+      [head("POST", "/v2/models/iris/infer", "Authorization: Bearer mg_live_nope\r\n"), 401], // malformed key
+      [head("POST", "/no/such/route"), 403],
+    ];
+    for (const [request, status] of cases) {
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => sendWholeBodyThenRead(port, request, 8 << 20)));
+      expect({ request: request.split("\r\n")[0], outcomes }).toEqual({
+        request: request.split("\r\n")[0],
+        outcomes: Array.from({ length: 8 }, () => ({ status, reset: false })),
+      });
+    }
   });
 });

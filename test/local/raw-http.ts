@@ -68,3 +68,26 @@ export const HOSTILE_REQUESTS: readonly string[] = [
 /** The request sent after each hostile one: the listener must still answer it. */
 export const wellFormed = (path: string, method = "GET") =>
   `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+
+/**
+ * Sends a request head and its whole body before reading anything back, as most clients do (and
+ * as a client on a slow link effectively does): if the server closes while the body is still
+ * arriving, the connection resets and this resolves `reset` instead of the status.
+ */
+export function sendWholeBodyThenRead(port: number, head: string, bodyBytes: number): Promise<{ status: number; reset: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.pause();
+    let data = "";
+    let reset = false;
+    socket.on("data", (d) => {
+      data += d.toString("latin1");
+    });
+    socket.on("error", () => {
+      reset = true;
+    });
+    socket.on("close", () => resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0), reset }));
+    socket.write(head);
+    socket.end(Buffer.alloc(bodyBytes, 0x78), () => socket.resume());
+  });
+}

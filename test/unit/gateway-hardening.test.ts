@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Gateway } from "../../infra/local/gateway/server";
-import { HOSTILE_REQUESTS, rawRequest, wellFormed } from "../local/raw-http";
+import { HOSTILE_REQUESTS, rawRequest, sendWholeBodyThenRead, wellFormed } from "../local/raw-http";
 import { fakeAuthorizer, GOOD_KEY, startTestGateway } from "./gateway-fixture";
 
 const authorized = (path: string, body: string, extra = "") =>
@@ -70,6 +70,56 @@ describe("gateway emulator under hostile input", () => {
   });
 });
 
+describe("gateway emulator refusing a body it will not read", () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ maxPayloadBytes: 64 * 1024 });
+  });
+  afterAll(() => gateway?.close());
+
+  const head = (method: string, path: string, bytes: number, auth = "") =>
+    `${method} ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: ${bytes}\r\n\r\n`;
+
+  it("every client that sends its whole body before reading reads its 4xx, never a reset", async () => {
+    const cases: Array<[string, number]> = [
+      [head("POST", "/echo", 4 << 20), 401], // no credentials
+      [head("PATCH", "/echo", 4 << 20), 403], // no such method
+      [head("POST", "/nowhere", 4 << 20), 403], // no such path
+      [head("POST", "/echo", 4 << 20, `Authorization: Bearer ${GOOD_KEY}\r\n`), 413], // past the payload cap
+    ];
+    for (const [request, status] of cases) {
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => sendWholeBodyThenRead(gateway.port, request, 4 << 20)));
+      expect(outcomes).toEqual(Array.from({ length: 10 }, () => ({ status, reset: false })));
+    }
+    expect((await rawRequest(gateway.port, wellFormed("/public"))).status).toBe(200);
+  });
+
+  it("stops discarding after its byte cap: a client that never stops sending is cut off", async () => {
+    const capped = await startTestGateway({ maxPayloadBytes: 1024 });
+    try {
+      const closed = await new Promise<number>((resolve) => {
+        const socket = connect(capped.port, "127.0.0.1");
+        let sent = 0;
+        const chunk = Buffer.alloc(1 << 20, 0x78);
+        socket.on("error", () => {});
+        socket.on("close", () => resolve(sent));
+        socket.write(head("POST", "/echo", 1 << 30));
+        const pump = () => {
+          while (!socket.destroyed && sent < 1 << 30) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) return void socket.once("drain", pump);
+          }
+        };
+        pump();
+      });
+      // The default cap is 64 MiB; the announced gigabyte was never read to its end.
+      expect(closed).toBeLessThan(512 << 20);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 describe("gateway emulator against slow clients", () => {
   let gateway: Gateway;
   beforeAll(async () => {
@@ -86,7 +136,7 @@ describe("gateway emulator against slow clients", () => {
       });
       socket.on("close", () => resolve(data));
       socket.write("GET /public HTTP/1.1\r\nHost: x\r\n");
-      setTimeout(() => socket.destroy(), 5_000);
+      setTimeout(() => socket.destroy(), 5_000).unref();
     });
     expect(res).toMatch(/^HTTP\/1\.1 408/);
     expect(JSON.parse(res.slice(res.indexOf("\r\n\r\n") + 4))).toMatchObject({ error: { type: "request_timeout" } });

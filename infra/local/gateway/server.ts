@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { HandlerName, RouteDefinition } from "../../../functions/contract/routes";
 import { errorBody } from "../../../functions/core/errors";
-import { guardListener, type ListenerLimits, listenerOptions, parseRequestTarget } from "../http-guard";
+import { guardListener, type ListenerLimits, lingerOnClose, listenerOptions, parseRequestTarget } from "../http-guard";
 import { readBody } from "../read-body";
 import type { AccessLogLine, AccessLogWriter } from "./access-log-file";
 import { type AuthorizerHandler, AuthorizerRunner } from "./authorizer-runner";
@@ -221,8 +221,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       if (!(err instanceof GatewayResponse)) console.error(`gateway: request ${requestId} failed: ${(err as Error)?.stack ?? String(err)}`);
       const g = err instanceof GatewayResponse ? err : new GatewayResponse(500, "internal_error", "internal error");
-      // A refused request whose body was not read: close instead of draining what it still sends.
-      if (!req.complete) res.setHeader("connection", "close");
+      // A refused request whose body was not read: answer, then discard what it still sends for
+      // a bounded time before closing, so the client reads its status instead of a reset.
+      if (!req.complete) {
+        res.setHeader("connection", "close");
+        lingerOnClose(req.socket);
+      }
       finish(integrationFailure(g, requestId), g.message);
     }
   }

@@ -46,31 +46,64 @@ export interface StreamedChunk {
   readonly isUsage: boolean;
 }
 
+/** A usage object (not `"usage":null`) or an error anywhere in a chunk: such a chunk is parsed whole. */
+const NEEDS_PARSE = /"usage"\s*:\s*\{|"error"/;
+/** A non-empty `content` or `text` string: the fallback count of a stream that ends without usage. */
+const HAS_CONTENT = /"(?:content|text)"\s*:\s*"(?!")/;
+
 /**
  * Meters a completion stream as it passes: the engine's usage chunk when it comes, and
  * otherwise (a stream cut short) the content chunks seen, one token each — never zero for
  * text that was generated.
+ *
+ * Only what billing needs is parsed. The first chunk is parsed whole, which tells the engine's
+ * `"model":"…"` field as it writes it; every later content chunk that carries that exact field
+ * and no usage or error is relayed as the engine's text with that field swapped for the
+ * client's, without being parsed and rebuilt (a quote inside a JSON string is escaped, so the
+ * field cannot be matched inside content). Usage and error chunks, and any chunk the field is
+ * not found in, take the whole parse.
  */
 export class StreamMeter {
   private usage: ReportedTokens | undefined;
   private contentChunks = 0;
+  private engineModelField: string | undefined;
+  private readonly clientModelField: string;
 
   constructor(
     private readonly clientModel: string,
     /** Told about a usage chunk whose counts cannot be billed (ignored: the content chunks count instead). */
     private readonly onRejectedTokens?: (usage: unknown) => void,
-  ) {}
+  ) {
+    this.clientModelField = `"model":${JSON.stringify(clientModel)}`;
+  }
 
-  /** Parses one chunk; a chunk that is not JSON fails the stream (the model broke the contract). */
+  /** Reads one chunk; a chunk that is not a JSON object fails the stream (the model broke the contract). */
   read(text: string): StreamedChunk {
+    const field = this.engineModelField;
+    if (field !== undefined && text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d && !NEEDS_PARSE.test(text)) {
+      const at = text.indexOf(field);
+      if (at >= 0) {
+        if (HAS_CONTENT.test(text)) this.contentChunks++;
+        return { json: text.slice(0, at) + this.clientModelField + text.slice(at + field.length), isUsage: false };
+      }
+    }
+    return this.parse(text);
+  }
+
+  private parse(text: string): StreamedChunk {
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(text) as Record<string, unknown>;
     } catch (cause) {
       throw new ModelFailedError("the model sent a stream chunk that is not JSON", { cause });
     }
-    if (typeof chunk !== "object" || chunk === null) throw new ModelFailedError("the model sent a stream chunk that is not an object");
+    if (typeof chunk !== "object" || chunk === null || Array.isArray(chunk))
+      throw new ModelFailedError("the model sent a stream chunk that is not an object");
     if ("error" in chunk) throw new ModelFailedError("the model reported an error mid-stream");
+    if (typeof chunk.model === "string") {
+      const field = `"model":${JSON.stringify(chunk.model)}`;
+      if (text.includes(field)) this.engineModelField = field;
+    }
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     const tokens = reportedTokens(chunk, this.onRejectedTokens);
     if (tokens) this.usage = tokens;

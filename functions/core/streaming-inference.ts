@@ -21,8 +21,11 @@ import { costNanoOf } from "./usage";
 export interface EventStreamOut {
   /** Sends the status (200) and headers; called once, before the first event. */
   start(answered: StreamAnswer): void;
-  /** Sends one SSE event's data. Never throws: a client that left just stops receiving. */
-  event(data: string): void;
+  /**
+   * Sends SSE events' data, in order: the events that arrived together go in one write. Never
+   * throws: a client that left just stops receiving.
+   */
+  events(data: readonly string[]): void;
 }
 
 /** Which version answers a stream, told before the first event (for the response headers). */
@@ -141,19 +144,21 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
   let bytesOut = 0;
   let status = 200;
   const relay = (lines: string[]) => {
+    const events: string[] = [];
     for (const line of lines) {
       const chunk = meter.read(line);
       if (chunk.isUsage && !req.includeUsage) continue;
       bytesOut += chunk.json.length;
-      out.event(chunk.json);
+      events.push(chunk.json);
     }
+    if (events.length > 0) out.events(events);
   };
   try {
     for await (const part of parts) relay(decoder.push(part));
     relay(decoder.end());
   } catch (err) {
     status = err instanceof ApiError ? err.status : 502;
-    out.event(JSON.stringify(openAIError(err, req.requestId).body));
+    out.events([JSON.stringify(openAIError(err, req.requestId).body)]);
   }
   const tokens = meter.tokens();
   if (tokens) used.tokens = tokens.input + tokens.output;

@@ -108,7 +108,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
                 ...versionHeaders(model, a.version, a.alias, a.fallbackFrom),
               });
             },
-            event: (data) => res.write(`data: ${data}\n\n`),
+            events: (data) => res.write(data.length === 1 ? `data: ${data[0]}\n\n` : data.map((d) => `data: ${d}\n\n`).join("")),
           },
         );
         publish(version, outcome.status, outcome);

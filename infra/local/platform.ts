@@ -141,7 +141,9 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
       },
-      sagemakerRuntime: { ...common, endpoint: sagemaker.url },
+      // The handlers' SageMaker calls go to the emulator in process (signed and parsed by the SDK
+      // as over HTTP); its listener still serves the CLI, tests and anything else that calls it.
+      sagemakerRuntime: { ...common, endpoint: sagemaker.url, requestHandler: sagemaker.inProcessHandler() },
       lambda: { ...common, endpoint: lambda.url },
     });
     opts.instrumentClients?.(clients);

@@ -62,4 +62,34 @@ describe("StreamMeter", () => {
     expect(() => meter.read("{not json")).toThrow(ModelFailedError);
     expect(() => meter.read(JSON.stringify({ error: { message: "CUDA out of memory" } }))).toThrow(ModelFailedError);
   });
+
+  it("relays a content chunk as the engine wrote it, only its model swapped, and parses usage and errors whole", () => {
+    const meter = new StreamMeter("tinylm:prod");
+    const engine = (content: string, extra = "") =>
+      `{"id":"c1","object":"chat.completion.chunk","model":"/opt/ml/model","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]${extra}}`;
+    meter.read(engine("first"));
+    // Key order, spacing and numbers as the engine wrote them: the text is not rebuilt.
+    const raw = engine('a "model":"/opt/ml/model" b', ',"usage":null,"n":1.50');
+    const relayed = meter.read(raw);
+    expect(relayed.json).toBe(raw.replace('"model":"/opt/ml/model"', '"model":"tinylm:prod"'));
+    expect(JSON.parse(relayed.json).choices[0].delta.content).toBe('a "model":"/opt/ml/model" b');
+    // An engine that changes its model name mid-stream still has it replaced.
+    expect(JSON.parse(meter.read(engine("x").replace("/opt/ml/model", "other")).json).model).toBe("tinylm:prod");
+    expect(meter.read(usage).isUsage).toBe(true);
+    expect(meter.tokens()).toEqual({ input: 5, output: 3 });
+    expect(() => meter.read(engine("x", ',"error":{"message":"boom"}'))).toThrow(ModelFailedError);
+  });
+
+  it("reads any stream of content chunks alike whether a chunk is parsed or relayed as text (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 8 }), (contents) => {
+        const meter = new StreamMeter("m:alias");
+        for (const content of contents) {
+          const original = JSON.parse(chunk(content));
+          expect(JSON.parse(meter.read(chunk(content)).json)).toEqual({ ...original, model: "m:alias" });
+        }
+        expect(meter.tokens()?.output ?? 0).toBe(contents.filter((c) => c !== "").length);
+      }),
+    );
+  });
 });

@@ -55,16 +55,20 @@ const usageChunk = (input: number, output: number) =>
   `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } })}\n\n`;
 
 /** A container that streams its answer in parts cut mid-line, as SageMaker may. */
-function streaming(text: string, opts: { failAfter?: number; variants?: InvokeRequest["variantName"][] } = {}): ModelInvoker {
+function streaming(
+  text: string,
+  opts: { failAfter?: number; variants?: InvokeRequest["variantName"][]; partBytes?: number } = {},
+): ModelInvoker {
   return {
     invoke: async () => Promise.reject(new Error("buffered call not expected")),
     invokeStream: async (req) => {
       opts.variants?.push(req.variantName);
       const bytes = new TextEncoder().encode(text);
       return (async function* () {
-        for (let i = 0; i < bytes.length; i += 7) {
+        const step = opts.partBytes ?? 7;
+        for (let i = 0; i < bytes.length; i += step) {
           if (opts.failAfter !== undefined && i >= opts.failAfter) throw new ModelFailedError("the model failed mid-stream");
-          yield bytes.subarray(i, i + 7);
+          yield bytes.subarray(i, i + step);
         }
       })();
     },
@@ -76,13 +80,17 @@ function sink(): UsageSink & { records: UsageRecord[] } {
   return { records, record: async (r) => (records.push(r), "recorded") };
 }
 
-function collector(): EventStreamOut & { events: string[]; answer?: StreamAnswer } {
-  const c: EventStreamOut & { events: string[]; answer?: StreamAnswer } = {
-    events: [],
+function collector(): EventStreamOut & { sent: string[]; writes: number; answer?: StreamAnswer } {
+  const c: EventStreamOut & { sent: string[]; writes: number; answer?: StreamAnswer } = {
+    sent: [],
+    writes: 0,
     start: (a) => {
       c.answer = a;
     },
-    event: (d) => c.events.push(d),
+    events: (d) => {
+      c.writes++;
+      c.sent.push(...d);
+    },
   };
   return c;
 }
@@ -116,9 +124,20 @@ describe("streamed completions", () => {
       out,
     );
     expect(out.answer).toMatchObject({ version: 1, alias: "prod" });
-    expect(out.events.map((e) => JSON.parse(e).choices[0].delta.content)).toEqual(["Once", " upon", " a time"]);
+    expect(out.sent.map((e) => JSON.parse(e).choices[0].delta.content)).toEqual(["Once", " upon", " a time"]);
     expect(outcome).toEqual({ status: 200, tokens: { input: 4, output: 3 }, recorded: true });
     expect(usage.records).toEqual([expect.objectContaining({ requestId: "r1", status: 200, tokens: { input: 4, output: 3 }, version: 1 })]);
+  });
+
+  it("sends the chunks that arrive together in one write", async () => {
+    const out = collector();
+    await runStreamingInference(
+      { registry: registry(), invoker: streaming(answer, { partBytes: 1 << 20 }), usage: sink(), invokeTimeoutMs: 1000 },
+      request(),
+      out,
+    );
+    expect(out.sent).toHaveLength(3);
+    expect(out.writes).toBe(1);
   });
 
   it("passes the usage chunk through when the client asked for it", async () => {
@@ -128,7 +147,7 @@ describe("streamed completions", () => {
       request({ includeUsage: true }),
       out,
     );
-    expect(JSON.parse(out.events.at(-1) ?? "{}").usage).toEqual({ prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
+    expect(JSON.parse(out.sent.at(-1) ?? "{}").usage).toEqual({ prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
   });
 
   it("ends a stream that fails midway with an error event, billing the chunks it produced", async () => {
@@ -139,7 +158,7 @@ describe("streamed completions", () => {
       request(),
       out,
     );
-    expect(JSON.parse(out.events.at(-1) ?? "{}").error).toMatchObject({ type: "api_error", code: "model_error" });
+    expect(JSON.parse(out.sent.at(-1) ?? "{}").error).toMatchObject({ type: "api_error", code: "model_error" });
     expect(outcome.status).toBe(502);
     expect(usage.records[0]?.tokens?.output).toBeGreaterThan(0);
   });

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingHttpHeaders } from "node:http";
 import { endpointLogGroup, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
-import { readBody } from "../read-body";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
 import { type ComponentLease, type ComponentSnapshot, type ComponentTarget, noCapacity, pickComponent } from "./components";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
 import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
+import { type EmulatorReply, type EmulatorRequest, fromNodeRequest, InProcessHttpHandler } from "./in-process";
 import { containerPaths } from "./openai-upstream";
 import { pickVariant, type VariantTarget } from "./variants";
 
@@ -23,6 +23,13 @@ export interface SageMakerRuntimeEmulator {
   removeComponent(endpointName: string, componentName: string): void;
   /** Every component with its copies and the calls that named it (also `GET /_local/inference-components`). */
   components(): ComponentSnapshot[];
+  /**
+   * An SDK request handler that hands the SageMaker Runtime client's requests to this emulator
+   * in process: the SDK still serializes, signs and parses each call (and the event stream of a
+   * streamed one) exactly as over HTTP, but no socket, HTTP framing or second parse sits
+   * between them. The local host's handlers use it; the HTTP listener stays for everything else.
+   */
+  inProcessHandler(): InProcessHttpHandler;
   close(): Promise<void>;
 }
 
@@ -69,7 +76,8 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const maxPayload = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
 
-  const server = createServer(listenerOptions(), (req, res) => {
+  /** One call, from either transport; every failure becomes SageMaker's error shape. */
+  const serve = (req: EmulatorRequest, res: EmulatorReply): Promise<void> =>
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       const failure = err instanceof SageMakerError ? err : new SageMakerError("InternalFailure", (err as Error).message ?? String(err));
@@ -77,18 +85,19 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       if (!req.complete) res.setHeader("connection", "close");
       sendSageMakerError(res, failure);
     });
-  });
+  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
   server.keepAliveTimeout = 65_000;
   guardListener(server, (_status, message) => ({
     body: JSON.stringify({ Message: message }),
     headers: { "x-amzn-errortype": "ValidationError" },
   }));
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url?.split("?", 1)[0] ?? "";
+  async function handle(req: EmulatorRequest, res: EmulatorReply): Promise<void> {
+    const path = req.url.split("?", 1)[0] ?? "";
     if (req.method === "GET" && path === STATE_ROUTE) {
       const body = JSON.stringify({ components: snapshots() });
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     const match = req.method === "POST" ? ROUTE.exec(path) : null;
@@ -97,10 +106,10 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     if (endpointName === undefined) throw new SageMakerError("ValidationError", "Endpoint name is not valid percent-encoding.");
     const streaming = match[2] === "invocations-response-stream";
     // SageMaker's own words for an oversized payload.
-    const body = await readBody(req, {
-      maxBytes: maxPayload,
-      tooLarge: () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${maxPayload} bytes.`),
-    });
+    const body = await req.body(
+      maxPayload,
+      () => new SageMakerError("PayloadTooLarge", `HTTP content length exceeded ${maxPayload} bytes.`),
+    );
     const variants = endpoints.get(endpointName);
     const components = pools.get(endpointName);
     if (!variants && !components) {
@@ -169,7 +178,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     );
   }
 
-  async function invoke(res: ServerResponse, context: Context, init: Init): Promise<void> {
+  async function invoke(res: EmulatorReply, context: Context, init: Init): Promise<void> {
     const { variant } = context;
     const answer = await callContainer(variant.url, init, agent, containerTimeoutMs);
     if (answer.status < 200 || answer.status > 299) {
@@ -191,7 +200,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
    * SageMaker relays a streamed body. A failure before the first byte is an ordinary error
    * response (handled by the caller); after it, a ModelStreamError frame ends the stream.
    */
-  async function stream(res: ServerResponse, context: Context, init: Init): Promise<void> {
+  async function stream(res: EmulatorReply, context: Context, init: Init): Promise<void> {
     const { variant } = context;
     const { response, timedOut } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
     const status = response.statusCode ?? 0;
@@ -296,6 +305,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       if (components?.size === 0) pools.delete(endpointName);
     },
     components: snapshots,
+    inProcessHandler: () => new InProcessHttpHandler(serve),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -305,7 +315,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: { readonly headers: IncomingHttpHeaders }, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

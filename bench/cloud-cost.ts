@@ -20,6 +20,8 @@ export const PRICES = {
 
 /** The invoke function's memory (infra/aws/platform-stack.ts). */
 export const INVOKE_MEMORY_MB = 1024;
+/** The llm function's memory (infra/aws/platform-stack.ts; why 512: bench/README.md, "the LLM function's memory"). */
+export const LLM_MEMORY_MB = 512;
 
 export interface PathCost {
   readonly apiGateway: number;
@@ -35,4 +37,27 @@ export function costPerMillion(m: { readonly lambdaMs: number; readonly writeUni
   const lambda = PRICES.lambdaRequestsPerMillion + gbSeconds * PRICES.lambdaPerGbSecond;
   const dynamodb = m.writeUnits * PRICES.dynamodbWritePerMillionUnits + m.readUnits * PRICES.dynamodbReadPerMillionUnits;
   return { apiGateway, lambda, dynamodb, total: apiGateway + lambda + dynamodb };
+}
+
+export interface StreamCost {
+  readonly apiGateway: number;
+  readonly lambdaRequests: number;
+  readonly lambdaDuration: number;
+  readonly total: number;
+}
+
+/**
+ * Dollars per million streamed generations of `seconds` each through the llm function: one REST
+ * API request each (a stream under 10 MB, the first 10 MB of a streamed response carrying no
+ * other charge in this model), the function billed for the whole stream at `memoryMb` (it waits
+ * on the engine the whole time; its CPU is a small share of it), and no Lambda streaming
+ * bytes charge (charged only past 6 MB a response). DynamoDB as in `costPerMillion`, left out
+ * here: a streamed request writes one usage record like any other.
+ */
+export function streamCostPerMillion(m: { readonly seconds: number; readonly memoryMb?: number }): StreamCost {
+  const memoryMb = m.memoryMb ?? LLM_MEMORY_MB;
+  const apiGateway = PRICES.apiGatewayPerMillion;
+  const lambdaRequests = PRICES.lambdaRequestsPerMillion;
+  const lambdaDuration = (memoryMb / 1024) * m.seconds * 1e6 * PRICES.lambdaPerGbSecond;
+  return { apiGateway, lambdaRequests, lambdaDuration, total: apiGateway + lambdaRequests + lambdaDuration };
 }

@@ -1,0 +1,124 @@
+import { median } from "./load";
+import { type PacedResult, runPaced } from "./paced";
+import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
+import { forkChild } from "./stream-relay";
+
+export interface PacedRound extends PacedResult {
+  /** CPU of the serving process tree per request, ms, by command (node, java). */
+  readonly cpuMsPerRequest: Record<string, number>;
+  readonly stolenSeconds: number;
+}
+
+export interface PacedCaseResult {
+  readonly rate: number;
+  readonly gateway: PacedRound[];
+  readonly bare: PacedRound[];
+}
+
+const IRIS = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
+
+/**
+ * The request path at a steady rate (open loop): iris through a metered platform (its own
+ * process) and a bare Node JSON server for reference, alternating rounds; latency from each
+ * request's scheduled start, CPU per request of each serving process tree (the platform's Node
+ * process and its DynamoDB Local JVM).
+ */
+export async function pacedCase(
+  opts: { rate: number; seconds: number; rounds: number; profileFile?: string },
+  log: (line: string) => void,
+): Promise<PacedCaseResult> {
+  const platform = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", {});
+  const bare = forkChild<{ url: string }>("bench/bare-server.ts", {});
+  const [info, bareInfo] = [await platform.ready, await bare.ready];
+  const targets = {
+    gateway: {
+      url: `${info.url}/v2/models/iris/infer`,
+      headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
+      body: IRIS,
+    },
+    bare: { url: `${bareInfo.url}/`, headers: { "content-type": "application/json" }, body: IRIS },
+  };
+  const servedBy = { gateway: platform.child.pid ?? 0, bare: bare.child.pid ?? 0 };
+  const out: PacedCaseResult = { rate: opts.rate, gateway: [], bare: [] };
+  try {
+    for (const name of ["gateway", "bare"] as const) await runPaced(targets[name], opts.rate, 2);
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const name of r % 2 ? (["bare", "gateway"] as const) : (["gateway", "bare"] as const)) {
+        const before = treeCpu(servedBy[name]);
+        const stolen = stolenSeconds();
+        const res = await runPaced(targets[name], opts.rate, opts.seconds);
+        const used = cpuDelta(before, treeCpu(servedBy[name]));
+        const round: PacedRound = {
+          ...res,
+          stolenSeconds: stolenSeconds() - stolen,
+          cpuMsPerRequest: Object.fromEntries(
+            Object.entries(used)
+              .filter(([k]) => k === "node" || k === "java")
+              .map(([k, v]) => [k, (v * 1000) / Math.max(1, res.sent)]),
+          ),
+        };
+        out[name].push(round);
+        log(
+          `paced ${opts.rate}/s round ${r + 1} ${name.padEnd(7)}: p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}, late ${res.late}, ` +
+            `cpu ms/req ${Object.entries(round.cpuMsPerRequest)
+              .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+              .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s`,
+        );
+      }
+    }
+    if (opts.profileFile) {
+      // One more gateway window under a V8 CPU profile of the platform process.
+      const next = () => new Promise<unknown>((resolve) => platform.child.once("message", resolve));
+      platform.child.send("profile-start");
+      await next();
+      await runPaced(targets.gateway, opts.rate, opts.seconds);
+      platform.child.send({ profileStop: opts.profileFile });
+      await next();
+    }
+  } finally {
+    platform.child.send("stop");
+    bare.child.kill();
+  }
+  return out;
+}
+
+export function summarizePaced(r: PacedCaseResult): string[] {
+  const lines = [
+    `| path (${r.rate} req/s, open loop) | p50 ms | p99 ms | node CPU ms/req | JVM CPU ms/req | total | errors |`,
+    "| --- | --: | --: | --: | --: | --: | --: |",
+  ];
+  for (const name of ["gateway", "bare"] as const) {
+    const rounds = r[name];
+    const node = median(rounds.map((x) => x.cpuMsPerRequest.node ?? 0));
+    const java = median(rounds.map((x) => x.cpuMsPerRequest.java ?? 0));
+    const total = median(rounds.map((x) => (x.cpuMsPerRequest.node ?? 0) + (x.cpuMsPerRequest.java ?? 0)));
+    lines.push(
+      `| ${name} | ${median(rounds.map((x) => x.p50)).toFixed(1)} | ${median(rounds.map((x) => x.p99)).toFixed(1)} | ${node.toFixed(2)} | ${java.toFixed(2)} | ${total.toFixed(2)} | ${rounds.reduce((n, x) => n + x.errors, 0)} |`,
+    );
+  }
+  return lines;
+}
+
+if (process.argv[1]?.endsWith("paced-case.ts")) {
+  const { parseArgs } = await import("node:util");
+  const { values } = parseArgs({
+    options: {
+      rate: { type: "string", default: "200" },
+      seconds: { type: "string", default: "8" },
+      rounds: { type: "string", default: "3" },
+      profile: { type: "string" },
+    },
+  });
+  const res = await pacedCase(
+    {
+      rate: Number(values.rate),
+      seconds: Number(values.seconds),
+      rounds: Number(values.rounds),
+      ...(values.profile ? { profileFile: values.profile } : {}),
+    },
+    (l) => console.error(l),
+  );
+  console.log(summarizePaced(res).join("\n"));
+  if (values.profile) (await import("./profile-summary")).summarizeProfile(values.profile, 60);
+  process.exit(0);
+}

@@ -215,6 +215,8 @@ export class PlatformStack extends Stack {
       ...(config.admin.principals ? { adminPrincipals: [...config.admin.principals, this.console.adminRole.roleArn] } : {}),
     });
     this.console.grantAdminApi(this.gateway.api);
+    // The console's files and its config.json (the API's URL, the Cognito ids) into its bucket.
+    this.console.deploy(this.gateway.api);
 
     // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
     admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, this.gateway.accessLogs.logGroupName);

@@ -280,6 +280,12 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
         "KServe v2 `GET /v2/health/ready` must answer unauthenticated load balancers and clients; it returns no data.",
       );
   }
+  for (const preflight of gateway.preflights) {
+    const why =
+      "CORS preflight (OPTIONS) for the console's CloudFront origin: browsers send it without credentials, so it cannot be authorized; API Gateway's mock answers it without calling a function or returning data, and the call it precedes is authorized as its route says.";
+    ack(preflight, "AwsSolutions-APIG4", why);
+    ack(preflight, "AwsSolutions-COG4", why);
+  }
   const cwRole = gateway.api.node.tryFindChild("CloudWatchRole");
   if (cwRole) {
     ack(

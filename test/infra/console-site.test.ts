@@ -5,8 +5,12 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as s3 from "aws-cdk-lib/aws-s3";
+import { CORS_ALLOW_HEADERS } from "../../functions/contract/cors";
+import { ROUTES } from "../../functions/contract/routes";
+import { FUNCTION_ENV } from "../../functions/contract/settings";
 import { ConsoleSite, consoleCsp } from "../../infra/aws/constructs/console-site";
-import { synthTwoModels } from "./two-models";
+import { artifactDir, synthPlatform } from "./fixtures";
+import { ONNX, synthTwoModels, TARBALL, TWO_MODELS } from "./two-models";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -157,6 +161,74 @@ describe("ConsoleSite (S3 + CloudFront + Cognito)", () => {
 
   it("passes cdk-nag with each console finding acknowledged on its resource", () => {
     expect(violations).toEqual([]);
+  });
+});
+
+describe("the API admits the console: CORS for its origin exactly, and its admin role", () => {
+  const resources = () => template.toJSON().Resources as Resources;
+  const distributionId = () => stack.getLogicalId(stack.console.distribution.node.defaultChild as never);
+  const quotedOrigin = () => ({ "Fn::Join": ["", ["'https://", { "Fn::GetAtt": [distributionId(), "DomainName"] }, "'"]] });
+
+  it("answers a preflight without auth on each resource of the admin and tenant usage routes, admitting only the console's origin", () => {
+    const consolePaths = new Set(ROUTES.filter((r) => r.handler === "admin" || r.handler === "usage").map((r) => r.path));
+    const preflights = Object.values(resources()).filter(
+      (r) => r.Type === "AWS::ApiGateway::Method" && r.Properties.HttpMethod === "OPTIONS",
+    );
+    expect(preflights).toHaveLength(consolePaths.size);
+    expect(stack.gateway.preflights).toHaveLength(consolePaths.size);
+    for (const p of preflights) {
+      const props = p.Properties as {
+        AuthorizationType: string;
+        Integration: { Type: string; IntegrationResponses: Array<{ ResponseParameters: Record<string, unknown> }> };
+      };
+      expect(props.AuthorizationType).toBe("NONE");
+      expect(props.Integration.Type).toBe("MOCK");
+      const headers = props.Integration.IntegrationResponses[0]?.ResponseParameters ?? {};
+      expect(headers["method.response.header.Access-Control-Allow-Origin"]).toEqual(quotedOrigin());
+      const allowed = String(headers["method.response.header.Access-Control-Allow-Headers"]).replace(/'/g, "").split(",");
+      expect(allowed.sort()).toEqual([...CORS_ALLOW_HEADERS].sort());
+    }
+    // The model routes get none: no browser page calls them.
+    const resourceIds = new Set(preflights.map((p) => JSON.stringify(p.Properties.ResourceId)));
+    const chat = stack.getLogicalId(stack.gateway.api.root.resourceForPath("/v1/chat/completions").node.defaultChild as never);
+    expect(resourceIds.has(JSON.stringify({ Ref: chat }))).toBe(false);
+    const admin = stack.getLogicalId(stack.gateway.api.root.resourceForPath("/admin/tenants").node.defaultChild as never);
+    const adminPreflight = preflights.find((p) => JSON.stringify(p.Properties.ResourceId) === JSON.stringify({ Ref: admin }));
+    expect(JSON.stringify(adminPreflight)).toContain(`"method.response.header.Access-Control-Allow-Methods":"'POST,GET'"`);
+  });
+
+  it("names the origin on the gateway's own errors, and tells the admin and usage functions (and only those) to admit it", () => {
+    const responses = Object.values(resources()).filter((r) => r.Type === "AWS::ApiGateway::GatewayResponse");
+    expect(responses.length).toBeGreaterThan(0);
+    for (const r of responses) {
+      expect((r.Properties.ResponseParameters as Record<string, unknown>)["gatewayresponse.header.Access-Control-Allow-Origin"]).toEqual(
+        quotedOrigin(),
+      );
+    }
+    const origin = { "Fn::Join": ["", ["https://", { "Fn::GetAtt": [distributionId(), "DomainName"] }]] };
+    const envOf = (fn: { node: { defaultChild?: unknown } }) =>
+      (resources()[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+    expect(envOf(stack.functions.admin.function)[FUNCTION_ENV.consoleOrigin]).toEqual(origin);
+    expect(envOf(stack.functions.usage.function)[FUNCTION_ENV.consoleOrigin]).toEqual(origin);
+    expect(envOf(stack.functions.invoke.function)[FUNCTION_ENV.consoleOrigin]).toBeUndefined();
+  });
+
+  it("admits the console's admin role through the API's resource policy: by account by default, by ARN when admins are named", () => {
+    // By default only the stack's own account passes the Deny, and the role is the stack's.
+    const policy = (t: Template) =>
+      JSON.stringify(Object.values(t.findResources("AWS::ApiGateway::RestApi"))[0]?.Properties.Policy.Statement[0].Condition);
+    expect(policy(template)).toBe(JSON.stringify({ StringNotEquals: { "aws:PrincipalAccount": [{ Ref: "AWS::AccountId" }] } }));
+    const named = synthPlatform({
+      config: { ...TWO_MODELS, admin: { principals: ["arn:aws:iam::111122223333:role/platform-admin"] } },
+      baseDir: artifactDir({ "iris/1/model.onnx": ONNX, "iris/2/model.tar.gz": TARBALL }),
+      bundling: false,
+    });
+    const role = named.stack.getLogicalId(named.stack.console.adminRole.node.defaultChild as never);
+    expect(JSON.parse(policy(named.template))).toEqual({
+      ArnNotLike: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/platform-admin", { "Fn::GetAtt": [role, "Arn"] }] },
+    });
+    expect(named.violations).toEqual([]);
   });
 });
 

@@ -206,9 +206,12 @@ describe("the API admits the console: CORS for its origin exactly, and its admin
       );
     }
     const origin = { "Fn::Join": ["", ["https://", { "Fn::GetAtt": [distributionId(), "DomainName"] }]] };
-    const envOf = (fn: { node: { defaultChild?: unknown } }) =>
-      (resources()[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties.Environment as { Variables: Record<string, unknown> })
-        .Variables;
+    const envOf = (fn: { node: { defaultChild?: unknown } }) => {
+      const env = resources()[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties.Environment as
+        | { Variables: Record<string, unknown> }
+        | undefined;
+      return env?.Variables ?? {};
+    };
     expect(envOf(stack.functions.admin.function)[FUNCTION_ENV.consoleOrigin]).toEqual(origin);
     expect(envOf(stack.functions.usage.function)[FUNCTION_ENV.consoleOrigin]).toEqual(origin);
     expect(envOf(stack.functions.invoke.function)[FUNCTION_ENV.consoleOrigin]).toBeUndefined();

@@ -9,6 +9,7 @@ import { tenantHomePage } from "./pages/tenant-home";
 import { tenantPage, tenantsPage } from "./pages/tenants";
 import { type Session, session, signIn, signOut } from "./session";
 import { signInPage } from "./sign-in";
+import { loadSiteConfig, type SiteConfig } from "./site-config";
 
 /** Operator pages by the hash route's first segment; the tenant has one page of its own. */
 const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string; readonly page: Page }> = [
@@ -22,6 +23,8 @@ const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string
 const app = document.getElementById("app") as HTMLElement;
 /** Stops the previous page's timers when another is shown. */
 let leave: (() => void) | undefined;
+/** How operators sign in here (config.json), read once at start. */
+let config: SiteConfig | undefined;
 
 function route(): string[] {
   return location.hash
@@ -52,7 +55,7 @@ function shell(s: Session, main: HTMLElement): HTMLElement {
           h("li", {}, h("a", { href: `#/${p.path}`, "aria-current": p.path === here ? "page" : null, onclick: reloadIfHere }, p.label)),
         )
       : [h("li", {}, h("a", { href: "#/usage", "aria-current": "page" }, "My usage"))];
-  const who = s.kind === "admin" ? `operator ${s.accessKeyId.slice(0, 8)}…` : `tenant ${s.tenantId}`;
+  const who = s.kind === "admin" ? `operator ${s.who}` : `tenant ${s.tenantId}`;
   return h(
     "div",
     { class: "shell" },
@@ -86,7 +89,15 @@ async function render(): Promise<void> {
   const main = h("main", { id: "main", tabindex: -1 });
   if (!s) {
     replace(app, h("div", { class: "shell" }, main));
-    signInPage(main, (next) => {
+    if (!config) {
+      try {
+        config = await loadSiteConfig();
+      } catch (err) {
+        main.append(notice("error", `The console cannot start: ${describeError(err)}`));
+        return;
+      }
+    }
+    signInPage(main, config, (next) => {
       signIn(next);
       navigate(next.kind === "admin" ? "overview" : "usage");
     });

@@ -27,9 +27,15 @@ export function bundleConsole(outDir: string): string {
     minify: true,
     legalComments: "linked",
     entryNames: "[name]-[hash]",
+    // The Cognito identity client is imported on demand (the cloud's sign-in): its own chunk.
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     outdir: out,
     metafile: true,
     logLevel: "silent",
+    // The package's browser build (its `browser` field maps "./dist-es/index" without the ".js"
+    // its `module` field names, which esbuild does not match): the Cognito providers, none of Node's.
+    alias: { "@aws-sdk/credential-providers": "@aws-sdk/credential-providers/dist-es/index.browser.js" },
   } satisfies BuildOptions;
   const result: BuildResult<typeof options> = buildSync(options);
   const outputs = Object.keys(result.metafile.outputs).map((f) => basename(f));

@@ -4,6 +4,7 @@ import { invoicesPage } from "./pages/invoices";
 import { modelPage, modelsPage } from "./pages/models";
 import { overviewPage } from "./pages/overview";
 import { describeError, type Page, type PageContext } from "./pages/page";
+import { poolsPage } from "./pages/pools";
 import { pricesPage } from "./pages/prices";
 import { tenantHomePage } from "./pages/tenant-home";
 import { tenantPage, tenantsPage } from "./pages/tenants";
@@ -16,6 +17,7 @@ const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string
   { path: "overview", label: "Overview", page: overviewPage },
   { path: "tenants", label: "Tenants", page: tenantsPage },
   { path: "models", label: "Models", page: modelsPage },
+  { path: "pools", label: "Pools", page: poolsPage },
   { path: "prices", label: "Prices", page: pricesPage },
   { path: "invoices", label: "Invoices", page: invoicesPage },
 ];

@@ -62,7 +62,7 @@ export class UserPool {
   constructor(private readonly opts: UserPoolOptions) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(opts.region)) throw new Error(`not an AWS region: ${JSON.stringify(opts.region)}`);
     this.endpoint = `https://cognito-idp.${opts.region}.amazonaws.com/`;
-    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, { ...init, credentials: "omit", cache: "no-store" }));
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
     this.now = opts.now ?? Date.now;
   }
 

@@ -10,7 +10,7 @@ import { tenantHomePage } from "./pages/tenant-home";
 import { tenantPage, tenantsPage } from "./pages/tenants";
 import { type Session, session, signIn, signOut } from "./session";
 import { signInPage } from "./sign-in";
-import { loadSiteConfig, type SiteConfig } from "./site-config";
+import { parseSiteConfig, type SiteConfig } from "./site-config";
 
 /** Operator pages by the hash route's first segment; the tenant has one page of its own. */
 const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string; readonly page: Page }> = [
@@ -27,6 +27,13 @@ const app = document.getElementById("app") as HTMLElement;
 let leave: (() => void) | undefined;
 /** How operators sign in here (config.json), read once at start. */
 let config: SiteConfig | undefined;
+
+/** Reads config.json from the console's own origin, next to index.html. */
+async function loadSiteConfig(): Promise<SiteConfig> {
+  const res = await fetch(new URL("config.json", document.baseURI), { cache: "no-store", credentials: "omit" });
+  if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
+  return parseSiteConfig(await res.json());
+}
 
 function route(): string[] {
   return location.hash

@@ -31,10 +31,3 @@ export function parseSiteConfig(raw: unknown): SiteConfig {
   if (!/^https:\/\//.test(out.apiUrl ?? "")) throw new Error("config.json: apiUrl must be an https:// URL");
   return { signIn: "cognito", ...(out as Record<(typeof COGNITO_FIELDS)[number], string>) };
 }
-
-/** Reads config.json from the console's own origin, next to index.html. */
-export async function loadSiteConfig(base: string = document.baseURI, fetchFn: typeof fetch = fetch): Promise<SiteConfig> {
-  const res = await fetchFn(new URL("config.json", base), { cache: "no-store", credentials: "omit" });
-  if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
-  return parseSiteConfig(await res.json());
-}

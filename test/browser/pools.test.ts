@@ -1,7 +1,7 @@
 import { describe, expect } from "@jest/globals";
 import { parseAmount } from "../../functions/core/money/amount";
 import { admin } from "../e2e/helpers";
-import { axeViolations, browserTest, consoleUrl, signInAsOperator, unreachableByKeyboard, useBrowser } from "./browser";
+import { axeViolations, browserTest, signInAsOperator, unreachableByKeyboard, useBrowser } from "./browser";
 
 interface Range {
   min: number;

@@ -33,8 +33,7 @@ export class ConsoleSite extends Construct {
   readonly identityPool: identitypool.IdentityPool;
   /** The role of signed-in members of `admins`: the admin API, nothing else. */
   readonly adminRole: iam.Role;
-  /** The files and `config.json` in the bucket (`deploy`); absent until then. */
-  deployment?: s3deploy.BucketDeployment;
+  private filesDeployment?: s3deploy.BucketDeployment;
   /** What the page may call besides its own origin (the CSP's connect-src), set by `deploy`. */
   private readonly connectSources: string[] = [];
 
@@ -143,7 +142,7 @@ export class ConsoleSite extends Construct {
    * page may then call `api`'s origin and the region's Cognito endpoints, no other host (CSP).
    */
   deploy(api: apigw.RestApi): s3deploy.BucketDeployment {
-    if (this.deployment) throw new Error(`ConsoleSite ${this.node.path}: deploy() was already called`);
+    if (this.filesDeployment) throw new Error(`ConsoleSite ${this.node.path}: deploy() was already called`);
     const suffix = Aws.URL_SUFFIX;
     const region = Stack.of(this).region;
     this.connectSources.push(
@@ -165,7 +164,7 @@ export class ConsoleSite extends Construct {
         },
       },
     });
-    this.deployment = new s3deploy.BucketDeployment(this, "Files", {
+    this.filesDeployment = new s3deploy.BucketDeployment(this, "Files", {
       destinationBucket: this.bucket,
       sources: [files, s3deploy.Source.jsonData("config.json", this.siteConfig(api.url))],
       // index.html and config.json must never be stale after a deploy; the hashed bundles are
@@ -177,7 +176,12 @@ export class ConsoleSite extends Construct {
       // may write this bucket and invalidate this distribution, not the model store.
       memoryLimit: 256,
     });
-    return this.deployment;
+    return this.filesDeployment;
+  }
+
+  /** The files and `config.json` in the bucket (`deploy`); undefined until then. */
+  get deployment(): s3deploy.BucketDeployment | undefined {
+    return this.filesDeployment;
   }
 
   /** The URL the console is served at. */

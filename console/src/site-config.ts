@@ -28,6 +28,10 @@ export function parseSiteConfig(raw: unknown): SiteConfig {
     if (typeof v !== "string" || v === "") throw new Error(`config.json: ${f} must be a non-empty string`);
     out[f] = v;
   }
-  if (!/^https:\/\//.test(out.apiUrl ?? "")) throw new Error("config.json: apiUrl must be an https:// URL");
+  // HTTPS, or plain HTTP on this machine's loopback (a browser treats it as secure: the cloud
+  // sign-in tried against the local platform, test/browser/cloud-sign-in.test.ts).
+  if (!/^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$))/.test(out.apiUrl ?? "")) {
+    throw new Error("config.json: apiUrl must be an https:// URL");
+  }
   return { signIn: "cognito", ...(out as Record<(typeof COGNITO_FIELDS)[number], string>) };
 }

@@ -188,6 +188,8 @@ describe("config.json", () => {
     expect(parseSiteConfig(cloud)).toEqual(cloud);
     expect(() => parseSiteConfig({ ...cloud, identityPoolId: "" })).toThrow(/identityPoolId/);
     expect(() => parseSiteConfig({ ...cloud, apiUrl: "http://abc" })).toThrow(/apiUrl/);
+    expect(() => parseSiteConfig({ ...cloud, apiUrl: "http://127.0.0.1.evil.example/" })).toThrow(/apiUrl/);
+    expect(parseSiteConfig({ ...cloud, apiUrl: "http://127.0.0.1:8080" })).toMatchObject({ apiUrl: "http://127.0.0.1:8080" });
     expect(() => parseSiteConfig({})).toThrow(/signIn/);
   });
 });

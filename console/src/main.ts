@@ -4,17 +4,20 @@ import { invoicesPage } from "./pages/invoices";
 import { modelPage, modelsPage } from "./pages/models";
 import { overviewPage } from "./pages/overview";
 import { describeError, type Page, type PageContext } from "./pages/page";
+import { poolsPage } from "./pages/pools";
 import { pricesPage } from "./pages/prices";
 import { tenantHomePage } from "./pages/tenant-home";
 import { tenantPage, tenantsPage } from "./pages/tenants";
 import { type Session, session, signIn, signOut } from "./session";
 import { signInPage } from "./sign-in";
+import { parseSiteConfig, type SiteConfig } from "./site-config";
 
 /** Operator pages by the hash route's first segment; the tenant has one page of its own. */
 const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string; readonly page: Page }> = [
   { path: "overview", label: "Overview", page: overviewPage },
   { path: "tenants", label: "Tenants", page: tenantsPage },
   { path: "models", label: "Models", page: modelsPage },
+  { path: "pools", label: "Pools", page: poolsPage },
   { path: "prices", label: "Prices", page: pricesPage },
   { path: "invoices", label: "Invoices", page: invoicesPage },
 ];
@@ -22,6 +25,15 @@ const ADMIN_PAGES: ReadonlyArray<{ readonly path: string; readonly label: string
 const app = document.getElementById("app") as HTMLElement;
 /** Stops the previous page's timers when another is shown. */
 let leave: (() => void) | undefined;
+/** How operators sign in here (config.json), read once at start. */
+let config: SiteConfig | undefined;
+
+/** Reads config.json from the console's own origin, next to index.html. */
+async function loadSiteConfig(): Promise<SiteConfig> {
+  const res = await fetch(new URL("config.json", document.baseURI), { cache: "no-store", credentials: "omit" });
+  if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
+  return parseSiteConfig(await res.json());
+}
 
 function route(): string[] {
   return location.hash
@@ -52,7 +64,7 @@ function shell(s: Session, main: HTMLElement): HTMLElement {
           h("li", {}, h("a", { href: `#/${p.path}`, "aria-current": p.path === here ? "page" : null, onclick: reloadIfHere }, p.label)),
         )
       : [h("li", {}, h("a", { href: "#/usage", "aria-current": "page" }, "My usage"))];
-  const who = s.kind === "admin" ? `operator ${s.accessKeyId.slice(0, 8)}…` : `tenant ${s.tenantId}`;
+  const who = s.kind === "admin" ? `operator ${s.who}` : `tenant ${s.tenantId}`;
   return h(
     "div",
     { class: "shell" },
@@ -86,7 +98,15 @@ async function render(): Promise<void> {
   const main = h("main", { id: "main", tabindex: -1 });
   if (!s) {
     replace(app, h("div", { class: "shell" }, main));
-    signInPage(main, (next) => {
+    if (!config) {
+      try {
+        config = await loadSiteConfig();
+      } catch (err) {
+        main.append(notice("error", `The console cannot start: ${describeError(err)}`));
+        return;
+      }
+    }
+    signInPage(main, config, (next) => {
       signIn(next);
       navigate(next.kind === "admin" ? "overview" : "usage");
     });

@@ -5,7 +5,8 @@ import type { AdminApi, TenantApi } from "./api";
  * no secret is written to a URL, a log, localStorage or a cookie.
  */
 export type Session =
-  | { readonly kind: "admin"; readonly api: AdminApi; readonly accessKeyId: string }
+  /** `who`: what the header shows (the access key id's start locally, the email in the cloud). */
+  | { readonly kind: "admin"; readonly api: AdminApi; readonly who: string }
   | { readonly kind: "tenant"; readonly api: TenantApi; readonly tenantId: string };
 
 let current: Session | undefined;

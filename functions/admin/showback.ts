@@ -1,14 +1,21 @@
 import { monthOf, monthPeriod } from "../core/billing/showback";
-import { showback } from "../core/billing/showback-report";
+import { poolInventory, showback } from "../core/billing/showback-report";
 import { BadRequestError, NotFoundError } from "../core/errors";
 import { queryParam, requestIdOf } from "../http/event";
 import { json } from "../http/respond";
 import type { AdminDeps, AdminRoutes } from "./deps";
 
-/** Showback of the shared pools: each pool's cost for a month, split over tenants by model time, with idle. */
+/**
+ * The shared pools: what runs on each (GET /admin/pools), and showback, each pool's cost for a
+ * month split over tenants by model time, with idle (GET /admin/showback).
+ */
 export function showbackRoutes(deps: AdminDeps) {
   const now = deps.now ?? Date.now;
   return {
+    "GET /admin/pools": async (event) => {
+      if (!deps.showback) throw new NotFoundError("pools are not available on this host: it has no pool catalog");
+      return json(200, poolInventory(await deps.showback.pools.pools()), requestIdOf(event));
+    },
     "GET /admin/showback": async (event) => {
       if (!deps.showback) throw new NotFoundError("showback is not available on this host: it has no source of pool costs");
       const month = queryParam(event, "month") ?? monthOf(now());

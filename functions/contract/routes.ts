@@ -222,6 +222,13 @@ export const ROUTES = [
     auth: "iam",
     summary: "Showback of the shared pools for a month (?month=YYYY-MM): cost split over tenants by model time, and idle",
   },
+  {
+    method: "GET",
+    path: "/admin/pools",
+    handler: "admin",
+    auth: "iam",
+    summary: "The shared pools: instance type and range, each component with what a copy reserves and its copy range",
+  },
   { method: "GET", path: "/admin/models/{model}/aliases/{alias}", handler: "admin", auth: "iam", summary: "Get an alias" },
   {
     method: "PUT",

@@ -55,6 +55,8 @@ export interface PoolSeed {
   readonly instance: { readonly accelerators: number; readonly vcpus: number };
   /** Instances the pool starts with: the estimate's instance count until Cost Explorer has the pool's cost. */
   readonly initialInstances: number;
+  /** The config's instance range (absent from seeds written before it was added). */
+  readonly instances?: CountRange;
   /**
    * On-demand list price of one instance-hour by region, decimal strings in `priceCurrency`
    * (infra/shared/sagemaker-prices.ts); a region missing here has no estimate.
@@ -68,7 +70,16 @@ export interface PoolSeed {
     readonly componentName: string;
     readonly accelerators: number;
     readonly cpus: number;
+    /** The config's copy range, target tracking's bounds (absent from seeds written before it was added). */
+    readonly copies?: CountRange;
   }>;
+}
+
+/** A count the platform scales between `min` and `max`, starting at `initial` at deploy. */
+export interface CountRange {
+  readonly min: number;
+  readonly initial: number;
+  readonly max: number;
 }
 
 export interface PriceSeed {

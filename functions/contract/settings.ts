@@ -53,6 +53,8 @@ export const FUNCTION_ENV = {
   modelBucket: "MODEL_BUCKET",
   /** The log group of the API stage's access log, which reconciliation queries (admin). */
   accessLogGroup: "ACCESS_LOG_GROUP",
+  /** The cloud console's origin (CloudFront), the one other origin CORS admits (admin, usage: functions/http/cors.ts). */
+  consoleOrigin: "CONSOLE_ORIGIN",
 } as const;
 
 /** Powertools for AWS Lambda's own variables, which CDK sets from the config. */

@@ -180,8 +180,9 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
     "aws-cdk-lib's provider framework function exposes no tracing setting; the seed handler it calls is traced.",
   );
 
-  // Artifact upload: aws-cdk-lib's BucketDeployment singleton function.
-  const upload = stack.node.children.find((c) => c.node.id.startsWith("Custom::CDKBucketDeployment"));
+  // Artifact upload: aws-cdk-lib's BucketDeployment singleton function (the console's has its own, below).
+  const consoleUpload = stack.console.deployment?.handlerRole.node.scope;
+  const upload = stack.node.children.find((c) => c.node.id.startsWith("Custom::CDKBucketDeployment") && c !== consoleUpload);
   if (upload) {
     ack(
       upload,
@@ -279,6 +280,12 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
         "KServe v2 `GET /v2/health/ready` must answer unauthenticated load balancers and clients; it returns no data.",
       );
   }
+  for (const preflight of gateway.preflights) {
+    const why =
+      "CORS preflight (OPTIONS) for the console's CloudFront origin: browsers send it without credentials, so it cannot be authorized; API Gateway's mock answers it without calling a function or returning data, and the call it precedes is authorized as its route says.";
+    ack(preflight, "AwsSolutions-APIG4", why);
+    ack(preflight, "AwsSolutions-COG4", why);
+  }
   const cwRole = gateway.api.node.tryFindChild("CloudWatchRole");
   if (cwRole) {
     ack(
@@ -300,7 +307,46 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
 
 /** The console site: what cdk-nag flags there, and why each stands. */
 function acknowledgeConsole(stack: PlatformStack): void {
-  const { distribution, userPool, adminRole } = stack.console;
+  const { distribution, userPool, adminRole, deployment } = stack.console;
+  // The console's files: aws-cdk-lib's BucketDeployment singleton function, its own (memoryLimit 256).
+  const upload = deployment?.handlerRole.node.scope;
+  if (upload) {
+    ack(
+      upload,
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      "aws-cdk-lib BucketDeployment function role (the console's files); the managed policy only allows writing its own logs.",
+    );
+    acknowledgeWildcards(upload, [
+      {
+        finding: /^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$/,
+        reason:
+          "aws-cdk-lib BucketDeployment grants (grantRead on the asset, grantReadWrite on the site bucket): the action groups an S3 sync with pruning needs; scoped to those two buckets.",
+      },
+      {
+        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::cdk-[a-z0-9]+-assets-.+/\\*$`),
+        reason:
+          "Reads the console bundle's zip from the CDK bootstrap asset bucket; the object key is content-addressed and only known at publish time.",
+      },
+      {
+        finding: /^Resource::<ConsoleBucket[A-F0-9]+\.Arn>\/\*$/,
+        reason:
+          "Writes (and prunes) the console's files in the console's own site bucket; the bundle's file names are content-hashed per build.",
+      },
+      {
+        finding: /^Resource::\*$/,
+        reason:
+          "cloudfront:CreateInvalidation and cloudfront:GetInvalidation as aws-cdk-lib's BucketDeployment grants them: the invalidation of the console's distribution after its files change (a distribution ARN would do, but CDK does not scope it).",
+      },
+    ]);
+    ack(upload, "AwsSolutions-L1", "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.");
+    ack(
+      upload,
+      "Serverless-LambdaLatestVersion",
+      "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.",
+    );
+    ack(upload, "Serverless-LambdaDLQ", "Invoked synchronously by CloudFormation at deploy; a failure fails the deployment.");
+    ack(upload, "Serverless-LambdaTracing", "aws-cdk-lib's BucketDeployment exposes no tracing setting; it runs only at deploy.");
+  }
   ack(
     distribution,
     "AwsSolutions-CFR1",

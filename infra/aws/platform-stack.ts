@@ -215,8 +215,13 @@ export class PlatformStack extends Stack {
       ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
       rateLimit: config.waf.enabled && { ratePerIpPer5Minutes: config.waf.ratePerIpPer5Minutes },
       ...(config.admin.principals ? { adminPrincipals: [...config.admin.principals, this.console.adminRole.roleArn] } : {}),
+      // The console's pages call the API from CloudFront's origin.
+      corsOrigin: this.console.origin,
     });
+    for (const f of [admin, this.functions.usage]) f.function.addEnvironment(FUNCTION_ENV.consoleOrigin, this.console.origin);
     this.console.grantAdminApi(this.gateway.api);
+    // The console's files and its config.json (the API's URL, the Cognito ids) into its bucket.
+    this.console.deploy(this.gateway.api);
 
     // Reconciliation (POST /admin/usage/reconcile) queries the stage's access log with Logs Insights.
     admin.function.addEnvironment(FUNCTION_ENV.accessLogGroup, this.gateway.accessLogs.logGroupName);

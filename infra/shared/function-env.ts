@@ -18,7 +18,7 @@ import { DEFAULT_MAX_KEYS } from "../../functions/core/api-keys";
 import { poolOf } from "./config";
 import { isComponentVersion, type PlatformConfig } from "./config-schema";
 import { instanceSpec } from "./instance-specs";
-import { initialInstances } from "./pool-schema";
+import { initialCopies, initialInstances } from "./pool-schema";
 import { SAGEMAKER_PRICES } from "./sagemaker-prices";
 
 /** The settings every handler gets, computed once from the config for both hosts. */
@@ -135,6 +135,7 @@ export function poolSeeds(config: PlatformConfig): PoolSeed[] {
                 componentName: inferenceComponentName(config.name, model, v.version),
                 accelerators: v.placement.accelerators,
                 cpus: v.placement.cpus,
+                copies: { min: v.placement.copies.min, initial: initialCopies(v.placement), max: v.placement.copies.max },
               },
             ]
           : [],
@@ -155,6 +156,7 @@ export function poolSeeds(config: PlatformConfig): PoolSeed[] {
       // The config check refuses a pool whose type is not in the spec table.
       instance: { accelerators: spec?.accelerators ?? 0, vcpus: spec?.vcpus ?? 1 },
       initialInstances: initialInstances(p),
+      instances: { min: p.instances.min, initial: initialInstances(p), max: p.instances.max },
       listPricePerHour,
       priceCurrency: SAGEMAKER_PRICES.currency,
       components,

@@ -173,6 +173,7 @@ describe("console: the operator's pages in Chromium", () => {
       ["tenants/demo", "Tenant demo"],
       ["models", "Models"],
       ["models/iris-ui", "Model iris-ui"],
+      ["pools", "Pools"],
       ["prices", "Prices"],
       ["invoices", "Invoices"],
     ] as const) {

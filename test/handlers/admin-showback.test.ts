@@ -106,3 +106,39 @@ describe("GET /admin/showback", () => {
     expectError(await admin("GET", "/admin/showback"), 404, "not_found");
   });
 });
+
+describe("GET /admin/pools", () => {
+  it("lists each pool's instances and its components with their copy ranges, sorted, without list prices", async () => {
+    const withRanges: PoolSeed = {
+      ...pool,
+      instances: { min: 1, initial: 1, max: 2 },
+      components: [
+        { model: "iris", version: 2, componentName: "mg-iris-v2", accelerators: 0, cpus: 2, copies: { min: 0, initial: 1, max: 3 } },
+        { model: "chat", version: 1, componentName: "mg-chat-v1", accelerators: 1, cpus: 4, copies: { min: 1, initial: 1, max: 1 } },
+      ],
+    };
+    app = testApp({ showback: { pools: { pools: async () => [withRanges, { ...pool, pool: "a-first", components: [] }] }, costs } });
+    const res = await admin("GET", "/admin/pools");
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body.pools.map((p: { pool: string }) => p.pool)).toEqual(["a-first", "cpu"]);
+    expect(body.pools[1]).toEqual({
+      pool: "cpu",
+      endpointName: "mg-pool-cpu",
+      instanceType: "ml.c5.xlarge",
+      instance: { accelerators: 0, vcpus: 4 },
+      initialInstances: 1,
+      instances: { min: 1, initial: 1, max: 2 },
+      components: [
+        { model: "chat", version: 1, componentName: "mg-chat-v1", accelerators: 1, cpus: 4, copies: { min: 1, initial: 1, max: 1 } },
+        { model: "iris", version: 2, componentName: "mg-iris-v2", accelerators: 0, cpus: 2, copies: { min: 0, initial: 1, max: 3 } },
+      ],
+    });
+  });
+
+  it("answers 404 on a host with no pool catalog", async () => {
+    app = testApp({});
+    const res = await admin("GET", "/admin/pools");
+    expect(res.status).toBe(404);
+  });
+});

@@ -65,6 +65,7 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "GET /admin/prices": () => ["/admin/prices", {}],
   "GET /admin/usage": () => ["/admin/usage", {}],
   "GET /admin/showback": () => ["/admin/showback", { query: { month: "2026-11" } }],
+  "GET /admin/pools": () => ["/admin/pools", {}],
   "GET /admin/tenants/{tenantId}/invoices/preview": () => ["/admin/tenants/acme/invoices/preview", {}],
   "POST /admin/invoices/issue": () => ["/admin/invoices/issue", { json: { month: "2026-10", tenant: "acme" } }],
   "GET /admin/invoices": () => ["/admin/invoices", {}],

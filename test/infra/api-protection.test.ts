@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { WAF_RATE_LIMITED_BODY } from "../../infra/aws/constructs/api-protection";
+import { ADMIN_POLICY_METHODS, WAF_RATE_LIMITED_BODY } from "../../infra/aws/constructs/api-protection";
 import { GatewayApi, type GatewayApiProps } from "../../infra/aws/constructs/gateway-api";
 import { parsePlatformConfig } from "../../infra/shared/config";
 
@@ -30,7 +30,7 @@ describe("GatewayApi protection", () => {
         Statement: [
           Match.objectLike({
             Effect: "Deny",
-            Resource: ["execute-api:/*/*/admin", "execute-api:/*/*/admin/*"],
+            Resource: ADMIN_POLICY_METHODS.flatMap((m) => [`execute-api:/*/${m}/admin`, `execute-api:/*/${m}/admin/*`]),
             Condition: {
               ArnNotLike: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/platform-admin"] },
               StringNotEquals: { "aws:PrincipalAccount": ["444455556666"] },
@@ -39,6 +39,9 @@ describe("GatewayApi protection", () => {
         ],
       },
     });
+    // Every method but OPTIONS: a CORS preflight carries no credentials and must reach API Gateway's mock.
+    expect(ADMIN_POLICY_METHODS).not.toContain("OPTIONS");
+    expect([...ADMIN_POLICY_METHODS].sort()).toEqual(["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]);
     // Only a Deny: the API-key routes stay the authorizer's to decide.
     const policy = Object.values(t.findResources("AWS::ApiGateway::RestApi"))[0]?.Properties.Policy;
     expect(policy.Statement.map((s: { Effect: string }) => s.Effect)).toEqual(["Deny"]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { Match } from "aws-cdk-lib/assertions";
+import { ADMIN_POLICY_METHODS } from "../../infra/aws/constructs/api-protection";
 import config from "../../modelgate.config";
 import { artifactDir, synthPlatform } from "./fixtures";
 
@@ -37,7 +38,8 @@ describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () =>
             Effect: "Deny",
             Principal: { AWS: "*" },
             Action: "execute-api:Invoke",
-            Resource: ["execute-api:/*/*/admin", "execute-api:/*/*/admin/*"],
+            // Every method but OPTIONS (the console's CORS preflight), sorted as CDK minimizes the policy.
+            Resource: ADMIN_POLICY_METHODS.flatMap((m) => [`execute-api:/*/${m}/admin`, `execute-api:/*/${m}/admin/*`]).sort(),
             Condition: { StringNotEquals: { "aws:PrincipalAccount": ["111122223333"] } },
           }),
         ],

@@ -23,10 +23,13 @@ describe("PlatformStack (two models, three versions)", () => {
     template.resourceCountIs("AWS::ApplicationAutoScaling::ScalingPolicy", 3);
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
     template.resourceCountIs("AWS::ApiGateway::Authorizer", 1);
-    template.resourceCountIs("AWS::ApiGateway::Method", ROUTES.length);
+    // One per route, and a CORS preflight per resource of the console's routes (admin, tenant usage).
+    const consolePaths = new Set(ROUTES.filter((r) => r.handler === "admin" || r.handler === "usage").map((r) => r.path));
+    template.resourceCountIs("AWS::ApiGateway::Method", ROUTES.length + consolePaths.size);
     template.resourceCountIs("AWS::ApiGateway::GatewayResponse", GATEWAY_ERRORS.length);
     template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
-    template.resourceCountIs("Custom::CDKBucketDeployment", 2);
+    // The two local artifacts, and the console's files.
+    template.resourceCountIs("Custom::CDKBucketDeployment", 3);
     template.resourceCountIs("Custom::RegistrySeed", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
     // API 5xx rate, API p99 latency, one model-error alarm per endpoint, the aggregator's iterator age.

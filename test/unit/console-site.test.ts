@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { CONSOLE_CSP, consoleResponse, isConsolePath } from "../../infra/local/gateway/console-site";
+import { parseSiteConfig } from "../../console/src/site-config";
+import { CONSOLE_CSP, consoleResponse, isConsolePath, LOCAL_SITE_CONFIG } from "../../infra/local/gateway/console-site";
 
 describe("the console's static site on the local gateway", () => {
   let dir: string;
@@ -36,6 +37,17 @@ describe("the console's static site on the local gateway", () => {
     expect(CONSOLE_CSP).not.toContain("unsafe");
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
     expect(r.headers["referrer-policy"]).toBe("no-referrer");
+  });
+
+  it("serves config.json saying: local sign-in, the API on this origin; never cached", async () => {
+    const r = await consoleResponse(dir, "GET", "/console/config.json");
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/json");
+    expect(r.headers["cache-control"]).toBe("no-store");
+    expect(JSON.parse(r.body.toString())).toEqual(LOCAL_SITE_CONFIG);
+    expect(parseSiteConfig(JSON.parse(r.body.toString()))).toEqual({ signIn: "local" });
+    // The local policy lets the page call its own origin only.
+    expect(CONSOLE_CSP).toContain("connect-src 'self';");
   });
 
   it("caches the content-hashed bundles for good", async () => {

@@ -116,3 +116,24 @@ export async function showback(deps: ShowbackDeps, period: MonthPeriod): Promise
     pools: out,
   };
 }
+
+/** The pools as the console's Pools page lists them (GET /admin/pools): by name, components by model and version. */
+export interface PoolInventoryJson {
+  readonly pools: ReadonlyArray<Omit<PoolSeed, "listPricePerHour" | "priceCurrency">>;
+}
+
+/**
+ * What runs where: each pool's instances and the components placed on it, from the catalog the
+ * seed wrote. List prices stay out (showback prices the pools); costs and utilization are showback's.
+ */
+export function poolInventory(pools: readonly PoolSeed[]): PoolInventoryJson {
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return {
+    pools: [...pools]
+      .sort((a, b) => byName(a.pool, b.pool))
+      .map(({ listPricePerHour: _prices, priceCurrency: _currency, components, ...pool }) => ({
+        ...pool,
+        components: [...components].sort((a, b) => byName(a.model, b.model) || a.version - b.version),
+      })),
+  };
+}

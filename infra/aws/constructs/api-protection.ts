@@ -2,6 +2,9 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 
+/** The methods the admin resource policy covers: all API Gateway takes but OPTIONS. */
+export const ADMIN_POLICY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
 /**
  * The API's resource policy: `/admin/*` is denied to every principal but the named ones. Only
  * a Deny: with IAM authorization a same-account caller still needs its own IAM allow, and
@@ -25,7 +28,9 @@ export function adminResourcePolicy(principals: readonly string[] | undefined, o
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ["execute-api:Invoke"],
-        resources: ["execute-api:/*/*/admin", "execute-api:/*/*/admin/*"],
+        // Every method but OPTIONS: a CORS preflight carries no credentials, so a Deny on it would
+        // refuse the console's preflight before API Gateway's mock answers it (GatewayApi corsOrigin).
+        resources: ADMIN_POLICY_METHODS.flatMap((m) => [`execute-api:/*/${m}/admin`, `execute-api:/*/${m}/admin/*`]),
         // Denied unless the caller matches a named ARN or belongs to a named account (both ANDed as "not").
         conditions: {
           ...(arns.length > 0 ? { ArnNotLike: { "aws:PrincipalArn": arns } } : {}),

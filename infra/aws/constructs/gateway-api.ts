@@ -6,6 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { authorizerIdentityHeaders } from "../../../functions/contract/authorizer";
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../../../functions/contract/cors";
 import { type HandlerName, ROUTES, type RouteDefinition } from "../../../functions/contract/routes";
 import { ACCESS_LOG_CONTEXT } from "../../../functions/core/access-log";
 import type { PlatformConfig } from "../../shared/config-schema";
@@ -36,6 +37,13 @@ export interface GatewayApiProps {
   readonly adminPrincipals?: readonly string[];
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * The one other origin browsers may call the console's routes from (the cloud console's
+   * CloudFront origin, `https://…`): the admin routes and the tenant routes of the usage
+   * function get an unauthenticated preflight (OPTIONS) admitting exactly it, and the gateway's
+   * own errors name it; the handlers add it to their answers (functions/http/cors.ts). @default none
+   */
+  readonly corsOrigin?: string;
   /** Media types API Gateway passes to the handlers base64-encoded. @default ["application/octet-stream"] */
   readonly binaryMediaTypes?: string[];
 }
@@ -120,6 +128,8 @@ export class GatewayApi extends Construct {
   /** The web ACL created for the stage (absent with `webAclArn` or `rateLimit: false`). */
   readonly rateLimitAcl?: wafv2.CfnWebACL;
   readonly methods: ReadonlyArray<{ readonly route: RouteDefinition; readonly method: apigw.Method }>;
+  /** The CORS preflights (OPTIONS, no auth) on the console's routes; none without `corsOrigin`. */
+  readonly preflights: readonly apigw.Method[];
 
   constructor(scope: Construct, id: string, props: GatewayApiProps) {
     super(scope, id);
@@ -203,6 +213,7 @@ export class GatewayApi extends Construct {
       });
       return { route, method };
     });
+    this.preflights = props.corsOrigin ? this.addPreflights(props.corsOrigin, props.routes ?? ROUTES) : [];
 
     for (const e of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Error${e.type.responseType}`, {
@@ -212,6 +223,8 @@ export class GatewayApi extends Construct {
         responseHeaders: {
           "Content-Type": "'application/json'",
           ...(e.retryAfterSeconds ? { "Retry-After": `'${e.retryAfterSeconds}'` } : {}),
+          // The console can read why the gateway refused it (an expired signature, throttling).
+          ...(props.corsOrigin ? { "Access-Control-Allow-Origin": `'${props.corsOrigin}'`, Vary: "'Origin'" } : {}),
         },
       });
     }
@@ -242,6 +255,28 @@ export class GatewayApi extends Construct {
       actions: ["logs:StartQuery"],
       resourceArns: [this.accessLogs.logGroupArn, unsuffixed],
     }).combine(iam.Grant.addToPrincipal({ grantee, actions: ["logs:GetQueryResults"], resourceArns: ["*"] }));
+  }
+
+  /**
+   * One preflight per resource the console calls (the admin routes; the usage function's tenant
+   * routes, for the tenant page): API Gateway's mock answers OPTIONS without auth, admitting
+   * `origin` only, with the resource's own methods and the headers a signed or keyed call sends.
+   */
+  private addPreflights(origin: string, routes: readonly RouteDefinition[]): apigw.Method[] {
+    const byPath = new Map<string, string[]>();
+    for (const r of routes) {
+      if (r.handler !== "admin" && r.handler !== "usage") continue;
+      byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.method]);
+    }
+    return [...byPath].map(([path, methods]) =>
+      this.api.root.resourceForPath(path).addCorsPreflight({
+        allowOrigins: [origin],
+        allowMethods: methods,
+        allowHeaders: [...CORS_ALLOW_HEADERS],
+        exposeHeaders: [...CORS_EXPOSE_HEADERS],
+        maxAge: Duration.hours(1),
+      }),
+    );
   }
 
   private inferModel?: apigw.Model;

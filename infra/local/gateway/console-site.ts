@@ -12,6 +12,9 @@ export const CONSOLE_PATH = "/console";
 
 export { CONSOLE_CSP };
 
+/** The local host's `config.json`: the cloud writes its own at deploy (ConsoleSite.siteConfig). */
+export const LOCAL_SITE_CONFIG = { signIn: "local" } as const;
+
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": CONSOLE_CSP,
   "x-content-type-options": "nosniff",
@@ -48,6 +51,14 @@ export async function consoleResponse(dir: string, method: string, pathname: str
   if (method !== "GET" && method !== "HEAD") return text(405, "method not allowed", { allow: "GET, HEAD" });
   if (pathname === CONSOLE_PATH) return text(308, "moved", { location: `${CONSOLE_PATH}/` });
   const rest = pathname.slice(CONSOLE_PATH.length + 1);
+  // How operators sign in here: the local admin pair, the API on this origin (console/src/site-config.ts).
+  if (rest === "config.json") {
+    return {
+      status: 200,
+      headers: { ...SECURITY_HEADERS, "content-type": "application/json", "cache-control": "no-store" },
+      body: Buffer.from(JSON.stringify(LOCAL_SITE_CONFIG)),
+    };
+  }
   const name = rest === "" || rest === "index.html" ? "index.html" : rest;
   const type = TYPES[extname(name)];
   const root = resolve(dir);

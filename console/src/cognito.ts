@@ -1,12 +1,21 @@
-import type { AwsCredentialIdentity, Provider } from "@smithy/types";
+import {
+  AssociateSoftwareTokenCommand,
+  CognitoIdentityProviderClient,
+  CognitoIdentityProviderServiceException,
+  InitiateAuthCommand,
+  type InitiateAuthCommandOutput,
+  RespondToAuthChallengeCommand,
+  VerifySoftwareTokenCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import type { AwsCredentialIdentity, HttpRequest, HttpResponse, Provider } from "@smithy/types";
 
 /**
- * Signing in to a Cognito user pool from the browser: the protocol part, with `fetch` injected
- * so it is tested without AWS. The user pool's API (InitiateAuth, RespondToAuthChallenge,
- * AssociateSoftwareToken, VerifySoftwareToken) takes unsigned JSON calls from a public client;
- * the flow is USER_PASSWORD_AUTH (the pool's browser client allows it and refresh, nothing else:
- * infra/aws/constructs/console-site.ts). Tokens live in these objects only: never in storage, a
- * URL or a log.
+ * Signing in to a Cognito user pool from the browser through the SDK's user pool client. Its
+ * calls (InitiateAuth, RespondToAuthChallenge, AssociateSoftwareToken, VerifySoftwareToken) are
+ * unsigned from a public client; the flow is USER_PASSWORD_AUTH (the pool's browser client
+ * allows it and refresh, nothing else: infra/aws/constructs/console-site.ts). `fetch` can be
+ * injected, so the sign-in steps are tested without AWS. Tokens live in these objects only:
+ * never in storage, a URL or a log.
  */
 
 export type FetchFn = (input: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<Response>;
@@ -38,13 +47,6 @@ export class CognitoError extends Error {
   }
 }
 
-interface AuthResponse {
-  readonly ChallengeName?: string;
-  readonly Session?: string;
-  readonly ChallengeParameters?: Record<string, string>;
-  readonly AuthenticationResult?: { IdToken?: string; AccessToken?: string; RefreshToken?: string; ExpiresIn?: number };
-}
-
 export interface UserPoolOptions {
   readonly region: string;
   readonly clientId: string;
@@ -55,23 +57,29 @@ export interface UserPoolOptions {
 }
 
 export class UserPool {
-  private readonly endpoint: string;
-  private readonly fetchFn: FetchFn;
+  private readonly client: CognitoIdentityProviderClient;
   private readonly now: () => number;
 
   constructor(private readonly opts: UserPoolOptions) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(opts.region)) throw new Error(`not an AWS region: ${JSON.stringify(opts.region)}`);
-    this.endpoint = `https://cognito-idp.${opts.region}.amazonaws.com/`;
-    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.client = new CognitoIdentityProviderClient({
+      region: opts.region,
+      maxAttempts: 1,
+      ...(opts.fetch ? { requestHandler: fetchHandler(opts.fetch) } : {}),
+    });
     this.now = opts.now ?? Date.now;
   }
 
   async signIn(username: string, password: string): Promise<SignInStep> {
-    const res = await this.call<AuthResponse>("InitiateAuth", {
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: this.opts.clientId,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    });
+    const res = await this.call((c) =>
+      c.send(
+        new InitiateAuthCommand({
+          AuthFlow: "USER_PASSWORD_AUTH",
+          ClientId: this.opts.clientId,
+          AuthParameters: { USERNAME: username, PASSWORD: password },
+        }),
+      ),
+    );
     return this.next(username, res);
   }
 
@@ -87,23 +95,26 @@ export class UserPool {
 
   /** Finishes MFA_SETUP: the first code from the app the secret was entered into. */
   async completeMfaSetup(step: Extract<SignInStep, { kind: "mfaSetup" }>, code: string): Promise<SignInStep> {
-    const verified = await this.call<{ Status?: string; Session?: string }>("VerifySoftwareToken", {
-      Session: step.session,
-      UserCode: code,
-      FriendlyDeviceName: "modelgate console",
-    });
+    const verified = await this.call((c) =>
+      c.send(new VerifySoftwareTokenCommand({ Session: step.session, UserCode: code, FriendlyDeviceName: "modelgate console" })),
+    );
     if (verified.Status !== "SUCCESS" || !verified.Session) throw new CognitoError("CodeMismatchException", "the code was not accepted");
     return this.respond({ ...step, session: verified.Session }, "MFA_SETUP", {});
   }
 
   /** New id and access tokens from the refresh token (REFRESH_TOKEN_AUTH); the refresh token stays. */
   async refresh(tokens: Tokens): Promise<Tokens> {
-    if (!tokens.refreshToken) throw new CognitoError("NotAuthorizedException", "the session has no refresh token: sign in again");
-    const res = await this.call<AuthResponse>("InitiateAuth", {
-      AuthFlow: "REFRESH_TOKEN_AUTH",
-      ClientId: this.opts.clientId,
-      AuthParameters: { REFRESH_TOKEN: tokens.refreshToken },
-    });
+    const refreshToken = tokens.refreshToken;
+    if (!refreshToken) throw new CognitoError("NotAuthorizedException", "the session has no refresh token: sign in again");
+    const res = await this.call((c) =>
+      c.send(
+        new InitiateAuthCommand({
+          AuthFlow: "REFRESH_TOKEN_AUTH",
+          ClientId: this.opts.clientId,
+          AuthParameters: { REFRESH_TOKEN: refreshToken },
+        }),
+      ),
+    );
     const fresh = this.tokensOf(res);
     if (!fresh) throw new CognitoError("NotAuthorizedException", "the refresh was refused: sign in again");
     return { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
@@ -114,12 +125,16 @@ export class UserPool {
     challenge: string,
     answers: Record<string, string>,
   ): Promise<SignInStep> {
-    const res = await this.call<AuthResponse>("RespondToAuthChallenge", {
-      ChallengeName: challenge,
-      ClientId: this.opts.clientId,
-      Session: step.session,
-      ChallengeResponses: { USERNAME: step.username, ...answers },
-    });
+    const res = await this.call((c) =>
+      c.send(
+        new RespondToAuthChallengeCommand({
+          ChallengeName: challenge as RespondChallenge,
+          ClientId: this.opts.clientId,
+          Session: step.session,
+          ChallengeResponses: { USERNAME: step.username, ...answers },
+        }),
+      ),
+    );
     return this.next(step.username, res);
   }
 
@@ -136,7 +151,7 @@ export class UserPool {
       case "SOFTWARE_TOKEN_MFA":
         return { kind: "mfaCode", username: user, session };
       case "MFA_SETUP": {
-        const assoc = await this.call<{ SecretCode?: string; Session?: string }>("AssociateSoftwareToken", { Session: session });
+        const assoc = await this.call((c) => c.send(new AssociateSoftwareTokenCommand({ Session: session })));
         if (!assoc.SecretCode || !assoc.Session) throw new CognitoError("InvalidResponse", "the user pool gave no authenticator secret");
         return { kind: "mfaSetup", username: user, session: assoc.Session, secretCode: assoc.SecretCode };
       }
@@ -159,29 +174,36 @@ export class UserPool {
     };
   }
 
-  private async call<T>(operation: string, body: Record<string, unknown>): Promise<T> {
-    const res = await this.fetchFn(this.endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `AWSCognitoIdentityProviderService.${operation}` },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
+  /** One call to the pool; its refusals become CognitoError with the pool's error name. */
+  private async call<T>(send: (client: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
     try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      // Not JSON: the status says what happened.
+      return await send(this.client);
+    } catch (err) {
+      if (err instanceof CognitoIdentityProviderServiceException) throw new CognitoError(err.name, err.message);
+      throw err;
     }
-    if (!res.ok) {
-      // `__type` may carry a namespace prefix (`com.amazonaws…#NotAuthorizedException`).
-      const type = String(json.__type ?? res.headers.get("x-amzn-errortype") ?? `HTTP ${res.status}`)
-        .replace(/^.*#/, "")
-        .replace(/:.*$/, "");
-      const message = String(json.message ?? json.Message ?? `${operation} failed (HTTP ${res.status})`);
-      throw new CognitoError(type, message);
-    }
-    return json as T;
   }
+}
+
+type RespondChallenge = NonNullable<ConstructorParameters<typeof RespondToAuthChallengeCommand>[0]["ChallengeName"]>;
+type AuthResponse = Pick<InitiateAuthCommandOutput, "ChallengeName" | "Session" | "ChallengeParameters" | "AuthenticationResult">;
+
+/**
+ * The SDK's transport over an injected `fetch` (tests): the request the SDK serialized goes out
+ * as it is, and the response's status, headers and body come back for the SDK to parse.
+ */
+function fetchHandler(fetchFn: FetchFn) {
+  return {
+    async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+      const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ""}${request.path}`;
+      const res = await fetchFn(url, { method: request.method, headers: request.headers, body: String(request.body ?? "") });
+      const headers: Record<string, string> = {};
+      res.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
+      return { response: { statusCode: res.status, headers, body: res.body ?? new Blob([]).stream() } };
+    },
+  };
 }
 
 /**

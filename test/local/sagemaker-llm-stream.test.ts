@@ -39,7 +39,12 @@ async function readStream(body: AsyncIterable<{ PayloadPart?: { Bytes?: Uint8Arr
   return { parts, arrivals, chunks, lines };
 }
 
-describe("InvokeEndpointWithResponseStream from the LLM host through the emulator", () => {
+// The same calls over the emulator's HTTP listener and handed to it in process (as the local
+// platform's handlers call it): the SDK serializes, signs and parses both alike.
+describe.each([
+  ["over HTTP", false],
+  ["in process", true],
+])("InvokeEndpointWithResponseStream from the LLM host through the emulator (%s)", (_transport, inProcess) => {
   let slowHost: LlmModelHost;
   let fastHost: LlmModelHost;
   let emulator: SageMakerRuntimeEmulator;
@@ -67,6 +72,7 @@ describe("InvokeEndpointWithResponseStream from the LLM host through the emulato
     emulator.setEndpoint("llm-breaking", [{ variantName: "v1", url: breakingUrl }]);
     client = new SageMakerRuntimeClient({
       endpoint: emulator.url,
+      ...(inProcess ? { requestHandler: emulator.inProcessHandler() } : {}),
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });

@@ -32,7 +32,12 @@ const closeServer = (s: Server) =>
     s.closeAllConnections();
   });
 
-describe("SageMaker Runtime emulator through the real AWS SDK", () => {
+// The same calls over the emulator's HTTP listener and handed to it in process (as the local
+// platform's handlers call it): the SDK serializes, signs and parses both alike.
+describe.each([
+  ["over HTTP", false],
+  ["in process", true],
+])("SageMaker Runtime emulator through the real AWS SDK (%s)", (_transport, inProcess) => {
   let emulator: SageMakerRuntimeEmulator;
   let hosts: ModelHost[];
   let fakes: Server[];
@@ -70,6 +75,7 @@ describe("SageMaker Runtime emulator through the real AWS SDK", () => {
     client = new SageMakerRuntimeClient({
       region: "us-east-1",
       endpoint: emulator.url,
+      ...(inProcess ? { requestHandler: emulator.inProcessHandler() } : {}),
       credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
       // One attempt: 429/503 are retryable and the tests want to see the first answer.
       maxAttempts: 1,

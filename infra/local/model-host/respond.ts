@@ -1,8 +1,9 @@
-import type { Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
+import type { LocalHttpReply } from "../in-process-http";
 import { RequestError } from "./errors";
 
 /** A JSON answer with its length (model hosts never chunk a buffered answer). */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: LocalHttpReply, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
   res.end(payload);
@@ -13,7 +14,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * 500. Once headers went out (a stream), the connection is cut instead. A 413 is sent before
  * the body was read: close rather than drain megabytes we refused.
  */
-export function sendError(res: ServerResponse, err: unknown, bodyOf: (status: number, message: string) => unknown): void {
+export function sendError(res: LocalHttpReply, err: unknown, bodyOf: (status: number, message: string) => unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { InferenceSession } from "onnxruntime-node";
 import { guardListener, listenerOptions, listenLocal } from "../http-guard";
-import { readBody } from "../read-body";
+import { registerInProcessContainer } from "../in-process-containers";
+import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../in-process-http";
 import { decodeInferRequest } from "./decode-request";
 import { ModelLoadError, RequestError } from "./errors";
 import type { InferResponse, ModelSignature } from "./kserve";
@@ -46,15 +47,15 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let model: { session: InferenceSession; signature: ModelSignature } | undefined;
 
-  const server = createServer(listenerOptions(), (req, res) => {
+  const serve = (req: LocalHttpRequest, res: LocalHttpReply) =>
     handle(req, res).catch((err) => sendError(res, err, (_status, message) => ({ error: message })));
-  });
+  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
   // Longer than the usual client agent idle timeouts, so pooled connections are reused, not raced.
   server.keepAliveTimeout = 65_000;
   guardListener(server, (_status, message) => ({ body: JSON.stringify({ error: message }) }));
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url?.split("?", 1)[0];
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
+    const path = req.url.split("?", 1)[0];
     if (path === "/ping") {
       if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
       if (!model) return sendJson(res, 503, { error: "model is loading" });
@@ -62,10 +63,7 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
     }
     if (path !== "/invocations") throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, "use POST /invocations");
-    const body = await readBody(req, {
-      maxBytes: maxBodyBytes,
-      tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
-    });
+    const body = await req.body(maxBodyBytes, () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`));
     if (!model) throw new RequestError(503, "model is loading");
     const { session, signature } = model;
     const request = decodeInferRequest(body.toString("utf8"), signature);
@@ -91,12 +89,15 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
   }
 
   const { port, url } = await listenLocal(server, opts.port, opts.host);
+  // The emulator of this process calls it without a socket; other processes over HTTP.
+  const unregister = registerInProcessContainer(url, serve);
   try {
     const session = await InferenceSession.create(opts.modelPath, {
       intraOpNumThreads: opts.intraOpNumThreads ?? 1,
     });
     model = { session, signature: signatureFromSession(session) };
   } catch (err) {
+    unregister();
     await closeServer(server);
     throw new ModelLoadError(opts.modelPath, err);
   }
@@ -107,6 +108,7 @@ export async function startOnnxModelHost(opts: ModelHostOptions): Promise<ModelH
     port,
     signature: loaded.signature,
     async close() {
+      unregister();
       await closeServer(server);
       await loaded.session.release();
     },

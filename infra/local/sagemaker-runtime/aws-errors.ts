@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { EmulatorReply } from "./in-process";
+import type { LocalHttpReply } from "../in-process-http";
 
 /**
  * SageMaker Runtime's error shapes (restJson1). The SDK picks the exception class from the
@@ -40,7 +40,7 @@ export class SageMakerError extends Error {
   }
 }
 
-export function sendSageMakerError(res: EmulatorReply, err: SageMakerError): void {
+export function sendSageMakerError(res: LocalHttpReply, err: SageMakerError): void {
   const body = JSON.stringify({ ...err.members, Message: err.message });
   res.writeHead(err.status, {
     "content-type": "application/json",

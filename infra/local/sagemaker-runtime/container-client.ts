@@ -1,4 +1,7 @@
-import { type Agent, type IncomingHttpHeaders, type IncomingMessage, request } from "node:http";
+import { type Agent, type IncomingHttpHeaders, request } from "node:http";
+import { PassThrough } from "node:stream";
+import { inProcessContainer } from "../in-process-containers";
+import { inMemoryRequest, type LocalServe, streamedReply } from "../in-process-http";
 
 /** The container could not be reached at all (refused, reset before answering, DNS...). */
 export class ContainerUnreachableError extends Error {
@@ -20,19 +23,31 @@ function containerUrl(base: string, path: string): URL {
   return new URL(path, base.endsWith("/") ? base : `${base}/`);
 }
 
+/** A container's answer as it streams in: status and headers, then the body's chunks. */
+export interface ContainerStream extends AsyncIterable<Buffer> {
+  readonly statusCode?: number;
+  readonly headers: IncomingHttpHeaders;
+}
+
+type ContainerInit = { method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: Buffer };
+
 /**
  * Sends one request to a container and resolves with its response stream once the headers
  * arrive. The timeout covers the whole exchange: when it fires the stream is destroyed with
  * ContainerTimeoutError, including mid-body, as SageMaker's 60 s container timeout does.
+ * A container this process serves itself is called in process (./in-process-containers.ts).
  */
 export function openContainerRequest(
   base: string,
-  init: { method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: Buffer },
+  init: ContainerInit,
   agent: Agent,
   timeoutMs: number,
-): Promise<{ response: IncomingMessage; timedOut: () => boolean }> {
+): Promise<{ response: ContainerStream; timedOut: () => boolean }> {
+  const url = containerUrl(base, init.path);
+  const local = inProcessContainer(url);
+  if (local) return openInProcess(local, url, init, timeoutMs);
   return new Promise((resolve, reject) => {
-    const req = request(containerUrl(base, init.path), { method: init.method, agent, headers: init.headers });
+    const req = request(url, { method: init.method, agent, headers: init.headers });
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
@@ -53,12 +68,7 @@ export function openContainerRequest(
 }
 
 /** A whole container exchange, body buffered. */
-export async function callContainer(
-  base: string,
-  init: { method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: Buffer },
-  agent: Agent,
-  timeoutMs: number,
-): Promise<ContainerResponse> {
+export async function callContainer(base: string, init: ContainerInit, agent: Agent, timeoutMs: number): Promise<ContainerResponse> {
   const { response, timedOut } = await openContainerRequest(base, init, agent, timeoutMs);
   const chunks: Buffer[] = [];
   try {
@@ -69,4 +79,51 @@ export async function callContainer(
     throw new ContainerUnreachableError((err as Error).message, { cause: err });
   }
   return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) };
+}
+
+/** The same exchange with a container served by this process: no socket, the same timeout. */
+function openInProcess(
+  serve: LocalServe,
+  url: URL,
+  init: ContainerInit,
+  timeoutMs: number,
+): Promise<{ response: ContainerStream; timedOut: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const body = new PassThrough();
+    const head: { statusCode?: number; headers: IncomingHttpHeaders } = { headers: {} };
+    let answered = false;
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      const err = new ContainerTimeoutError(`no complete response from the container within ${timeoutMs} ms`);
+      if (answered) body.destroy(err);
+      else reject(err);
+    }, timeoutMs);
+    const finished = () => clearTimeout(timer);
+    body.once("end", finished).once("close", finished);
+    const response: ContainerStream = {
+      get statusCode() {
+        return head.statusCode;
+      },
+      get headers() {
+        return head.headers;
+      },
+      [Symbol.asyncIterator]: () => body[Symbol.asyncIterator](),
+    };
+    const headers: IncomingHttpHeaders = {};
+    for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+    const reply = streamedReply(body, (status, all) => {
+      answered = true;
+      head.statusCode = status;
+      head.headers = all;
+      resolve({ response, timedOut: () => expired });
+    });
+    serve(inMemoryRequest(init.method, `${url.pathname}${url.search}`, headers, init.body ?? Buffer.alloc(0)), reply).catch(
+      (err: unknown) => {
+        finished();
+        if (answered) body.destroy(err as Error);
+        else reject(new ContainerUnreachableError((err as Error).message, { cause: err }));
+      },
+    );
+  });
 }

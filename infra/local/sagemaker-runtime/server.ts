@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingHttpHeaders } from "node:http";
 import { endpointLogGroup, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
+import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../in-process-http";
 import { SageMakerError, sendSageMakerError } from "./aws-errors";
 import { type ComponentLease, type ComponentSnapshot, type ComponentTarget, noCapacity, pickComponent } from "./components";
 import { ContainerTimeoutError, ContainerUnreachableError, callContainer, openContainerRequest } from "./container-client";
 import { encodeModelStreamError, encodePayloadPart, payloadParts } from "./event-stream";
-import { type EmulatorReply, type EmulatorRequest, fromNodeRequest, InProcessHttpHandler } from "./in-process";
+import { InProcessHttpHandler } from "./in-process-handler";
 import { containerPaths } from "./openai-upstream";
 import { pickVariant, type VariantTarget } from "./variants";
 
@@ -77,7 +78,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
   const maxPayload = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
 
   /** One call, from either transport; every failure becomes SageMaker's error shape. */
-  const serve = (req: EmulatorRequest, res: EmulatorReply): Promise<void> =>
+  const serve = (req: LocalHttpRequest, res: LocalHttpReply): Promise<void> =>
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       const failure = err instanceof SageMakerError ? err : new SageMakerError("InternalFailure", (err as Error).message ?? String(err));
@@ -92,7 +93,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     headers: { "x-amzn-errortype": "ValidationError" },
   }));
 
-  async function handle(req: EmulatorRequest, res: EmulatorReply): Promise<void> {
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
     const path = req.url.split("?", 1)[0] ?? "";
     if (req.method === "GET" && path === STATE_ROUTE) {
       const body = JSON.stringify({ components: snapshots() });
@@ -178,7 +179,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
     );
   }
 
-  async function invoke(res: EmulatorReply, context: Context, init: Init): Promise<void> {
+  async function invoke(res: LocalHttpReply, context: Context, init: Init): Promise<void> {
     const { variant } = context;
     const answer = await callContainer(variant.url, init, agent, containerTimeoutMs);
     if (answer.status < 200 || answer.status > 299) {
@@ -200,7 +201,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
    * SageMaker relays a streamed body. A failure before the first byte is an ordinary error
    * response (handled by the caller); after it, a ModelStreamError frame ends the stream.
    */
-  async function stream(res: EmulatorReply, context: Context, init: Init): Promise<void> {
+  async function stream(res: LocalHttpReply, context: Context, init: Init): Promise<void> {
     const { variant } = context;
     const { response, timedOut } = await openContainerRequest(variant.url, init, agent, containerTimeoutMs);
     const status = response.statusCode ?? 0;

@@ -95,7 +95,7 @@ export function truncateAndNormalize(vector: readonly number[], dimensions: numb
 /** OpenAI's base64 encoding: the vector's float32 values, little-endian, base64. */
 export function encodeBase64(vector: readonly number[]): string {
   const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((x, i) => bytes.writeFloatLE(x, i * 4));
+  for (const [i, x] of vector.entries()) bytes.writeFloatLE(x, i * 4);
   return bytes.toString("base64");
 }
 

@@ -23,6 +23,7 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
       "iris-pr",
       "iris-ui",
       "iris-up",
+      "tinyembed",
       "tinylm",
       "tinylm-ic",
       "tinylm-slow",

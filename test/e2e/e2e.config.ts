@@ -100,6 +100,21 @@ export default defineConfig({
       ],
       aliases: { prod: 1 },
     },
+    // The demo embedding model: v1 its own variant, v2 a component on the shared pool (`staging`).
+    tinyembed: {
+      embedding: { dimensions: 64, truncatable: true },
+      versions: [
+        { version: 1, artifact: "../../models/tinyembed/1/model.onnx", runtime: "lmi" },
+        {
+          version: 2,
+          artifact: "../../models/tinyembed/1/model.onnx",
+          runtime: "lmi",
+          placement: { pool: "shared", accelerators: 1, memoryMiB: 1024, copies: { min: 1, max: 1 } },
+        },
+      ],
+      aliases: { prod: 1, staging: 2 },
+      prices: [{ perMillionInput: "0.02" }],
+    },
     "tinylm-slow": {
       versions: [
         {

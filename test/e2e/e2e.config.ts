@@ -100,7 +100,8 @@ export default defineConfig({
       ],
       aliases: { prod: 1 },
     },
-    // The demo embedding model: v1 its own variant, v2 a component on the shared pool (`staging`).
+    // The demo embedding model: v1 its own variant, v2 a component on the shared pool (`staging`;
+    // CPU-only, which the cloud would refuse for an LLM runtime, hence local-only).
     tinyembed: {
       embedding: { dimensions: 64, truncatable: true },
       versions: [
@@ -109,7 +110,8 @@ export default defineConfig({
           version: 2,
           artifact: "../../models/tinyembed/1/model.onnx",
           runtime: "lmi",
-          placement: { pool: "shared", accelerators: 1, memoryMiB: 1024, copies: { min: 1, max: 1 } },
+          localOnly: true,
+          placement: { pool: "shared", accelerators: 0, cpus: 1, memoryMiB: 1024, copies: { min: 1, max: 1 } },
         },
       ],
       aliases: { prod: 1, staging: 2 },

@@ -20,7 +20,7 @@ beforeEach(async () => {
   app = testApp();
   seedModels(app);
   seedEmbeddingModel(app);
-  // 0.02 per million input tokens: 20,000 nano-units per token.
+  // 0.02 per million input tokens: 20 nano-units (1e-9) per token.
   await app.registry.addPrice(
     priceFromJson({
       model: "tinyembed",

@@ -30,6 +30,11 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
     ]);
   });
 
+  it("reads an embedding model's declared vectors as seeded, and none for the others", async () => {
+    expect((await registry.getModel("tinyembed"))?.embedding).toEqual({ dimensions: 64, truncatable: true });
+    expect((await registry.getModel("tinylm"))?.embedding).toBeUndefined();
+  });
+
   it("reads a version placed on a pool with its pool endpoint and inference component", async () => {
     const m = await registry.getModel("iris-ic");
     expect(m?.versions.get(2)).toMatchObject({ endpointName: "mge2e-pool-shared", inferenceComponentName: "mge2e-iris-ic-v2" });

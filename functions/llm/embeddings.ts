@@ -12,7 +12,7 @@ import {
 import { InferenceFailedError, runInference } from "../core/inference";
 import { lookupGrantedModel } from "../core/model-access";
 import { parseModelRef, toOpenAIErrorResponse } from "../core/openai";
-import { principalFromContext } from "../core/principal";
+import { principalFromContext, requireScope } from "../core/principal";
 import { header, jsonBody, requestIdOf } from "../http/event";
 import type { LogFields } from "../http/handler";
 import { requestMetrics } from "../http/metrics";
@@ -33,6 +33,8 @@ export function embeddingsRoute(deps: LlmDeps): StreamingRoute {
     const principal = principalFromContext(event.requestContext.authorizer);
     log.tenantId = principal.tenantId;
     log.keyId = principal.keyId;
+    // A key without `invoke` learns nothing about models (the inference path checks it again).
+    requireScope(principal, "invoke");
     const body = parseWith(embeddingsBody, jsonBody(event, deps.maxBodyBytes).json);
     const { model, selector } = parseModelRef(body.model);
     log.model = model;

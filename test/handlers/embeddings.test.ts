@@ -115,6 +115,13 @@ describe("POST /v1/embeddings", () => {
     expect(app.model.calls).toEqual([]);
   });
 
+  it("refuses a key without the invoke scope before looking at the model", async () => {
+    const reader = principal({ models: ["tinyembed"], scopes: ["usage:read"] });
+    const res = await app.request("POST", "/v1/embeddings", { as: reader, json: { model: "tinyembed", input: "x", dimensions: 99 } });
+    expectOpenAIError(res, 403, "permission_error");
+    expect(app.model.calls).toEqual([]);
+  });
+
   it("reserves the input tokens against a token quota and refuses what does not fit, unbilled", async () => {
     const limited = principal({ models: ["tinyembed"], limits: { tokensPerMinute: 10 } });
     const ok = await app.request("POST", "/v1/embeddings", { as: limited, json: { model: "tinyembed", input: "abc" } });

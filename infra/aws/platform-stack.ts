@@ -163,7 +163,7 @@ export class PlatformStack extends Stack {
       authorizer: fn("authorizer", "REQUEST authorizer: tenant API keys", 256, Duration.seconds(5)),
       invoke: fn("invoke", "Model routes: resolve alias, invoke SageMaker, meter", 1024, invokeTimeout),
       // Streams a generation for up to API Gateway's 15-minute streaming limit.
-      llm: fn("llm", "OpenAI routes: chat and completions, streamed, token-metered", 1024, Duration.minutes(15)),
+      llm: fn("llm", "OpenAI routes: chat, completions and embeddings, streamed, token-metered", 1024, Duration.minutes(15)),
       usage: fn("usage", "Tenant usage and invoice reads", 512, Duration.seconds(10)),
       // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
       admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage, invoices", 1024, Duration.seconds(300)),

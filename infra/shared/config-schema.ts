@@ -95,8 +95,9 @@ const versionFieldsSchema = z.strictObject({
   localUrl: z.url().optional(),
   /**
    * What `localUrl` speaks. `openai`: an OpenAI-compatible server (vLLM, llama.cpp server,
-   * Ollama), sent the same body on /v1/chat/completions or /v1/completions. `sagemaker`: the
-   * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
+   * Ollama), sent the same body on the route the client called (/v1/chat/completions,
+   * /v1/completions or /v1/embeddings). `sagemaker`: the container contract.
+   * Default: `openai` for LLM runtimes, `sagemaker` otherwise.
    */
   localApi: z.enum(["sagemaker", "openai"]).optional(),
   /** LMI runtime: vLLM settings (context length, tensor parallelism, a Hugging Face token). */

@@ -45,6 +45,18 @@ export default defineConfig({
       aliases: { prod: 1 },
       prices: [{ perMillionInput: "0.15", perMillionOutput: "0.60" }],
     },
+    tinyembed: {
+      description:
+        "Demo embedding model: latent semantic analysis over tinylm's tokens of Moby-Dick, 64-d unit vectors (docs/embeddings.md).",
+      // Components come largest singular value first, so a prefix is the lower-rank model: `dimensions` applies.
+      embedding: { dimensions: 64, truncatable: true },
+      versions: [
+        // Built by `npm run models`; the local embedding runtime runs the ONNX file, the cloud leaves it out (docs/embeddings.md).
+        { version: 1, artifact: "models/tinyembed/1/model.onnx", runtime: "lmi", localOnly: true },
+      ],
+      aliases: { prod: 1 },
+      prices: [{ perMillionInput: "0.02" }],
+    },
   },
   // Every price, cost and budget is in this currency (ISO 4217).
   currency: "USD",

@@ -25,6 +25,7 @@ export async function seedRegistry(doc: DynamoDBDocumentClient, tableName: strin
           defaultAlias: m.defaultAlias,
           description: m.description,
           maxTokensPerRequest: m.maxTokensPerRequest,
+          embedding: m.embedding,
         },
       }),
     );

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCom
 import { ConflictError, NotFoundError } from "../core/errors";
 import type { Price } from "../core/money/prices";
 import type { RegistryAdmin } from "../core/ports";
-import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../core/registry";
+import type { Alias, AliasHistoryEntry, AliasTarget, EmbeddingSpec, ModelRecord, ModelVersion, VersionStatus } from "../core/registry";
 import { whenConditionFails, whenTransactionCancelled } from "./conditions";
 import { queryAll } from "./query-all";
 import {
@@ -57,6 +57,7 @@ export class DynamoRegistry implements RegistryAdmin {
       prices,
       ...(typeof head.description === "string" ? { description: head.description } : {}),
       ...(typeof head.maxTokensPerRequest === "number" ? { maxTokensPerRequest: head.maxTokensPerRequest } : {}),
+      ...embeddingOf(head.embedding),
     };
   }
 
@@ -224,4 +225,11 @@ export class DynamoRegistry implements RegistryAdmin {
 
 function revisionFields(a: Alias) {
   return { revision: a.revision, updatedAt: a.updatedAt, updatedBy: a.updatedBy };
+}
+
+/** The model item's embedding spec, when it has a well-formed one. */
+function embeddingOf(item: unknown): { embedding?: EmbeddingSpec } {
+  if (typeof item !== "object" || item === null) return {};
+  const { dimensions, truncatable } = item as Record<string, unknown>;
+  return typeof dimensions === "number" ? { embedding: { dimensions, truncatable: truncatable === true } } : {};
 }

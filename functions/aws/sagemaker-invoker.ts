@@ -9,6 +9,7 @@ import {
   ServiceUnavailable,
   ValidationError,
 } from "@aws-sdk/client-sagemaker-runtime";
+import { routeAttribute } from "../contract/upstream-route";
 import {
   ApiError,
   BadRequestError,
@@ -135,6 +136,8 @@ function commandInput(req: InvokeRequest) {
     Body: req.body,
     ContentType: req.contentType,
     ...(req.accept ? { Accept: req.accept } : {}),
+    // SageMaker hands CustomAttributes to the container as X-Amzn-SageMaker-Custom-Attributes.
+    ...(req.route ? { CustomAttributes: routeAttribute(req.route) } : {}),
   };
 }
 

@@ -81,6 +81,15 @@ export const ROUTES = [
     streaming: true,
     timeoutSeconds: 900,
   },
+  // Embedding models: OpenAI's embeddings API. One JSON answer, on the LLM function's streaming integration.
+  {
+    method: "POST",
+    path: "/v1/embeddings",
+    handler: "llm",
+    auth: "apiKey",
+    summary: "OpenAI embeddings (float or base64 vectors; dimensions where the model supports it)",
+    streaming: true,
+  },
   // Tenant self-service.
   {
     method: "GET",

@@ -33,6 +33,8 @@ export interface RegistrySeed {
     readonly description?: string;
     readonly defaultAlias: string;
     readonly maxTokensPerRequest?: number;
+    /** Set for an embedding model (functions/core/registry.ts EmbeddingSpec). */
+    readonly embedding?: { readonly dimensions: number; readonly truncatable: boolean };
   }>;
   readonly versions: readonly VersionSeed[];
   readonly aliases: readonly AliasSeed[];

@@ -1,3 +1,4 @@
+import type { UpstreamRoute } from "../contract/upstream-route";
 import { admit, hasBudget, hasTokenQuota, settle, tokenReservationOf } from "./admission";
 import { ApiError, ServiceUnavailableError } from "./errors";
 import { invokeTargetOf } from "./invoke-target";
@@ -33,6 +34,8 @@ export interface InferenceRequest {
   readonly timeoutMs?: number;
   /** What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed). */
   readonly shadowBody?: Uint8Array;
+  /** The OpenAI route called, passed to the container with the body (see InvokeRequest). */
+  readonly route?: UpstreamRoute;
 }
 
 export interface InferenceResult {
@@ -176,6 +179,7 @@ async function serve(
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,
       ...(req.accept ? { accept: req.accept } : {}),
+      ...(req.route ? { route: req.route } : {}),
     });
 
   let answered = resolution.version;
@@ -310,6 +314,7 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
       body: Buffer.from(req.shadowBody ?? req.body).toString("base64"),
       contentType: req.contentType,
       ...(req.accept ? { accept: req.accept } : {}),
+      ...(req.route ? { route: req.route } : {}),
     })
     .catch((err: unknown) => deps.onShadowError?.(err));
 }

@@ -1,3 +1,4 @@
+import type { UpstreamRoute } from "../contract/upstream-route";
 import type { AccessEntry } from "./access-log";
 import type { TenantLimits } from "./limits/tenant-limits";
 import type { Price } from "./money/prices";
@@ -197,6 +198,12 @@ export interface InvokeRequest {
   readonly body: Uint8Array;
   readonly contentType: string;
   readonly accept?: string;
+  /**
+   * The OpenAI route the client called (`/v1/embeddings`…), for a container that serves more
+   * than one: it is told the route, never left to guess it from the body's shape
+   * (functions/contract/upstream-route.ts).
+   */
+  readonly route?: UpstreamRoute;
   readonly timeoutMs: number;
 }
 

@@ -81,8 +81,22 @@ export interface ModelRecord {
   readonly defaultAlias: string;
   /** Tokens a request that names no maximum reserves against a token quota (see `tokenReservationOf`). */
   readonly maxTokensPerRequest?: number;
+  /** Set for an embedding model: it serves `/v1/embeddings` and none of the generation routes. */
+  readonly embedding?: EmbeddingSpec;
   readonly versions: ReadonlyMap<number, ModelVersion>;
   readonly aliases: ReadonlyMap<string, Alias>;
   /** The model's price history (list and contract prices, every version), in no order. */
   readonly prices?: readonly Price[];
+}
+
+/** What an embedding model produces, as the platform config declares it. */
+export interface EmbeddingSpec {
+  /** Length of the vectors the model returns. */
+  readonly dimensions: number;
+  /**
+   * Whether a prefix of a vector is itself a usable embedding (Matryoshka-trained models, or
+   * components ordered by importance as in PCA/LSA): only then does a request's `dimensions`
+   * apply, as truncation and renormalisation.
+   */
+  readonly truncatable: boolean;
 }

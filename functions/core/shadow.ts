@@ -1,3 +1,4 @@
+import type { UpstreamRoute } from "../contract/upstream-route";
 import { ApiError } from "./errors";
 import { invokeTargetOf } from "./invoke-target";
 import type { ModelInvoker, UsageSink } from "./ports";
@@ -21,6 +22,8 @@ export interface ShadowRequest {
   readonly body: string;
   readonly contentType: string;
   readonly accept?: string;
+  /** The OpenAI route the copied request called. */
+  readonly route?: UpstreamRoute;
 }
 
 /**
@@ -62,6 +65,7 @@ export async function runShadow(deps: ShadowDeps, req: ShadowRequest): Promise<S
       contentType: req.contentType,
       timeoutMs: deps.invokeTimeoutMs,
       ...(req.accept ? { accept: req.accept } : {}),
+      ...(req.route ? { route: req.route } : {}),
     });
     bytesOut = out.body.byteLength;
   } catch (err) {

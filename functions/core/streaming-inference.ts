@@ -86,6 +86,7 @@ async function serveStream(deps: InferenceDeps, req: StreamingRequest, out: Even
       body: req.body,
       contentType: req.contentType,
       timeoutMs: req.streamTimeoutMs,
+      ...(req.route ? { route: req.route } : {}),
     });
 
   let answered = resolution.version;

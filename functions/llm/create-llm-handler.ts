@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
+import type { UpstreamRoute } from "../contract/upstream-route";
+import { requireGenerativeModel } from "../core/embeddings";
 import { type InferenceDeps, InferenceFailedError, type InferenceRequest, runInference } from "../core/inference";
 import { lookupGrantedModel } from "../core/model-access";
 import {
@@ -24,6 +26,7 @@ import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics"
 import { versionHeaders } from "../http/model-headers";
 import { parseWith } from "../http/respond";
 import { type HttpStream, type StreamingLambdaHandler, streamingHttpHandler } from "../http/streaming-handler";
+import { embeddingsRoute } from "./embeddings";
 
 /** What the LLM function needs: the inference path's ports and its own bounds. */
 export interface LlmDeps extends InferenceDeps {
@@ -36,14 +39,15 @@ export interface LlmDeps extends InferenceDeps {
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 /**
- * The OpenAI-compatible routes for large language models, one streaming function for both:
+ * The OpenAI-compatible routes for large language models and embedding models, one streaming
+ * function for all of them (embeddings: functions/llm/embeddings.ts). For chat and completions:
  * a request with `"stream": true` is answered as Server-Sent Events chunk by chunk, any other
  * as one JSON document. Errors use OpenAI's shape, so the `openai` SDKs raise their typed errors.
  */
 export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
   const deps: LlmDeps = { onRejectedTokens: warnRejectedTokens, ...wiring };
   const complete =
-    (schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>) =>
+    (schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>, route: UpstreamRoute) =>
     async (event: APIGatewayProxyEvent, res: HttpStream, log: LogFields) => {
       const requestId = requestIdOf(event);
       const principal = principalFromContext(event.requestContext.authorizer);
@@ -54,6 +58,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
       log.model = model;
       // The model's token cap shapes the engine's body; the inference path checks the grant again (cached).
       const cap = await lookupGrantedModel(deps.registry, principal, model);
+      requireGenerativeModel(model, cap.embedding);
       const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
       const req: InferenceRequest = {
         requestId,
@@ -63,6 +68,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
         selector,
         routingKey: header(event, "x-routing-key") ?? principal.keyId,
         protocol: "openai",
+        route,
         json: body,
         body: encode(upstreamBody(body, model, cap)),
         contentType: "application/json",
@@ -125,8 +131,9 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
 
   return streamingHttpHandler<"llm">(
     {
-      "POST /v1/chat/completions": complete(chatCompletionBody),
-      "POST /v1/completions": complete(completionBody),
+      "POST /v1/chat/completions": complete(chatCompletionBody, "/v1/chat/completions"),
+      "POST /v1/completions": complete(completionBody, "/v1/completions"),
+      "POST /v1/embeddings": embeddingsRoute(deps),
     },
     {
       response: (err, requestId) => {

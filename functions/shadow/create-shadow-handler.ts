@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { UPSTREAM_ROUTES } from "../contract/upstream-route";
 import { runShadow, type ShadowDeps } from "../core/shadow";
 import { logger } from "../http/logger";
 
@@ -16,6 +17,7 @@ const shadowEvent = z.strictObject({
   body: z.string(),
   contentType: z.string().min(1),
   accept: z.string().optional(),
+  route: z.enum(UPSTREAM_ROUTES).optional(),
 });
 
 /**

@@ -165,7 +165,7 @@ export class PlatformStack extends Stack {
       // Streams a generation for up to API Gateway's 15-minute streaming limit. Billed for the whole
       // stream while it mostly waits on the engine: 512 MB (a third of a vCPU) is what its measured
       // CPU per request and per chunk and its ~65 MB footprint need (bench/README.md).
-      llm: fn("llm", "OpenAI routes: chat and completions, streamed, token-metered", 512, Duration.minutes(15)),
+      llm: fn("llm", "OpenAI routes: chat, completions and embeddings, streamed, token-metered", 512, Duration.minutes(15)),
       usage: fn("usage", "Tenant usage and invoice reads", 512, Duration.seconds(10)),
       // Reads an uploaded artifact back to verify its sha256 before it becomes a version.
       admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage, invoices", 1024, Duration.seconds(300)),

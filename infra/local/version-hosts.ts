@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import { isLlmRuntime } from "../../functions/contract/runtimes";
 import type { VersionConfig } from "../shared/config-schema";
-import { type ModelSignature, startLlmModelHost, startOnnxModelHost } from "./model-host";
+import { isEmbeddingModelDir, type ModelSignature, startEmbeddingModelHost, startLlmModelHost, startOnnxModelHost } from "./model-host";
 
 /** A running model host of one version (the "container"); `close` releases its model. */
 export interface VersionHost {
@@ -35,8 +35,14 @@ export function versionHostStarter(
   if (localUrl) return { start: async () => ({ url: localUrl, close: async () => undefined }), ...protocol };
   const { artifact, onnxFile } = files;
   if (isLlmRuntime(v.runtime) && artifact) {
-    // An LLM is a Hugging Face style directory (config, tokenizer, model.onnx), served where it lies.
-    return { start: () => startLlmModelHost({ modelDir: dirname(artifact), modelName: model, version: v.version }), ...protocol };
+    // An LLM is a Hugging Face style directory (config, tokenizer, model.onnx), served where it
+    // lies; like vLLM, the host serves what the directory's config.json says the model is.
+    const modelDir = dirname(artifact);
+    const host = { modelDir, modelName: model, version: v.version };
+    return {
+      start: async () => ((await isEmbeddingModelDir(modelDir)) ? startEmbeddingModelHost(host) : startLlmModelHost(host)),
+      ...protocol,
+    };
   }
   if (onnxFile) return { start: () => startOnnxModelHost({ modelPath: onnxFile, modelName: model, version: v.version }), ...protocol };
   throw new Error(`models.${model} version ${v.version}: an s3:// or hf:// artifact needs 'localUrl' on the local host`);

@@ -95,8 +95,9 @@ const versionFieldsSchema = z.strictObject({
   localUrl: z.url().optional(),
   /**
    * What `localUrl` speaks. `openai`: an OpenAI-compatible server (vLLM, llama.cpp server,
-   * Ollama), sent the same body on /v1/chat/completions or /v1/completions. `sagemaker`: the
-   * container contract. Default: `openai` for LLM runtimes, `sagemaker` otherwise.
+   * Ollama), sent the same body on the route the client called (/v1/chat/completions,
+   * /v1/completions or /v1/embeddings). `sagemaker`: the container contract.
+   * Default: `openai` for LLM runtimes, `sagemaker` otherwise.
    */
   localApi: z.enum(["sagemaker", "openai"]).optional(),
   /** LMI runtime: vLLM settings (context length, tensor parallelism, a Hugging Face token). */
@@ -194,6 +195,21 @@ export const priceConfigSchema = z
   })
   .refine((p) => Object.keys(p).some((k) => k !== "version" && k !== "tenant"), "set at least one price component");
 
+/** Runtimes that take OpenAI's embeddings body: LMI (vLLM serving an embedding model) or a custom container. */
+const EMBEDDING_RUNTIMES: readonly string[] = ["lmi", "custom"];
+
+/** An embedding model's output (functions/core/registry.ts EmbeddingSpec). */
+export const embeddingConfigSchema = z.strictObject({
+  /** Length of the vectors every version returns. */
+  dimensions: z.number().int().min(1).max(65_536),
+  /**
+   * A prefix of a vector is itself an embedding (Matryoshka training, or components ordered by
+   * importance): requests may then ask for fewer `dimensions`, which the gateway truncates and
+   * renormalises. Otherwise such a request is refused. @default false
+   */
+  truncatable: z.boolean().default(false),
+});
+
 export const modelConfigSchema = z
   .strictObject({
     description: z.string().max(500).optional(),
@@ -204,6 +220,13 @@ export const modelConfigSchema = z
      * @default 4096 for versions on an LLM runtime (tgi, lmi), 0 for the others
      */
     maxTokensPerRequest: z.number().int().min(0).max(10_000_000).optional(),
+    /**
+     * Declares an embedding model: it serves `POST /v1/embeddings` (and not the chat or
+     * completion routes). Its versions run on an OpenAI-compatible LLM runtime (`lmi`: vLLM
+     * with an embedding model, or the local host's ONNX embedding models) and are placed on
+     * pools like any other version.
+     */
+    embedding: embeddingConfigSchema.optional(),
     versions: z.array(versionConfigSchema).min(1),
     /** Alias name → target. Moved at run time by the admin API; this is the initial value. */
     aliases: z.record(z.string().regex(ALIAS_NAME, ALIAS_NAME_RULE), aliasTargetSchema),
@@ -219,6 +242,14 @@ export const modelConfigSchema = z
   .superRefine((m, ctx) => {
     const declared = new Set<number>();
     m.versions.forEach((v, i) => {
+      // The gateway sends an embedding model OpenAI's embeddings body: only containers that take it.
+      if (m.embedding && !EMBEDDING_RUNTIMES.includes(v.runtime)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["versions", i, "runtime"],
+          message: `an embedding model runs on ${EMBEDDING_RUNTIMES.join(" or ")} (an OpenAI-compatible /v1/embeddings), not '${v.runtime}'`,
+        });
+      }
       if (declared.has(v.version)) {
         ctx.addIssue({ code: "custom", path: ["versions", i, "version"], message: `version ${v.version} is declared twice` });
       }

@@ -78,6 +78,7 @@ export function registrySeed(
       defaultAlias: m.defaultAlias,
       ...(m.description ? { description: m.description } : {}),
       ...(m.maxTokensPerRequest !== undefined ? { maxTokensPerRequest: m.maxTokensPerRequest } : {}),
+      ...(m.embedding ? { embedding: m.embedding } : {}),
     });
     for (const v of m.versions) {
       const digest = v.sha256 ?? sha256(model, v.version);

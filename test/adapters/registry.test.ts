@@ -23,10 +23,16 @@ describe("DynamoRegistry (DynamoDB Local)", () => {
       "iris-pr",
       "iris-ui",
       "iris-up",
+      "tinyembed",
       "tinylm",
       "tinylm-ic",
       "tinylm-slow",
     ]);
+  });
+
+  it("reads an embedding model's declared vectors as seeded, and none for the others", async () => {
+    expect((await registry.getModel("tinyembed"))?.embedding).toEqual({ dimensions: 64, truncatable: true });
+    expect((await registry.getModel("tinylm"))?.embedding).toBeUndefined();
   });
 
   it("reads a version placed on a pool with its pool endpoint and inference component", async () => {

@@ -100,6 +100,23 @@ export default defineConfig({
       ],
       aliases: { prod: 1 },
     },
+    // The demo embedding model: v1 its own variant, v2 a component on the shared pool (`staging`;
+    // CPU-only, which the cloud would refuse for an LLM runtime, hence local-only).
+    tinyembed: {
+      embedding: { dimensions: 64, truncatable: true },
+      versions: [
+        { version: 1, artifact: "../../models/tinyembed/1/model.onnx", runtime: "lmi" },
+        {
+          version: 2,
+          artifact: "../../models/tinyembed/1/model.onnx",
+          runtime: "lmi",
+          localOnly: true,
+          placement: { pool: "shared", accelerators: 0, cpus: 1, memoryMiB: 1024, copies: { min: 1, max: 1 } },
+        },
+      ],
+      aliases: { prod: 1, staging: 2 },
+      prices: [{ perMillionInput: "0.02" }],
+    },
     "tinylm-slow": {
       versions: [
         {

@@ -73,6 +73,7 @@ describe("inference through the gateway", () => {
       "iris-pr",
       "iris-ui",
       "iris-up",
+      "tinyembed",
       "tinylm",
       "tinylm-ic",
       "tinylm-slow",

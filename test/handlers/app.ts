@@ -6,7 +6,7 @@ import { MODEL_ROUTES } from "../../functions/contract/routes";
 import { type CreatedKey, createKey, type NewKey } from "../../functions/core/api-keys";
 import type { TenantLimits } from "../../functions/core/limits/tenant-limits";
 import type { Principal } from "../../functions/core/principal";
-import type { Alias, ModelVersion } from "../../functions/core/registry";
+import type { Alias, EmbeddingSpec, ModelVersion } from "../../functions/core/registry";
 import { createTenant } from "../../functions/core/tenants";
 import { logger } from "../../functions/http/logger";
 import type { InferenceMetricsPublisher } from "../../functions/http/metrics";
@@ -20,7 +20,7 @@ import { MemoryAccessLog } from "./memory/access";
 import { MemoryArtifactStore } from "./memory/artifacts";
 import { MemoryIdentityStore } from "./memory/identity";
 import { MemoryInvoiceStore } from "./memory/invoices";
-import { MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
+import { EMBEDDING_DIMENSIONS, MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
 import { MemoryRegistry } from "./memory/registry";
 import { MemoryUsageStore } from "./memory/usage";
 import {
@@ -212,6 +212,24 @@ export function seedModels(app: TestApp): void {
     [
       alias("tinylm", "prod", { targets: [{ version: 1, weight: 100 }] }),
       alias("tinylm", "staging", { targets: [{ version: 2, weight: 100 }] }),
+    ],
+  );
+}
+
+/**
+ * The embedding model `tinyembed`: vectors of EMBEDDING_DIMENSIONS that may be shortened
+ * (`prod` → 1, `staging` → 2), priced per input token.
+ */
+export function seedEmbeddingModel(app: TestApp, embedding: EmbeddingSpec = { dimensions: EMBEDDING_DIMENSIONS, truncatable: true }): void {
+  app.registry.addModel(
+    { model: "tinyembed", embedding },
+    [
+      { ...version("tinyembed", 1), runtime: "lmi" },
+      { ...version("tinyembed", 2), runtime: "lmi" },
+    ],
+    [
+      alias("tinyembed", "prod", { targets: [{ version: 1, weight: 100 }] }),
+      alias("tinyembed", "staging", { targets: [{ version: 2, weight: 100 }] }),
     ],
   );
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
 import { ROUTES } from "../../functions/contract/routes";
-import { IRIS_INPUT, principal, seedModels, type TestApp, testApp } from "./app";
+import { IRIS_INPUT, principal, seedEmbeddingModel, seedModels, type TestApp, testApp } from "./app";
 import { ADMIN_ARN, type RequestInit } from "./request";
 
 interface Fixture {
@@ -25,6 +25,7 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
     "/v1/chat/completions",
     { as: principal(), json: { model: "tinylm", messages: [{ role: "user", content: "hi" }] } },
   ],
+  "POST /v1/embeddings": () => ["/v1/embeddings", { as: principal(), json: { model: "tinyembed", input: "hi" } }],
   "POST /v1/completions": () => ["/v1/completions", { as: principal(), json: { model: "tinylm", prompt: "hi", stream: true } }],
   "GET /v1/models": () => ["/v1/models", { as: principal() }],
   "GET /v1/usage": () => ["/v1/usage", { as: principal() }],
@@ -88,6 +89,7 @@ const NO_POOLS = {
 async function fixture(): Promise<Fixture> {
   const app = testApp({ showback: NO_POOLS });
   seedModels(app);
+  seedEmbeddingModel(app);
   const { keyId } = await app.tenantWithKey("acme");
   const upload = "uploads/iris/route-check/model.onnx";
   app.artifacts.put(upload, ARTIFACT);

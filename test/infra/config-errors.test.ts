@@ -39,6 +39,16 @@ describe("a bad config fails synth with a message naming the field", () => {
     ],
     ["instance type that is not ml.*", configWith({ instanceType: "g5.xlarge" }), "models.clf.versions.0.instanceType"],
     ["custom runtime without an image", configWith({ runtime: "custom" }), "models.clf.versions.0.image"],
+    [
+      "embedding model on a runtime that does not take OpenAI's embeddings body",
+      { name: "bad", models: { emb: { embedding: { dimensions: 8 }, versions: [version({ runtime: "tgi" })], aliases: { prod: 1 } } } },
+      "models.emb.versions.0.runtime",
+    ],
+    [
+      "embedding model without dimensions",
+      { name: "bad", models: { emb: { embedding: {}, versions: [version({ runtime: "lmi" })], aliases: { prod: 1 } } } },
+      "models.emb.embedding.dimensions",
+    ],
     ["missing local artifact", configWith({ artifact: "m/1/missing.onnx" }), "models.clf.versions.0.artifact"],
     ["sha256 that does not match the file", configWith({ sha256: "0".repeat(64) }), "models.clf.versions.0.sha256"],
     ["LLM runtime on a CPU instance", configWith({ runtime: "lmi", instanceType: "ml.m5.xlarge" }), "models.clf.versions.0.instanceType"],

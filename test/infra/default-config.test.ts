@@ -6,7 +6,7 @@ import { artifactDir, synthPlatform } from "./fixtures";
 
 // The shipped config, pinned to a region: what `npx cdk synth -c region=eu-west-1` produces.
 // Its artifact paths point at stand-in files so the test needs no `npm run models`.
-const dir = artifactDir({ "models/iris/1/model.onnx": "v1", "models/iris/2/model.onnx": "v2", "models/tinylm/1/model.onnx": "lm" });
+const dir = artifactDir({ "models/iris/1/model.onnx": "v1", "models/iris/2/model.onnx": "v2", "models/tinylm/1/model.onnx": "lm", "models/tinyembed/1/model.onnx": "emb" });
 const { template, violations } = synthPlatform({ config, baseDir: dir, env: { region: "eu-west-1", account: "111122223333" } });
 
 describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () => {
@@ -82,8 +82,9 @@ describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () =>
     expect(template.toJSON().Mappings).toBeUndefined();
   });
 
-  it("leaves the local-only tinylm out: no endpoint, no registry entry (the cloud answers 404)", () => {
+  it("leaves the local-only tinylm and tinyembed out: no endpoint, no registry entry (the cloud answers 404)", () => {
     template.resourceCountIs("AWS::SageMaker::Endpoint", 1);
     expect(JSON.stringify(template.findResources("Custom::RegistrySeed"))).not.toContain("tinylm");
+    expect(JSON.stringify(template.findResources("Custom::RegistrySeed"))).not.toContain("tinyembed");
   });
 });

@@ -37,21 +37,18 @@ describe("GatewayApi (two models, three versions)", () => {
     });
   });
 
-  it("streams the OpenAI routes from the LLM function, with a 15-minute integration timeout", () => {
+  it("streams the OpenAI routes from the LLM function, with a 15-minute integration timeout for generation", () => {
     const llmFn = logicalIdOf(template, "AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes") });
     template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^OpenAI routes"), Timeout: 900 });
-    // POST /v1/chat/completions and POST /v1/completions, both on the LLM function.
+    // POST /v1/chat/completions, /v1/completions and /v1/embeddings, all on the LLM function.
     const methods = Object.values(template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "POST" } })).filter((m) =>
       JSON.stringify(m).includes(llmFn),
     );
-    expect(methods).toHaveLength(2);
-    for (const m of methods) {
-      expect((m as { Properties: { Integration: Record<string, unknown> } }).Properties.Integration).toMatchObject({
-        Type: "AWS_PROXY",
-        ResponseTransferMode: "STREAM",
-        TimeoutInMillis: 900_000,
-      });
-    }
+    expect(methods).toHaveLength(3);
+    const integrations = methods.map((m) => (m as { Properties: { Integration: Record<string, unknown> } }).Properties.Integration);
+    for (const integration of integrations) expect(integration).toMatchObject({ Type: "AWS_PROXY", ResponseTransferMode: "STREAM" });
+    // Generation may take minutes; an embeddings answer keeps API Gateway's default 29 s.
+    expect(integrations.map((i) => i.TimeoutInMillis ?? "default").sort()).toEqual([900_000, 900_000, "default"]);
     // Streaming integrations call the function's response-streaming invocation.
     const uri = JSON.stringify(
       Object.values(template.findResources("AWS::ApiGateway::Method")).find((m) => JSON.stringify(m).includes(llmFn)),

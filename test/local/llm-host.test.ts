@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { routeAttribute } from "../../functions/contract/upstream-route";
 import { type LlmModelHost, startLlmModelHost } from "../../infra/local/model-host/index";
 
 const modelDir = join(import.meta.dirname, "../../models/tinylm/1");
@@ -49,6 +50,21 @@ describe("LLM model host (LMI contract) serving tinylm", () => {
       .slice(0, -1)
       .map((e) => JSON.parse(e.slice("data: ".length)) as Completion & { choices: { delta?: { content?: string } }[] });
   };
+
+  it("serves /invocations as the route named in X-Amzn-SageMaker-Custom-Attributes, refusing embeddings", async () => {
+    const send = async (route: Parameters<typeof routeAttribute>[0], body: object) => {
+      const res = await fetch(`${host.url}/invocations`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-amzn-sagemaker-custom-attributes": routeAttribute(route) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as { object?: string } };
+    };
+    // Named a completion, a body that also carries `messages` is still a completion.
+    const completion = await send("/v1/completions", { prompt: "The whale", messages: [], max_tokens: 2, temperature: 0 });
+    expect(completion).toMatchObject({ status: 200, json: { object: "text_completion" } });
+    expect((await send("/v1/embeddings", { input: "The whale" })).status).toBe(400);
+  });
 
   it("answers /ping", async () => {
     expect((await fetch(`${host.url}/ping`)).status).toBe(200);

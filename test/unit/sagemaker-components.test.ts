@@ -46,6 +46,15 @@ describe("SageMakerInvoker and inference components", () => {
     expect(variant).not.toHaveProperty("InferenceComponentName");
   });
 
+  it("names the OpenAI route called in CustomAttributes, and sends none for a call without one", async () => {
+    sagemaker.on(InvokeEndpointCommand).resolves({ Body: body as never, ContentType: "application/json" });
+    await invoker.invoke({ ...onPool, route: "/v1/embeddings" });
+    await invoker.invoke(onVariant);
+    const [routed, plain] = sagemaker.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input);
+    expect(routed).toMatchObject({ CustomAttributes: "openai-route=/v1/embeddings" });
+    expect(plain).not.toHaveProperty("CustomAttributes");
+  });
+
   it("names the component on the streamed call too", async () => {
     sagemaker.on(InvokeEndpointWithResponseStreamCommand).resolves({
       Body: (async function* () {

@@ -1,16 +1,20 @@
+import { routeFromAttributes } from "../../../functions/contract/upstream-route";
 import type { VariantTarget } from "./variants";
 
 /**
  * Where a request for a variant goes on its server. A SageMaker container answers
  * /ping and /invocations. An OpenAI-compatible server (vLLM, llama.cpp server, Ollama) has
- * neither: the LMI contract's body is already an OpenAI body, so /invocations maps by its shape
- * to /v1/chat/completions (`messages`) or /v1/completions (`prompt`), and /ping to /v1/models.
- * Paths are relative, so a base URL with or without a trailing /v1 works.
+ * neither: /invocations goes to the route the gateway named in the call's CustomAttributes
+ * (`openai-route=/v1/embeddings`, functions/contract/upstream-route.ts), and /ping to /v1/models.
+ * A call that names no route (a raw InvokeEndpoint) falls back to the LMI contract's body
+ * shape: `messages` for chat, else completions. Paths are relative, so a base URL with or
+ * without a trailing /v1 works.
  */
-export function containerPaths(variant: VariantTarget, body: Buffer): { invocations: string; ping: string } {
+export function containerPaths(variant: VariantTarget, body: Buffer, customAttributes?: string): { invocations: string; ping: string } {
   if (variant.protocol !== "openai") return { invocations: "invocations", ping: "ping" };
   const prefix = /\/v1\/?$/.test(new URL(variant.url).pathname) ? "" : "v1/";
-  return { invocations: `${prefix}${isChatBody(body) ? "chat/completions" : "completions"}`, ping: `${prefix}models` };
+  const route = routeFromAttributes(customAttributes)?.slice("/v1/".length) ?? (isChatBody(body) ? "chat/completions" : "completions");
+  return { invocations: `${prefix}${route}`, ping: `${prefix}models` };
 }
 
 function isChatBody(body: Buffer): boolean {

@@ -145,7 +145,7 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       ...(accept && { accept }),
       ...(customAttributes && { "x-amzn-sagemaker-custom-attributes": customAttributes }),
     };
-    const init = { method: "POST" as const, path: containerPaths(variant, body).invocations, headers, body };
+    const init = { method: "POST" as const, path: containerPaths(variant, body, customAttributes).invocations, headers, body };
     const context = { endpointName, ...target };
     try {
       if (streaming) await stream(res, context, init);

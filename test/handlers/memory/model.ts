@@ -29,6 +29,7 @@ export class MemoryModelEndpoint implements ModelInvoker {
     const failure = this.failing.get(req.inferenceComponentName ?? req.variantName);
     if (failure) throw failure;
     if (!/json/i.test(req.contentType)) return { body: req.body, contentType: req.contentType, invokedVariant: req.variantName };
+    if (req.route === "/v1/embeddings") return { body: encoder.encode(JSON.stringify(embeddings(req))), contentType: "application/json" };
     const openai = openAIRequest(req);
     if (openai)
       return {
@@ -74,6 +75,33 @@ function openAIRequest(req: InvokeRequest): { model: string } | undefined {
   if (!/json/i.test(req.contentType)) return undefined;
   const body = JSON.parse(new TextDecoder().decode(req.body)) as Record<string, unknown>;
   return "messages" in body || "prompt" in body ? { model: String(body.model) } : undefined;
+}
+
+/**
+ * What the embedding endpoint answers, like vLLM's /v1/embeddings: per input a unit vector of
+ * EMBEDDING_DIMENSIONS whose components fall off (3, 2, 1, 1 before normalising, the input's
+ * index added to the first); one prompt token per whitespace-separated word, or per token id.
+ */
+export const EMBEDDING_DIMENSIONS = 4;
+function embeddings(req: InvokeRequest) {
+  const body = JSON.parse(new TextDecoder().decode(req.body)) as { model: string; input: string | string[] | number[] | number[][] };
+  const inputs: (string | number[])[] =
+    typeof body.input === "string"
+      ? [body.input]
+      : typeof body.input[0] === "number"
+        ? [body.input as number[]]
+        : (body.input as (string | number[])[]);
+  const tokens = inputs.reduce((n, i) => n + (typeof i === "string" ? i.split(/\s+/).filter(Boolean).length : i.length), 0);
+  return {
+    object: "list",
+    model: body.model,
+    data: inputs.map((_, index) => {
+      const raw = [3 + index, 2, 1, 1];
+      const norm = Math.hypot(...raw);
+      return { object: "embedding", index, embedding: raw.map((x) => x / norm) };
+    }),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
 }
 
 function completion(model: string, variant: string, usage: unknown) {

@@ -1,12 +1,21 @@
 import { ConflictError, NotFoundError } from "../../../functions/core/errors";
 import type { Price } from "../../../functions/core/money/prices";
 import type { RegistryAdmin } from "../../../functions/core/ports";
-import type { Alias, AliasHistoryEntry, AliasTarget, ModelRecord, ModelVersion, VersionStatus } from "../../../functions/core/registry";
+import type {
+  Alias,
+  AliasHistoryEntry,
+  AliasTarget,
+  EmbeddingSpec,
+  ModelRecord,
+  ModelVersion,
+  VersionStatus,
+} from "../../../functions/core/registry";
 
 interface StoredModel {
   readonly model: string;
   readonly description?: string;
   readonly defaultAlias: string;
+  readonly embedding?: EmbeddingSpec;
   readonly versions: Map<number, ModelVersion>;
   readonly aliases: Map<string, Alias>;
   /** Alias moves, oldest first, per alias. */
@@ -19,11 +28,16 @@ export class MemoryRegistry implements RegistryAdmin {
   private readonly models = new Map<string, StoredModel>();
 
   /** A model as the seed (or the config) declares it, with its versions and initial aliases. */
-  addModel(m: { model: string; description?: string; defaultAlias?: string }, versions: ModelVersion[] = [], aliases: Alias[] = []) {
+  addModel(
+    m: { model: string; description?: string; defaultAlias?: string; embedding?: EmbeddingSpec },
+    versions: ModelVersion[] = [],
+    aliases: Alias[] = [],
+  ) {
     this.models.set(m.model, {
       model: m.model,
       ...(m.description ? { description: m.description } : {}),
       defaultAlias: m.defaultAlias ?? "prod",
+      ...(m.embedding ? { embedding: m.embedding } : {}),
       versions: new Map(versions.map((v) => [v.version, v])),
       aliases: new Map(aliases.map((a) => [a.alias, a])),
       history: new Map(),
@@ -39,6 +53,7 @@ export class MemoryRegistry implements RegistryAdmin {
         model: m.model,
         ...(m.description ? { description: m.description } : {}),
         defaultAlias: m.defaultAlias,
+        ...(m.embedding ? { embedding: m.embedding } : {}),
         versions: new Map(m.versions),
         aliases: new Map(m.aliases),
         prices: [...m.prices],

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { routeFromAttributes } from "../../../../functions/contract/upstream-route";
 import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
 import { readBody } from "../../read-body";
 import { RequestError } from "../errors";
@@ -76,7 +77,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
       maxBytes: maxBodyBytes,
       tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
     });
-    const request = parseLlmRequest(body.toString("utf8"), route === "by-body" ? undefined : route);
+    const request = parseLlmRequest(body.toString("utf8"), route === "by-body" ? routedKind(req) : route);
     const prompt = request.kind === "chat" ? engine.tokenizer.applyChatFormat(request.messages ?? []) : (request.prompt ?? "");
     const promptIds = engine.tokenizer.encode(prompt);
     const generation = toGeneration(request, promptIds);
@@ -167,4 +168,15 @@ function writeEvent(res: ServerResponse, data: string): Promise<void> {
 function errorBody(status: number, message: string) {
   const type = status === 404 ? "NotFoundError" : status < 500 ? "BadRequestError" : "InternalServerError";
   return { error: { message, type, param: null, code: status } };
+}
+
+/**
+ * The kind /invocations serves when the caller named its route (X-Amzn-SageMaker-Custom-Attributes,
+ * functions/contract/upstream-route.ts); undefined: told apart by the body, as LMI does.
+ */
+function routedKind(req: IncomingMessage): LlmRequest["kind"] | undefined {
+  const attributes = req.headers["x-amzn-sagemaker-custom-attributes"];
+  const route = routeFromAttributes(typeof attributes === "string" ? attributes : undefined);
+  if (route === "/v1/embeddings") throw new RequestError(400, "this model does not serve embeddings");
+  return route === "/v1/chat/completions" ? "chat" : route === "/v1/completions" ? "completion" : undefined;
 }

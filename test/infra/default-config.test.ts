@@ -6,7 +6,12 @@ import { artifactDir, synthPlatform } from "./fixtures";
 
 // The shipped config, pinned to a region: what `npx cdk synth -c region=eu-west-1` produces.
 // Its artifact paths point at stand-in files so the test needs no `npm run models`.
-const dir = artifactDir({ "models/iris/1/model.onnx": "v1", "models/iris/2/model.onnx": "v2", "models/tinylm/1/model.onnx": "lm", "models/tinyembed/1/model.onnx": "emb" });
+const dir = artifactDir({
+  "models/iris/1/model.onnx": "v1",
+  "models/iris/2/model.onnx": "v2",
+  "models/tinylm/1/model.onnx": "lm",
+  "models/tinyembed/1/model.onnx": "emb",
+});
 const { template, violations } = synthPlatform({ config, baseDir: dir, env: { region: "eu-west-1", account: "111122223333" } });
 
 describe("modelgate.config.ts in eu-west-1, no web ACL of the operator's", () => {

@@ -23,25 +23,7 @@ export async function runLoad(target: Target, concurrency: number, seconds: numb
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   const body = Buffer.from(target.body);
-  const one = () =>
-    new Promise<number>((resolve) => {
-      const req = request(
-        {
-          agent,
-          hostname: url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
-          method: "POST",
-          headers: { ...target.headers, "content-length": body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on("error", () => resolve(0));
-      req.end(body);
-    });
+  const one = () => postOnce(agent, url, target.headers, body);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -64,4 +46,26 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** One POST of `body` to `url` on `agent`; resolves the status once the answer has ended (0 when the request failed). */
+export function postOnce(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const req = request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: "POST",
+        headers: { ...headers, "content-length": body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", () => resolve(0));
+    req.end(body);
+  });
 }

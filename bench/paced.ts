@@ -1,5 +1,5 @@
-import { Agent, request } from "node:http";
-import type { Target } from "./load";
+import { Agent } from "node:http";
+import { postOnce, type Target } from "./load";
 
 export interface PacedResult {
   readonly sent: number;
@@ -25,30 +25,9 @@ export async function runPaced(target: Target, rate: number, seconds: number): P
   const total = Math.round(rate * seconds);
   const inFlight = new Set<Promise<void>>();
   const one = (due: number) => {
-    const p = new Promise<void>((resolve) => {
-      const req = request(
-        {
-          agent,
-          hostname: url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
-          method: "POST",
-          headers: { ...target.headers, "content-length": body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            latencies.push(performance.now() - due);
-            if (res.statusCode !== 200) errors++;
-            resolve();
-          });
-        },
-      );
-      req.on("error", () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
+    const p = postOnce(agent, url, target.headers, body).then((status) => {
+      latencies.push(performance.now() - due);
+      if (status !== 200) errors++;
     });
     inFlight.add(p);
     void p.then(() => inFlight.delete(p));

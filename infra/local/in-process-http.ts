@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { PassThrough } from "node:stream";
 import { readBody } from "./read-body";
 
 /**
@@ -20,11 +21,16 @@ export interface LocalHttpRequest {
 /** How a local server answers: the subset of node:http's ServerResponse they use. */
 export interface LocalHttpReply {
   readonly headersSent: boolean;
+  /** The reader has gone (or the reply was cut): writes go nowhere. */
+  readonly destroyed: boolean;
   setHeader(name: string, value: string): void;
   writeHead(status: number, headers: OutgoingHttpHeaders): void;
-  write(chunk: Uint8Array | string): void;
+  /** False when the reader is behind: wait for 'drain' before writing more. */
+  write(chunk: Uint8Array | string): boolean;
   end(chunk?: Uint8Array | string): void;
   destroy(): void;
+  /** 'close': the exchange is over (answered, or the reader went); 'drain': the reader caught up. */
+  once(event: "close" | "drain", listener: () => void): unknown;
 }
 
 /** A local server's whole request handling, whichever way the request came. */
@@ -60,20 +66,15 @@ export function inMemoryRequest(method: string, url: string, headers: IncomingHt
  * A reply whose body is a stream in the same process: `onHead` is told the status and headers
  * when they are written; the body's bytes follow on `body` as they are written.
  */
-export function streamedReply(
-  body: {
-    write(c: Uint8Array | string): unknown;
-    end(c?: Uint8Array | string): unknown;
-    destroy(err?: Error): unknown;
-    readonly destroyed: boolean;
-  },
-  onHead: (status: number, headers: Record<string, string>) => void,
-): LocalHttpReply {
+export function streamedReply(body: PassThrough, onHead: (status: number, headers: Record<string, string>) => void): LocalHttpReply {
   const pending: Record<string, string> = {};
   let headersSent = false;
-  return {
+  const reply: LocalHttpReply = {
     get headersSent() {
       return headersSent;
+    },
+    get destroyed() {
+      return body.destroyed;
     },
     setHeader: (name, value) => {
       pending[name.toLowerCase()] = value;
@@ -84,12 +85,12 @@ export function streamedReply(
       for (const [k, v] of Object.entries(more)) if (v !== undefined) all[k.toLowerCase()] = String(v);
       onHead(status, all);
     },
-    write: (chunk) => {
-      if (!body.destroyed) body.write(chunk);
-    },
+    write: (chunk) => (body.destroyed ? true : body.write(chunk)),
     end: (chunk) => {
       if (!body.destroyed) body.end(chunk);
     },
     destroy: () => body.destroy(new Error("the server cut the response")),
+    once: (event, listener) => body.once(event, listener),
   };
+  return reply;
 }

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { routeFromAttributes } from "../../../../functions/contract/upstream-route";
 import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
-import { readBody } from "../../read-body";
+import { registerInProcessContainer } from "../../in-process-containers";
+import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
 import { closeServer, sendError, sendJson } from "../respond";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
@@ -40,14 +41,13 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const engine = await EmbedEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
-  const server = createServer(listenerOptions(), (req, res) => {
-    handle(req, res).catch((err) => sendError(res, err, errorBody));
-  });
+  const serve = (req: LocalHttpRequest, res: LocalHttpReply) => handle(req, res).catch((err) => sendError(res, err, errorBody));
+  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
   server.keepAliveTimeout = 65_000;
   guardListener(server, (status, message) => ({ body: JSON.stringify(errorBody(status, message)) }));
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url?.split("?", 1)[0] ?? "";
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
+    const path = req.url.split("?", 1)[0] ?? "";
     if (path === "/ping") {
       if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
       return sendJson(res, 200, { status: "healthy" });
@@ -62,10 +62,7 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
     if (path === "/invocations" && route !== undefined && route !== "/v1/embeddings") {
       throw new RequestError(400, `this model serves embeddings only, not ${route}`);
     }
-    const body = await readBody(req, {
-      maxBytes: maxBodyBytes,
-      tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
-    });
+    const body = await req.body(maxBodyBytes, () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`));
     const { model, inputs } = parseEmbeddingsRequest(body.toString("utf8"));
     const sequences = inputs.map((i) => (typeof i === "string" ? engine.encode(i) : i));
     for (const ids of sequences) checkSequence(ids, engine.config);
@@ -81,11 +78,13 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
   }
 
   const { port, url } = await listenLocal(server, opts.port, opts.host);
+  const unregister = registerInProcessContainer(url, serve);
   return {
     url,
     port,
     config: engine.config,
     async close() {
+      unregister();
       await closeServer(server);
       await engine.release();
     },

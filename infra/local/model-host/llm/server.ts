@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { routeFromAttributes } from "../../../../functions/contract/upstream-route";
 import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
-import { readBody } from "../../read-body";
+import { registerInProcessContainer } from "../../in-process-containers";
+import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
 import { closeServer, sendError, sendJson } from "../respond";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
@@ -54,15 +55,14 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const engine = await LmEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
-  const server = createServer(listenerOptions(), (req, res) => {
-    handle(req, res).catch((err) => sendError(res, err, errorBody));
-  });
+  const serve = (req: LocalHttpRequest, res: LocalHttpReply) => handle(req, res).catch((err) => sendError(res, err, errorBody));
+  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
   server.keepAliveTimeout = 65_000;
   // Hostile request lines and slow clients get a JSON 4xx, as on every local listener.
   guardListener(server, (status, message) => ({ body: JSON.stringify(errorBody(status, message)) }));
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url?.split("?", 1)[0] ?? "";
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
+    const path = req.url.split("?", 1)[0] ?? "";
     if (path === "/ping") {
       if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
       return sendJson(res, 200, { status: "healthy" });
@@ -73,10 +73,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
     const route = ROUTES[path];
     if (!route) throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, `use POST ${path}`);
-    const body = await readBody(req, {
-      maxBytes: maxBodyBytes,
-      tooLarge: () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`),
-    });
+    const body = await req.body(maxBodyBytes, () => new RequestError(413, `request body exceeds the limit of ${maxBodyBytes} bytes`));
     const request = parseLlmRequest(body.toString("utf8"), route === "by-body" ? routedKind(req) : route);
     const prompt = request.kind === "chat" ? engine.tokenizer.applyChatFormat(request.messages ?? []) : (request.prompt ?? "");
     const promptIds = engine.tokenizer.encode(prompt);
@@ -121,7 +118,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
     };
   }
 
-  async function stream(res: ServerResponse, request: LlmRequest, generation: GenerationRequest, who: ResponseIdentity) {
+  async function stream(res: LocalHttpReply, request: LlmRequest, generation: GenerationRequest, who: ResponseIdentity) {
     const chunks = new ChunkWriter(request.kind, who, request.includeUsage);
     const abort = new AbortController();
     res.once("close", () => abort.abort());
@@ -144,11 +141,14 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
   }
 
   const { port, url } = await listenLocal(server, opts.port, opts.host);
+  // The emulator of this process streams from it without a socket; other processes over HTTP.
+  const unregister = registerInProcessContainer(url, serve);
   return {
     url,
     port,
     config: engine.config,
     async close() {
+      unregister();
       await closeServer(server);
       await engine.release();
     },
@@ -156,7 +156,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
 }
 
 /** Resolves once the chunk is handed to the socket (waits for drain when the reader is slow). */
-function writeEvent(res: ServerResponse, data: string): Promise<void> {
+function writeEvent(res: LocalHttpReply, data: string): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     if (res.write(data)) resolve();
@@ -174,7 +174,7 @@ function errorBody(status: number, message: string) {
  * The kind /invocations serves when the caller named its route (X-Amzn-SageMaker-Custom-Attributes,
  * functions/contract/upstream-route.ts); undefined: told apart by the body, as LMI does.
  */
-function routedKind(req: IncomingMessage): LlmRequest["kind"] | undefined {
+function routedKind(req: LocalHttpRequest): LlmRequest["kind"] | undefined {
   const attributes = req.headers["x-amzn-sagemaker-custom-attributes"];
   const route = routeFromAttributes(typeof attributes === "string" ? attributes : undefined);
   if (route === "/v1/embeddings") throw new RequestError(400, "this model does not serve embeddings");

@@ -53,6 +53,8 @@ export const FUNCTION_ENV = {
   modelBucket: "MODEL_BUCKET",
   /** The log group of the API stage's access log, which reconciliation queries (admin). */
   accessLogGroup: "ACCESS_LOG_GROUP",
+  /** The queue of batch work (batch: creates and cancels; batch worker: chunks and finalization). */
+  batchQueueUrl: "BATCH_QUEUE_URL",
 } as const;
 
 /** Powertools for AWS Lambda's own variables, which CDK sets from the config. */

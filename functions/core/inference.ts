@@ -33,6 +33,8 @@ export interface InferenceRequest {
   readonly timeoutMs?: number;
   /** What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed). */
   readonly shadowBody?: Uint8Array;
+  /** `batch`: a line of a batch job, metered and priced as one (functions/core/batch). @default billable */
+  readonly kind?: "batch";
 }
 
 export interface InferenceResult {
@@ -260,6 +262,7 @@ export function usageRecordOf(
     keyId: req.principal.keyId,
     model: req.model,
     bytesIn: req.body.byteLength,
+    ...(req.kind ? { kind: req.kind } : {}),
     ...outcome,
   });
 }

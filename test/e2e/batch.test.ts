@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import OpenAI, { NotFoundError, toFile } from "openai";
 import { formatAmount } from "../../functions/core/money/amount";
 import type { UsageRecord } from "../../functions/core/usage";
+import { cli } from "./cli-run";
 import { admin, e2ePlatform, eventually, newTenant } from "./helpers";
 
 /** The openai SDK against the local platform, unchanged. */
@@ -144,5 +148,52 @@ describe("the Batch API (openai SDK)", () => {
     expect((await finished(mine, b.id)).status).toBe("completed");
     expect(await mine.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true });
     await expect(mine.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
+  }, 60_000);
+
+  it("modelgate batches submit uploads through a presigned URL and runs the batch", async () => {
+    const t = await newTenant(["tinylm"], "batchcli");
+    const file = join(mkdtempSync(join(tmpdir(), "mg-batch-cli-")), "lines.jsonl");
+    writeFileSync(
+      file,
+      jsonl(
+        ["x", "y"].map((c) => ({
+          custom_id: c,
+          method: "POST",
+          url: "/v1/completions",
+          body: { model: "tinylm", prompt: `The ${c}`, max_tokens: 4 },
+        })),
+      ),
+    );
+    const run = await cli([
+      "--json",
+      "batches",
+      "submit",
+      file,
+      "--url",
+      "/v1/completions",
+      "--metadata",
+      "job=cli",
+      "--wait",
+      "--key",
+      t.apiKey,
+    ]);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    const b = JSON.parse(run.stdout);
+    expect(b).toMatchObject({
+      status: "completed",
+      endpoint: "/v1/completions",
+      request_counts: { total: 2, completed: 2, failed: 0 },
+      metadata: { job: "cli" },
+    });
+    const content = await (await client(t.apiKey).files.content(b.output_file_id)).text();
+    expect(
+      content
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).custom_id)
+        .sort(),
+    ).toEqual(["x", "y"]);
+    const status = await cli(["batches", "status", b.id, "--key", t.apiKey]);
+    expect(status.stdout).toMatch(/status:\s+completed/);
   }, 60_000);
 });

@@ -186,38 +186,42 @@ export class DynamoBatchStore implements BatchStore {
     chunk: number,
     counts: Omit<RequestCounts, "total">,
   ): Promise<BatchRecord | undefined> {
-    let done = true;
-    await whenTransactionCancelled(
-      this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: { pk: batchLinePk(tenantId, batchId), sk: chunkSk(chunk), ...counts },
-                ConditionExpression: "attribute_not_exists(pk)",
+    // A chunk already counted cancels the transaction on its first item: nothing to add, not a failure.
+    class AlreadyCounted extends Error {}
+    try {
+      await whenTransactionCancelled(
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { pk: batchLinePk(tenantId, batchId), sk: chunkSk(chunk), ...counts },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
               },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: { pk: batchPk(tenantId), sk: batchId },
-                UpdateExpression:
-                  "SET chunksDone = chunksDone + :one, counts.completed = counts.completed + :c, counts.failed = counts.failed + :f",
-                ExpressionAttributeValues: { ":one": 1, ":c": counts.completed, ":f": counts.failed },
-                ConditionExpression: "attribute_exists(pk)",
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: batchPk(tenantId), sk: batchId },
+                  UpdateExpression:
+                    "SET chunksDone = chunksDone + :one, counts.completed = counts.completed + :c, counts.failed = counts.failed + :f",
+                  ExpressionAttributeValues: { ":one": 1, ":c": counts.completed, ":f": counts.failed },
+                  ConditionExpression: "attribute_exists(pk)",
+                },
               },
-            },
-          ],
-        }),
-      ),
-      (failed) => {
-        // The chunk was counted already: nothing to add. Anything else is a real failure.
-        if (failed[0]) done = false;
-        else throw new Error(`batch ${batchId} is gone`);
-      },
-    );
-    return done ? this.getBatch(tenantId, batchId) : undefined;
+            ],
+          }),
+        ),
+        (failed) => {
+          if (failed[0]) throw new AlreadyCounted();
+        },
+      );
+    } catch (err) {
+      if (err instanceof AlreadyCounted) return undefined;
+      throw err;
+    }
+    return this.getBatch(tenantId, batchId);
   }
 
   async lineResults(tenantId: string, batchId: string): Promise<LineResult[]> {

@@ -224,6 +224,13 @@ export class DynamoBatchStore implements BatchStore {
     return this.getBatch(tenantId, batchId);
   }
 
+  async isChunkDone(tenantId: string, batchId: string, chunk: number): Promise<boolean> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: batchLinePk(tenantId, batchId), sk: chunkSk(chunk) }, ConsistentRead: true }),
+    );
+    return out.Item !== undefined;
+  }
+
   async lineResults(tenantId: string, batchId: string): Promise<LineResult[]> {
     const items = await queryAll(this.doc, {
       TableName: this.table,

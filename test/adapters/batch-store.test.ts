@@ -53,11 +53,13 @@ describe("DynamoBatchStore on DynamoDB Local", () => {
     await store.putLineResult(t, b.id, result);
     expect(await store.startLine(t, b.id, 7, 3_000)).toEqual({ startedAt: 1_000, result });
     expect(await store.lineResults(t, b.id)).toEqual([result]);
+    expect(await store.isChunkDone(t, b.id, 0)).toBe(false);
     expect(await store.completeChunk(t, b.id, 0, { completed: 19, failed: 1 })).toMatchObject({
       chunksDone: 1,
       counts: { total: 40, completed: 19, failed: 1 },
     });
     expect(await store.completeChunk(t, b.id, 0, { completed: 19, failed: 1 })).toBeUndefined();
+    expect(await store.isChunkDone(t, b.id, 0)).toBe(true);
     expect(await store.getBatch(t, b.id)).toMatchObject({ chunksDone: 1, counts: { completed: 19, failed: 1 } });
   });
 

@@ -50,6 +50,8 @@ export interface BatchStore {
    * or undefined when the chunk was already done (a redelivered message counts nothing twice).
    */
   completeChunk(tenantId: string, batchId: string, chunk: number, counts: Omit<RequestCounts, "total">): Promise<BatchRecord | undefined>;
+  /** Whether a chunk was counted already (a redelivered chunk then runs nothing). */
+  isChunkDone(tenantId: string, batchId: string, chunk: number): Promise<boolean>;
   /** Every line result of a batch, in line order. */
   lineResults(tenantId: string, batchId: string): Promise<LineResult[]>;
   /** Batches not yet in a terminal status, every tenant's (the local host's recovery after a restart). */

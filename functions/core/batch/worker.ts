@@ -89,7 +89,8 @@ async function validate(deps: BatchWorkerDeps, batch: BatchRecord): Promise<void
 
 async function runChunk(deps: BatchWorkerDeps, batch: BatchRecord, chunk: number): Promise<void> {
   const now = deps.now ?? Date.now;
-  if (batch.status === "in_progress" || batch.status === "cancelling") {
+  const runs = batch.status === "in_progress" || batch.status === "cancelling";
+  if (runs && !(await deps.store.isChunkDone(batch.tenantId, batch.id, chunk))) {
     const bytes = await deps.objects.get(chunkKey(batch.tenantId, batch.id, chunk));
     const lines: BatchLine[] = bytes
       ? Buffer.from(bytes)

@@ -68,6 +68,9 @@ export class MemoryBatchStore implements BatchStore {
     this.batches.set(`${tenantId}/${batchId}`, next);
     return next;
   }
+  async isChunkDone(tenantId: string, batchId: string, chunk: number) {
+    return this.chunks.has(`${tenantId}/${batchId}/${chunk}`);
+  }
   async lineResults(tenantId: string, batchId: string) {
     const prefix = `${tenantId}/${batchId}/`;
     return [...this.lines.entries()]

@@ -4,6 +4,7 @@ import { invokeTargetOf } from "./invoke-target";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
+import { batchPriceOf } from "./money/batch-price";
 import { costEstimateNano } from "./money/budget-estimate";
 import type { Price } from "./money/prices";
 import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
@@ -130,7 +131,8 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
     tokenEstimate: tokenQuota ? tokens : 0,
     ...(budgeted
       ? {
-          costEstimateNano: costEstimateNano(model.prices, {
+          // A batch line is reserved at the batch price it will be billed at.
+          costEstimateNano: costEstimateNano(req.kind === "batch" ? model.prices?.map((p) => batchPriceOf(p)) : model.prices, {
             model: req.model,
             versions: [resolution.version.version, ...(resolution.fallback ? [resolution.fallback.version] : [])],
             tenant: req.principal.tenantId,

@@ -101,6 +101,20 @@ describe("the Batch API through the factories", () => {
     expect([...app.usage.stored.values()].filter((r) => r.kind === "refused").every((r) => r.cost === undefined)).toBe(true);
   });
 
+  it("reserves each line against the budget at the batch price: twice as many lines fit as at the full price", async () => {
+    // A line reserves ~1.007e6 nano-units at the full price and ~0.503e6 at the batch price, and costs 500_986.
+    const budgeted = principal({ models: ["tinylm"], limits: { monthlyBudget: 1_200_000 } });
+    const lines = ["a", "b", "c"].map((c) => line(c, { max_tokens: 2 }));
+    const id = await createBatch(await upload(jsonl(lines), budgeted), budgeted);
+    await app.batch.work();
+    const b = await batchOf(id, budgeted);
+    expect(b).toMatchObject({ status: "completed", request_counts: { total: 3, completed: 2, failed: 1 } });
+    expect((await contentOf(b.error_file_id))[0]).toMatchObject({
+      response: { status_code: 429, body: { error: { code: "insufficient_quota" } } },
+    });
+    expect([...app.usage.stored.values()].filter((r) => r.kind === "batch").map((r) => r.cost)).toEqual(["0.000500986", "0.000500986"]);
+  });
+
   it("a model error is an error-file line with the engine's status; the batch still completes", async () => {
     app.model.failing.set("v1", new ModelFailedError("engine broke"));
     const id = await createBatch(await upload(jsonl([line("a")])));

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAliases } from "./commands/aliases";
+import { registerBatches } from "./commands/batches";
 import { registerChat } from "./commands/chat";
 import { registerCost } from "./commands/cost";
 import { registerInvoices } from "./commands/invoices";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPrices(program);
   registerInvoices(program);
   registerCost(program);
+  registerBatches(program);
   // Every subcommand reports usage errors the same way, through the override below.
   const override = (cmd: Command) => {
     cmd.exitOverride();

@@ -4,7 +4,7 @@
  * `openapi.yaml` documents the same routes and a test fails when the two drift.
  */
 
-export type HandlerName = "invoke" | "llm" | "usage" | "admin";
+export type HandlerName = "invoke" | "llm" | "usage" | "admin" | "batch";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /**
  * `apiKey`: tenant key through the REQUEST authorizer; `iam`: SigV4 (admins); `none`: public.
@@ -116,6 +116,34 @@ export const ROUTES = [
     summary: "One issued invoice of the calling tenant (?format=json|csv|html)",
   },
   // Admin (SigV4).
+  { method: "POST", path: "/v1/files", handler: "batch", auth: "apiKey", summary: "Upload a batch input file (multipart, purpose=batch)" },
+  { method: "GET", path: "/v1/files/{fileId}", handler: "batch", auth: "apiKey", summary: "A file of the calling tenant" },
+  { method: "DELETE", path: "/v1/files/{fileId}", handler: "batch", auth: "apiKey", summary: "Delete a file of the calling tenant" },
+  { method: "GET", path: "/v1/files/{fileId}/content", handler: "batch", auth: "apiKey", summary: "A file's content (JSON lines)" },
+  {
+    method: "POST",
+    path: "/v1/batch-uploads",
+    handler: "batch",
+    auth: "apiKey",
+    summary: "A presigned URL to upload a large batch input file to (then complete it)",
+  },
+  {
+    method: "POST",
+    path: "/v1/batch-uploads/{fileId}/complete",
+    handler: "batch",
+    auth: "apiKey",
+    summary: "Make an uploaded object a batch input file",
+  },
+  { method: "POST", path: "/v1/batches", handler: "batch", auth: "apiKey", summary: "Create a batch (OpenAI Batch API)" },
+  {
+    method: "GET",
+    path: "/v1/batches",
+    handler: "batch",
+    auth: "apiKey",
+    summary: "The calling tenant's batches, newest first (?after=&limit=)",
+  },
+  { method: "GET", path: "/v1/batches/{batchId}", handler: "batch", auth: "apiKey", summary: "A batch of the calling tenant" },
+  { method: "POST", path: "/v1/batches/{batchId}/cancel", handler: "batch", auth: "apiKey", summary: "Cancel a batch" },
   { method: "POST", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "Create a tenant" },
   { method: "GET", path: "/admin/tenants", handler: "admin", auth: "iam", summary: "List tenants (?limit=&cursor=)" },
   { method: "GET", path: "/admin/tenants/{tenantId}", handler: "admin", auth: "iam", summary: "Get a tenant" },

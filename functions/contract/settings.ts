@@ -55,6 +55,8 @@ export const FUNCTION_ENV = {
   accessLogGroup: "ACCESS_LOG_GROUP",
   /** The cloud console's origin (CloudFront), the one other origin CORS admits (admin, usage: functions/http/cors.ts). */
   consoleOrigin: "CONSOLE_ORIGIN",
+  /** The queue of batch work (batch: creates and cancels; batch worker: chunks and finalization). */
+  batchQueueUrl: "BATCH_QUEUE_URL",
 } as const;
 
 /** Powertools for AWS Lambda's own variables, which CDK sets from the config. */

@@ -5,6 +5,7 @@ import { invokeTargetOf } from "./invoke-target";
 import { reportedTokens, validateInferRequest } from "./kserve";
 import type { LimitStore } from "./limits/tenant-limits";
 import { openModel } from "./model-access";
+import { batchPriceOf } from "./money/batch-price";
 import { costEstimateNano } from "./money/budget-estimate";
 import type { Price } from "./money/prices";
 import type { InvokeResponse, ModelInvoker, RegistryReader, UsageSink } from "./ports";
@@ -36,6 +37,8 @@ export interface InferenceRequest {
   readonly shadowBody?: Uint8Array;
   /** The OpenAI route called, passed to the container with the body (see InvokeRequest). */
   readonly route?: UpstreamRoute;
+  /** `batch`: a line of a batch job, metered and priced as one (functions/core/batch). @default billable */
+  readonly kind?: "batch";
 }
 
 export interface InferenceResult {
@@ -131,7 +134,8 @@ export async function admitted<T>(deps: InferenceDeps, req: InferenceRequest, se
     tokenEstimate: tokenQuota ? tokens : 0,
     ...(budgeted
       ? {
-          costEstimateNano: costEstimateNano(model.prices, {
+          // A batch line is reserved at the batch price it will be billed at.
+          costEstimateNano: costEstimateNano(req.kind === "batch" ? model.prices?.map((p) => batchPriceOf(p)) : model.prices, {
             model: req.model,
             versions: [resolution.version.version, ...(resolution.fallback ? [resolution.fallback.version] : [])],
             tenant: req.principal.tenantId,
@@ -264,6 +268,7 @@ export function usageRecordOf(
     keyId: req.principal.keyId,
     model: req.model,
     bytesIn: req.body.byteLength,
+    ...(req.kind ? { kind: req.kind } : {}),
     ...outcome,
   });
 }

@@ -128,3 +128,14 @@ export function toOpenAIErrorResponse(err: unknown, requestId: string): HttpResp
   const res = toErrorResponse(err, requestId);
   return { ...res, body: JSON.stringify(openAIError(err, requestId).body) };
 }
+
+/** The engine's answer with the model named as the client named it (`tinylm:staging`, not the engine's path). */
+export function withClientModel(body: Uint8Array, clientModel: string): string {
+  const text = Buffer.from(body).toString("utf8");
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === "object" && parsed !== null ? JSON.stringify({ ...parsed, model: clientModel }) : text;
+  } catch {
+    return text;
+  }
+}

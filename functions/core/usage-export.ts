@@ -48,13 +48,13 @@ function parseLimit(limit: string | undefined): number {
 function parseInclude(include: string | undefined): UsageKind[] {
   const extra = new Set<UsageKind>();
   for (const part of (include ?? "").split(",").map((s) => s.trim())) {
-    // `billable` is always exported; naming it is harmless.
-    if (part === "" || part === "billable") continue;
+    // The billed kinds (interactive and batch) are always exported; naming them is harmless.
+    if (part === "" || part === "billable" || part === "batch") continue;
     if (!(OPTIONAL_KINDS as readonly string[]).includes(part))
       throw new BadRequestError(`'include' takes ${OPTIONAL_KINDS.join(" and/or ")}, got '${part}'`);
     extra.add(part as UsageKind);
   }
-  return ["billable", ...OPTIONAL_KINDS.filter((k) => extra.has(k))];
+  return ["billable", "batch", ...OPTIONAL_KINDS.filter((k) => extra.has(k))];
 }
 
 /** Where the next page starts: a day of the range and, within it, the reader's own position. */

@@ -1,16 +1,21 @@
 import { createHash } from "node:crypto";
 import { LATENCY_BUCKET_FIELDS, type LatencyHistogram, latencyBucketOf } from "./latency-histogram";
 import { formatAmount, parseAmount } from "./money/amount";
+import { batchPriceOf } from "./money/batch-price";
 import { costOf } from "./money/cost";
 import { type Price, priceInForce } from "./money/prices";
 
 /**
  * What a record is for. `billable`: the request reached the model for the tenant's own answer.
  * `refused`: refused by a limit (429) before the model was called. `shadow`: a copy sent to a
- * shadow version whose answer was discarded. Only billable records count as `requests`.
+ * shadow version whose answer was discarded. `batch`: a line of a batch job, billed like a
+ * billable request at the batch price. Only billable and batch records count as `requests`.
  */
-export type UsageKind = "billable" | "refused" | "shadow";
-export const USAGE_KINDS: readonly UsageKind[] = ["billable", "refused", "shadow"];
+export type UsageKind = "billable" | "refused" | "shadow" | "batch";
+export const USAGE_KINDS: readonly UsageKind[] = ["billable", "refused", "shadow", "batch"];
+
+/** Kinds the tenant pays for: the interactive requests and the batch lines. */
+export const isBilledKind = (k: UsageKind): boolean => k === "billable" || k === "batch";
 
 /** One usage record: exactly one per request that reached a model (or was refused by a limit). */
 export interface UsageRecord {
@@ -87,8 +92,8 @@ export interface UsageRecordInput {
 
 export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
   const record = unpricedRecord(i);
-  if (kindOf(record) !== "billable" || !i.prices?.length) return record;
-  const price = priceInForce(i.prices, { model: i.model, version: i.version, tenant: i.tenantId, at: record.time });
+  if (!isBilledKind(kindOf(record)) || !i.prices?.length) return record;
+  const price = recordPrice(i.prices, record);
   if (!price) return record;
   const cost = costOf(price, {
     requests: 1,
@@ -98,6 +103,12 @@ export function buildUsageRecord(i: UsageRecordInput): UsageRecord {
     modelTimeMs: record.latencyMs,
   });
   return { ...record, cost: formatAmount(cost.total), currency: cost.currency };
+}
+
+/** The price a billed record is charged at: the one in force at its time, discounted for a batch line. */
+export function recordPrice(prices: readonly Price[], r: Pick<UsageRecord, "model" | "version" | "tenantId" | "time" | "kind">) {
+  const price = priceInForce(prices, { model: r.model, version: r.version, tenant: r.tenantId, at: r.time });
+  return price && kindOf(r) === "batch" ? batchPriceOf(price) : price;
 }
 
 function unpricedRecord(i: UsageRecordInput): UsageRecord {
@@ -241,6 +252,8 @@ export function countersOf(r: UsageRecord): UsageCounters {
   const c = emptyCounters();
   const error = r.status >= 400 ? 1 : 0;
   switch (kindOf(r)) {
+    // A batch line is a billed request like any other; its price is what differs.
+    case "batch":
     case "billable":
       c.requests = 1;
       c.errors = error;

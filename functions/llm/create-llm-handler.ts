@@ -16,6 +16,7 @@ import {
   tokenReservation,
   toOpenAIErrorResponse,
   upstreamBody,
+  withClientModel,
 } from "../core/openai";
 import { principalFromContext } from "../core/principal";
 import { runStreamingInference } from "../core/streaming-inference";
@@ -90,7 +91,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
             ...out.headers,
             ...versionHeaders(model, out.version, out.alias, out.fallbackFrom),
           });
-          res.write(withModel(out.body, body.model));
+          res.write(withClientModel(out.body, body.model));
           return;
         }
         let version = 0;
@@ -148,15 +149,4 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
 
 function encode(body: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(body), "utf8");
-}
-
-/** The engine's answer with the model named as the client named it (`tinylm:staging`, not the engine's path). */
-function withModel(body: Uint8Array, clientModel: string): string {
-  const text = Buffer.from(body).toString("utf8");
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === "object" && parsed !== null ? JSON.stringify({ ...parsed, model: clientModel }) : text;
-  } catch {
-    return text;
-  }
 }

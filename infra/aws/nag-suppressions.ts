@@ -116,6 +116,11 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
       ...(name === "admin" ? [ADMIN_UNSCOPED] : []),
       XRAY,
       {
+        finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/batch\/\*$/,
+        reason:
+          "The Batch API and its worker read, write and delete batch files under batch/<tenant>/ (inputs, chunks, outputs), whose ids are made at run time, so only the prefix can be named; the bucket's lifecycle rule expires that prefix.",
+      },
+      {
         finding: /^Resource::<ModelStore[A-Za-z0-9]*\.Arn>\/(uploads|models|invoices)\/\*$/,
         reason:
           "The admin function verifies uploads under uploads/ (read, delete) and copies them to models/<model>/<version>/ (put); it writes and reads invoices under invoices/<tenant>/<month>/, which the usage function reads for the calling tenant: object keys are chosen at run time, so only the prefix can be named.",
@@ -126,9 +131,11 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
       "Serverless-LambdaDLQ",
       name === "aggregator"
         ? "The aggregator is invoked by its event source mapping, whose on-failure destination (an SQS queue) keeps the batches it could not apply."
-        : name === "shadow"
-          ? "The shadow function runs sampled copies whose answers are discarded: after Lambda's two asynchronous retries a failed copy is logged and dropped, there is nothing to replay."
-          : `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
+        : name === "batchWorker"
+          ? "The batch worker is invoked by its SQS event source mapping: a message that keeps failing moves to the batch queue's own dead-letter queue (redrive policy, alarmed), which is where failed work is kept."
+          : name === "shadow"
+            ? "The shadow function runs sampled copies whose answers are discarded: after Lambda's two asynchronous retries a failed copy is logged and dropped, there is nothing to replay."
+            : `The ${name} function is only invoked synchronously by API Gateway; the caller gets the error, there is no asynchronous event to keep.`,
     );
   }
 
@@ -144,6 +151,28 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
     "Serverless-SQSRedrivePolicy",
     "Nothing consumes this queue automatically: it is the dead-letter destination of the aggregator's stream mapping.",
   );
+
+  // The batch queue's dead-letter queue: where batch work that failed every delivery waits for an operator.
+  const batchDeadLetters = stack.batchQueue.deadLetters.node.defaultChild as CfnResource;
+  ack(
+    batchDeadLetters,
+    "AwsSolutions-SQS3",
+    "This queue is itself the dead-letter queue of the batch work queue; its alarm tells an operator, who redrives after a fix.",
+  );
+  ack(
+    batchDeadLetters,
+    "Serverless-SQSRedrivePolicy",
+    "Nothing consumes this queue automatically: it is the batch work queue's dead-letter queue.",
+  );
+
+  const batchMapping = functions.batchWorker.function.node.children.find((c) => c.node.id.startsWith("SqsEventSource"));
+  if (batchMapping) {
+    ack(
+      batchMapping,
+      "Serverless-LambdaEventSourceMappingDestination",
+      "An SQS event source mapping takes no on-failure destination (Lambda supports one for stream and Kafka sources); a message that keeps failing goes to the batch queue's own dead-letter queue by its redrive policy.",
+    );
+  }
 
   // Registry seed: the handler and the custom-resource provider framework.
   acknowledgeWildcards(seeder.handler, [XRAY]);

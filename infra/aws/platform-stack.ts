@@ -10,6 +10,7 @@ import { ConfigError } from "../shared/config";
 import { huggingFaceModelId, isComponentVersion, isVariantVersion, type PlatformConfig } from "../shared/config-schema";
 import { functionEnvironment, registrySeed } from "../shared/function-env";
 import { cloudConfig } from "./cloud-config";
+import { BatchQueue } from "./constructs/batch-queue";
 import { ConsoleSite } from "./constructs/console-site";
 import { ControlTables } from "./constructs/control-tables";
 import { GatewayApi } from "./constructs/gateway-api";
@@ -40,6 +41,11 @@ export interface PlatformStackProps extends StackProps {
   readonly logLevel?: string;
   /** Retention of the handlers' logs. @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Concurrent batch worker invocations (each runs one chunk, a few lines at a time per model):
+   * the most capacity batch work takes from the models, whatever the backlog. @default 2
+   */
+  readonly batchWorkerConcurrency?: number;
 }
 
 /**
@@ -57,8 +63,9 @@ export class PlatformStack extends Stack {
   readonly pools: ReadonlyMap<string, InstancePool>;
   /** Per model with placed versions: their inference components. */
   readonly components: ReadonlyMap<string, ModelComponents>;
-  readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow" | "aggregator", PlatformFunction>>;
+  readonly functions: Readonly<Record<HandlerName | "authorizer" | "shadow" | "aggregator" | "batchWorker", PlatformFunction>>;
   readonly aggregator: UsageAggregator;
+  readonly batchQueue: BatchQueue;
   readonly seeder: RegistrySeeder;
   readonly gateway: GatewayApi;
   readonly console: ConsoleSite;
@@ -146,7 +153,7 @@ export class PlatformStack extends Stack {
     this.components = components;
 
     const environment = functionEnvironment(config);
-    const fn = (handlerName: string, description: string, memorySize: number, timeout: Duration) =>
+    const fn = (handlerName: string, description: string, memorySize: number, timeout: Duration, reservedConcurrentExecutions?: number) =>
       new PlatformFunction(this, `Fn-${handlerName}`, {
         projectRoot,
         handlerName,
@@ -154,6 +161,7 @@ export class PlatformStack extends Stack {
         environment,
         memorySize,
         timeout,
+        ...(reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions } : {}),
         ...(props.logLevel ? { logLevel: props.logLevel } : {}),
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       });
@@ -171,7 +179,26 @@ export class PlatformStack extends Stack {
       admin: fn("admin", "Admin API: tenants, keys, models, versions, aliases, usage, invoices", 1024, Duration.seconds(300)),
       shadow: fn("shadow", "Shadow copies: call an alias's shadow variant, meter as shadow", 512, invokeTimeout),
       aggregator: fn("aggregator", "Usage aggregates from the usage table's stream, applied exactly once", 512, Duration.seconds(60)),
+      // Files and batches: metadata, S3 objects and messages; reads a multipart upload of up to 10 MB.
+      batch: fn("batch", "OpenAI Batch API: files and batches of the calling tenant", 1024, Duration.seconds(29)),
+      // One chunk of lines per invocation; its reserved concurrency caps what batch work takes from the models.
+      batchWorker: fn(
+        "batch-worker",
+        "Batch lines through the inference path, metered as batch",
+        1024,
+        BATCH_WORKER_TIMEOUT,
+        props.batchWorkerConcurrency ?? 2,
+      ),
     };
+    this.batchQueue = new BatchQueue(this, "BatchQueue", {
+      worker: this.functions.batchWorker.function,
+      workerTimeout: BATCH_WORKER_TIMEOUT,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
+    for (const f of [this.functions.batch, this.functions.batchWorker]) {
+      f.function.addEnvironment(FUNCTION_ENV.modelBucket, this.store.bucket.bucketName);
+      f.function.addEnvironment(FUNCTION_ENV.batchQueueUrl, this.batchQueue.queue.queueUrl);
+    }
     this.aggregator = new UsageAggregator(this, "UsageAggregator", {
       tables: this.tables,
       function: this.functions.aggregator.function,
@@ -209,6 +236,7 @@ export class PlatformStack extends Stack {
         llm: this.functions.llm.function,
         usage: this.functions.usage.function,
         admin: this.functions.admin.function,
+        batch: this.functions.batch.function,
       },
       authorizer: this.functions.authorizer.function,
       gateway: config.gateway,
@@ -272,7 +300,7 @@ export class PlatformStack extends Stack {
    */
   private grantLeastPrivilege(): void {
     const { tables, store } = this;
-    const { authorizer, invoke, llm, usage, admin, shadow } = this.functions;
+    const { authorizer, invoke, llm, usage, admin, shadow, batch, batchWorker } = this.functions;
     const targets = this.invocationTargets();
     // The account's default event bus, where budget alerts go and operators route them from.
     const defaultBus = events.EventBus.fromEventBusName(this, "DefaultBus", "default");
@@ -317,8 +345,27 @@ export class PlatformStack extends Stack {
     // Invoices: previews read nothing here; issuing reads the tenant's issued ones and writes the new one.
     store.grantInvoiceRead(admin.function);
     store.grantInvoiceWrite(admin.function);
+
+    // The Batch API: its items in the usage table, the files under batch/, work onto the queue.
+    tables.grantBatchApi(batch.function);
+    store.grantBatchFiles(batch.function);
+    this.batchQueue.grantSend(batch.function);
+    // The worker: the model routes' path to the tables and models (invokeDeps, without shadow copies),
+    // the batch items with the lines, the files, and its own follow-up messages (chunks after validation).
+    tables.grantRegistryRead(batchWorker.function);
+    tables.grantUsageRecordWrite(batchWorker.function);
+    tables.grantUsageRecordRead(batchWorker.function);
+    tables.grantLimitCells(batchWorker.function);
+    for (const t of targets) t.grantInvoke(batchWorker.function);
+    defaultBus.grantPutEventsTo(batchWorker.function);
+    tables.grantBatchWork(batchWorker.function);
+    store.grantBatchFiles(batchWorker.function);
+    this.batchQueue.grantSend(batchWorker.function);
   }
 }
+
+/** A chunk is 20 lines a few at a time; 15 minutes is Lambda's most and leaves slow models room. */
+const BATCH_WORKER_TIMEOUT = Duration.minutes(15);
 
 function artifactOf(config: PlatformConfig, model: string, version: number): string {
   return config.models[model]?.versions.find((v) => v.version === version)?.artifact ?? "";

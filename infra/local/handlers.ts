@@ -6,7 +6,12 @@ import { aggregatorDeps } from "../../functions/aggregator/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { createBatchHandler } from "../../functions/batch/create-batch-handler";
+import { batchDeps } from "../../functions/batch/deps";
+import { createBatchWorkerHandler } from "../../functions/batch-worker/create-batch-worker-handler";
+import { batchWorkerDeps } from "../../functions/batch-worker/deps";
 import type { FunctionSettings } from "../../functions/contract/settings";
+import type { BatchStore } from "../../functions/core/batch/ports";
 import type { PoolCostSource } from "../../functions/core/billing/showback-report";
 import { LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
 import type { AccessLog } from "../../functions/core/ports";
@@ -21,6 +26,7 @@ import { createShadowHandler } from "../../functions/shadow/create-shadow-handle
 import { shadowDeps } from "../../functions/shadow/deps";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { usageDeps } from "../../functions/usage/deps";
+import { LocalBatchQueue } from "./batch-queue";
 import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -36,6 +42,12 @@ export interface LocalHandlers {
   readonly shadow: (event: unknown) => Promise<void>;
   /** Driven by the local stream poller from DynamoDB Local's stream, as an event source mapping would. */
   readonly aggregator: (event: AggregatorEvent) => Promise<AggregatorResult>;
+  /** The Batch API's routes (files, batches). */
+  readonly batch: ProxyHandler;
+  /** Batch work, delivered to the batch worker handler as SQS would. */
+  readonly batchQueue: LocalBatchQueue;
+  /** The batch store the queue recovers unfinished batches from at start. */
+  readonly batchStore: BatchStore;
   /** Gives back what the invoke and LLM functions' quota leases did not use (at shutdown). */
   returnLeases(): Promise<void>;
 }
@@ -53,6 +65,8 @@ export interface LocalHandlerOptions {
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
   readonly invokeOverrides?: Partial<InvokeDeps>;
+  /** The local S3's endpoint, which presigned batch uploads point at. */
+  readonly s3Endpoint?: string;
 }
 
 /**
@@ -92,10 +106,21 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER, budgetAlerts };
   const invoke = { ...invokeDeps(clients, settings, wiring), ...opts.invokeOverrides };
   const llm = { ...llmDeps(clients, settings, wiring), ...opts.invokeOverrides };
+  const batchQueue = new LocalBatchQueue({ log: (message) => logger.error(message) });
+  const batchApi = batchDeps(clients, settings, {
+    modelBucket: opts.modelBucket,
+    queue: batchQueue,
+    ...(opts.s3Endpoint ? { objects: { endpoint: opts.s3Endpoint } } : {}),
+  });
+  const worker = batchWorkerDeps(clients, settings, { ...wiring, modelBucket: opts.modelBucket, queue: batchQueue });
+  batchQueue.attach(createBatchWorkerHandler(worker));
   return {
     returnLeases: async () => {
-      await Promise.all([invoke.limits?.returnLeases?.(), llm.limits?.returnLeases?.()]);
+      await Promise.all([invoke.limits?.returnLeases?.(), llm.limits?.returnLeases?.(), worker.inference.limits?.returnLeases?.()]);
     },
+    batch: createBatchHandler(batchApi),
+    batchQueue,
+    batchStore: batchApi.store,
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler(invoke),
     llm: awslambda.streamifyResponse(createLlmHandler(llm)),

@@ -256,10 +256,14 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       poolCosts: new LocalPoolCosts(copyLog, REGION),
       ...(opts.emitMetrics ? { emitMetrics: true } : {}),
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
+      s3Endpoint: s3.endpoint,
     });
     functions[shadowFunction] = handlers.shadow as LocalFunction;
     // Stopped after the gateway (no request holds a lease any more), before DynamoDB Local.
     started.push({ stop: () => handlers.returnLeases() });
+    // Batch work left by a previous run (a crash included) goes on; stopped before the leases are returned.
+    started.push({ stop: () => handlers.batchQueue.stop() });
+    await handlers.batchQueue.recover(handlers.batchStore);
     const checkpoints = new DynamoAggregateStore(doc, settings.tables.usage);
     started.push(
       await startStreamPoller({
@@ -284,7 +288,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       host: opts.host ?? "127.0.0.1",
       port: opts.port,
       routes: ROUTES,
-      handlers: { invoke: handlers.invoke, llm: handlers.llm, usage: handlers.usage, admin: handlers.admin },
+      handlers: { invoke: handlers.invoke, llm: handlers.llm, usage: handlers.usage, admin: handlers.admin, batch: handlers.batch },
       authorizer: handlers.authorizer,
       authorizerCacheTtlSeconds: config.gateway.authorizerCacheTtlSeconds,
       admin: local.admin,

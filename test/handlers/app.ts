@@ -2,8 +2,10 @@ import { expect } from "@jest/globals";
 import { createAdminHandler } from "../../functions/admin/create-admin-handler";
 import type { AdminDeps } from "../../functions/admin/deps";
 import { createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
+import { createBatchHandler } from "../../functions/batch/create-batch-handler";
 import { MODEL_ROUTES } from "../../functions/contract/routes";
 import { type CreatedKey, createKey, type NewKey } from "../../functions/core/api-keys";
+import { type BatchWorkerDeps, runBatchStep } from "../../functions/core/batch/worker";
 import type { TenantLimits } from "../../functions/core/limits/tenant-limits";
 import type { Principal } from "../../functions/core/principal";
 import type { Alias, EmbeddingSpec, ModelVersion } from "../../functions/core/registry";
@@ -18,6 +20,7 @@ import { authorizerEvent } from "../../infra/local/gateway/events";
 import { MemoryLimitStore } from "../support/memory-limit-store";
 import { MemoryAccessLog } from "./memory/access";
 import { MemoryArtifactStore } from "./memory/artifacts";
+import { MemoryBatchObjects, MemoryBatchQueue, MemoryBatchStore } from "./memory/batch";
 import { MemoryIdentityStore } from "./memory/identity";
 import { MemoryInvoiceStore } from "./memory/invoices";
 import { EMBEDDING_DIMENSIONS, MemoryModelEndpoint, RecordingShadowDispatcher } from "./memory/model";
@@ -74,7 +77,12 @@ export function testApp(opts: TestAppOptions = {}) {
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   const llm = createLlmHandler({ ...inference, streamTimeoutMs: 5000 });
+  const batchParts = { store: new MemoryBatchStore(), objects: new MemoryBatchObjects(), queue: new MemoryBatchQueue(), now };
+  const worker: BatchWorkerDeps = { ...batchParts, inference, lineConcurrency: 2 };
+  /** The batch worker's queue, worked off as the worker function would (every message, and those they send). */
+  const batch = { ...batchParts, worker, work: () => batchParts.queue.drain((m) => runBatchStep(worker, m)) };
   const handlers = {
+    batch: createBatchHandler({ ...batchParts, maxBodyBytes }),
     invoke: createInvokeHandler(inference),
     usage: createUsageHandler({ usage, limits, currency: "USD", invoices: () => invoices }),
     admin: createAdminHandler({
@@ -156,6 +164,7 @@ export function testApp(opts: TestAppOptions = {}) {
     handlers,
     authorizer,
     shadowHandler,
+    batch,
     request,
     tenantWithKey,
   };

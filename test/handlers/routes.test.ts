@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
 import { ROUTES } from "../../functions/contract/routes";
+import { newFileId } from "../../functions/core/batch/ids";
+import { fileKey } from "../../functions/core/batch/ports";
+import { createBatch, createFile } from "../../functions/core/batch/service";
 import { IRIS_INPUT, principal, seedEmbeddingModel, seedModels, type TestApp, testApp } from "./app";
 import { ADMIN_ARN, type RequestInit } from "./request";
 
@@ -8,7 +11,31 @@ interface Fixture {
   readonly app: TestApp;
   readonly keyId: string;
   readonly upload: string;
+  /** A batch input file of acme's, a batch of it, and an object uploaded (presigned) but not yet a file. */
+  readonly fileId: string;
+  readonly batchId: string;
+  readonly uploadedId: string;
 }
+
+const LINE = JSON.stringify({
+  custom_id: "a",
+  method: "POST",
+  url: "/v1/chat/completions",
+  body: { model: "tinylm", messages: [{ role: "user", content: "hi" }] },
+});
+const MULTIPART = [
+  "--b0undary",
+  'Content-Disposition: form-data; name="purpose"',
+  "",
+  "batch",
+  "--b0undary",
+  'Content-Disposition: form-data; name="file"; filename="in.jsonl"',
+  "Content-Type: application/jsonl",
+  "",
+  LINE,
+  "--b0undary--",
+  "",
+].join("\r\n");
 
 /** A minimal valid request per route: its path with the fixture's names, and what it must carry. */
 const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
@@ -32,6 +59,22 @@ const MINIMAL: Record<string, (f: Fixture) => [string, RequestInit]> = {
   "GET /v1/usage/records": () => ["/v1/usage/records", { as: principal() }],
   "GET /v1/invoices": () => ["/v1/invoices", { as: principal() }],
   "GET /v1/invoices/{invoiceId}": () => ["/v1/invoices/inv-acme-2026-10", { as: principal() }],
+  "POST /v1/files": () => [
+    "/v1/files",
+    { as: principal(), body: MULTIPART, headers: { "content-type": "multipart/form-data; boundary=b0undary" } },
+  ],
+  "GET /v1/files/{fileId}": (f) => [`/v1/files/${f.fileId}`, { as: principal() }],
+  "DELETE /v1/files/{fileId}": (f) => [`/v1/files/${f.fileId}`, { as: principal() }],
+  "GET /v1/files/{fileId}/content": (f) => [`/v1/files/${f.fileId}/content`, { as: principal() }],
+  "POST /v1/batch-uploads": () => ["/v1/batch-uploads", { as: principal(), json: { filename: "big.jsonl", bytes: 20_000_000 } }],
+  "POST /v1/batch-uploads/{fileId}/complete": (f) => [`/v1/batch-uploads/${f.uploadedId}/complete`, { as: principal() }],
+  "POST /v1/batches": (f) => [
+    "/v1/batches",
+    { as: principal(), json: { input_file_id: f.fileId, endpoint: "/v1/chat/completions", completion_window: "24h" } },
+  ],
+  "GET /v1/batches": () => ["/v1/batches", { as: principal() }],
+  "GET /v1/batches/{batchId}": (f) => [`/v1/batches/${f.batchId}`, { as: principal() }],
+  "POST /v1/batches/{batchId}/cancel": (f) => [`/v1/batches/${f.batchId}/cancel`, { as: principal() }],
   "POST /admin/tenants": () => ["/admin/tenants", { json: { tenantId: "globex", models: [] } }],
   "GET /admin/tenants": () => ["/admin/tenants", {}],
   "GET /admin/tenants/{tenantId}": () => ["/admin/tenants/acme", {}],
@@ -99,7 +142,12 @@ async function fixture(): Promise<Fixture> {
   // An alias with an earlier target, so that a rollback has one to restore.
   await app.registry.setAlias("iris", "prod", { targets: [{ version: 2, weight: 100 }] }, 1, "seed");
   await app.registry.setAlias("iris", "prod", { targets: [{ version: 1, weight: 100 }] }, 2, "seed");
-  return { app, keyId, upload };
+  const api = app.batch;
+  const file = await createFile(api, principal(), { filename: "in.jsonl", purpose: "batch", bytes: new TextEncoder().encode(LINE) });
+  const batch = await createBatch(api, principal(), { input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+  const uploadedId = newFileId();
+  await api.objects.put(fileKey("acme", uploadedId), new TextEncoder().encode(LINE));
+  return { app, keyId, upload, fileId: String(file.id), batchId: String(batch.id), uploadedId };
 }
 
 const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;

@@ -111,7 +111,7 @@ describe("GET /v1/usage/records", () => {
 
   it("adds refusals and shadow copies only when asked", async () => {
     const res = await app.request("GET", "/v1/usage/records", { as: acme, query: { ...NOVEMBER, include: "refused,shadow" } });
-    expect(res.json()).toMatchObject({ include: ["billable", "refused", "shadow"] });
+    expect(res.json()).toMatchObject({ include: ["billable", "batch", "refused", "shadow"] });
     expect(res.json().records.map((r: { requestId: string }) => r.requestId)).toEqual(["a1", "a2", "a3", "a4"]);
   });
 

@@ -14,7 +14,7 @@ function gateway(over: Partial<GatewayApiProps> = {}): Template {
   const handler = fn("Handler");
   new GatewayApi(stack, "Gateway", {
     platformName: "t",
-    handlers: { invoke: handler, llm: handler, usage: handler, admin: handler },
+    handlers: { invoke: handler, llm: handler, usage: handler, admin: handler, batch: handler },
     authorizer: fn("Authorizer"),
     gateway: parsePlatformConfig({ models: { m: { versions: [{ version: 1, artifact: "s3://b/m/" }], aliases: { prod: 1 } } } }).gateway,
     ...over,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { IConstruct } from "constructs";
 import { limitPk } from "../../functions/aws/limit-items";
+import { BATCH_ACTIVE_PK, BATCH_FILE_PK_PREFIX, BATCH_LINE_PK_PREFIX, BATCH_PK_PREFIX } from "../../functions/contract/batch-keys";
 import { INVOICE_PREFIX, invoiceKey, tenantInvoicePrefix } from "../../functions/contract/invoice-keys";
 import { artifactKey } from "../../functions/contract/seed";
 import {
@@ -11,6 +12,7 @@ import {
   RECORD_PK_PREFIX,
   recordPk,
 } from "../../functions/contract/usage-keys";
+import { BATCH_PREFIX } from "../../functions/core/batch/ports";
 import { UPLOAD_PREFIX, versionArtifactKey } from "../../functions/core/versions";
 import { DATA_CAPTURE_PREFIX, MODEL_ARTIFACT_PREFIX } from "../../infra/aws/constructs/model-store";
 import { artifactDir, type Permission, permissionsOfRole, synthPlatform } from "./fixtures";
@@ -52,6 +54,7 @@ name(stack.store.bucket.node.defaultChild, "store-bucket");
 name(stack.store.key.node.defaultChild, "store-key");
 name(stack.gateway.accessLogs.node.defaultChild, "access-logs");
 name(stack.aggregator.deadLetters.node.defaultChild, "failed-batches");
+name(stack.batchQueue.queue.node.defaultChild, "batch-queue");
 for (const [fn, f] of Object.entries(stack.functions)) {
   name(f.function.node.defaultChild, `${fn}-function`);
   name(f.logGroup.node.defaultChild, `${fn}-logs`);
@@ -137,6 +140,26 @@ const MODEL_ROUTE_ACCESS = {
 /** Issued invoices: objects under the prefix, and listings held to it. */
 const INVOICES = `store-bucket/${INVOICE_PREFIX}*`;
 const INVOICE_LISTING = `store-bucket if ${JSON.stringify({ StringLike: { "s3:prefix": [`${INVOICE_PREFIX}*`] } })}`;
+
+/** The Batch API's items (DynamoBatchStore) and files (S3BatchObjects). */
+const BATCH_API_ITEMS = `usage-table if ${BATCH_FILE_PK_PREFIX}* ${BATCH_PK_PREFIX}* ${BATCH_ACTIVE_PK}`;
+const BATCH_WORK_ITEMS = `usage-table if ${BATCH_FILE_PK_PREFIX}* ${BATCH_PK_PREFIX}* ${BATCH_LINE_PK_PREFIX}* ${BATCH_ACTIVE_PK}`;
+const BATCH_FILES = `store-bucket/${BATCH_PREFIX}*`;
+const BATCH_LISTING = `store-bucket if ${JSON.stringify({ StringLike: { "s3:prefix": [`${BATCH_PREFIX}*`] } })}`;
+const BATCH_FILE_ACCESS = {
+  // S3BatchObjects: get (GetObjectCommand), size (HeadObjectCommand, authorized as GetObject), put and
+  // presigned PUTs (PutObjectCommand), delete (DeleteObjectCommand); ListBucket so a missing key is a 404.
+  "s3:GetObject": [BATCH_FILES],
+  "s3:PutObject": [BATCH_FILES],
+  "s3:DeleteObject": [BATCH_FILES],
+  "s3:ListBucket": [BATCH_LISTING],
+  "kms:Decrypt": ["store-key"],
+  "kms:GenerateDataKey": ["store-key"],
+  // SqsBatchQueue.send (SendMessageBatch, authorized as SendMessage); grantSendMessages adds the other two.
+  "sqs:SendMessage": ["batch-queue"],
+  "sqs:GetQueueAttributes": ["batch-queue"],
+  "sqs:GetQueueUrl": ["batch-queue"],
+};
 
 /** Each function: the actions its code sends (functions/<fn>/deps.ts → functions/aws/*), and on what. */
 const ALLOWED: Readonly<Record<string, Allowed>> = {
@@ -226,6 +249,34 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     "sqs:SendMessage": ["failed-batches"],
     "sqs:GetQueueAttributes": ["failed-batches"],
     "sqs:GetQueueUrl": ["failed-batches"],
+  },
+  batch: {
+    ...ownLogs("batch"),
+    ...TRACING,
+    ...BATCH_FILE_ACCESS,
+    // DynamoBatchStore: files (Put, Get, Delete), batches (TransactWrite of Puts, Get, Query, Update), active marks (Put, Delete).
+    "dynamodb:GetItem": [BATCH_API_ITEMS],
+    "dynamodb:PutItem": [BATCH_API_ITEMS],
+    "dynamodb:UpdateItem": [BATCH_API_ITEMS],
+    "dynamodb:DeleteItem": [BATCH_API_ITEMS],
+    "dynamodb:Query": [BATCH_API_ITEMS],
+  },
+  batchWorker: {
+    ...ownLogs("batchWorker"),
+    ...TRACING,
+    ...BATCH_FILE_ACCESS,
+    // The model routes' path (invokeDeps without a shadow dispatcher), and DynamoBatchStore with the lines and chunks.
+    "sagemaker:InvokeEndpoint": MODEL_TARGETS,
+    "dynamodb:Query": ["registry-table", REC, BATCH_WORK_ITEMS],
+    "dynamodb:PutItem": [REC, BATCH_WORK_ITEMS],
+    "dynamodb:GetItem": [LIMIT, BATCH_WORK_ITEMS],
+    "dynamodb:UpdateItem": [LIMIT, BATCH_WORK_ITEMS],
+    "dynamodb:DeleteItem": [BATCH_WORK_ITEMS],
+    "events:PutEvents": [arn("events", "event-bus/default")],
+    // The SQS event source mapping (Lambda's poller, with the function's role: aws-cdk-lib's SqsEventSource grant).
+    "sqs:ReceiveMessage": ["batch-queue"],
+    "sqs:DeleteMessage": ["batch-queue"],
+    "sqs:ChangeMessageVisibility": ["batch-queue"],
   },
   seed: {
     ...ownLogs("seed"),

@@ -32,14 +32,16 @@ describe("PlatformStack (two models, three versions)", () => {
     template.resourceCountIs("Custom::CDKBucketDeployment", 3);
     template.resourceCountIs("Custom::RegistrySeed", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
-    // API 5xx rate, API p99 latency, one model-error alarm per endpoint, the aggregator's iterator age.
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
-    // The aggregator: its stream mapping and the queue of batches it could not apply.
-    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
-    template.resourceCountIs("AWS::SQS::Queue", 1);
-    // The four handlers and the seed function (plus aws-cdk-lib's own x86 helpers).
+    // API 5xx rate, API p99 latency, one model-error alarm per endpoint, the aggregator's iterator age,
+    // the batch queue's dead letters.
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    // The aggregator: its stream mapping and the queue of batches it could not apply. The batch
+    // worker: its queue's mapping, the queue and its dead-letter queue.
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    template.resourceCountIs("AWS::SQS::Queue", 3);
+    // The handlers and the seed function (plus aws-cdk-lib's own x86 helpers).
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs24.x", Architectures: ["arm64"] } });
-    // invoke, llm, authorizer, usage, admin, shadow, aggregator, and the registry seed.
-    expect(Object.keys(handlers)).toHaveLength(8);
+    // invoke, llm, authorizer, usage, admin, shadow, aggregator, batch, batch-worker, and the registry seed.
+    expect(Object.keys(handlers)).toHaveLength(10);
   });
 });

@@ -100,7 +100,7 @@ describe("usage export", () => {
       tenantId: "acme",
       from: "2026-11-02T00:00:00.000Z",
       to: "2026-11-02T23:59:59.999Z",
-      include: ["billable", "shadow"],
+      include: ["billable", "batch", "shadow"],
       records: [records[3], records[5]],
     });
   });

@@ -1,7 +1,7 @@
 import { CurrencyMismatchError, formatAmount, parseAmount } from "../money/amount";
 import { COST_COMPONENTS, type CostBreakdown, costOf } from "../money/cost";
-import { type Price, type PriceComponents, priceInForce } from "../money/prices";
-import { kindOf, type UsageRecord } from "../usage";
+import type { Price, PriceComponents } from "../money/prices";
+import { isBilledKind, kindOf, recordPrice, type UsageRecord } from "../usage";
 import { periodOf } from "./month";
 
 /**
@@ -103,7 +103,7 @@ function unitPriceOf(c: PriceComponents, component: (typeof COST_COMPONENTS)[num
 }
 
 /** A record that is billed: billable, with a stored cost. */
-export const isPriced = (r: UsageRecord): boolean => kindOf(r) === "billable" && r.cost !== undefined;
+export const isPriced = (r: UsageRecord): boolean => isBilledKind(kindOf(r)) && r.cost !== undefined;
 
 /** Σ stored costs of the priced records, checked to be in `currency`. */
 export function recordsTotal(records: Iterable<UsageRecord>, currency: string): { total: bigint; count: number } {
@@ -214,7 +214,8 @@ export function invoiceLines(
     const stored = storedCost(r, currency);
     expected += stored;
     count += 1;
-    const price = priceInForce(pricesOf(r.model), { model: r.model, version: r.version, tenant, at: r.time });
+    // A batch line is re-priced at the batch price: its lines carry their own (lower) unit prices.
+    const price = recordPrice(pricesOf(r.model), { ...r, tenantId: tenant });
     let billed = 0n;
     if (price && price.currency === currency) {
       const quantities = quantitiesOf(r);

@@ -2,6 +2,7 @@ import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
+import { BATCH_ACTIVE_PK, BATCH_FILE_PK_PREFIX, BATCH_LINE_PK_PREFIX, BATCH_PK_PREFIX } from "../../../functions/contract/batch-keys";
 import { type KeyAttribute, TABLES, type TableDefinition, tableName } from "../../../functions/contract/tables";
 import {
   AGGREGATE_PK_PREFIX,
@@ -161,6 +162,34 @@ export class ControlTables extends Construct {
       [this.usage.tableArn],
       ["GetItem", "UpdateItem"],
       [`${AGGREGATE_PK_PREFIX}*`, `${FRESHNESS_PK_PREFIX}*`, CHECKPOINT_PK],
+    );
+  }
+
+  /**
+   * The Batch API (DynamoBatchStore, functions/contract/batch-keys.ts): files (Put, Get,
+   * Delete), batches (TransactWrite of Puts at creation, Get, Query for the list, Update for a
+   * cancel) and their active marks (Put; Delete when a batch ends); only those partitions.
+   */
+  grantBatchApi(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(
+      grantee,
+      [this.usage.tableArn],
+      ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"],
+      [`${BATCH_FILE_PK_PREFIX}*`, `${BATCH_PK_PREFIX}*`, BATCH_ACTIVE_PK],
+    );
+  }
+
+  /**
+   * The batch worker (DynamoBatchStore): the API's batch items, and each batch's lines and
+   * chunks (`BLINE#…`: Put at start, Update with the result, Query at finalization, and the
+   * chunk's Put in a transaction with the batch's counts).
+   */
+  grantBatchWork(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOn(
+      grantee,
+      [this.usage.tableArn],
+      ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"],
+      [`${BATCH_FILE_PK_PREFIX}*`, `${BATCH_PK_PREFIX}*`, `${BATCH_LINE_PK_PREFIX}*`, BATCH_ACTIVE_PK],
     );
   }
 

@@ -10,6 +10,8 @@ import { Construct } from "constructs";
 import { INVOICE_PREFIX } from "../../../functions/contract/invoice-keys";
 import type { Runtime } from "../../../functions/contract/runtimes";
 import { artifactKey } from "../../../functions/contract/seed";
+import { BATCH_PREFIX } from "../../../functions/core/batch/ports";
+import { BATCH_RETENTION_DAYS } from "../../../functions/core/batch/state";
 import { UPLOAD_PREFIX } from "../../../functions/core/versions";
 import { type ArtifactLayout, artifactLayout, sha256File } from "./artifacts";
 
@@ -120,6 +122,13 @@ export class ModelStore extends Construct {
           id: "noncurrent-versions",
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays ?? 90),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+        {
+          // Batch files are tenants' data, kept as long as their records (functions/core/batch/state.ts).
+          id: "expire-batch-files",
+          prefix: BATCH_PREFIX,
+          expiration: Duration.days(BATCH_RETENTION_DAYS),
+          noncurrentVersionExpiration: Duration.days(1),
         },
       ],
       removalPolicy,
@@ -290,6 +299,28 @@ export class ModelStore extends Construct {
       actions: ["s3:PutObject"],
       resourceArns: [this.bucket.arnForObjects(`${INVOICE_PREFIX}*`)],
     }).combine(this.grantKey(grantee, ["kms:GenerateDataKey"]));
+  }
+
+  /**
+   * Batch files (S3BatchObjects): GetObject, PutObject (also what a presigned upload URL the
+   * function signs is authorized as), DeleteObject, under `batch/` only; ListBucket held to
+   * that prefix so that a missing object reads as 404, not 403; the store key for both ways.
+   */
+  grantBatchFiles(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIX}*`)],
+    })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ["s3:ListBucket"],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { "s3:prefix": [`${BATCH_PREFIX}*`] } },
+        }),
+      )
+      .combine(this.grantKey(grantee, ["kms:Decrypt", "kms:GenerateDataKey"]));
   }
 
   /** SageMaker data capture of one model: PutObject under `data-capture/<model>/`, encrypted with the store key. */

@@ -26,6 +26,8 @@ export interface PlatformFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default lambda.Runtime.NODEJS_24_X */
   readonly runtime?: lambda.Runtime;
+  /** Concurrent executions reserved for (and capping) the function. @default none: the account's pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -65,6 +67,7 @@ export class PlatformFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       environment: {

@@ -1,0 +1,87 @@
+import type { z } from "zod";
+import { type InferenceDeps, InferenceFailedError, runInference } from "../inference";
+import { lookupGrantedModel } from "../model-access";
+import {
+  type ChatCompletionBody,
+  type CompletionBody,
+  chatCompletionBody,
+  completionBody,
+  type OpenAIBody,
+  openAIError,
+  parseModelRef,
+  tokenReservation,
+  upstreamBody,
+  withClientModel,
+} from "../openai";
+import type { Principal } from "../principal";
+
+/** One line to run, as the worker hands it to its endpoint. */
+export interface LineCall {
+  /** The line's request id (ids.ts `lineRequestId`): its usage record's key. */
+  readonly requestId: string;
+  /** When the line was first started: its usage record's time, the same on every run of it. */
+  readonly receivedAt: number;
+  readonly principal: Principal;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** What a line came to: OpenAI's `response {status_code, body}`. */
+export interface LineAnswer {
+  readonly statusCode: number;
+  readonly body: unknown;
+}
+
+/** What the batch worker needs of an endpoint: the check of a body at validation, and the call. */
+export interface BatchEndpoint {
+  readonly checkBody: (body: unknown) => string | undefined;
+  readonly run: (deps: InferenceDeps, call: LineCall) => Promise<LineAnswer>;
+}
+
+/**
+ * The endpoints a batch may name, each the same inference path as its interactive route (grant,
+ * alias and version, limits and budgets, one usage record), here of kind `batch`. One entry per
+ * endpoint: `/v1/embeddings` joins with its route.
+ */
+export const BATCH_ENDPOINTS: Readonly<Record<string, BatchEndpoint>> = {
+  "/v1/chat/completions": openAIEndpoint(chatCompletionBody),
+  "/v1/completions": openAIEndpoint(completionBody),
+};
+
+export const batchEndpointNames = (): string[] => Object.keys(BATCH_ENDPOINTS);
+
+function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>): BatchEndpoint {
+  return {
+    checkBody: (body) => {
+      const r = schema.safeParse(body);
+      if (r.success) return undefined;
+      const issue = r.error.issues[0];
+      return `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid request"}`;
+    },
+    run: async (deps, call) => {
+      try {
+        const body: OpenAIBody = schema.parse(call.body);
+        const { model, selector } = parseModelRef(body.model);
+        const cap = await lookupGrantedModel(deps.registry, call.principal, model);
+        const out = await runInference(deps, {
+          requestId: call.requestId,
+          receivedAt: call.receivedAt,
+          principal: call.principal,
+          model,
+          selector,
+          // Weighted aliases route a batch's lines as they would its key's interactive requests.
+          routingKey: call.principal.keyId,
+          protocol: "openai",
+          json: body,
+          body: Buffer.from(JSON.stringify(upstreamBody({ ...body, stream: false }, model, cap)), "utf8"),
+          contentType: "application/json",
+          tokenReservation: tokenReservation(body, cap),
+          kind: "batch",
+        });
+        return { statusCode: 200, body: JSON.parse(withClientModel(out.body, body.model)) as unknown };
+      } catch (err) {
+        const e = openAIError(err instanceof InferenceFailedError ? err.error : err, call.requestId);
+        return { statusCode: e.status, body: e.body };
+      }
+    },
+  };
+}

@@ -99,6 +99,57 @@ describe("the Batch API (openai SDK)", () => {
     }
   }, 120_000);
 
+  it("runs an embeddings batch: each line's vector equals the interactive one, a batch record per line", async () => {
+    const t = await newTenant(["tinyembed", "tinylm"], "batch-embed");
+    const from = new Date(Date.now() - 1000).toISOString();
+    const openai = client(t.apiKey);
+    const inputs = ["The whale surfaced", "Call me Ishmael", "The captain walked the deck"];
+    const body = (input: string) => ({ model: "tinyembed", input, dimensions: 16 });
+    const file = await openai.files.create({
+      file: await toFile(
+        jsonl(inputs.map((input, i) => ({ custom_id: `e-${i}`, method: "POST", url: "/v1/embeddings", body: body(input) }))),
+        "e.jsonl",
+      ),
+      purpose: "batch",
+    });
+    const created = await openai.batches.create({ input_file_id: file.id, endpoint: "/v1/embeddings", completion_window: "24h" });
+    const done = await finished(openai, created.id);
+    expect(done).toMatchObject({ status: "completed", request_counts: { total: 3, completed: 3, failed: 0 } });
+    const lines = (await (await openai.files.content(done.output_file_id as string)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    for (const [i, input] of inputs.entries()) {
+      const line = lines.find((l) => l.custom_id === `e-${i}`);
+      const interactive = await openai.embeddings.create(body(input));
+      expect(line.response.status_code).toBe(200);
+      expect(line.response.body.data[0].embedding).toEqual(interactive.data[0]?.embedding);
+      expect(line.response.body.usage).toEqual(JSON.parse(JSON.stringify(interactive.usage)));
+    }
+    // A chat line on an embedding model is refused in the error file, at no cost.
+    const wrong = await openai.files.create({
+      file: await toFile(
+        jsonl([
+          {
+            custom_id: "c",
+            method: "POST",
+            url: "/v1/chat/completions",
+            body: { model: "tinyembed", messages: [{ role: "user", content: "hi" }] },
+          },
+        ]),
+        "w.jsonl",
+      ),
+      purpose: "batch",
+    });
+    const refused = await finished(
+      openai,
+      (await openai.batches.create({ input_file_id: wrong.id, endpoint: "/v1/chat/completions", completion_window: "24h" })).id,
+    );
+    expect(refused.request_counts).toEqual({ total: 1, completed: 0, failed: 1 });
+    const batchRecords = (await records(t.tenantId, from)).filter((r) => r.kind === "batch" && r.status === 200);
+    expect(batchRecords).toHaveLength(inputs.length);
+  }, 120_000);
+
   it("fails a malformed input file with the line numbers and reasons, running nothing", async () => {
     const t = await newTenant(["tinylm"], "batchbad");
     const openai = client(t.apiKey);

@@ -1,4 +1,16 @@
 import type { z } from "zod";
+import type { UpstreamRoute } from "../../contract/upstream-route";
+import {
+  embeddingsBody,
+  embeddingsResponse,
+  embeddingTokenReservation,
+  inputCount,
+  normalizeInput,
+  outputDimensions,
+  requireEmbeddingModel,
+  requireGenerativeModel,
+  upstreamEmbeddingsBody,
+} from "../embeddings";
 import { type InferenceDeps, InferenceFailedError, runInference } from "../inference";
 import { lookupGrantedModel } from "../model-access";
 import {
@@ -43,25 +55,35 @@ export interface BatchEndpoint {
  * endpoint: `/v1/embeddings` joins with its route.
  */
 export const BATCH_ENDPOINTS: Readonly<Record<string, BatchEndpoint>> = {
-  "/v1/chat/completions": openAIEndpoint(chatCompletionBody),
-  "/v1/completions": openAIEndpoint(completionBody),
+  "/v1/chat/completions": openAIEndpoint(chatCompletionBody, "/v1/chat/completions"),
+  "/v1/completions": openAIEndpoint(completionBody, "/v1/completions"),
+  "/v1/embeddings": embeddingsEndpoint(),
 };
+
+/** A body's first schema issue, as a validation error names it. */
+function firstIssue(r: { success: true } | { success: false; error: z.ZodError }): string | undefined {
+  if (r.success) return undefined;
+  const issue = r.error.issues[0];
+  return `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid request"}`;
+}
+
+/** A line's failure as OpenAI's error answer (the model's status and body, or the refusal's). */
+function failedLine(err: unknown, requestId: string): LineAnswer {
+  const e = openAIError(err instanceof InferenceFailedError ? err.error : err, requestId);
+  return { statusCode: e.status, body: e.body };
+}
 
 export const batchEndpointNames = (): string[] => Object.keys(BATCH_ENDPOINTS);
 
-function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>): BatchEndpoint {
+function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>, route: UpstreamRoute): BatchEndpoint {
   return {
-    checkBody: (body) => {
-      const r = schema.safeParse(body);
-      if (r.success) return undefined;
-      const issue = r.error.issues[0];
-      return `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid request"}`;
-    },
+    checkBody: (body) => firstIssue(schema.safeParse(body)),
     run: async (deps, call) => {
       try {
         const body: OpenAIBody = schema.parse(call.body);
         const { model, selector } = parseModelRef(body.model);
         const cap = await lookupGrantedModel(deps.registry, call.principal, model);
+        requireGenerativeModel(model, cap.embedding);
         const out = await runInference(deps, {
           requestId: call.requestId,
           receivedAt: call.receivedAt,
@@ -71,6 +93,7 @@ function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<Comple
           // Weighted aliases route a batch's lines as they would its key's interactive requests.
           routingKey: call.principal.keyId,
           protocol: "openai",
+          route,
           json: body,
           body: Buffer.from(JSON.stringify(upstreamBody({ ...body, stream: false }, model, cap)), "utf8"),
           contentType: "application/json",
@@ -79,8 +102,47 @@ function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<Comple
         });
         return { statusCode: 200, body: JSON.parse(withClientModel(out.body, body.model)) as unknown };
       } catch (err) {
-        const e = openAIError(err instanceof InferenceFailedError ? err.error : err, call.requestId);
-        return { statusCode: e.status, body: e.body };
+        return failedLine(err, call.requestId);
+      }
+    },
+  };
+}
+
+/** `/v1/embeddings` lines: the interactive route's checks and answer (core/embeddings.ts), metered as batch. */
+function embeddingsEndpoint(): BatchEndpoint {
+  return {
+    checkBody: (body) => firstIssue(embeddingsBody.safeParse(body)),
+    run: async (deps, call) => {
+      try {
+        const body = embeddingsBody.parse(call.body);
+        const { model, selector } = parseModelRef(body.model);
+        const cap = await lookupGrantedModel(deps.registry, call.principal, model);
+        const dimensions = outputDimensions(model, requireEmbeddingModel(model, cap.embedding), body.dimensions);
+        const inputs = normalizeInput(body.input);
+        const out = await runInference(deps, {
+          requestId: call.requestId,
+          receivedAt: call.receivedAt,
+          principal: call.principal,
+          model,
+          selector,
+          routingKey: call.principal.keyId,
+          protocol: "openai",
+          route: "/v1/embeddings",
+          json: body,
+          body: Buffer.from(JSON.stringify(upstreamEmbeddingsBody(body, model)), "utf8"),
+          contentType: "application/json",
+          tokenReservation: embeddingTokenReservation(inputs),
+          kind: "batch",
+        });
+        const answer = embeddingsResponse(out.body, {
+          clientModel: body.model,
+          inputs: inputCount(inputs),
+          dimensions,
+          encodingFormat: body.encoding_format ?? "float",
+        });
+        return { statusCode: 200, body: JSON.parse(answer) as unknown };
+      } catch (err) {
+        return failedLine(err, call.requestId);
       }
     },
   };

@@ -1,15 +1,6 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { BatchObjects } from "../core/batch/ports";
-
-export interface BatchObjectsOptions {
-  /**
-   * Where clients reach the bucket for a presigned upload, path style (`<endpoint>/<bucket>/<key>`):
-   * the local host's S3. @default the bucket's virtual-hosted endpoint in the client's region
-   */
-  readonly endpoint?: string;
-}
 
 const isMissing = (err: unknown) => {
   const name = (err as { name?: unknown } | null)?.name;
@@ -21,7 +12,6 @@ export class S3BatchObjects implements BatchObjects {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-    private readonly options: BatchObjectsOptions = {},
   ) {}
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -52,28 +42,8 @@ export class S3BatchObjects implements BatchObjects {
     }
   }
 
-  /** A SigV4 query-signed PUT with the function's own credentials (what the S3 presigner does, without its package). */
-  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
-    const region = await this.s3.config.region();
-    const credentials = await this.s3.config.credentials();
-    const url = this.options.endpoint
-      ? new URL(`${this.options.endpoint.replace(/\/$/, "")}/${this.bucket}/${key}`)
-      : new URL(`https://${this.bucket}.s3.${region}.amazonaws.com/${key}`);
-    const signer = new SignatureV4({ credentials, region, service: "s3", sha256: Sha256, uriEscapePath: false });
-    const signed = await signer.presign(
-      {
-        method: "PUT",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: {},
-        headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-      },
-      { expiresIn: expiresInSeconds },
-    );
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(signed.query ?? {})) if (typeof v === "string") query.set(k, v);
-    return `${url.origin}${url.pathname}?${query.toString()}`;
+  /** A presigned PUT (the SDK's presigner, with the function's own credentials) on the client's endpoint. */
+  presignPut(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 }

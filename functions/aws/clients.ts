@@ -5,6 +5,7 @@ import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 /** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs, EventBridge and Cost Explorer are built on first use: few handlers need them. */
@@ -19,6 +20,8 @@ export interface AwsClients {
   events(): EventBridgeClient;
   /** The admin function's showback reads pool costs (the SDK resolves Cost Explorer's one endpoint per partition). */
   costExplorer(): CostExplorerClient;
+  /** The batch functions queue batch work. */
+  sqs(): SQSClient;
 }
 
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
@@ -30,6 +33,7 @@ export interface AwsClientsConfig {
   readonly logs?: CloudWatchLogsClientConfig;
   readonly events?: EventBridgeClientConfig;
   readonly costExplorer?: CostExplorerClientConfig;
+  readonly sqs?: SQSClientConfig;
 }
 
 /**
@@ -57,6 +61,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   let logs: CloudWatchLogsClient | undefined;
   let events: EventBridgeClient | undefined;
   let costExplorer: CostExplorerClient | undefined;
+  let sqs: SQSClient | undefined;
   return {
     dynamo,
     sagemakerRuntime,
@@ -75,6 +80,10 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     events: () => {
       events ??= new EventBridgeClient({ ...config.events });
       return events;
+    },
+    sqs: () => {
+      sqs ??= new SQSClient({ ...config.sqs });
+      return sqs;
     },
     costExplorer: () => {
       costExplorer ??= new CostExplorerClient({ ...config.costExplorer });

@@ -1,6 +1,4 @@
-import { fromEnv } from "@aws-sdk/credential-providers";
 import { createAwsClients } from "../aws/clients";
-import { requireEnv } from "../aws/env";
 import { EventBridgeBudgetAlerts } from "../aws/eventbridge-budget-alerts";
 import { requiredFunctionSetting, settingsFromEnv } from "../aws/settings";
 import { SqsBatchQueue } from "../aws/sqs-batch-queue";
@@ -13,7 +11,7 @@ const clients = createAwsClients();
 export const handler = createBatchWorkerHandler(
   batchWorkerDeps(clients, settingsFromEnv(), {
     modelBucket: requiredFunctionSetting("modelBucket"),
-    queue: new SqsBatchQueue(requiredFunctionSetting("batchQueueUrl"), fromEnv(), requireEnv("AWS_REGION")),
+    queue: new SqsBatchQueue(clients.sqs(), requiredFunctionSetting("batchQueueUrl")),
     budgetAlerts: new EventBridgeBudgetAlerts(clients.events()),
   }),
 );

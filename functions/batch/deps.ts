@@ -1,4 +1,4 @@
-import { type BatchObjectsOptions, S3BatchObjects } from "../aws/batch-objects";
+import { S3BatchObjects } from "../aws/batch-objects";
 import { DynamoBatchStore } from "../aws/batch-store";
 import type { AwsClients } from "../aws/clients";
 import type { FunctionSettings } from "../contract/settings";
@@ -9,11 +9,11 @@ import type { BatchHandlerDeps } from "./create-batch-handler";
 export function batchDeps(
   clients: AwsClients,
   settings: FunctionSettings,
-  wiring: { readonly modelBucket: string; readonly queue: BatchQueue; readonly objects?: BatchObjectsOptions },
+  wiring: { readonly modelBucket: string; readonly queue: BatchQueue },
 ): BatchHandlerDeps {
   return {
     store: new DynamoBatchStore(clients.dynamo, settings.tables.usage),
-    objects: new S3BatchObjects(clients.s3(), wiring.modelBucket, wiring.objects),
+    objects: new S3BatchObjects(clients.s3(), wiring.modelBucket),
     queue: wiring.queue,
     maxBodyBytes: settings.maxBodyBytes,
   };

@@ -65,8 +65,6 @@ export interface LocalHandlerOptions {
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
   readonly invokeOverrides?: Partial<InvokeDeps>;
-  /** The local S3's endpoint, which presigned batch uploads point at. */
-  readonly s3Endpoint?: string;
 }
 
 /**
@@ -107,11 +105,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   const invoke = { ...invokeDeps(clients, settings, wiring), ...opts.invokeOverrides };
   const llm = { ...llmDeps(clients, settings, wiring), ...opts.invokeOverrides };
   const batchQueue = new LocalBatchQueue({ log: (message) => logger.error(message) });
-  const batchApi = batchDeps(clients, settings, {
-    modelBucket: opts.modelBucket,
-    queue: batchQueue,
-    ...(opts.s3Endpoint ? { objects: { endpoint: opts.s3Endpoint } } : {}),
-  });
+  const batchApi = batchDeps(clients, settings, { modelBucket: opts.modelBucket, queue: batchQueue });
   const worker = batchWorkerDeps(clients, settings, { ...wiring, modelBucket: opts.modelBucket, queue: batchQueue });
   batchQueue.attach(createBatchWorkerHandler(worker));
   return {

@@ -256,7 +256,6 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       poolCosts: new LocalPoolCosts(copyLog, REGION),
       ...(opts.emitMetrics ? { emitMetrics: true } : {}),
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
-      s3Endpoint: s3.endpoint,
     });
     functions[shadowFunction] = handlers.shadow as LocalFunction;
     // Stopped after the gateway (no request holds a lease any more), before DynamoDB Local.

@@ -183,7 +183,7 @@ describe("the Batch API through the factories", () => {
     });
     expect((await app.request("POST", "/v1/files", { as: caller, json: {} })).status).toBe(415);
     const bad = async (json: Record<string, unknown>) => (await app.request("POST", "/v1/batches", { as: caller, json })).status;
-    expect(await bad({ input_file_id: fileId, endpoint: "/v1/embeddings", completion_window: "24h" })).toBe(400);
+    expect(await bad({ input_file_id: fileId, endpoint: "/v1/images/generations", completion_window: "24h" })).toBe(400);
     expect(await bad({ input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "48h" })).toBe(400);
     expect(await bad({ input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { k: 1 } })).toBe(400);
     expect(await bad({ input_file_id: "file-000000000000000000000000", endpoint: "/v1/chat/completions", completion_window: "24h" })).toBe(

@@ -42,6 +42,11 @@ export class S3BatchObjects implements BatchObjects {
     }
   }
 
+  /** A presigned GET (the SDK's presigner, with the function's own credentials) on the client's endpoint. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
   /** A presigned PUT (the SDK's presigner, with the function's own credentials) on the client's endpoint. */
   presignPut(key: string, expiresInSeconds: number): Promise<string> {
     return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });

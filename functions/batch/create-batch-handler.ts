@@ -54,7 +54,14 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     "DELETE /v1/files/{fileId}": route(async (event, p) => ok(event, await deleteFile(deps, p, pathParam(event, "fileId")))),
     "GET /v1/files/{fileId}/content": route(async (event, p) => {
       const content = await fileContent(deps, p, pathParam(event, "fileId"));
-      return bytes(200, content, "application/octet-stream", { "x-request-id": requestIdOf(event) });
+      if (content.kind === "redirect") {
+        return {
+          statusCode: 302,
+          headers: { location: content.url, "x-request-id": requestIdOf(event), "cache-control": "no-store" },
+          body: "",
+        };
+      }
+      return bytes(200, content.bytes, "application/octet-stream", { "x-request-id": requestIdOf(event) });
     }),
     "POST /v1/batch-uploads": route(async (event, p) => ok(event, await createUpload(deps, p, body(event)), 201)),
     "POST /v1/batch-uploads/{fileId}/complete": route(async (event, p) =>

@@ -150,6 +150,44 @@ describe("the Batch API (openai SDK)", () => {
     expect(batchRecords).toHaveLength(inputs.length);
   }, 120_000);
 
+  it("a file too large for a function's response downloads through a redirect to a presigned GET, which the SDK follows", async () => {
+    const t = await newTenant(["tinylm"], "batch-big");
+    const openai = client(t.apiKey);
+    // Past MAX_DIRECT_CONTENT_BYTES (4 MiB): uploaded the large-file way, a presigned PUT.
+    const text = jsonl(
+      Array.from({ length: 12_000 }, (_, i) => ({
+        custom_id: `big-${i}`,
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: request("x".repeat(300)),
+      })),
+    );
+    expect(text.byteLength).toBeGreaterThan(4 * 1024 * 1024);
+    const api = (path: string, body: unknown) =>
+      fetch(`${e2ePlatform().url}/v1${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const upload = (await (await api("/batch-uploads", { filename: "big.jsonl", bytes: text.byteLength })).json()) as {
+      file_id: string;
+      upload_url: string;
+    };
+    expect((await fetch(upload.upload_url, { method: "PUT", body: text })).status).toBe(200);
+    expect((await api(`/batch-uploads/${upload.file_id}/complete`, { filename: "big.jsonl" })).status).toBe(200);
+
+    const raw = await fetch(`${e2ePlatform().url}/v1/files/${upload.file_id}/content`, {
+      headers: { authorization: `Bearer ${t.apiKey}` },
+      redirect: "manual",
+    });
+    expect(raw.status).toBe(302);
+    const location = new URL(raw.headers.get("location") ?? "");
+    expect(location.origin).not.toBe(new URL(e2ePlatform().url).origin);
+    expect(location.searchParams.get("X-Amz-Signature")).toBeTruthy();
+    const downloaded = Buffer.from(await (await openai.files.content(upload.file_id)).arrayBuffer());
+    expect(downloaded.equals(text)).toBe(true);
+  }, 120_000);
+
   it("fails a malformed input file with the line numbers and reasons, running nothing", async () => {
     const t = await newTenant(["tinylm"], "batchbad");
     const openai = client(t.apiKey);

@@ -43,6 +43,8 @@ export interface TestAppOptions {
   readonly metrics?: InferenceMetricsPublisher;
   /** The admin function's showback (pools and their cost source); none by default, as a host without one. */
   readonly showback?: AdminDeps["showback"];
+  /** File content past this many bytes is a redirect to a presigned GET (the batch function's default otherwise). */
+  readonly maxDirectContentBytes?: number;
 }
 
 /**
@@ -82,7 +84,11 @@ export function testApp(opts: TestAppOptions = {}) {
   /** The batch worker's queue, worked off as the worker function would (every message, and those they send). */
   const batch = { ...batchParts, worker, work: () => batchParts.queue.drain((m) => runBatchStep(worker, m)) };
   const handlers = {
-    batch: createBatchHandler({ ...batchParts, maxBodyBytes }),
+    batch: createBatchHandler({
+      ...batchParts,
+      maxBodyBytes,
+      ...(opts.maxDirectContentBytes !== undefined ? { maxDirectContentBytes: opts.maxDirectContentBytes } : {}),
+    }),
     invoke: createInvokeHandler(inference),
     usage: createUsageHandler({ usage, limits, currency: "USD", invoices: () => invoices }),
     admin: createAdminHandler({

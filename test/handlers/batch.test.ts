@@ -206,4 +206,21 @@ describe("the Batch API through the factories", () => {
     const next = (await app.request("GET", "/v1/batches", { as: caller, query: { limit: "2", after: first.last_id } })).json();
     expect(next).toMatchObject({ has_more: false, data: [{ id: ids[0] }] });
   });
+
+  it("answers a file too large for a function's response with a redirect to a presigned GET, never the bytes", async () => {
+    app = testApp({ maxDirectContentBytes: 200 });
+    seedModels(app);
+    const small = await upload(jsonl([line("a")]));
+    const large = await upload(jsonl(["a", "b", "c"].map((c) => line(c))));
+    const direct = await app.request("GET", `/v1/files/${small}/content`, { as: caller });
+    expect(direct.status).toBe(200);
+    const moved = await app.request("GET", `/v1/files/${large}/content`, { as: caller });
+    expect(moved.status).toBe(302);
+    expect(moved.headers.location).toMatch(new RegExp(`^https://bucket\\.example/batch/${caller.tenantId}/.*X-Amz-Expires=300`));
+    expect(moved.text).toBe("");
+    // Another tenant's id is still a 404, not a URL.
+    expect(
+      (await app.request("GET", `/v1/files/${large}/content`, { as: principal({ tenantId: "other", models: ["tinylm"] }) })).status,
+    ).toBe(404);
+  });
 });

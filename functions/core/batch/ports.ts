@@ -65,6 +65,8 @@ export interface BatchObjects {
   delete(key: string): Promise<void>;
   /** A URL the client PUTs the object to itself (files larger than the API takes), valid for `expiresInSeconds`. */
   presignPut(key: string, expiresInSeconds: number): Promise<string>;
+  /** A URL the client GETs the object from itself (files larger than a function may answer), valid for `expiresInSeconds`. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /** Size of a stored object, or undefined when there is none. */
   size(key: string): Promise<number | undefined>;
 }

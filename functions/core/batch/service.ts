@@ -24,6 +24,8 @@ export interface BatchApiDeps {
   readonly objects: BatchObjects;
   readonly queue: BatchQueue;
   readonly now?: () => number;
+  /** Files larger than this are answered with a redirect to a presigned GET. @default MAX_DIRECT_CONTENT_BYTES */
+  readonly maxDirectContentBytes?: number;
 }
 
 /** API Gateway's payload limit: larger files go through a presigned upload (`modelgate batches submit`). */
@@ -32,6 +34,15 @@ export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 /** How long a presigned upload URL is good for. */
 export const UPLOAD_URL_SECONDS = 900;
+/**
+ * The largest file content answered through the function itself: a Lambda response carries at
+ * most 6 MB, and API Gateway passes binary bodies base64-encoded (4 MiB → ~5.6 MB). Larger
+ * content is a redirect to a presigned GET of the object, which clients (the openai SDK's fetch
+ * included) follow without sending their API key to the other origin.
+ */
+export const MAX_DIRECT_CONTENT_BYTES = 4 * 1024 * 1024;
+/** How long a presigned download URL is good for. */
+export const DOWNLOAD_URL_SECONDS = 300;
 
 const nowOf = (deps: BatchApiDeps) => (deps.now ?? Date.now)();
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -104,11 +115,20 @@ export async function getFile(deps: BatchApiDeps, p: Principal, fileId: string) 
   return fileObject(await ownFile(deps, p, fileId));
 }
 
-export async function fileContent(deps: BatchApiDeps, p: Principal, fileId: string): Promise<Uint8Array> {
+/** A file's content: its bytes, or for a large file where to fetch them (a presigned GET). */
+export type FileContent = { readonly kind: "bytes"; readonly bytes: Uint8Array } | { readonly kind: "redirect"; readonly url: string };
+
+export async function fileContent(deps: BatchApiDeps, p: Principal, fileId: string): Promise<FileContent> {
   const f = await ownFile(deps, p, fileId);
-  const bytes = await deps.objects.get(fileKey(p.tenantId, f.id));
+  const key = fileKey(p.tenantId, f.id);
+  const size = await deps.objects.size(key);
+  if (size === undefined) throw notFoundFile(fileId);
+  if (size > (deps.maxDirectContentBytes ?? MAX_DIRECT_CONTENT_BYTES)) {
+    return { kind: "redirect", url: await deps.objects.presignGet(key, DOWNLOAD_URL_SECONDS) };
+  }
+  const bytes = await deps.objects.get(key);
   if (!bytes) throw notFoundFile(fileId);
-  return bytes;
+  return { kind: "bytes", bytes };
 }
 
 export async function deleteFile(deps: BatchApiDeps, p: Principal, fileId: string) {

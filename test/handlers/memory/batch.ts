@@ -100,6 +100,9 @@ export class MemoryBatchObjects implements BatchObjects {
   async presignPut(key: string, expiresInSeconds: number) {
     return `https://bucket.example/${key}?X-Amz-Expires=${expiresInSeconds}`;
   }
+  async presignGet(key: string, expiresInSeconds: number) {
+    return `https://bucket.example/${key}?X-Amz-Expires=${expiresInSeconds}&get`;
+  }
 }
 
 /** Messages kept until a test works them off (`drain`), as SQS holds them for the worker. */

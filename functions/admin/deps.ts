@@ -10,7 +10,7 @@ import { MODEL_ROUTES, type RouteMap } from "../contract/routes";
 import type { FunctionSettings } from "../contract/settings";
 import type { ReconcileDeps } from "../core/access";
 import type { InvoiceStore } from "../core/billing/invoices";
-import type { PoolCatalog, PoolCostSource } from "../core/billing/showback-report";
+import type { PoolCatalog, PoolCostSource, PoolStateSource } from "../core/billing/showback-report";
 import type { AccessLog, ArtifactStore, IdentityAdmin, RegistryAdmin, UsageReader } from "../core/ports";
 import type { Route } from "../http/handler";
 
@@ -48,7 +48,7 @@ export interface AdminDeps {
   readonly now?: () => number;
   readonly maxKeysPerTenant: number;
   /** Showback of the shared pools: the pools the registry holds and where their costs come from. Absent: the route answers 501. */
-  readonly showback?: { readonly pools: PoolCatalog; readonly costs: PoolCostSource };
+  readonly showback?: { readonly pools: PoolCatalog; readonly costs: PoolCostSource; readonly state?: PoolStateSource };
 }
 
 export interface AdminWiring {
@@ -59,6 +59,8 @@ export interface AdminWiring {
   readonly accessLog: AccessLog;
   /** Pool costs for showback: Cost Explorer in the cloud, the copies it ran on the local host. */
   readonly poolCosts?: PoolCostSource;
+  /** What the pools run now (GET /admin/pools): SageMaker's Describe calls in the cloud, the emulator locally. */
+  readonly poolState?: PoolStateSource;
 }
 
 /** The admin function's adapters on DynamoDB and S3: the same for both hosts (the access log is the host's). */
@@ -97,7 +99,15 @@ export function adminDeps(clients: AwsClients, settings: FunctionSettings, wirin
     currency: settings.currency,
     registryCacheTtlMs: settings.registryCacheTtlMs,
     maxKeysPerTenant: settings.maxKeysPerTenant,
-    ...(wiring.poolCosts ? { showback: { pools: new DynamoPoolCatalog(dynamo, tables.registry), costs: wiring.poolCosts } } : {}),
+    ...(wiring.poolCosts
+      ? {
+          showback: {
+            pools: new DynamoPoolCatalog(dynamo, tables.registry),
+            costs: wiring.poolCosts,
+            ...(wiring.poolState ? { state: wiring.poolState } : {}),
+          },
+        }
+      : {}),
   };
 }
 

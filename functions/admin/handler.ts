@@ -2,6 +2,7 @@ import { createAwsClients } from "../aws/clients";
 import { CloudWatchAccessLog } from "../aws/cloudwatch-access-log";
 import { CostExplorerPoolCosts } from "../aws/cost-explorer-pool-costs";
 import { requireEnv } from "../aws/env";
+import { SageMakerPoolState } from "../aws/sagemaker-pool-state";
 import { optionalFunctionSetting, requiredFunctionSetting, settingsFromEnv } from "../aws/settings";
 import { withCors } from "../http/cors";
 import { createAdminHandler } from "./create-admin-handler";
@@ -23,6 +24,7 @@ export const handler = withCors(
       accessLog: new CloudWatchAccessLog(clients.logs(), requiredFunctionSetting("accessLogGroup")),
       // Lambda sets AWS_REGION: the region the pools run in, whose list prices the estimate takes.
       poolCosts: new CostExplorerPoolCosts(clients.costExplorer, { region: requireEnv("AWS_REGION") }),
+      poolState: new SageMakerPoolState(clients.sagemaker()),
     }),
   ),
   // The console calls from its CloudFront origin (CORS); the CLI sends no Origin.

@@ -14,7 +14,13 @@ export function showbackRoutes(deps: AdminDeps) {
   return {
     "GET /admin/pools": async (event) => {
       if (!deps.showback) throw new NotFoundError("pools are not available on this host: it has no pool catalog");
-      return json(200, poolInventory(await deps.showback.pools.pools()), requestIdOf(event));
+      const pools = await deps.showback.pools.pools();
+      const state = deps.showback.state;
+      // What runs now, where the host tells it: a pool whose state cannot be read still lists.
+      const live = state
+        ? new Map(await Promise.all(pools.map(async (p) => [p.pool, await state.live(p).catch(() => ({ copies: {} }))] as const)))
+        : undefined;
+      return json(200, poolInventory(pools, live), requestIdOf(event));
     },
     "GET /admin/showback": async (event) => {
       if (!deps.showback) throw new NotFoundError("showback is not available on this host: it has no source of pool costs");

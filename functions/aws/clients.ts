@@ -4,6 +4,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynam
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { SageMakerClient, type SageMakerClientConfig } from "@aws-sdk/client-sagemaker";
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -22,6 +23,8 @@ export interface AwsClients {
   costExplorer(): CostExplorerClient;
   /** The batch functions queue batch work. */
   sqs(): SQSClient;
+  /** The admin function reads what the pools run now (instances, copies) for the console's Pools page. */
+  sagemaker(): SageMakerClient;
 }
 
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
@@ -34,6 +37,7 @@ export interface AwsClientsConfig {
   readonly events?: EventBridgeClientConfig;
   readonly costExplorer?: CostExplorerClientConfig;
   readonly sqs?: SQSClientConfig;
+  readonly sagemaker?: SageMakerClientConfig;
 }
 
 /**
@@ -62,6 +66,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   let events: EventBridgeClient | undefined;
   let costExplorer: CostExplorerClient | undefined;
   let sqs: SQSClient | undefined;
+  let sagemaker: SageMakerClient | undefined;
   return {
     dynamo,
     sagemakerRuntime,
@@ -84,6 +89,10 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     sqs: () => {
       sqs ??= new SQSClient({ ...config.sqs });
       return sqs;
+    },
+    sagemaker: () => {
+      sagemaker ??= new SageMakerClient({ ...config.sagemaker });
+      return sagemaker;
     },
     costExplorer: () => {
       costExplorer ??= new CostExplorerClient({ ...config.costExplorer });

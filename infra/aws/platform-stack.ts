@@ -342,6 +342,8 @@ export class PlatformStack extends Stack {
     store.grantArtifactWrite(admin.function);
     // Showback (GET /admin/showback) reads the pools' costs by their cost-allocation tag.
     if (this.pools.size > 0) InstancePool.grantCostRead(admin.function);
+    // The Pools page (GET /admin/pools) reads what each pool runs now.
+    for (const pool of this.pools.values()) if (pool.componentNames.length > 0) pool.grantDescribe(admin.function);
     // Invoices: previews read nothing here; issuing reads the tenant's issued ones and writes the new one.
     store.grantInvoiceRead(admin.function);
     store.grantInvoiceWrite(admin.function);

@@ -12,7 +12,7 @@ import { createBatchWorkerHandler } from "../../functions/batch-worker/create-ba
 import { batchWorkerDeps } from "../../functions/batch-worker/deps";
 import type { FunctionSettings } from "../../functions/contract/settings";
 import type { BatchStore } from "../../functions/core/batch/ports";
-import type { PoolCostSource } from "../../functions/core/billing/showback-report";
+import type { PoolCostSource, PoolStateSource } from "../../functions/core/billing/showback-report";
 import { LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
 import type { AccessLog } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
@@ -61,6 +61,8 @@ export interface LocalHandlerOptions {
   readonly accessLog: AccessLog;
   /** Pool costs for the admin function's showback: the copies this host ran (a simulation). */
   readonly poolCosts?: PoolCostSource;
+  /** What the pools run now, for the Pools page: the emulator's components. */
+  readonly poolState?: PoolStateSource;
   /** EMF metric lines on stdout; off by default, since no CloudWatch reads them here. */
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
@@ -98,6 +100,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
     versionActivation: "automatic",
     accessLog: opts.accessLog,
     ...(opts.poolCosts ? { poolCosts: opts.poolCosts } : {}),
+    ...(opts.poolState ? { poolState: opts.poolState } : {}),
   };
   // No event bus here: a budget threshold is a warning in the log, which operators can watch.
   const budgetAlerts = new LoggedBudgetAlerts(logger);

@@ -30,6 +30,7 @@ import { AccessLogFile, JsonLinesAccessLog } from "./gateway/access-log-file";
 import { type Gateway, startGateway } from "./gateway/server";
 import { buildLocalHandlers } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
+import { LocalPoolState } from "./local-pool-state";
 import { readOnnxSignature } from "./model-host";
 import { type SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator, type VariantTarget } from "./sagemaker-runtime";
 import { ScaledComponent } from "./scaled-component";
@@ -254,6 +255,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       shadowFunctionName: shadowFunction,
       modelBucket: bucket,
       poolCosts: new LocalPoolCosts(copyLog, REGION),
+      poolState: new LocalPoolState(() => sagemaker.components()),
       ...(opts.emitMetrics ? { emitMetrics: true } : {}),
       ...(opts.invokeOverrides ? { invokeOverrides: opts.invokeOverrides } : {}),
     });

@@ -16,7 +16,16 @@ interface Inventory {
     instance: { accelerators: number; vcpus: number };
     initialInstances: number;
     instances?: Range;
-    components: Array<{ model: string; version: number; componentName: string; accelerators: number; cpus: number; copies?: Range }>;
+    runningInstances?: number;
+    components: Array<{
+      model: string;
+      version: number;
+      componentName: string;
+      accelerators: number;
+      cpus: number;
+      copies?: Range;
+      runningCopies?: number;
+    }>;
   }>;
 }
 interface Showback {
@@ -62,6 +71,7 @@ describe("the console's Pools page", () => {
       shown.set(p.pool, { summary: await rows(s.page, `Pool ${p.pool}`), components: await rows(s.page, `Components on ${p.pool}`) });
     }
     const after = await admin().request<Showback>("GET", "/admin/showback", undefined, { month: month() });
+    const afterInventory = await admin().request<Inventory>("GET", "/admin/pools");
 
     for (const p of inventory.body.pools) {
       const page = shown.get(p.pool);
@@ -72,7 +82,7 @@ describe("the console's Pools page", () => {
         `${p.instance.vcpus} vCPUs, ${p.instance.accelerators} accelerators`,
         range(p.instances ?? { min: p.initialInstances, initial: p.initialInstances, max: p.initialInstances }),
       ]);
-      expect(page?.components).toEqual(
+      expect(page?.components.map((row) => row.slice(0, 5))).toEqual(
         p.components.map((c) => [
           c.model,
           String(c.version),
@@ -81,11 +91,22 @@ describe("the console's Pools page", () => {
           c.copies ? range(c.copies) : "—",
         ]),
       );
+      // Copies now: what the emulator held when the API was read before or after the page (a
+      // scale-to-zero component may load or unload in between).
+      const later = afterInventory.body.pools.find((x) => x.pool === p.pool);
+      for (const [i, c] of p.components.entries()) {
+        const now = [c.runningCopies, later?.components[i]?.runningCopies].map((n) => String(n ?? "—"));
+        expect({ component: c.componentName, shown: page?.components[i]?.[5] }).toMatchObject({
+          shown: expect.stringMatching(new RegExp(`^(${now.join("|")})$`)),
+        });
+      }
       // Cost, idle cost and utilization: between the two reads of showback.
       const a = before.body.pools.find((x) => x.pool === p.pool);
       const b = after.body.pools.find((x) => x.pool === p.pool);
       if (!a || !b) throw new Error(`showback has no pool ${p.pool}`);
-      const [cost, idle, utilization] = summary?.slice(4) ?? [];
+      const [cost, idle, utilization, instancesNow] = summary?.slice(4) ?? [];
+      // A local pool has no instances of its own: the host tells none.
+      expect(instancesNow).toBe(String(p.runningInstances ?? "—"));
       const amount = (text: string | undefined) => {
         const [value, currency] = (text ?? "").split(" ");
         expect(currency).toBe(before.body.currency);

@@ -136,6 +136,33 @@ describe("GET /admin/pools", () => {
     });
   });
 
+  it("adds what runs now where the host tells it, and still lists a pool whose state cannot be read", async () => {
+    const withComponents: PoolSeed = {
+      ...pool,
+      components: [
+        { model: "iris", version: 2, componentName: "mg-iris-v2", accelerators: 0, cpus: 2 },
+        { model: "chat", version: 1, componentName: "mg-chat-v1", accelerators: 1, cpus: 4 },
+      ],
+    };
+    const broken: PoolSeed = { ...pool, pool: "gpu", endpointName: "mg-pool-gpu", components: [] };
+    const state = {
+      live: async (p: PoolSeed) => {
+        if (p.pool === "gpu") throw new Error("DescribeEndpoint: throttled");
+        return { instances: 2, copies: { "mg-iris-v2": 3 } };
+      },
+    };
+    app = testApp({ showback: { pools: { pools: async () => [withComponents, broken] }, costs, state } });
+    const body = (await admin("GET", "/admin/pools")).json();
+    expect(body.pools[0]).toMatchObject({
+      pool: "cpu",
+      runningInstances: 2,
+      components: [{ componentName: "mg-chat-v1" }, { componentName: "mg-iris-v2", runningCopies: 3 }],
+    });
+    expect(body.pools[0].components[0]).not.toHaveProperty("runningCopies");
+    expect(body.pools[1]).toMatchObject({ pool: "gpu" });
+    expect(body.pools[1]).not.toHaveProperty("runningInstances");
+  });
+
   it("answers 404 on a host with no pool catalog", async () => {
     app = testApp({});
     const res = await admin("GET", "/admin/pools");

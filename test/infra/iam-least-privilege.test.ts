@@ -226,6 +226,10 @@ const ALLOWED: Readonly<Record<string, Allowed>> = {
     // CostExplorerPoolCosts (GetCostAndUsageCommand, filtered by the pools' cost-allocation tag:
     // Cost Explorer has no resource-level permissions). Showback is the admin function's alone.
     "ce:GetCostAndUsage": ["*"],
+    // SageMakerPoolState (GET /admin/pools): DescribeEndpoint of the pool, DescribeInferenceComponent
+    // of its components; never a variant endpoint of its own.
+    "sagemaker:DescribeEndpoint": [POOL_ENDPOINT],
+    "sagemaker:DescribeInferenceComponent": [COMPONENT],
   },
   shadow: {
     ...ownLogs("shadow"),

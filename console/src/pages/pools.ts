@@ -17,6 +17,8 @@ export interface PoolInventory {
     readonly instance: { readonly accelerators: number; readonly vcpus: number };
     readonly initialInstances: number;
     readonly instances?: CountRange;
+    /** Instances running now, where the host tells it (the cloud; a local pool has none of its own). */
+    readonly runningInstances?: number;
     readonly components: ReadonlyArray<{
       readonly model: string;
       readonly version: number;
@@ -24,6 +26,8 @@ export interface PoolInventory {
       readonly accelerators: number;
       readonly cpus: number;
       readonly copies?: CountRange;
+      /** Copies running now, where the host tells it. */
+      readonly runningCopies?: number;
     }>;
   }>;
 }
@@ -49,7 +53,7 @@ export const percent = (fraction: number) => `${(Math.round(fraction * 1000) / 1
 
 /**
  * The shared pools: per pool its instance type and count, the components placed on it with what
- * a copy reserves and its copy range (`GET /admin/pools`), and its standing cost this month, idle
+ * a copy reserves, its copy range and the copies running now (`GET /admin/pools`), and its standing cost this month, idle
  * part and utilization (`GET /admin/showback`). Every name is text; each model links to its page.
  */
 export const poolsPage: Page = async (ctx, api) => {
@@ -91,7 +95,7 @@ export const poolsPage: Page = async (ctx, api) => {
         h("h2", { id: headingId }, `Pool ${p.pool}`),
         table(
           `Pool ${p.pool}`,
-          ["Endpoint", "Instance type", "One instance", "Instances", `Cost ${month}`, "Idle cost", "Utilization"],
+          ["Endpoint", "Instance type", "One instance", "Instances", `Cost ${month}`, "Idle cost", "Utilization", "Instances now"],
           [
             [
               p.endpointName,
@@ -101,6 +105,7 @@ export const poolsPage: Page = async (ctx, api) => {
               c ? `${c.cost} ${currency}` : "—",
               c ? `${c.idleCost} ${currency}` : "—",
               c ? percent(c.utilization) : "—",
+              p.runningInstances ?? "—",
             ],
           ],
           { class: "data", "data-table": `pool-${p.pool}-summary` },
@@ -108,13 +113,14 @@ export const poolsPage: Page = async (ctx, api) => {
         c?.note ? h("p", {}, c.note) : null,
         table(
           `Components on ${p.pool}`,
-          ["Model", "Version", "Component", "Per copy", "Copies"],
+          ["Model", "Version", "Component", "Per copy", "Copies", "Copies now"],
           p.components.map((ic) => [
             h("a", { href: `#/models/${seg(ic.model)}` }, ic.model),
             ic.version,
             ic.componentName,
             `${ic.cpus} vCPUs, ${ic.accelerators} accelerators`,
             range(ic.copies),
+            ic.runningCopies ?? "—",
           ]),
           { class: "data", "data-table": `pool-${p.pool}-components` },
         ),

@@ -117,23 +117,55 @@ export async function showback(deps: ShowbackDeps, period: MonthPeriod): Promise
   };
 }
 
+/**
+ * What a pool runs now, as its host tells it: its instances, and the copies of each component by
+ * component name. A figure the host cannot tell (an endpoint not yet created, a failed read) is absent.
+ */
+export interface LivePool {
+  readonly instances?: number;
+  readonly copies: Readonly<Record<string, number>>;
+}
+
+/** Where live pool state comes from (cloud: SageMaker's Describe calls; local: the emulator's components). */
+export interface PoolStateSource {
+  live(pool: PoolSeed): Promise<LivePool>;
+}
+
+type InventoryComponent = PoolSeed["components"][number] & { readonly runningCopies?: number };
+
 /** The pools as the console's Pools page lists them (GET /admin/pools): by name, components by model and version. */
 export interface PoolInventoryJson {
-  readonly pools: ReadonlyArray<Omit<PoolSeed, "listPricePerHour" | "priceCurrency">>;
+  readonly pools: ReadonlyArray<
+    Omit<PoolSeed, "listPricePerHour" | "priceCurrency" | "components"> & {
+      /** Instances running now, when the host can tell. */
+      readonly runningInstances?: number;
+      readonly components: readonly InventoryComponent[];
+    }
+  >;
 }
 
 /**
  * What runs where: each pool's instances and the components placed on it, from the catalog the
- * seed wrote. List prices stay out (showback prices the pools); costs and utilization are showback's.
+ * seed wrote, with what runs now where the host tells it (`live`, by pool name). List prices stay
+ * out (showback prices the pools); costs and utilization are showback's.
  */
-export function poolInventory(pools: readonly PoolSeed[]): PoolInventoryJson {
+export function poolInventory(pools: readonly PoolSeed[], live: ReadonlyMap<string, LivePool> = new Map()): PoolInventoryJson {
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return {
     pools: [...pools]
       .sort((a, b) => byName(a.pool, b.pool))
-      .map(({ listPricePerHour: _prices, priceCurrency: _currency, components, ...pool }) => ({
-        ...pool,
-        components: [...components].sort((a, b) => byName(a.model, b.model) || a.version - b.version),
-      })),
+      .map(({ listPricePerHour: _prices, priceCurrency: _currency, components, ...pool }) => {
+        const now = live.get(pool.pool);
+        return {
+          ...pool,
+          ...(now?.instances !== undefined ? { runningInstances: now.instances } : {}),
+          components: [...components]
+            .sort((a, b) => byName(a.model, b.model) || a.version - b.version)
+            .map((c) => {
+              const copies = now?.copies[c.componentName];
+              return copies !== undefined ? { ...c, runningCopies: copies } : c;
+            }),
+        };
+      }),
   };
 }

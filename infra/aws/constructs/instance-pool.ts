@@ -102,6 +102,19 @@ export class InstancePool extends Construct {
     return iam.Grant.addToPrincipal({ grantee, actions: ["ce:GetCostAndUsage"], resourceArns: ["*"] });
   }
 
+  /**
+   * Lets `grantee` read what the pool runs now: its endpoint's instances (DescribeEndpoint) and
+   * each component's copies (DescribeInferenceComponent), on this pool's ARNs only.
+   */
+  grantDescribe(grantee: iam.IGrantable): iam.Grant {
+    iam.Grant.addToPrincipal({ grantee, actions: ["sagemaker:DescribeEndpoint"], resourceArns: [this.endpointArn] });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["sagemaker:DescribeInferenceComponent"],
+      resourceArns: this.componentNames.map((name) => this.inferenceComponentArn(name)),
+    });
+  }
+
   /** ARN of an inference component (they are named resources of their own, not under the endpoint's ARN). */
   inferenceComponentArn(name: string): string {
     return Stack.of(this).formatArn({ service: "sagemaker", resource: "inference-component", resourceName: name });

@@ -1,4 +1,3 @@
-import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,49 +7,13 @@ import { AdminClient } from "../../cli/api-client";
 import { lineRequestId } from "../../functions/core/batch/ids";
 import type { UsageRecord } from "../../functions/core/usage";
 import { readCredentials } from "../../infra/local/bootstrap/credentials";
+import { type ChildPlatform, jvmPids, startChildPlatform } from "./child-platform";
 
 /**
  * kill -9 of the whole local platform in the middle of a 200-line batch, on a platform of this
  * suite's own (the shared e2e platform must not be killed), then a restart on the same data:
  * the batch completes, every line in the output file once and billed (one usage record) once.
  */
-
-interface RunningPlatform {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** What it wrote (stdout and stderr): the handlers' log lines at level ERROR. */
-  readonly log: () => string;
-}
-
-function startPlatform(dataDir: string): Promise<RunningPlatform> {
-  const child = fork("bench/platform-child.ts", {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    env: { ...process.env, MODELGATE_DATA_DIR: dataDir, MODELGATE_CONFIG: "test/e2e/e2e.config.ts", POWERTOOLS_LOG_LEVEL: "ERROR" },
-  });
-  let log = "";
-  const append = (d: Buffer) => {
-    log += d.toString();
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
-  return new Promise((resolve, reject) => {
-    child.once("message", (m) => resolve({ child, url: (m as { url: string }).url, log: () => log }));
-    child.once("exit", (code, signal) => reject(new Error(`platform exited (${code ?? signal}): ${log}`)));
-  });
-}
-
-/** The DynamoDB Local JVM serving `dataDir` (its watchdog takes it down with the killed platform). */
-function jvmPids(dataDir: string): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `^java .*${dataDir}`], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 async function until<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -66,7 +29,7 @@ const LINES = 200;
 
 describe("a batch across kill -9 of the platform", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "modelgate-batch-crash-"));
-  let platform: RunningPlatform | undefined;
+  let platform: ChildPlatform | undefined;
 
   afterAll(async () => {
     platform?.child.kill("SIGTERM");
@@ -75,7 +38,7 @@ describe("a batch across kill -9 of the platform", () => {
   });
 
   it("completes after a restart on the same data, each of 200 lines in the output and billed exactly once", async () => {
-    const first = await startPlatform(dataDir);
+    const first = await startChildPlatform(dataDir, { POWERTOOLS_LOG_LEVEL: "ERROR" });
     const creds = readCredentials(dataDir);
     if (!creds) throw new Error("no credentials");
     const openai = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: creds.apiKey, maxRetries: 0 });
@@ -111,7 +74,7 @@ describe("a batch across kill -9 of the platform", () => {
       30_000,
     );
 
-    platform = await startPlatform(dataDir);
+    platform = await startChildPlatform(dataDir, { POWERTOOLS_LOG_LEVEL: "ERROR" });
     const url = platform.url;
     const done = await until(
       "the batch to finish",

@@ -1,9 +1,9 @@
-import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readCredentials } from "../../infra/local/bootstrap/credentials";
+import { type ChildPlatform, jvmPids, startChildPlatform } from "./child-platform";
 import { type CliRun, cli } from "./cli-run";
 import { type FaultContainer, startFaultContainer } from "./fault-container";
 import { inferBody } from "./helpers";
@@ -13,41 +13,6 @@ import { inferBody } from "./helpers";
  * platform must not be killed): the whole process killed while a model call is in flight, and
  * DynamoDB Local killed under load.
  */
-
-interface RunningPlatform {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly log: () => string;
-}
-
-/** The platform in a child process (the benchmark's launcher) on `dataDir`, with `test/e2e/e2e.config.ts`. */
-function startPlatform(dataDir: string, env: Record<string, string>): Promise<RunningPlatform> {
-  const child = fork("bench/platform-child.ts", {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-    env: { ...process.env, ...env, MODELGATE_DATA_DIR: dataDir, MODELGATE_CONFIG: "test/e2e/e2e.config.ts" },
-  });
-  let log = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    log += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once("message", (m) => resolve({ child, url: (m as { url: string }).url, log: () => log }));
-    child.once("exit", (code, signal) => reject(new Error(`platform exited (${code ?? signal}): ${log}`)));
-  });
-}
-
-/** The DynamoDB Local JVM serving `dataDir` (not its watchdog shell, whose command line starts with /bin/sh). */
-function jvmPids(dataDir: string): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `^java .*${dataDir}`], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
 
 async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -79,7 +44,7 @@ async function freshShow(run: (args: string[]) => Promise<CliRun>, args: string[
 describe("crash recovery", () => {
   let dataDir: string;
   let faults: FaultContainer[] = [];
-  let platform: RunningPlatform | undefined;
+  let platform: ChildPlatform | undefined;
   let env: Record<string, string>;
   const modelgate = (args: string[]) => cli(["--data-dir", dataDir, ...args], {}, { dataDir: false });
 
@@ -97,7 +62,7 @@ describe("crash recovery", () => {
   });
 
   it("process killed between the model call and the usage write → reconcile finds the request, --repair records it once", async () => {
-    const first = await startPlatform(dataDir, env);
+    const first = await startChildPlatform(dataDir, env);
     const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
     const from = new Date(Date.now() - 1000).toISOString();
     const slow = faults[1] as FaultContainer;
@@ -127,7 +92,7 @@ describe("crash recovery", () => {
 
     // The gateway died with the handler. Its next start logs the request it had handed over and
     // never answered as the 502 API Gateway logs when a Lambda function dies.
-    platform = await startPlatform(dataDir, env);
+    platform = await startChildPlatform(dataDir, env);
     const logged = readFileSync(join(dataDir, "logs", "access.jsonl"), "utf8")
       .split("\n")
       .filter(Boolean)
@@ -169,7 +134,7 @@ describe("crash recovery", () => {
   }, 600_000);
 
   it("DynamoDB Local killed under load is restarted; usage equals the successful responses", async () => {
-    const running = platform ?? (await startPlatform(dataDir, env));
+    const running = platform ?? (await startChildPlatform(dataDir, env));
     platform = running;
     const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
     const from = new Date().toISOString();

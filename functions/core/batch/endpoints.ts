@@ -67,6 +67,39 @@ function firstIssue(r: { success: true } | { success: false; error: z.ZodError }
   return `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid request"}`;
 }
 
+/**
+ * One line through the inference path, as its interactive route sends it, metered as `batch`.
+ * Weighted aliases route a batch's lines as they would its key's interactive requests.
+ */
+function runLine(
+  deps: InferenceDeps,
+  call: LineCall,
+  line: {
+    readonly model: string;
+    readonly selector: ReturnType<typeof parseModelRef>["selector"];
+    readonly route: UpstreamRoute;
+    readonly json: unknown;
+    readonly upstream: unknown;
+    readonly tokenReservation: number;
+  },
+) {
+  return runInference(deps, {
+    requestId: call.requestId,
+    receivedAt: call.receivedAt,
+    principal: call.principal,
+    model: line.model,
+    selector: line.selector,
+    routingKey: call.principal.keyId,
+    protocol: "openai",
+    route: line.route,
+    json: line.json,
+    body: Buffer.from(JSON.stringify(line.upstream), "utf8"),
+    contentType: "application/json",
+    tokenReservation: line.tokenReservation,
+    kind: "batch",
+  });
+}
+
 /** A line's failure as OpenAI's error answer (the model's status and body, or the refusal's). */
 function failedLine(err: unknown, requestId: string): LineAnswer {
   const e = openAIError(err instanceof InferenceFailedError ? err.error : err, requestId);
@@ -84,21 +117,13 @@ function openAIEndpoint(schema: z.ZodType<ChatCompletionBody> | z.ZodType<Comple
         const { model, selector } = parseModelRef(body.model);
         const cap = await lookupGrantedModel(deps.registry, call.principal, model);
         requireGenerativeModel(model, cap.embedding);
-        const out = await runInference(deps, {
-          requestId: call.requestId,
-          receivedAt: call.receivedAt,
-          principal: call.principal,
+        const out = await runLine(deps, call, {
           model,
           selector,
-          // Weighted aliases route a batch's lines as they would its key's interactive requests.
-          routingKey: call.principal.keyId,
-          protocol: "openai",
           route,
           json: body,
-          body: Buffer.from(JSON.stringify(upstreamBody({ ...body, stream: false }, model, cap)), "utf8"),
-          contentType: "application/json",
+          upstream: upstreamBody({ ...body, stream: false }, model, cap),
           tokenReservation: tokenReservation(body, cap),
-          kind: "batch",
         });
         return { statusCode: 200, body: JSON.parse(withClientModel(out.body, body.model)) as unknown };
       } catch (err) {
@@ -119,20 +144,13 @@ function embeddingsEndpoint(): BatchEndpoint {
         const cap = await lookupGrantedModel(deps.registry, call.principal, model);
         const dimensions = outputDimensions(model, requireEmbeddingModel(model, cap.embedding), body.dimensions);
         const inputs = normalizeInput(body.input);
-        const out = await runInference(deps, {
-          requestId: call.requestId,
-          receivedAt: call.receivedAt,
-          principal: call.principal,
+        const out = await runLine(deps, call, {
           model,
           selector,
-          routingKey: call.principal.keyId,
-          protocol: "openai",
           route: "/v1/embeddings",
           json: body,
-          body: Buffer.from(JSON.stringify(upstreamEmbeddingsBody(body, model)), "utf8"),
-          contentType: "application/json",
+          upstream: upstreamEmbeddingsBody(body, model),
           tokenReservation: embeddingTokenReservation(inputs),
-          kind: "batch",
         });
         const answer = embeddingsResponse(out.body, {
           clientModel: body.model,

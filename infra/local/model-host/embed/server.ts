@@ -1,10 +1,8 @@
-import { createServer } from "node:http";
 import { routeFromAttributes } from "../../../../functions/contract/upstream-route";
-import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
-import { registerInProcessContainer } from "../../in-process-containers";
-import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../../in-process-http";
+import type { LocalHttpReply, LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
-import { closeServer, sendError, sendJson } from "../respond";
+import { listenOpenAIHost } from "../openai-host";
+import { sendJson } from "../respond";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
 import { type EmbedConfig, EmbedEngine } from "./engine";
 
@@ -41,20 +39,7 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const engine = await EmbedEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
-  const serve = (req: LocalHttpRequest, res: LocalHttpReply) => handle(req, res).catch((err) => sendError(res, err, errorBody));
-  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
-  server.keepAliveTimeout = 65_000;
-  guardListener(server, (status, message) => ({ body: JSON.stringify(errorBody(status, message)) }));
-
-  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
-    const path = req.url.split("?", 1)[0] ?? "";
-    if (path === "/ping") {
-      if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
-      return sendJson(res, 200, { status: "healthy" });
-    }
-    if (path === "/v1/models" && req.method === "GET") {
-      return sendJson(res, 200, { object: "list", data: [{ id: opts.modelName, object: "model", created: 0, owned_by: "modelgate" }] });
-    }
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply, path: string): Promise<void> {
     if (path !== "/invocations" && path !== "/v1/embeddings") throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, `use POST ${path}`);
     const attributes = req.headers["x-amzn-sagemaker-custom-attributes"];
@@ -77,15 +62,18 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
     });
   }
 
-  const { port, url } = await listenLocal(server, opts.port, opts.host);
-  const unregister = registerInProcessContainer(url, serve);
+  const listener = await listenOpenAIHost({
+    modelName: opts.modelName,
+    handle,
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+  });
   return {
-    url,
-    port,
+    url: listener.url,
+    port: listener.port,
     config: engine.config,
     async close() {
-      unregister();
-      await closeServer(server);
+      await listener.close();
       await engine.release();
     },
   };
@@ -123,10 +111,4 @@ function checkSequence(ids: readonly number[], config: EmbedConfig): void {
   }
   const bad = ids.find((id) => id >= config.vocabSize);
   if (bad !== undefined) throw new RequestError(400, `input: token id ${bad} is outside the vocabulary (${config.vocabSize})`);
-}
-
-/** OpenAI's error shape, which vLLM's server also answers with. */
-function errorBody(status: number, message: string) {
-  const type = status === 404 ? "NotFoundError" : status < 500 ? "BadRequestError" : "InternalServerError";
-  return { error: { message, type, param: null, code: status } };
 }

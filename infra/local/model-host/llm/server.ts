@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
 import { routeFromAttributes } from "../../../../functions/contract/upstream-route";
-import { guardListener, listenerOptions, listenLocal } from "../../http-guard";
-import { registerInProcessContainer } from "../../in-process-containers";
-import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../../in-process-http";
+import type { LocalHttpReply, LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
-import { closeServer, sendError, sendJson } from "../respond";
+import { listenOpenAIHost, openAIErrorBody } from "../openai-host";
+import { sendJson } from "../respond";
 import { DEFAULT_MAX_BODY_BYTES } from "../server";
 import { type LmConfig, LmEngine } from "./engine";
 import { type GenerationRequest, generate } from "./generate";
@@ -55,21 +53,7 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const engine = await LmEngine.load(opts.modelDir, opts.intraOpNumThreads ?? 1);
 
-  const serve = (req: LocalHttpRequest, res: LocalHttpReply) => handle(req, res).catch((err) => sendError(res, err, errorBody));
-  const server = createServer(listenerOptions(), (req, res) => void serve(fromNodeRequest(req), res));
-  server.keepAliveTimeout = 65_000;
-  // Hostile request lines and slow clients get a JSON 4xx, as on every local listener.
-  guardListener(server, (status, message) => ({ body: JSON.stringify(errorBody(status, message)) }));
-
-  async function handle(req: LocalHttpRequest, res: LocalHttpReply): Promise<void> {
-    const path = req.url.split("?", 1)[0] ?? "";
-    if (path === "/ping") {
-      if (req.method !== "GET") throw new RequestError(405, "use GET /ping");
-      return sendJson(res, 200, { status: "healthy" });
-    }
-    if (path === "/v1/models" && req.method === "GET") {
-      return sendJson(res, 200, { object: "list", data: [{ id: opts.modelName, object: "model", created: 0, owned_by: "modelgate" }] });
-    }
+  async function handle(req: LocalHttpRequest, res: LocalHttpReply, path: string): Promise<void> {
     const route = ROUTES[path];
     if (!route) throw new RequestError(404, `no route ${req.method} ${path}`);
     if (req.method !== "POST") throw new RequestError(405, `use POST ${path}`);
@@ -136,20 +120,22 @@ export async function startLlmModelHost(opts: LlmModelHostOptions): Promise<LlmM
       res.end("data: [DONE]\n\n");
     } catch (err) {
       // Headers are sent: like vLLM, report the failure as one more event, then end the stream.
-      if (!res.destroyed) res.end(`data: ${JSON.stringify(errorBody(500, (err as Error).message))}\n\ndata: [DONE]\n\n`);
+      if (!res.destroyed) res.end(`data: ${JSON.stringify(openAIErrorBody(500, (err as Error).message))}\n\ndata: [DONE]\n\n`);
     }
   }
 
-  const { port, url } = await listenLocal(server, opts.port, opts.host);
-  // The emulator of this process streams from it without a socket; other processes over HTTP.
-  const unregister = registerInProcessContainer(url, serve);
+  const listener = await listenOpenAIHost({
+    modelName: opts.modelName,
+    handle,
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+  });
   return {
-    url,
-    port,
+    url: listener.url,
+    port: listener.port,
     config: engine.config,
     async close() {
-      unregister();
-      await closeServer(server);
+      await listener.close();
       await engine.release();
     },
   };
@@ -162,12 +148,6 @@ function writeEvent(res: LocalHttpReply, data: string): Promise<void> {
     if (res.write(data)) resolve();
     else res.once("drain", resolve);
   });
-}
-
-/** OpenAI's error shape, which vLLM's server also answers with. */
-function errorBody(status: number, message: string) {
-  const type = status === 404 ? "NotFoundError" : status < 500 ? "BadRequestError" : "InternalServerError";
-  return { error: { message, type, param: null, code: status } };
 }
 
 /**

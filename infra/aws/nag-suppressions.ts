@@ -1,82 +1,15 @@
-import { CfnResource, Stack, Validations } from "aws-cdk-lib";
-import * as iam from "aws-cdk-lib/aws-iam";
-import type { IConstruct } from "constructs";
+import { CfnResource } from "aws-cdk-lib";
+import { ACCOUNT, ack, acknowledgeBucketDeployment, acknowledgeWildcards, PARTITION, REGION, type WildcardReason } from "./nag-acknowledge";
+import { acknowledgeConsole } from "./nag-console";
 import type { PlatformStack } from "./platform-stack";
+
+export { flattenCfnReference, wildcardFindings } from "./nag-acknowledge";
 
 /**
  * Every cdk-nag finding this stack acknowledges, each on the construct it concerns and with
  * its reason. cdk-nag v3 acknowledges one finding per call (`AwsSolutions-IAM5[Resource::…]`),
  * so a new wildcard or a new resource is never covered by an old acknowledgement.
  */
-
-export interface WildcardReason {
-  /** Matched against the finding, e.g. `Resource::*` or `Action::s3:GetObject*`. */
-  readonly finding: RegExp;
-  readonly reason: string;
-}
-
-/** How cdk-nag renders a CloudFormation value in a finding id (its flattenCfnReference). */
-export function flattenCfnReference(node: unknown): string {
-  if (node === undefined) return "";
-  if (typeof node === "string") return node.replace(/\$\{/g, "<").replace(/}/g, ">");
-  if (typeof node === "object" && node !== null) {
-    const o = node as Record<string, unknown>;
-    if (Array.isArray(o["Fn::Join"])) {
-      const [delimiter, items] = o["Fn::Join"] as [string, unknown[]];
-      return items.map(flattenCfnReference).join(delimiter);
-    }
-    if (o["Fn::Sub"] !== undefined) return flattenCfnReference(o["Fn::Sub"]);
-    if (Array.isArray(o["Fn::GetAtt"])) {
-      const [resource, attribute] = o["Fn::GetAtt"] as [unknown, unknown];
-      return `<${flattenCfnReference(resource)}.${flattenCfnReference(attribute)}>`;
-    }
-    if (o["Fn::ImportValue"] !== undefined) return flattenCfnReference(o["Fn::ImportValue"]);
-    if (o.Ref !== undefined) return `<${flattenCfnReference(o.Ref)}>`;
-  }
-  return JSON.stringify(node);
-}
-
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-/** The AwsSolutions-IAM5 findings of one policy document, as cdk-nag computes them. */
-export function wildcardFindings(document: unknown): string[] {
-  const found = new Set<string>();
-  const statements = asArray((document as { Statement?: unknown[] } | undefined)?.Statement) as Array<Record<string, unknown>>;
-  for (const st of statements) {
-    if (st.Effect !== "Allow") continue;
-    for (const a of asArray(st.Action as string | string[])) if (a.includes("*")) found.add(`Action::${a}`);
-    for (const r of asArray(st.Resource as unknown)) {
-      const flat = flattenCfnReference(r);
-      if (flat.includes("*")) found.add(`Resource::${flat}`);
-    }
-  }
-  return [...found];
-}
-
-/**
- * Acknowledges each wildcard in the IAM policies under `scope` with the first matching reason.
- * A wildcard no reason matches throws: it has to be looked at, not waved through.
- */
-export function acknowledgeWildcards(scope: IConstruct, reasons: readonly WildcardReason[]): void {
-  const stack = Stack.of(scope);
-  for (const node of scope.node.findAll()) {
-    if (!(node instanceof iam.CfnPolicy)) continue;
-    for (const finding of wildcardFindings(stack.resolve(node.policyDocument))) {
-      const match = reasons.find((r) => r.finding.test(finding));
-      if (!match) throw new Error(`no acknowledgement reason for AwsSolutions-IAM5[${finding}] at ${node.node.path}`);
-      Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: match.reason });
-    }
-  }
-}
-
-function ack(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
-}
-
-// A pseudo parameter as cdk-nag renders it, or its value when the stack's environment is known.
-const PARTITION = "(<AWS::Partition>|aws[a-z-]*)";
-const REGION = "(<AWS::Region>|[a-z0-9-]+)";
-const ACCOUNT = "(<AWS::AccountId>|\\d{12})";
 
 const XRAY: WildcardReason = {
   finding: /^Resource::\*$/,
@@ -213,21 +146,11 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
   const consoleUpload = stack.console.deployment?.handlerRole.node.scope;
   const upload = stack.node.children.find((c) => c.node.id.startsWith("Custom::CDKBucketDeployment") && c !== consoleUpload);
   if (upload) {
-    ack(
-      upload,
-      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-      "aws-cdk-lib BucketDeployment function role; the managed policy only allows writing its own logs.",
-    );
-    acknowledgeWildcards(upload, [
+    acknowledgeBucketDeployment(upload, "model artifacts", [
       {
         finding: /^Action::(s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*|kms:(ReEncrypt|GenerateDataKey)\*)$/,
         reason:
           "aws-cdk-lib BucketDeployment grants (grantRead on the asset, grantReadWrite on the store): action groups the S3 sync needs; scoped to the two buckets.",
-      },
-      {
-        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::cdk-[a-z0-9]+-assets-.+/\\*$`),
-        reason:
-          "Reads the deployment's zip from the CDK bootstrap asset bucket; the object key is content-addressed and only known at publish time.",
       },
       {
         finding: /^Resource::<ModelStoreBucket[A-F0-9]+\.Arn>\/\*$/,
@@ -235,14 +158,6 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
           "BucketDeployment writes versions under models/<model>/<version>/ of the model store; CDK grants the destination bucket's objects.",
       },
     ]);
-    ack(upload, "AwsSolutions-L1", "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.");
-    ack(
-      upload,
-      "Serverless-LambdaLatestVersion",
-      "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.",
-    );
-    ack(upload, "Serverless-LambdaDLQ", "Invoked synchronously by CloudFormation at deploy; a failure fails the deployment.");
-    ack(upload, "Serverless-LambdaTracing", "aws-cdk-lib's BucketDeployment exposes no tracing setting; it runs only at deploy.");
   }
 
   // SageMaker execution roles: only the model's own prefix, log group and the two unscopable actions.
@@ -332,80 +247,4 @@ export function addPlatformNagSuppressions(stack: PlatformStack): void {
   }
 
   acknowledgeConsole(stack);
-}
-
-/** The console site: what cdk-nag flags there, and why each stands. */
-function acknowledgeConsole(stack: PlatformStack): void {
-  const { distribution, userPool, adminRole, deployment } = stack.console;
-  // The console's files: aws-cdk-lib's BucketDeployment singleton function, its own (memoryLimit 256).
-  const upload = deployment?.handlerRole.node.scope;
-  if (upload) {
-    ack(
-      upload,
-      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-      "aws-cdk-lib BucketDeployment function role (the console's files); the managed policy only allows writing its own logs.",
-    );
-    acknowledgeWildcards(upload, [
-      {
-        finding: /^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$/,
-        reason:
-          "aws-cdk-lib BucketDeployment grants (grantRead on the asset, grantReadWrite on the site bucket): the action groups an S3 sync with pruning needs; scoped to those two buckets.",
-      },
-      {
-        finding: new RegExp(`^Resource::arn:${PARTITION}:s3:::cdk-[a-z0-9]+-assets-.+/\\*$`),
-        reason:
-          "Reads the console bundle's zip from the CDK bootstrap asset bucket; the object key is content-addressed and only known at publish time.",
-      },
-      {
-        finding: /^Resource::<ConsoleBucket[A-F0-9]+\.Arn>\/\*$/,
-        reason:
-          "Writes (and prunes) the console's files in the console's own site bucket; the bundle's file names are content-hashed per build.",
-      },
-      {
-        finding: /^Resource::\*$/,
-        reason:
-          "cloudfront:CreateInvalidation and cloudfront:GetInvalidation as aws-cdk-lib's BucketDeployment grants them: the invalidation of the console's distribution after its files change (a distribution ARN would do, but CDK does not scope it).",
-      },
-    ]);
-    ack(upload, "AwsSolutions-L1", "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.");
-    ack(
-      upload,
-      "Serverless-LambdaLatestVersion",
-      "aws-cdk-lib pins the BucketDeployment function's (Python) runtime; it runs only at deploy.",
-    );
-    ack(upload, "Serverless-LambdaDLQ", "Invoked synchronously by CloudFormation at deploy; a failure fails the deployment.");
-    ack(upload, "Serverless-LambdaTracing", "aws-cdk-lib's BucketDeployment exposes no tracing setting; it runs only at deploy.");
-  }
-  ack(
-    distribution,
-    "AwsSolutions-CFR1",
-    "The console is the operators' own; who may use it is decided by Cognito sign-in and the admins group, not by the viewer's country.",
-  );
-  ack(
-    distribution,
-    "AwsSolutions-CFR2",
-    "The distribution serves static files only; every call that does something goes to the API, which has its own web ACL.",
-  );
-  ack(
-    distribution,
-    "AwsSolutions-CFR3",
-    "The console is static files; the actions taken from it are admin API calls, logged by the API stage's access log. CloudFront standard logging would need an ACL-enabled bucket.",
-  );
-  ack(
-    distribution,
-    "AwsSolutions-CFR4",
-    "Without a custom domain CloudFront serves its default certificate, whose policy cannot be raised; viewers are HTTPS-only. With a domain and certificate, set minimumProtocolVersion TLSv1.2_2021 (docs/console.md).",
-  );
-  ack(
-    userPool,
-    "AwsSolutions-COG8",
-    "The pool has no self sign-up, MFA (TOTP) required and a strong password policy; the Plus feature plan is billed per active user and left to the operator.",
-  );
-  acknowledgeWildcards(adminRole, [
-    {
-      finding: /\/\*\/admin\/\*>?\]?$/,
-      reason:
-        "The console's admin role may call every admin route with any method (`/admin/*` of the platform's own API and stage), and nothing else: the admin pages are the admin API.",
-    },
-  ]);
 }

@@ -2,9 +2,9 @@ import { z } from "zod";
 import { ALIAS_NAME, ALIAS_NAME_RULE, MODEL_NAME, MODEL_NAME_RULE } from "../../functions/contract/name-rules";
 import { isLlmRuntime, LLM_RUNTIMES, RUNTIMES } from "../../functions/contract/runtimes";
 import { DEFAULT_INVOICE_CLOSE_DELAY_SECONDS } from "../../functions/core/billing/month";
-import { TENANT_ID } from "../../functions/core/tenants";
 import { VERSION_NUMBER } from "../../functions/core/version-number";
 import { llmInstanceIssue } from "./instance-specs";
+import { EMBEDDING_RUNTIMES, embeddingConfigSchema, llmConfigSchema, priceConfigSchema } from "./model-options-schema";
 import { checkPlacements } from "./placement-rules";
 import { checkRange, instanceTypeSchema, type PlacementConfig, POOL_NAME, placementSchema, poolConfigSchema } from "./pool-schema";
 
@@ -29,22 +29,6 @@ const HF_MODEL_ID = /^[A-Za-z0-9][\w.-]{0,95}(\/[A-Za-z0-9][\w.-]{0,95})?$/;
 export function huggingFaceModelId(artifact: string): string | undefined {
   return artifact.startsWith(HF_ARTIFACT_PREFIX) ? artifact.slice(HF_ARTIFACT_PREFIX.length) : undefined;
 }
-
-/** LMI (vLLM) settings; the container reads them as environment variables (see model-endpoint.ts). */
-export const llmConfigSchema = z.strictObject({
-  /** vLLM's max_model_len (prompt + completion tokens); default: the model's own context length. */
-  maxModelLen: z.number().int().min(1).max(10_000_000).optional(),
-  /** GPUs a replica is sharded over; `max` = every GPU of the instance. @default "max" */
-  tensorParallelDegree: z.union([z.number().int().min(1).max(64), z.literal("max")]).default("max"),
-  /**
-   * Secrets Manager secret (full ARN) holding a Hugging Face token, for gated `hf://` models.
-   * CloudFormation resolves it at deploy time into the container's `HF_TOKEN`; see the README.
-   */
-  huggingFaceTokenSecretArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, "must be a Secrets Manager secret ARN")
-    .optional(),
-});
 
 /** Instance type, instances and autoscaling target of a version without `placement` (its own variant). */
 export const DEFAULT_INSTANCE_TYPE = "ml.g5.xlarge";
@@ -179,36 +163,6 @@ export const aliasTargetSchema = z.union([
     .refine((ts) => ts.reduce((s, t) => s + t.weight, 0) === 100, "weights must sum to 100")
     .refine((ts) => new Set(ts.map((t) => t.version)).size === ts.length, "versions must be distinct"),
 ]);
-
-const priceAmount = z.string().regex(/^(0|[1-9]\d{0,17})(\.\d{1,9})?$/, 'a decimal amount such as "0.15" (at most 9 decimals)');
-
-/** One initial price of a model (see functions/core/money/prices.ts for how prices apply). */
-export const priceConfigSchema = z
-  .strictObject({
-    version: VERSION_NUMBER.optional(),
-    tenant: z.string().regex(TENANT_ID).optional(),
-    perRequest: priceAmount.optional(),
-    perMillionInput: priceAmount.optional(),
-    perMillionOutput: priceAmount.optional(),
-    perMillionCachedInput: priceAmount.optional(),
-    perSecond: priceAmount.optional(),
-  })
-  .refine((p) => Object.keys(p).some((k) => k !== "version" && k !== "tenant"), "set at least one price component");
-
-/** Runtimes that take OpenAI's embeddings body: LMI (vLLM serving an embedding model) or a custom container. */
-const EMBEDDING_RUNTIMES: readonly string[] = ["lmi", "custom"];
-
-/** An embedding model's output (functions/core/registry.ts EmbeddingSpec). */
-export const embeddingConfigSchema = z.strictObject({
-  /** Length of the vectors every version returns. */
-  dimensions: z.number().int().min(1).max(65_536),
-  /**
-   * A prefix of a vector is itself an embedding (Matryoshka training, or components ordered by
-   * importance): requests may then ask for fewer `dimensions`, which the gateway truncates and
-   * renormalises. Otherwise such a request is refused. @default false
-   */
-  truncatable: z.boolean().default(false),
-});
 
 export const modelConfigSchema = z
   .strictObject({

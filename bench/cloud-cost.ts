@@ -61,3 +61,16 @@ export function streamCostPerMillion(m: { readonly seconds: number; readonly mem
   const lambdaDuration = (memoryMb / 1024) * m.seconds * 1e6 * PRICES.lambdaPerGbSecond;
   return { apiGateway, lambdaRequests, lambdaDuration, total: apiGateway + lambdaRequests + lambdaDuration };
 }
+
+/** The streamed-generation rows of the cost table: a stream of `seconds` at 256 MB, the stack's memory and 1,024 MB. */
+export function streamCostLines(seconds: number): string[] {
+  const usd = (n: number) => `$${n.toFixed(2)}`.padStart(9);
+  return [
+    `cloud cost per million streamed generations of ${seconds} s (the llm function billed for the whole stream; ${LLM_MEMORY_MB} MB is the stack's; DynamoDB as above, SageMaker left out):`,
+    "  case                      API GW   Lambda    total",
+    ...[256, LLM_MEMORY_MB, 1024].map((memoryMb) => {
+      const c = streamCostPerMillion({ seconds, memoryMb });
+      return `  ${seconds} s stream, llm ${String(memoryMb).padStart(4)} MB${usd(c.apiGateway)}${usd(c.lambdaRequests + c.lambdaDuration)}${usd(c.total)}`;
+    }),
+  ];
+}

@@ -3,12 +3,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { type CapacityTotals, capacityDelta, cloudUnits } from "./capacity-meter";
-import { costPerMillion, INVOKE_MEMORY_MB, LLM_MEMORY_MB, PRICES, streamCostPerMillion } from "./cloud-cost";
+import { costPerMillion, INVOKE_MEMORY_MB, PRICES, streamCostLines } from "./cloud-cost";
 import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
-import { pacedCase, summarizePaced } from "./paced-case";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
-import { streamCase, summarizeStreams } from "./stream-relay";
+import { SCALE_CASE_ARGS, scaleCaseOptions, scaleCases } from "./scale-cases";
 
 /**
  * `npm run bench`: iris inference through the whole local gateway (authorizer, registry,
@@ -24,13 +23,7 @@ const { values } = parseArgs({
     "llm-requests": { type: "string", default: "8" },
     "llm-max-tokens": { type: "string", default: "48" },
     "sequential-seconds": { type: "string", default: "4" },
-    "case-rounds": { type: "string", default: "3" },
-    "paced-rate": { type: "string", default: "200" },
-    "paced-seconds": { type: "string", default: "8" },
-    "stream-concurrency": { type: "string", default: "4,200" },
-    "stream-seconds": { type: "string", default: "6" },
-    "stream-tokens": { type: "string", default: "64" },
-    "stream-interval-ms": { type: "string", default: "20" },
+    ...SCALE_CASE_ARGS,
   },
 });
 const rounds = Number(values.rounds);
@@ -355,17 +348,11 @@ function cloudCostLines(): string[] {
       `  ${name.padEnd(8)} ${lambdaMs.toFixed(1).padStart(6)} ${w.cloud.toFixed(2).padStart(6)}${usd(c.apiGateway)}${usd(c.lambda)}${usd(c.dynamodb)}${usd(c.total)}`,
     ];
   });
-  const streamRows = [256, LLM_MEMORY_MB, 1024].map((memoryMb) => {
-    const c = streamCostPerMillion({ seconds: 30, memoryMb });
-    return `  30 s stream, llm ${String(memoryMb).padStart(4)} MB${usd(c.apiGateway)}${usd(c.lambdaRequests + c.lambdaDuration)}${usd(c.total)}`;
-  });
   return [
     `cloud cost per million requests (${PRICES.region} list prices of ${PRICES.asOf}; invoke Lambda ${INVOKE_MEMORY_MB} MB arm64 billed for the one-at-a-time latency over direct; SageMaker left out):`,
     "  path     ms/req    WRU   API GW   Lambda DynamoDB    total",
     ...rows,
-    `cloud cost per million streamed generations of 30 s (the llm function billed for the whole stream; ${LLM_MEMORY_MB} MB is the stack's; DynamoDB as above, SageMaker left out):`,
-    "  case                      API GW   Lambda    total",
-    ...streamRows,
+    ...streamCostLines(30),
   ];
 }
 const llmSummary = Object.fromEntries(
@@ -390,35 +377,18 @@ if (llm.gateway.length > 0) {
     `llm gateway/direct:   ttft ${(llmSummary.gateway.ttftMs / llmSummary.direct.ttftMs).toFixed(2)}x, tokens/s ${(llmSummary.gateway.tokensPerSecond / llmSummary.direct.tokensPerSecond).toFixed(2)}`,
   );
 }
-// The request path at a steady rate, and the streaming relay at scale: each on platforms of its
-// own (the first two have stopped), in the same run.
-const caseRounds = Number(values["case-rounds"]);
-const paced = await pacedCase({ rate: Number(values["paced-rate"]), seconds: Number(values["paced-seconds"]), rounds: caseRounds }, (l) =>
-  console.error(l),
-);
-load.push(loadavg()[0] ?? 0);
-const streams = await streamCase(
-  {
-    rounds: caseRounds,
-    seconds: Number(values["stream-seconds"]),
-    concurrency: String(values["stream-concurrency"]).split(",").map(Number),
-    tokens: Number(values["stream-tokens"]),
-    intervalMs: Number(values["stream-interval-ms"]),
-  },
+// The request path at a steady rate, and the streaming relay at scale, on platforms of their own
+// (the first two have stopped), in the same run.
+const {
+  paced,
+  streams,
+  lines: scaleLines,
+} = await scaleCases(
+  scaleCaseOptions(values),
   (l) => console.error(l),
+  () => load.push(loadavg()[0] ?? 0),
 );
-load.push(loadavg()[0] ?? 0);
-const stolenInCases = [...paced.gateway, ...paced.bare, ...streams.flatMap((s) => [...s.direct, ...s.gateway])].reduce(
-  (n, r) => n + r.stolenSeconds,
-  0,
-);
-lines.push(
-  `request path paced (open loop), ${caseRounds} rounds x ${values["paced-seconds"]} s, medians:`,
-  ...summarizePaced(paced),
-  `streaming relay: a fake OpenAI engine, ${values["stream-tokens"]} tokens ${values["stream-interval-ms"]} ms apart, ${caseRounds} rounds x ${values["stream-seconds"]} s, medians:`,
-  ...summarizeStreams(streams),
-  `load avg over the run ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}; ${stolenInCases.toFixed(1)} CPU s stolen during the paced and streaming cases`,
-);
+lines.push(...scaleLines, `load avg over the run ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`);
 console.log(lines.join("\n"));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(

@@ -25,8 +25,8 @@ export interface OpenAIHostListener {
  */
 export async function listenOpenAIHost(opts: {
   readonly modelName: string;
-  readonly host?: string;
-  readonly port?: number;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
   readonly handle: (req: LocalHttpRequest, res: LocalHttpReply, path: string) => Promise<void>;
 }): Promise<OpenAIHostListener> {
   const route = async (req: LocalHttpRequest, res: LocalHttpReply) => {

@@ -62,12 +62,7 @@ export async function startEmbeddingModelHost(opts: EmbeddingModelHostOptions): 
     });
   }
 
-  const listener = await listenOpenAIHost({
-    modelName: opts.modelName,
-    handle,
-    ...(opts.host ? { host: opts.host } : {}),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-  });
+  const listener = await listenOpenAIHost({ modelName: opts.modelName, host: opts.host, port: opts.port, handle });
   return {
     url: listener.url,
     port: listener.port,

@@ -97,6 +97,29 @@ describe("DynamoUsageSink (DynamoDB Local)", () => {
     expect(new Set(listed.map((i) => i.pk)).size).toBeGreaterThan(1);
   });
 
+  it("with a commit window, records arriving a few ms apart share one pack; each resolves only once stored", async () => {
+    const sink = new DynamoUsageSink(doc, table, { retentionDays: 30, maxInFlight: 1, commitWindowMs: 400 });
+    const tenant = `window-${randomUUID().slice(0, 8)}`;
+    const records = Array.from({ length: 6 }, () => record(tenant));
+    const outcomes: Promise<string>[] = [];
+    for (const r of records) {
+      outcomes.push(sink.record(r));
+      await new Promise((done) => setTimeout(done, 5));
+    }
+    expect(await Promise.all(outcomes)).toEqual(records.map(() => "recorded"));
+    const listed = await recordItems(tenant, records[0]?.time.slice(0, 10) ?? "");
+    // The first record arrived alone and went at once; the five that followed waited together.
+    expect(listed.map((i) => recordsOf(i).length).sort()).toEqual([1, 5]);
+  });
+
+  it("with a commit window, a record that arrives alone is committed at once, not after the window", async () => {
+    const sink = new DynamoUsageSink(doc, table, { retentionDays: 30, maxInFlight: 1, commitWindowMs: 5_000 });
+    const tenant = `alone-${randomUUID().slice(0, 8)}`;
+    const started = Date.now();
+    expect(await sink.record(record(tenant))).toBe("recorded");
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
   it("writes a new record into a table without indexes, so the write costs its item alone", async () => {
     const r = record(`nogsi-${randomUUID().slice(0, 8)}`);
     expect(await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(r)).toBe("recorded");

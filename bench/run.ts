@@ -377,10 +377,11 @@ if (llm.gateway.length > 0) {
     `llm gateway/direct:   ttft ${(llmSummary.gateway.ttftMs / llmSummary.direct.ttftMs).toFixed(2)}x, tokens/s ${(llmSummary.gateway.tokensPerSecond / llmSummary.direct.tokensPerSecond).toFixed(2)}`,
   );
 }
-// The request path at a steady rate, and the streaming relay at scale, on platforms of their own
-// (the first two have stopped), in the same run.
+// The request path at a steady rate, the raw route against a bare proxy, and the streaming relay at
+// scale, on platforms of their own (the first two have stopped), in the same run.
 const {
   paced,
+  proxy,
   streams,
   lines: scaleLines,
 } = await scaleCases(
@@ -393,5 +394,5 @@ console.log(lines.join("\n"));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
   "bench/results/latest.json",
-  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, sequential, results, llm: llmSummary, paced, streams }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), concurrency, rounds, seconds, load, summary, ratios, sequential, results, llm: llmSummary, paced, proxy, streams }, null, 2)}\n`,
 );

@@ -1,4 +1,5 @@
 import { type PacedCaseResult, pacedCase, summarizePaced } from "./paced-case";
+import { type ProxyCaseResult, proxyCase, summarizeProxy } from "./proxy-case";
 import { type StreamCaseResult, streamCase, summarizeStreams } from "./stream-relay";
 
 export interface ScaleCaseOptions {
@@ -9,6 +10,8 @@ export interface ScaleCaseOptions {
   readonly streamSeconds: number;
   readonly streamTokens: number;
   readonly streamIntervalMs: number;
+  readonly proxySeconds: number;
+  readonly proxyConcurrency: number;
 }
 
 /** The command-line options of the two cases (`npm run bench -- --paced-rate 100 …`). */
@@ -20,6 +23,8 @@ export const SCALE_CASE_ARGS = {
   "stream-seconds": { type: "string", default: "6" },
   "stream-tokens": { type: "string", default: "64" },
   "stream-interval-ms": { type: "string", default: "20" },
+  "proxy-seconds": { type: "string", default: "5" },
+  "proxy-concurrency": { type: "string", default: "32" },
 } as const;
 
 export function scaleCaseOptions(v: { readonly [K in keyof typeof SCALE_CASE_ARGS]: string }): ScaleCaseOptions {
@@ -31,20 +36,25 @@ export function scaleCaseOptions(v: { readonly [K in keyof typeof SCALE_CASE_ARG
     streamSeconds: Number(v["stream-seconds"]),
     streamTokens: Number(v["stream-tokens"]),
     streamIntervalMs: Number(v["stream-interval-ms"]),
+    proxySeconds: Number(v["proxy-seconds"]),
+    proxyConcurrency: Number(v["proxy-concurrency"]),
   };
 }
 
 /**
- * `npm run bench`'s last two cases, each on platforms of its own: the request path at a steady
- * rate (bench/paced-case.ts) and the streaming relay at scale (bench/stream-relay.ts); their
- * tables, and the CPU seconds the host stole during them.
+ * `npm run bench`'s last cases, each on platforms of its own: the request path at a steady rate
+ * (bench/paced-case.ts), the raw route against a bare proxy on the same fake container
+ * (bench/proxy-case.ts) and the streaming relay at scale (bench/stream-relay.ts); their tables,
+ * and the CPU seconds the host stole during them.
  */
 export async function scaleCases(
   o: ScaleCaseOptions,
   log: (line: string) => void,
   afterEach: () => void,
-): Promise<{ paced: PacedCaseResult; streams: StreamCaseResult[]; lines: string[] }> {
+): Promise<{ paced: PacedCaseResult; proxy: ProxyCaseResult; streams: StreamCaseResult[]; lines: string[] }> {
   const paced = await pacedCase({ rate: o.pacedRate, seconds: o.pacedSeconds, rounds: o.rounds }, log);
+  afterEach();
+  const proxy = await proxyCase({ rounds: o.rounds, seconds: o.proxySeconds, concurrency: o.proxyConcurrency }, log);
   afterEach();
   const streams = await streamCase(
     {
@@ -57,19 +67,24 @@ export async function scaleCases(
     log,
   );
   afterEach();
-  const stolen = [...paced.gateway, ...paced.bare, ...streams.flatMap((s) => [...s.direct, ...s.gateway])].reduce(
-    (n, r) => n + r.stolenSeconds,
-    0,
-  );
+  const stolen = [
+    ...paced.gateway,
+    ...paced.bare,
+    ...Object.values(proxy.rounds).flat(),
+    ...streams.flatMap((s) => [...s.direct, ...s.gateway]),
+  ].reduce((n, r) => n + r.stolenSeconds, 0);
   return {
     paced,
+    proxy,
     streams,
     lines: [
       `request path paced (open loop), ${o.rounds} rounds x ${o.pacedSeconds} s, medians:`,
       ...summarizePaced(paced),
+      `raw route against a bare proxy (Portkey's gateway), the same fake engine, ${o.rounds} rounds x ${o.proxySeconds} s, medians:`,
+      ...summarizeProxy(proxy),
       `streaming relay: a fake OpenAI engine, ${o.streamTokens} tokens ${o.streamIntervalMs} ms apart, ${o.rounds} rounds x ${o.streamSeconds} s, medians:`,
       ...summarizeStreams(streams),
-      `${stolen.toFixed(1)} CPU s stolen during the paced and streaming cases`,
+      `${stolen.toFixed(1)} CPU s stolen during the paced, proxy and streaming cases`,
     ],
   };
 }

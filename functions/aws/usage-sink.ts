@@ -13,6 +13,8 @@ interface Pending {
   readonly reject: (e: unknown) => void;
   /** When it was queued (performance.now()), for the commit window. */
   readonly queuedAt: number;
+  /** No record arrived within the commit window before it: nothing suggests company is coming. */
+  readonly alone: boolean;
 }
 
 export interface UsageSinkOptions {
@@ -85,8 +87,6 @@ export class DynamoUsageSink implements UsageSink {
   private readonly maxInFlight: number;
   private readonly maxAttempts: number;
   private readonly commitWindowMs: number;
-  /** When the record before the newest arrived: records closer together than the window are worth waiting for. */
-  private previousArrival = Number.NEGATIVE_INFINITY;
   private lastArrival = Number.NEGATIVE_INFINITY;
   /** Pumps when the oldest queued record's commit window closes. */
   private windowTimer: ReturnType<typeof setTimeout> | undefined;
@@ -106,9 +106,9 @@ export class DynamoUsageSink implements UsageSink {
     if (this.recordedIds.has(record.requestId)) return Promise.resolve("duplicate");
     return new Promise<RecordOutcome>((resolve, reject) => {
       const queuedAt = performance.now();
-      this.previousArrival = this.lastArrival;
+      const alone = queuedAt - this.lastArrival >= this.commitWindowMs;
       this.lastArrival = queuedAt;
-      this.queue.push({ record, resolve, reject, queuedAt });
+      this.queue.push({ record, resolve, reject, queuedAt, alone });
       this.pump();
     });
   }
@@ -138,7 +138,7 @@ export class DynamoUsageSink implements UsageSink {
   private windowOpen(): boolean {
     const oldest = this.queue[0];
     if (this.commitWindowMs === 0 || oldest === undefined || this.queue.length >= this.maxRecords) return false;
-    if (this.lastArrival - this.previousArrival >= this.commitWindowMs && this.queue.length === 1) return false;
+    if (this.queue.length === 1 && oldest.alone) return false;
     const left = oldest.queuedAt + this.commitWindowMs - performance.now();
     if (left <= 0) return false;
     this.windowTimer ??= setTimeout(() => {

@@ -11,16 +11,34 @@ const ATTR_INT = onnx.AttributeProto.AttributeType.INT;
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
-export interface ClassifierGraphSpec {
+/** What every local model file says of itself besides its graph. */
+export interface ModelDescription {
+  readonly graphName: string;
+  readonly docString: string;
+  /** Written in order, so the file bytes do not depend on object key order. */
+  readonly metadata: readonly (readonly [string, string])[];
+}
+
+export interface ClassifierGraphSpec extends ModelDescription {
   readonly classifier: Classifier;
   readonly inputName: string;
   readonly probabilitiesName: string;
   readonly labelName: string;
-  readonly graphName: string;
-  readonly docString: string;
   readonly modelVersion: number;
-  /** Written in order, so the file bytes do not depend on object key order. */
-  readonly metadata: readonly (readonly [string, string])[];
+}
+
+/** A graph as an ONNX model file: the IR version and opset every local model uses, and its description. */
+export function encodeModel(description: ModelDescription, graph: Omit<Onnx.IGraphProto, "name">, modelVersion = 1): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: "modelgate",
+    modelVersion,
+    docString: description.docString,
+    metadataProps: description.metadata.map(([key, value]) => ({ key, value })),
+    graph: { name: description.graphName, ...graph },
+  });
+  return onnx.ModelProto.encode(model).finish();
 }
 
 /**
@@ -65,22 +83,16 @@ export function encodeClassifierModel(spec: ClassifierGraphSpec): Uint8Array {
   nodes.push(node("Softmax", "softmax", [current], [spec.probabilitiesName], [intAttr("axis", -1)]));
   nodes.push(node("ArgMax", "argmax", [current], [spec.labelName], [intAttr("axis", 1), intAttr("keepdims", 0)]));
 
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: "modelgate",
-    modelVersion: spec.modelVersion,
-    docString: spec.docString,
-    metadataProps: spec.metadata.map(([key, value]) => ({ key, value })),
-    graph: {
-      name: spec.graphName,
+  return encodeModel(
+    spec,
+    {
       node: nodes,
       initializer: initializers,
       input: [valueInfo(spec.inputName, FLOAT, ["batch", featureCount])],
       output: [valueInfo(spec.probabilitiesName, FLOAT, ["batch", classCount]), valueInfo(spec.labelName, INT64, ["batch"])],
     },
-  });
-  return onnx.ModelProto.encode(model).finish();
+    spec.modelVersion,
+  );
 }
 
 export function node(

@@ -1,19 +1,15 @@
 import onnxProto from "onnx-proto";
-import { IR_VERSION, intAttr, node, OPSET, valueInfo } from "../onnx-graph";
+import { encodeModel, intAttr, type ModelDescription, node, valueInfo } from "../onnx-graph";
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 
-export interface EmbedGraphSpec {
+export interface EmbedGraphSpec extends ModelDescription {
   /** [vocab][dimensions] */
   readonly table: Float32Array;
   readonly vocabSize: number;
   readonly dimensions: number;
-  readonly graphName: string;
-  readonly docString: string;
-  /** Written in order, so the file bytes do not depend on object key order. */
-  readonly metadata: readonly (readonly [string, string])[];
 }
 
 /**
@@ -26,27 +22,17 @@ export function encodeEmbeddingModel(spec: EmbedGraphSpec): Uint8Array {
   const raw = new Uint8Array(spec.table.length * 4);
   const view = new DataView(raw.buffer);
   for (const [i, v] of spec.table.entries()) view.setFloat32(i * 4, v, true);
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: "modelgate",
-    modelVersion: 1,
-    docString: spec.docString,
-    metadataProps: spec.metadata.map(([key, value]) => ({ key, value })),
-    graph: {
-      name: spec.graphName,
-      node: [
-        node("Gather", "token_vectors", ["token_table", "input_ids"], ["token_vectors"]),
-        node("ReduceSum", "bag_of_tokens", ["token_vectors", "sequence_axis"], ["text_vector"], [intAttr("keepdims", 0)]),
-        node("LpNormalization", "unit_length", ["text_vector"], ["embeddings"], [intAttr("axis", -1), intAttr("p", 2)]),
-      ],
-      initializer: [
-        { name: "token_table", dims: [spec.vocabSize, spec.dimensions], dataType: FLOAT, rawData: raw },
-        { name: "sequence_axis", dims: [1], dataType: INT64, int64Data: [1] },
-      ],
-      input: [valueInfo("input_ids", INT64, ["batch", "sequence"])],
-      output: [valueInfo("embeddings", FLOAT, ["batch", spec.dimensions])],
-    },
+  return encodeModel(spec, {
+    node: [
+      node("Gather", "token_vectors", ["token_table", "input_ids"], ["token_vectors"]),
+      node("ReduceSum", "bag_of_tokens", ["token_vectors", "sequence_axis"], ["text_vector"], [intAttr("keepdims", 0)]),
+      node("LpNormalization", "unit_length", ["text_vector"], ["embeddings"], [intAttr("axis", -1), intAttr("p", 2)]),
+    ],
+    initializer: [
+      { name: "token_table", dims: [spec.vocabSize, spec.dimensions], dataType: FLOAT, rawData: raw },
+      { name: "sequence_axis", dims: [1], dataType: INT64, int64Data: [1] },
+    ],
+    input: [valueInfo("input_ids", INT64, ["batch", "sequence"])],
+    output: [valueInfo("embeddings", FLOAT, ["batch", spec.dimensions])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }

@@ -1,5 +1,5 @@
 import onnxProto, { type onnx as Onnx } from "onnx-proto";
-import { IR_VERSION, node, OPSET, valueInfo } from "../onnx-graph";
+import { encodeModel, type ModelDescription, node, valueInfo } from "../onnx-graph";
 import type { MlpLmWeights } from "./mlp-lm";
 
 const { onnx } = onnxProto;
@@ -7,12 +7,8 @@ const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const ATTR_INTS = onnx.AttributeProto.AttributeType.INTS;
 
-export interface LmGraphSpec {
+export interface LmGraphSpec extends ModelDescription {
   readonly weights: MlpLmWeights;
-  readonly graphName: string;
-  readonly docString: string;
-  /** Written in order, so the file bytes do not depend on object key order. */
-  readonly metadata: readonly (readonly [string, string])[];
 }
 
 /**
@@ -56,22 +52,12 @@ export function encodeLmModel(spec: LmGraphSpec): Uint8Array {
     node("MatMul", "unembed", ["hidden_states", "output_weight"], ["unbiased_logits"]),
     node("Add", "output_bias_add", ["unbiased_logits", "output_bias"], ["logits"]),
   ];
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: "modelgate",
-    modelVersion: 1,
-    docString: spec.docString,
-    metadataProps: spec.metadata.map(([key, value]) => ({ key, value })),
-    graph: {
-      name: spec.graphName,
-      node: nodes,
-      initializer,
-      input: [valueInfo("input_ids", INT64, ["batch", "sequence"])],
-      output: [valueInfo("logits", FLOAT, ["batch", "sequence", V])],
-    },
+  return encodeModel(spec, {
+    node: nodes,
+    initializer,
+    input: [valueInfo("input_ids", INT64, ["batch", "sequence"])],
+    output: [valueInfo("logits", FLOAT, ["batch", "sequence", V])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 function intsAttr(name: string, ints: number[]): Onnx.IAttributeProto {

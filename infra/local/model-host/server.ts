@@ -17,8 +17,8 @@ export interface ModelHost {
   close(): Promise<void>;
 }
 
-export interface ModelHostOptions {
-  modelPath: string;
+/** What every local model host (ONNX, LLM, embedding) is started with besides its model files. */
+export interface ModelHostListenOptions {
   modelName: string;
   version: number;
   /** Default 127.0.0.1. */
@@ -33,6 +33,10 @@ export interface ModelHostOptions {
    * throughput comes from concurrent requests instead. Raise it for large models.
    */
   intraOpNumThreads?: number;
+}
+
+export interface ModelHostOptions extends ModelHostListenOptions {
+  modelPath: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;

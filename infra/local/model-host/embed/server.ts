@@ -3,21 +3,12 @@ import type { LocalHttpReply, LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
 import { listenOpenAIHost } from "../openai-host";
 import { sendJson } from "../respond";
-import { DEFAULT_MAX_BODY_BYTES } from "../server";
+import { DEFAULT_MAX_BODY_BYTES, type ModelHostListenOptions } from "../server";
 import { type EmbedConfig, EmbedEngine } from "./engine";
 
-export interface EmbeddingModelHostOptions {
+export interface EmbeddingModelHostOptions extends ModelHostListenOptions {
   /** A Hugging Face style directory: config.json (`task: "embedding"`), tokenizer.json, tokenizer_config.json, model.onnx. */
   modelDir: string;
-  modelName: string;
-  version: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
-  maxBodyBytes?: number;
-  /** onnxruntime intra-op threads. Default 1 (the demo model is tiny). */
-  intraOpNumThreads?: number;
 }
 
 export interface EmbeddingModelHost {

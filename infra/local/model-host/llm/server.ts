@@ -4,26 +4,17 @@ import type { LocalHttpReply, LocalHttpRequest } from "../../in-process-http";
 import { RequestError } from "../errors";
 import { listenOpenAIHost, openAIErrorBody } from "../openai-host";
 import { sendJson } from "../respond";
-import { DEFAULT_MAX_BODY_BYTES } from "../server";
+import { DEFAULT_MAX_BODY_BYTES, type ModelHostListenOptions } from "../server";
 import { type LmConfig, LmEngine } from "./engine";
 import { type GenerationRequest, generate } from "./generate";
 import { type LlmRequest, parseLlmRequest } from "./openai-request";
 import { ChunkWriter, chatCompletion, type ResponseIdentity, textCompletion, usage } from "./openai-response";
 
-export interface LlmModelHostOptions {
+export interface LlmModelHostOptions extends ModelHostListenOptions {
   /** A Hugging Face style directory: config.json, tokenizer.json, tokenizer_config.json, model.onnx. */
   modelDir: string;
-  modelName: string;
-  version: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
-  maxBodyBytes?: number;
   /** Sleep between generated tokens: a slow model, to prove streaming end to end. */
   tokenDelayMs?: number;
-  /** onnxruntime intra-op threads. Default 1 (the demo model is tiny). */
-  intraOpNumThreads?: number;
 }
 
 export interface LlmModelHost {

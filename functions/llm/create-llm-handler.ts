@@ -18,9 +18,8 @@ import {
   upstreamBody,
   withClientModel,
 } from "../core/openai";
-import { principalFromContext } from "../core/principal";
 import { runStreamingInference } from "../core/streaming-inference";
-import { header, jsonBody, requestIdOf } from "../http/event";
+import { jsonBody } from "../http/event";
 import type { LogFields } from "../http/handler";
 import { warnRejectedTokens } from "../http/logger";
 import { type InferenceMetricsPublisher, requestMetrics } from "../http/metrics";
@@ -28,6 +27,7 @@ import { versionHeaders } from "../http/model-headers";
 import { parseWith } from "../http/respond";
 import { type HttpStream, type StreamingLambdaHandler, streamingHttpHandler } from "../http/streaming-handler";
 import { embeddingsRoute } from "./embeddings";
+import { openAICall, openAIInferenceHead } from "./openai-call";
 
 /** What the LLM function needs: the inference path's ports and its own bounds. */
 export interface LlmDeps extends InferenceDeps {
@@ -50,29 +50,18 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
   const complete =
     (schema: z.ZodType<ChatCompletionBody> | z.ZodType<CompletionBody>, route: UpstreamRoute) =>
     async (event: APIGatewayProxyEvent, res: HttpStream, log: LogFields) => {
-      const requestId = requestIdOf(event);
-      const principal = principalFromContext(event.requestContext.authorizer);
-      log.tenantId = principal.tenantId;
-      log.keyId = principal.keyId;
+      const call = openAICall(event, log);
+      const { requestId, receivedAt, principal } = call;
       const body: OpenAIBody = parseWith(schema, jsonBody(event, deps.maxBodyBytes).json);
-      const { model, selector } = parseModelRef(body.model);
+      const ref = parseModelRef(body.model);
+      const { model } = ref;
       log.model = model;
       // The model's token cap shapes the engine's body; the inference path checks the grant again (cached).
       const cap = await lookupGrantedModel(deps.registry, principal, model);
       requireGenerativeModel(model, cap.embedding);
-      const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
       const req: InferenceRequest = {
-        requestId,
-        receivedAt,
-        principal,
-        model,
-        selector,
-        routingKey: header(event, "x-routing-key") ?? principal.keyId,
-        protocol: "openai",
-        route,
-        json: body,
+        ...openAIInferenceHead(event, call, ref, route, body),
         body: encode(upstreamBody(body, model, cap)),
-        contentType: "application/json",
         tokenReservation: tokenReservation(body, cap),
         // A shadow copy is answered in one piece: nobody reads its stream.
         ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),

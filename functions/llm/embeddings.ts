@@ -12,14 +12,15 @@ import {
 import { InferenceFailedError, runInference } from "../core/inference";
 import { lookupGrantedModel } from "../core/model-access";
 import { parseModelRef, toOpenAIErrorResponse } from "../core/openai";
-import { principalFromContext, requireScope } from "../core/principal";
-import { header, jsonBody, requestIdOf } from "../http/event";
+import { requireScope } from "../core/principal";
+import { jsonBody } from "../http/event";
 import type { LogFields } from "../http/handler";
 import { requestMetrics } from "../http/metrics";
 import { versionHeaders } from "../http/model-headers";
 import { parseWith } from "../http/respond";
 import type { HttpStream, StreamingRoute } from "../http/streaming-handler";
 import type { LlmDeps } from "./create-llm-handler";
+import { openAICall, openAIInferenceHead } from "./openai-call";
 
 /**
  * `POST /v1/embeddings`: parse, check the model is an embedding model and the `dimensions`
@@ -29,34 +30,23 @@ import type { LlmDeps } from "./create-llm-handler";
  */
 export function embeddingsRoute(deps: LlmDeps): StreamingRoute {
   return async (event: APIGatewayProxyEvent, res: HttpStream, log: LogFields) => {
-    const requestId = requestIdOf(event);
-    const principal = principalFromContext(event.requestContext.authorizer);
-    log.tenantId = principal.tenantId;
-    log.keyId = principal.keyId;
+    const call = openAICall(event, log);
+    const { requestId, receivedAt, principal } = call;
     // A key without `invoke` learns nothing about models (the inference path checks it again).
     requireScope(principal, "invoke");
     const body = parseWith(embeddingsBody, jsonBody(event, deps.maxBodyBytes).json);
-    const { model, selector } = parseModelRef(body.model);
+    const ref = parseModelRef(body.model);
+    const { model } = ref;
     log.model = model;
     // Checked before anything is charged; the inference path checks the grant again (cached).
     const record = await lookupGrantedModel(deps.registry, principal, model);
     const dimensions = outputDimensions(model, requireEmbeddingModel(model, record.embedding), body.dimensions);
     const inputs = normalizeInput(body.input);
-    const receivedAt = event.requestContext.requestTimeEpoch ?? Date.now();
     const publish = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
     try {
       const out = await runInference(deps, {
-        requestId,
-        receivedAt,
-        principal,
-        model,
-        selector,
-        routingKey: header(event, "x-routing-key") ?? principal.keyId,
-        protocol: "openai",
-        route: "/v1/embeddings",
-        json: body,
+        ...openAIInferenceHead(event, call, ref, "/v1/embeddings", body),
         body: Buffer.from(JSON.stringify(upstreamEmbeddingsBody(body, model)), "utf8"),
-        contentType: "application/json",
         tokenReservation: embeddingTokenReservation(inputs),
       });
       log.version = out.version;

@@ -8,6 +8,8 @@ import { SageMakerClient, type SageMakerClientConfig } from "@aws-sdk/client-sag
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { carryCallSignals, SignalledRequestHandler } from "./call-signal";
 
 /** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs, EventBridge and Cost Explorer are built on first use: few handlers need them. */
 export interface AwsClients {
@@ -58,8 +60,17 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...POOL, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  // One attempt: a retried inference doubles model load; the client decides on 503s.
-  const sagemakerRuntime = new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: POOL, ...config.sagemakerRuntime });
+  // One attempt: a retried inference doubles model load; the client decides on 503s. Its
+  // middleware is resolved once per command, not on every call (the SDK's cacheMiddleware: about
+  // a tenth of a request's CPU at saturation, bench/README.md); each call's deadline rides on its
+  // input instead of the per-call options that would bypass the cache (./call-signal.ts).
+  const sagemakerRuntime = new SageMakerRuntimeClient({
+    maxAttempts: 1,
+    ...config.sagemakerRuntime,
+    cacheMiddleware: true,
+    requestHandler: new SignalledRequestHandler(NodeHttpHandler.create(config.sagemakerRuntime?.requestHandler ?? POOL)),
+  });
+  carryCallSignals(sagemakerRuntime);
   let s3: S3Client | undefined;
   let lambda: LambdaClient | undefined;
   let logs: CloudWatchLogsClient | undefined;

@@ -21,6 +21,7 @@ import {
 } from "../core/errors";
 import type { InvokeRequest, InvokeResponse, ModelInvoker } from "../core/ports";
 import { logger } from "../http/logger";
+import { withCallSignal } from "./call-signal";
 
 /** What SageMaker or the container said about a failed call: for the operator's log, never the client. */
 export interface ModelCallFailure {
@@ -78,7 +79,7 @@ export class SageMakerInvoker implements ModelInvoker {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
-      const out = await this.client.send(new InvokeEndpointCommand(commandInput(req)), { abortSignal: abort.signal });
+      const out = await this.client.send(new InvokeEndpointCommand(withCallSignal(commandInput(req), abort.signal)));
       return {
         body: out.Body ?? new Uint8Array(),
         contentType: out.ContentType ?? "application/octet-stream",
@@ -103,7 +104,7 @@ export class SageMakerInvoker implements ModelInvoker {
       return mapSageMakerError(err, this.wakingRetryAfterSeconds);
     };
     try {
-      const out = await this.client.send(new InvokeEndpointWithResponseStreamCommand(commandInput(req)), { abortSignal: abort.signal });
+      const out = await this.client.send(new InvokeEndpointWithResponseStreamCommand(withCallSignal(commandInput(req), abort.signal)));
       const events = out.Body;
       if (!events) throw new ModelFailedError("the model endpoint sent no stream");
       return (async function* parts() {

@@ -43,8 +43,8 @@ describe("SageMaker Runtime errors → API statuses", () => {
 
   it("our own deadline → 504", async () => {
     const hanging = {
-      send: (_: unknown, opts: { abortSignal: AbortSignal }) =>
-        new Promise((_r, reject) => opts.abortSignal.addEventListener("abort", () => reject(new Error("aborted")))),
+      send: (command: { input: object }) =>
+        new Promise((_r, reject) => signalOf(command.input)?.addEventListener("abort", () => reject(new Error("aborted")))),
     };
     const invoker = new SageMakerInvoker(hanging as never);
     const err = await invoker
@@ -53,3 +53,9 @@ describe("SageMaker Runtime errors → API statuses", () => {
     expect(err.status).toBe(504);
   });
 });
+
+/** The signal a call's input carries (./call-signal.ts keeps it under a symbol). */
+function signalOf(input: object): AbortSignal | undefined {
+  const key = Object.getOwnPropertySymbols(input)[0];
+  return key ? ((input as Record<symbol, unknown>)[key] as AbortSignal) : undefined;
+}

@@ -23,7 +23,11 @@ const { values } = parseArgs({
 const child = fork("bench/platform-child.ts", {
   execArgv: ["--import", "tsx"],
   stdio: ["ignore", "ignore", "inherit", "ipc"],
-  env: { ...process.env, ...(values.metering === "off" ? { MODELGATE_BENCH_METERING: "off" } : {}) },
+  env: {
+    ...process.env,
+    MODELGATE_CONFIG: "bench/capacity.config.ts",
+    ...(values.metering === "off" ? { MODELGATE_BENCH_METERING: "off" } : {}),
+  },
 });
 const next = () =>
   new Promise<unknown>((resolve, reject) => {

@@ -75,7 +75,8 @@ function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promi
   const child = fork("bench/platform-child.ts", {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "ignore", "inherit", "ipc"],
-    env: { ...process.env, ...env },
+    // The stage throttle lifted (bench/capacity.config.ts): the closed loop measures capacity.
+    env: { ...process.env, MODELGATE_CONFIG: "bench/capacity.config.ts", ...env },
   });
   const ready = new Promise<ChildInfo>((resolve, reject) => {
     child.once("message", (m) => resolve(m as ChildInfo));

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { HTTP_INTEGRATION_RESPONSE, STREAMING_HANDLER, STREAMING_RESPONSE } from "../lambda-runtime/awslambda-global";
+import { holdUntilTurnEnds } from "./turn-writes";
 
 /**
  * A handler wrapped in `awslambda.streamifyResponse`: it writes its answer to `responseStream`,
@@ -114,6 +115,7 @@ export async function runStreamingHandler(inv: StreamInvocation): Promise<Stream
   const toClient = (chunk: Buffer, done: (err?: Error | null) => void) => {
     if (res.destroyed || chunk.length === 0) return done();
     bytes += chunk.length;
+    if (res.socket) holdUntilTurnEnds(res.socket);
     if (res.write(chunk)) return done();
     const resume = () => {
       res.off("drain", resume).off("close", resume);

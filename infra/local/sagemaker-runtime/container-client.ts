@@ -1,5 +1,5 @@
 import { type Agent, type IncomingHttpHeaders, request } from "node:http";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { inProcessContainer } from "../in-process-containers";
 import { inMemoryRequest, type LocalServe, streamedReply } from "../in-process-http";
 
@@ -23,11 +23,11 @@ function containerUrl(base: string, path: string): URL {
   return new URL(path, base.endsWith("/") ? base : `${base}/`);
 }
 
-/** A container's answer as it streams in: status and headers, then the body's chunks. */
-export interface ContainerStream extends AsyncIterable<Buffer> {
+/** A container's answer as it streams in: status and headers, then the body's chunks (a Readable, as node:http's response is). */
+export type ContainerStream = Readable & {
   readonly statusCode?: number;
   readonly headers: IncomingHttpHeaders;
-}
+};
 
 type ContainerInit = { method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: Buffer };
 
@@ -101,15 +101,10 @@ function openInProcess(
     }, timeoutMs);
     const finished = () => clearTimeout(timer);
     body.once("end", finished).once("close", finished);
-    const response: ContainerStream = {
-      get statusCode() {
-        return head.statusCode;
-      },
-      get headers() {
-        return head.headers;
-      },
-      [Symbol.asyncIterator]: () => body[Symbol.asyncIterator](),
-    };
+    const response: ContainerStream = Object.defineProperties(body, {
+      statusCode: { get: () => head.statusCode },
+      headers: { get: () => head.headers },
+    }) as PassThrough & { statusCode?: number; headers: IncomingHttpHeaders };
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
     const reply = streamedReply(body, (status, all) => {

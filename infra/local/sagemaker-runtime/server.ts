@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Agent, createServer, type IncomingHttpHeaders } from "node:http";
+import { finished } from "node:stream/promises";
 import { endpointLogGroup, POOL_VARIANT_NAME } from "../../../functions/contract/sagemaker-names";
 import { guardListener, listenerOptions, listenLocal, tryDecodeURIComponent } from "../http-guard";
 import { fromNodeRequest, type LocalHttpReply, type LocalHttpRequest } from "../in-process-http";
@@ -217,9 +218,11 @@ export async function startSageMakerRuntimeEmulator(opts: SageMakerRuntimeEmulat
       "x-amzn-requestid": randomUUID(),
     });
     try {
-      for await (const chunk of response) {
-        for (const part of payloadParts(chunk as Buffer, opts.maxPartBytes)) res.write(encodePayloadPart(part));
-      }
+      // 'data' events rather than an async iterator: no promise and microtask per token.
+      response.on("data", (chunk: Buffer) => {
+        for (const part of payloadParts(chunk, opts.maxPartBytes)) res.write(encodePayloadPart(part));
+      });
+      await finished(response);
     } catch (err) {
       const frame = timedOut()
         ? encodeModelStreamError("ModelInvocationTimeExceeded", `The model did not finish its response within ${containerTimeoutMs} ms.`)

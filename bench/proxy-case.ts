@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { freePort } from "../infra/local/services/free-port";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
 import { forkChild } from "./stream-relay";
@@ -20,16 +20,6 @@ export interface ProxyCaseResult {
 }
 
 const CHAT = JSON.stringify({ model: "fake-llm", messages: [{ role: "user", content: "Hello" }], max_tokens: 8 });
-
-/** A port nothing listens on now, for the reference proxy (its start script takes a port, not 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 /** Portkey's open-source AI gateway (the npm package's own start script), loopback only. */
 async function startPortkey(): Promise<{ url: string; child: ChildProcess }> {

@@ -14,7 +14,7 @@ export interface ScaleCaseOptions {
   readonly proxyConcurrency: number;
 }
 
-/** The command-line options of the two cases (`npm run bench -- --paced-rate 100 …`). */
+/** The command-line options of the three cases (`npm run bench -- --paced-rate 100 …`). */
 export const SCALE_CASE_ARGS = {
   "case-rounds": { type: "string", default: "3" },
   "paced-rate": { type: "string", default: "200" },

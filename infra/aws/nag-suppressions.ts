@@ -3,8 +3,6 @@ import { ACCOUNT, ack, acknowledgeBucketDeployment, acknowledgeWildcards, PARTIT
 import { acknowledgeConsole } from "./nag-console";
 import type { PlatformStack } from "./platform-stack";
 
-export { flattenCfnReference, wildcardFindings } from "./nag-acknowledge";
-
 /**
  * Every cdk-nag finding this stack acknowledges, each on the construct it concerns and with
  * its reason. cdk-nag v3 acknowledges one finding per call (`AwsSolutions-IAM5[Resource::…]`),

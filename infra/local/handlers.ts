@@ -74,10 +74,9 @@ export interface LocalHandlerOptions {
  * long for an item's lock: one usage commit in flight, eight calls per limit item. Under load a
  * usage commit waits up to 10 ms for company: at 200 requests a second it took ~0.7 ms of the
  * JVM's CPU off each request for ~4 ms of median latency (bench/README.md); a lone request
- * does not wait. Quota
- * leases and rate blocks are shared by two holders here (the invoke and the LLM function's
- * stores, in this one process), not the cloud's many Lambda instances, so each may take a
- * larger share.
+ * does not wait. Quota leases and rate blocks are shared by two holders here (the invoke and
+ * the LLM function's stores, in this one process), not the cloud's many Lambda instances, so
+ * each may take a larger share.
  */
 const DYNAMODB_LOCAL_TUNING = {
   usageSink: { maxInFlight: 1, commitWindowMs: 10 },

@@ -7,7 +7,7 @@ import { cloudConfig } from "../../infra/aws/cloud-config";
 import { artifactLayout } from "../../infra/aws/constructs/artifacts";
 import { ecrRepositoryArn, servingImageFor } from "../../infra/aws/constructs/container-images";
 import { hasInstanceStorage, initialWeights } from "../../infra/aws/constructs/model-endpoint";
-import { flattenCfnReference, wildcardFindings } from "../../infra/aws/nag-suppressions";
+import { flattenCfnReference, wildcardFindings } from "../../infra/aws/nag-acknowledge";
 import { createPlatformApp } from "../../infra/aws/platform-app";
 import { ConfigError, parsePlatformConfig } from "../../infra/shared/config";
 import { artifactDir, projectRoot } from "./fixtures";

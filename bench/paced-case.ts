@@ -1,4 +1,5 @@
 import { median } from "./load";
+import { childLoopStats, formatLoopStats, type LoopStats } from "./loop-stats";
 import { type PacedResult, runPaced } from "./paced";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
 import { forkChild } from "./stream-relay";
@@ -7,6 +8,8 @@ export interface PacedRound extends PacedResult {
   /** CPU of the serving process tree per request, ms, by command (node, java). */
   readonly cpuMsPerRequest: Record<string, number>;
   readonly stolenSeconds: number;
+  /** The platform's event loop during the round (gateway rounds only). */
+  readonly loop?: LoopStats;
 }
 
 export interface PacedCaseResult {
@@ -44,13 +47,16 @@ export async function pacedCase(
     for (const name of ["gateway", "bare"] as const) await runPaced(targets[name], opts.rate, 2);
     for (let r = 0; r < opts.rounds; r++) {
       for (const name of r % 2 ? (["bare", "gateway"] as const) : (["gateway", "bare"] as const)) {
+        if (name === "gateway") await childLoopStats(platform.child);
         const before = treeCpu(servedBy[name]);
         const stolen = stolenSeconds();
         const res = await runPaced(targets[name], opts.rate, opts.seconds);
         const used = cpuDelta(before, treeCpu(servedBy[name]));
+        const loop = name === "gateway" ? await childLoopStats(platform.child) : undefined;
         const round: PacedRound = {
           ...res,
           stolenSeconds: stolenSeconds() - stolen,
+          ...(loop ? { loop } : {}),
           cpuMsPerRequest: Object.fromEntries(
             Object.entries(used)
               .filter(([k]) => k === "node" || k === "java")
@@ -62,7 +68,7 @@ export async function pacedCase(
           `paced ${opts.rate}/s round ${r + 1} ${name.padEnd(7)}: p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}, late ${res.late}, ` +
             `cpu ms/req ${Object.entries(round.cpuMsPerRequest)
               .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-              .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s`,
+              .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s${loop ? `; platform ${formatLoopStats(loop)}` : ""}`,
         );
       }
     }
@@ -84,16 +90,18 @@ export async function pacedCase(
 
 export function summarizePaced(r: PacedCaseResult): string[] {
   const lines = [
-    `| path (${r.rate} req/s, open loop) | p50 ms | p99 ms | node CPU ms/req | JVM CPU ms/req | total | errors |`,
-    "| --- | --: | --: | --: | --: | --: | --: |",
+    `| path (${r.rate} req/s, open loop) | p50 ms | p99 ms | node CPU ms/req | JVM CPU ms/req | total | errors | loop busy |`,
+    "| --- | --: | --: | --: | --: | --: | --: | --: |",
   ];
   for (const name of ["gateway", "bare"] as const) {
     const rounds = r[name];
     const node = median(rounds.map((x) => x.cpuMsPerRequest.node ?? 0));
     const java = median(rounds.map((x) => x.cpuMsPerRequest.java ?? 0));
     const total = median(rounds.map((x) => (x.cpuMsPerRequest.node ?? 0) + (x.cpuMsPerRequest.java ?? 0)));
+    const loops = rounds.flatMap((x) => (x.loop ? [x.loop.busy] : []));
+    const busy = loops.length > 0 ? `${(median(loops) * 100).toFixed(0)}%` : "";
     lines.push(
-      `| ${name} | ${median(rounds.map((x) => x.p50)).toFixed(1)} | ${median(rounds.map((x) => x.p99)).toFixed(1)} | ${node.toFixed(2)} | ${java.toFixed(2)} | ${total.toFixed(2)} | ${rounds.reduce((n, x) => n + x.errors, 0)} |`,
+      `| ${name} | ${median(rounds.map((x) => x.p50)).toFixed(1)} | ${median(rounds.map((x) => x.p99)).toFixed(1)} | ${node.toFixed(2)} | ${java.toFixed(2)} | ${total.toFixed(2)} | ${rounds.reduce((n, x) => n + x.errors, 0)} | ${busy} |`,
     );
   }
   return lines;

@@ -7,6 +7,7 @@ import type { UsageSink } from "../functions/core/ports";
 import { logger } from "../functions/http/logger";
 import { startLocalPlatform } from "../infra/local/platform";
 import { type CapacityTotals, meterConsumedCapacity } from "./capacity-meter";
+import { watchLoop } from "./loop-stats";
 
 /** Records nothing: the benchmark's metering-off rounds only, to show what metering costs. */
 const discardingUsageSink: UsageSink = { record: async () => "recorded" };
@@ -17,8 +18,9 @@ const unmetered = process.env.MODELGATE_BENCH_METERING === "off";
  * loop. The parent sets MODELGATE_BENCH_METERING=off in the environment of the metering-off
  * child, which then builds its invoke handler with a sink that records nothing: the factory's
  * seam, not a switch in Lambda code.
- * Messages: "stop"; "profile-start" and {profileStop: file}, V8 CPU profile of just the
- * loaded window (bench/profile.ts), without start-up noise.
+ * Messages: "stop"; "loop-stats", the event loop's window since the last ask (./loop-stats.ts);
+ * "profile-start" and {profileStop: file}, V8 CPU profile of just the loaded window
+ * (bench/profile.ts), without start-up noise.
  */
 logger.setLogLevel("ERROR");
 let capacity: { totals(): CapacityTotals } | undefined;
@@ -60,6 +62,8 @@ process.send?.({
   sagemakerRuntime: platform.services.sagemakerRuntime,
 });
 
+// The loop's busy share, timer lateness and GC pauses, per window the parent asks for ("loop-stats").
+const loop = watchLoop();
 let session: Session | undefined;
 const stop = async () => {
   await platform.stop();
@@ -68,6 +72,7 @@ const stop = async () => {
 process.on("message", async (m: unknown) => {
   if (m === "stop") return void stop();
   if (m === "capacity") return void process.send?.({ capacity: capacity?.totals() });
+  if (m === "loop-stats") return void process.send?.({ loopStats: loop.take() });
   if (m === "profile-start") {
     session = new Session();
     session.connect();

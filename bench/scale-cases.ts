@@ -1,6 +1,6 @@
 import { type PacedCaseResult, pacedCase, summarizePaced } from "./paced-case";
 import { type ProxyCaseResult, proxyCase, summarizeProxy } from "./proxy-case";
-import { type StreamCaseResult, streamCase, summarizeStreams } from "./stream-relay";
+import { type StreamCaseResult, type StreamStart, streamCase, summarizeStreams } from "./stream-relay";
 
 export interface ScaleCaseOptions {
   readonly rounds: number;
@@ -10,6 +10,7 @@ export interface ScaleCaseOptions {
   readonly streamSeconds: number;
   readonly streamTokens: number;
   readonly streamIntervalMs: number;
+  readonly streamStart: StreamStart;
   readonly proxySeconds: number;
   readonly proxyConcurrency: number;
 }
@@ -23,6 +24,8 @@ export const SCALE_CASE_ARGS = {
   "stream-seconds": { type: "string", default: "6" },
   "stream-tokens": { type: "string", default: "64" },
   "stream-interval-ms": { type: "string", default: "20" },
+  // spread: clients start across one stream's length (steady state); burst: all at once.
+  "stream-start": { type: "string", default: "spread" },
   "proxy-seconds": { type: "string", default: "5" },
   "proxy-concurrency": { type: "string", default: "32" },
 } as const;
@@ -36,6 +39,7 @@ export function scaleCaseOptions(v: { readonly [K in keyof typeof SCALE_CASE_ARG
     streamSeconds: Number(v["stream-seconds"]),
     streamTokens: Number(v["stream-tokens"]),
     streamIntervalMs: Number(v["stream-interval-ms"]),
+    streamStart: v["stream-start"] === "burst" ? "burst" : "spread",
     proxySeconds: Number(v["proxy-seconds"]),
     proxyConcurrency: Number(v["proxy-concurrency"]),
   };
@@ -63,6 +67,7 @@ export async function scaleCases(
       concurrency: o.streamConcurrency,
       tokens: o.streamTokens,
       intervalMs: o.streamIntervalMs,
+      start: o.streamStart,
     },
     log,
   );

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { Agent, request } from "node:http";
 import { median } from "./load";
+import { childLoopStats, formatLoopStats, gcMsPerSecond, type LoopStats } from "./loop-stats";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
 
 /** One path of the streaming case: where streams go and how they are asked for. */
@@ -23,14 +24,30 @@ export interface StreamRound {
   /** Completion tokens the usage chunks reported, summed. */
   readonly usageTokens: number;
   readonly chunks: number;
+  /** The serving process's event loop in the window, when it was asked for. */
+  readonly loop?: LoopStats;
 }
 
 /**
- * `concurrency` clients, each opening one streamed completion after another for `seconds`
- * (closed loop); counts the content chunks they receive, the time to the first one, and the
- * CPU the serving process tree spent meanwhile.
+ * `concurrency` clients, each opening one streamed completion after another (closed loop);
+ * counts the content chunks they receive, the time to the first one, and the CPU the serving
+ * process tree spent meanwhile. Client i starts `i * spreadMs / concurrency` ms in; the
+ * measured window opens once every client is streaming and lasts `seconds`, after which each
+ * client finishes the stream it is in. Streams of one length started together also end and
+ * restart together, for as long as the round lasts: `spreadMs` 0 measures that herd, one
+ * stream's length spreads the streams' phases as independent users' are. Every stream counts
+ * for usage (`streams`, `usageTokens`); chunks, TTFT (of streams asked for in it) and CPU
+ * count within the window.
  */
-export async function runStreams(target: StreamTarget, concurrency: number, seconds: number, servedBy: number): Promise<StreamRound> {
+export async function runStreams(
+  target: StreamTarget,
+  concurrency: number,
+  seconds: number,
+  servedBy: number,
+  spreadMs = 0,
+  /** Ends the serving process's current loop window and starts the next (bench/loop-stats.ts). */
+  serverLoop?: () => Promise<LoopStats>,
+): Promise<StreamRound> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL(target.url);
   const body = Buffer.from(target.body);
@@ -39,10 +56,13 @@ export async function runStreams(target: StreamTarget, concurrency: number, seco
   let errors = 0;
   let streams = 0;
   let usageTokens = 0;
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
   const one = () =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      let first = true;
+      // Only streams asked for within the window count for TTFT.
+      let first = t0 >= windowStart && t0 < windowEnd;
       let rest = "";
       const req = request(
         {
@@ -62,6 +82,8 @@ export async function runStreams(target: StreamTarget, concurrency: number, seco
           }
           res.setEncoding("utf8");
           res.on("data", (text: string) => {
+            const at = performance.now();
+            const counted = at >= windowStart && at < windowEnd;
             const lines = (rest + text).split("\n");
             rest = lines.pop() ?? "";
             for (const line of lines) {
@@ -71,7 +93,7 @@ export async function runStreams(target: StreamTarget, concurrency: number, seco
                   ttfts.push(performance.now() - t0);
                   first = false;
                 }
-                chunks++;
+                if (counted) chunks++;
               } else if (line.includes('"usage"')) {
                 usageTokens += (JSON.parse(line.slice(6)) as { usage: { completion_tokens: number } }).usage.completion_tokens;
               }
@@ -89,17 +111,32 @@ export async function runStreams(target: StreamTarget, concurrency: number, seco
       });
       req.end(body);
     });
-  const before = treeCpu(servedBy);
-  const stolen = stolenSeconds();
-  const end = performance.now() + seconds * 1000;
-  const started = performance.now();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  let before: Record<string, number> = {};
+  let used: Record<string, number> = {};
+  let stolen = 0;
+  let loop: LoopStats | undefined;
+  const measured = (async () => {
+    if (spreadMs > 0) await sleep(spreadMs);
+    await serverLoop?.();
+    windowStart = performance.now();
+    windowEnd = windowStart + seconds * 1000;
+    before = treeCpu(servedBy);
+    stolen = stolenSeconds();
+    await sleep(seconds * 1000);
+    used = cpuDelta(before, treeCpu(servedBy));
+    stolen = stolenSeconds() - stolen;
+    loop = await serverLoop?.();
+  })();
+  const end = performance.now() + spreadMs + seconds * 1000;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, i) => {
+      if (spreadMs > 0) await sleep((i * spreadMs) / concurrency);
       while (performance.now() < end) await one();
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  const used = cpuDelta(before, treeCpu(servedBy));
+  await measured;
+  const elapsed = (windowEnd - windowStart) / 1000;
   agent.destroy();
   ttfts.sort((a, b) => a - b);
   const pct = (p: number) => ttfts[Math.min(ttfts.length - 1, Math.floor((p / 100) * ttfts.length))] ?? Number.NaN;
@@ -110,9 +147,10 @@ export async function runStreams(target: StreamTarget, concurrency: number, seco
     ttftP50: pct(50),
     ttftP99: pct(99),
     cpuUsPerChunk: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, (v * 1e6) / Math.max(1, chunks)])),
-    stolenSeconds: stolenSeconds() - stolen,
+    stolenSeconds: stolen,
     usageTokens,
     chunks,
+    ...(loop ? { loop } : {}),
   };
 }
 
@@ -135,12 +173,20 @@ export interface StreamCaseOptions {
   readonly concurrency: readonly number[];
   readonly tokens: number;
   readonly intervalMs: number;
+  /**
+   * `spread`: clients start one after another across one stream's length (steady state, as
+   * independent users); `burst`: all at once, every round (see runStreams).
+   */
+  readonly start: StreamStart;
   /** A V8 CPU profile of the platform during one more gateway round at the last concurrency, written here. */
   readonly profileFile?: string;
 }
 
+export type StreamStart = "spread" | "burst";
+
 export interface StreamCaseResult {
   readonly concurrency: number;
+  readonly start: StreamStart;
   readonly direct: StreamRound[];
   readonly gateway: StreamRound[];
   /** Usage the platform recorded for the gateway's streams against what the clients received. */
@@ -184,21 +230,23 @@ export async function streamCase(opts: StreamCaseOptions, log: (line: string) =>
     // concurrency for a round's length: the platform's first rounds of 200 streams ran ~20%
     // below its later ones (7,100 → 8,800 chunks/s), which measured its warm-up, not its relay.
     const warmAt = Math.max(...opts.concurrency);
-    await runStreams(targets.gateway, warmAt, opts.seconds, servedBy.gateway);
-    await runStreams(targets.direct, warmAt, opts.seconds, servedBy.direct);
+    const spreadMs = opts.start === "spread" ? opts.tokens * opts.intervalMs : 0;
+    const serverLoop = { direct: undefined, gateway: () => childLoopStats(platform.child) };
+    await runStreams(targets.gateway, warmAt, opts.seconds, servedBy.gateway, spreadMs);
+    await runStreams(targets.direct, warmAt, opts.seconds, servedBy.direct, spreadMs);
     for (const concurrency of opts.concurrency) {
       const before = await usageOf(info);
       const direct: StreamRound[] = [];
       const gateway: StreamRound[] = [];
       for (let r = 0; r < opts.rounds; r++) {
         for (const name of r % 2 ? (["gateway", "direct"] as const) : (["direct", "gateway"] as const)) {
-          const round = await runStreams(targets[name], concurrency, opts.seconds, servedBy[name]);
+          const round = await runStreams(targets[name], concurrency, opts.seconds, servedBy[name], spreadMs, serverLoop[name]);
           (name === "direct" ? direct : gateway).push(round);
           log(
-            `streams ${concurrency} round ${r + 1} ${name.padEnd(7)}: ${round.chunksPerSecond.toFixed(0)} chunks/s, TTFT p50 ${round.ttftP50.toFixed(1)} ms p99 ${round.ttftP99.toFixed(1)} ms, ` +
+            `streams ${concurrency} (${opts.start}) round ${r + 1} ${name.padEnd(7)}: ${round.chunksPerSecond.toFixed(0)} chunks/s, TTFT p50 ${round.ttftP50.toFixed(1)} ms p99 ${round.ttftP99.toFixed(1)} ms, ` +
               `${round.streams} streams, errors ${round.errors}, cpu µs/chunk ${Object.entries(round.cpuUsPerChunk)
                 .map(([k, v]) => `${k} ${v.toFixed(0)}`)
-                .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s`,
+                .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s${round.loop ? `; platform ${formatLoopStats(round.loop)}` : ""}`,
           );
         }
       }
@@ -206,6 +254,7 @@ export async function streamCase(opts: StreamCaseOptions, log: (line: string) =>
       const after = await waitForUsage(info, before.requests + streams);
       results.push({
         concurrency,
+        start: opts.start,
         direct,
         gateway,
         exact: {
@@ -220,7 +269,7 @@ export async function streamCase(opts: StreamCaseOptions, log: (line: string) =>
       const next = () => new Promise<unknown>((resolve) => platform.child.once("message", resolve));
       platform.child.send("profile-start");
       await next();
-      await runStreams(targets.gateway, opts.concurrency.at(-1) ?? 1, opts.seconds, servedBy.gateway);
+      await runStreams(targets.gateway, opts.concurrency.at(-1) ?? 1, opts.seconds, servedBy.gateway, spreadMs);
       platform.child.send({ profileStop: opts.profileFile });
       await next();
     }
@@ -254,15 +303,18 @@ async function waitForUsage(info: { url: string; apiKey: string }, requests: num
 
 export function summarizeStreams(results: readonly StreamCaseResult[]): string[] {
   const lines = [
-    "| streams | path | chunks/s | TTFT p50 ms | TTFT p99 ms | platform CPU µs/chunk (node + java) | usage exact |",
-    "| --: | --- | --: | --: | --: | --: | --- |",
+    "| streams | path | chunks/s | TTFT p50 ms | TTFT p99 ms | platform CPU µs/chunk (node + java) | platform loop busy, GC ms/s | usage exact |",
+    "| --: | --- | --: | --: | --: | --: | --: | --- |",
   ];
   for (const r of results) {
     for (const name of ["direct", "gateway"] as const) {
       const rounds = r[name];
       const cpu = median(rounds.map((x) => Object.values(x.cpuUsPerChunk).reduce((a, b) => a + b, 0)));
+      const loops = rounds.flatMap((x) => (x.loop ? [x.loop] : []));
+      const loop =
+        loops.length > 0 ? `${(median(loops.map((l) => l.busy)) * 100).toFixed(0)}%, ${median(loops.map(gcMsPerSecond)).toFixed(0)}` : "";
       lines.push(
-        `| ${r.concurrency} | ${name} | ${median(rounds.map((x) => x.chunksPerSecond)).toFixed(0)} | ${median(rounds.map((x) => x.ttftP50)).toFixed(1)} | ${median(rounds.map((x) => x.ttftP99)).toFixed(1)} | ${cpu.toFixed(0)} | ${
+        `| ${r.concurrency} (${r.start}) | ${name} | ${median(rounds.map((x) => x.chunksPerSecond)).toFixed(0)} | ${median(rounds.map((x) => x.ttftP50)).toFixed(1)} | ${median(rounds.map((x) => x.ttftP99)).toFixed(1)} | ${cpu.toFixed(0)} | ${loop} | ${
           name === "gateway"
             ? `${r.exact.requests}/${r.exact.streams} records, ${r.exact.outputTokens}/${r.exact.expectedTokens} tokens`
             : ""
@@ -282,6 +334,8 @@ if (process.argv[1]?.endsWith("stream-relay.ts")) {
       concurrency: { type: "string", default: "4,200" },
       tokens: { type: "string", default: "64" },
       "interval-ms": { type: "string", default: "20" },
+      // spread (steady state) or burst (every client at once): see runStreams.
+      start: { type: "string", default: "spread" },
       profile: { type: "string" },
     },
   });
@@ -291,6 +345,7 @@ if (process.argv[1]?.endsWith("stream-relay.ts")) {
       seconds: Number(values.seconds),
       concurrency: String(values.concurrency).split(",").map(Number),
       tokens: Number(values.tokens),
+      start: values.start === "burst" ? "burst" : "spread",
       intervalMs: Number(values["interval-ms"]),
       ...(values.profile ? { profileFile: values.profile } : {}),
     },

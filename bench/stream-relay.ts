@@ -116,19 +116,26 @@ export async function runStreams(
   let used: Record<string, number> = {};
   let stolen = 0;
   let loop: LoopStats | undefined;
-  const measured = (async () => {
-    if (spreadMs > 0) await sleep(spreadMs);
+  const openWindow = async () => {
     await serverLoop?.();
     windowStart = performance.now();
     windowEnd = windowStart + seconds * 1000;
     before = treeCpu(servedBy);
     stolen = stolenSeconds();
-    await sleep(seconds * 1000);
+  };
+  // A herd is measured from its first request: the window opens before any client starts.
+  if (spreadMs === 0) await openWindow();
+  const end = spreadMs === 0 ? windowEnd : performance.now() + spreadMs + seconds * 1000;
+  const measured = (async () => {
+    if (spreadMs > 0) {
+      await sleep(spreadMs);
+      await openWindow();
+    }
+    await sleep(windowEnd - performance.now());
     used = cpuDelta(before, treeCpu(servedBy));
     stolen = stolenSeconds() - stolen;
     loop = await serverLoop?.();
   })();
-  const end = performance.now() + spreadMs + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
       if (spreadMs > 0) await sleep((i * spreadMs) / concurrency);

@@ -1,8 +1,8 @@
+import { forkChild } from "./fork-child";
 import { median } from "./load";
 import { childLoopStats, formatLoopStats, type LoopStats } from "./loop-stats";
 import { type PacedResult, runPaced } from "./paced";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
-import { forkChild } from "./stream-relay";
 
 export interface PacedRound extends PacedResult {
   /** CPU of the serving process tree per request, ms, by command (node, java). */

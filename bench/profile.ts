@@ -1,8 +1,8 @@
-import { fork } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { CAPACITY_CONFIG, forkChild } from "./fork-child";
 import { runLoad } from "./load";
 import { summarizeProfile } from "./profile-summary";
 
@@ -20,21 +20,16 @@ const { values } = parseArgs({
     top: { type: "string", default: "40" },
   },
 });
-const child = fork("bench/platform-child.ts", {
-  execArgv: ["--import", "tsx"],
-  stdio: ["ignore", "ignore", "inherit", "ipc"],
-  env: {
-    ...process.env,
-    MODELGATE_CONFIG: "bench/capacity.config.ts",
-    ...(values.metering === "off" ? { MODELGATE_BENCH_METERING: "off" } : {}),
-  },
+const { child, ready } = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", {
+  MODELGATE_CONFIG: CAPACITY_CONFIG,
+  ...(values.metering === "off" ? { MODELGATE_BENCH_METERING: "off" } : {}),
 });
 const next = () =>
   new Promise<unknown>((resolve, reject) => {
     child.once("message", resolve);
     child.once("exit", (code) => reject(new Error(`platform exited (${code})`)));
   });
-const info = (await next()) as { url: string; apiKey: string };
+const info = await ready;
 const target = {
   url: `${info.url}/v2/models/iris/infer`,
   headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { freePort } from "../infra/local/services/free-port";
+import { forkChild } from "./fork-child";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
-import { forkChild } from "./stream-relay";
 
 export interface ProxyRound extends LoadResult {
   /** CPU of the serving process tree per request, ms (node, and the platform's DynamoDB Local JVM). */

@@ -1,9 +1,10 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { type CapacityTotals, capacityDelta, cloudUnits } from "./capacity-meter";
 import { costPerMillion, INVOKE_MEMORY_MB, PRICES, streamCostLines } from "./cloud-cost";
+import { CAPACITY_CONFIG, forkChild } from "./fork-child";
 import { type LlmPathResult, llmBody, measureLlm } from "./llm";
 import { type LoadResult, median, runLoad, type Target } from "./load";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
@@ -71,19 +72,9 @@ async function waitFresh(info: ChildInfo, apiKey: string, since: number): Promis
   }
 }
 
-function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<ChildInfo> } {
-  const child = fork("bench/platform-child.ts", {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-    // The stage throttle lifted (bench/capacity.config.ts): the closed loop measures capacity.
-    env: { ...process.env, MODELGATE_CONFIG: "bench/capacity.config.ts", ...env },
-  });
-  const ready = new Promise<ChildInfo>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as ChildInfo));
-    child.once("exit", (code) => reject(new Error(`platform exited (${code})`)));
-  });
-  return { child, ready };
-}
+/** A platform with the stage throttle lifted: the closed loop measures capacity, not the setting. */
+const startChild = (env: NodeJS.ProcessEnv) =>
+  forkChild<ChildInfo>("bench/platform-child.ts", { MODELGATE_CONFIG: CAPACITY_CONFIG, ...env });
 
 // Two platforms, one metering and one not; started one after the other so their JVMs do not
 // warm up against each other on a small machine. A child whose parent exits stops itself.

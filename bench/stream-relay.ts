@@ -1,5 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
 import { Agent, request } from "node:http";
+import { forkChild } from "./fork-child";
 import { median } from "./load";
 import { childLoopStats, formatLoopStats, gcMsPerSecond, type LoopStats } from "./loop-stats";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
@@ -159,19 +159,6 @@ export async function runStreams(
     chunks,
     ...(loop ? { loop } : {}),
   };
-}
-
-export function forkChild<T>(script: string, env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<T> } {
-  const child = fork(script, {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-    env: { ...process.env, ...env },
-  });
-  const ready = new Promise<T>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as T));
-    child.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
-  });
-  return { child, ready };
 }
 
 export interface StreamCaseOptions {

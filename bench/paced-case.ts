@@ -1,4 +1,5 @@
 import { forkChild } from "./fork-child";
+import type { Target } from "./load";
 import { median } from "./load";
 import { childLoopStats, formatLoopStats, type LoopStats } from "./loop-stats";
 import { type PacedResult, runPaced } from "./paced";
@@ -12,47 +13,58 @@ export interface PacedRound extends PacedResult {
   readonly loop?: LoopStats;
 }
 
+/** The paths a paced run compares: the platform as `npm start` runs it, the same with each record written on the request's path (as in the cloud), and a bare server. */
+export const PACED_PATHS = ["gateway", "no journal", "bare"] as const;
+export type PacedPath = (typeof PACED_PATHS)[number];
+
 export interface PacedCaseResult {
   readonly rate: number;
-  readonly gateway: PacedRound[];
-  readonly bare: PacedRound[];
+  readonly rounds: Record<PacedPath, PacedRound[]>;
 }
 
 const IRIS = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
 
 /**
  * The request path at a steady rate (open loop): iris through a metered platform (its own
- * process) and a bare Node JSON server for reference, alternating rounds; latency from each
- * request's scheduled start, CPU per request of each serving process tree (the platform's Node
- * process and its DynamoDB Local JVM).
+ * process), through one that writes each usage record to the table before answering instead
+ * of journaling it (MODELGATE_BENCH_JOURNAL=off), and a bare Node JSON server for reference,
+ * in rounds that rotate the order; latency from each request's scheduled start, CPU per
+ * request of each serving process tree (the platform's Node process and its DynamoDB Local JVM).
  */
 export async function pacedCase(
   opts: { rate: number; seconds: number; rounds: number; profileFile?: string },
   log: (line: string) => void,
 ): Promise<PacedCaseResult> {
   const platform = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", {});
+  const inPath = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", { MODELGATE_BENCH_JOURNAL: "off" });
   const bare = forkChild<{ url: string }>("bench/bare-server.ts", {});
-  const [info, bareInfo] = [await platform.ready, await bare.ready];
-  const targets = {
-    gateway: {
-      url: `${info.url}/v2/models/iris/infer`,
-      headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
-      body: IRIS,
-    },
+  const [info, inPathInfo, bareInfo] = [await platform.ready, await inPath.ready, await bare.ready];
+  const iris = (i: { url: string; apiKey: string }) => ({
+    url: `${i.url}/v2/models/iris/infer`,
+    headers: { authorization: `Bearer ${i.apiKey}`, "content-type": "application/json" },
+    body: IRIS,
+  });
+  const targets: Record<PacedPath, Target> = {
+    gateway: iris(info),
+    "no journal": iris(inPathInfo),
     bare: { url: `${bareInfo.url}/`, headers: { "content-type": "application/json" }, body: IRIS },
   };
-  const servedBy = { gateway: platform.child.pid ?? 0, bare: bare.child.pid ?? 0 };
-  const out: PacedCaseResult = { rate: opts.rate, gateway: [], bare: [] };
+  const children = { gateway: platform.child, "no journal": inPath.child, bare: bare.child };
+  const out: PacedCaseResult = { rate: opts.rate, rounds: { gateway: [], "no journal": [], bare: [] } };
   try {
-    for (const name of ["gateway", "bare"] as const) await runPaced(targets[name], opts.rate, 2);
+    for (const name of PACED_PATHS) await runPaced(targets[name], opts.rate, 2);
     for (let r = 0; r < opts.rounds; r++) {
-      for (const name of r % 2 ? (["bare", "gateway"] as const) : (["gateway", "bare"] as const)) {
-        if (name === "gateway") await childLoopStats(platform.child);
-        const before = treeCpu(servedBy[name]);
+      // Each round starts with another path, so none always runs first (or last).
+      const order = PACED_PATHS.map((_, i) => PACED_PATHS[(i + r) % PACED_PATHS.length] as PacedPath);
+      for (const name of order) {
+        const child = children[name];
+        const platformChild = name === "bare" ? undefined : child;
+        if (platformChild) await childLoopStats(platformChild);
+        const before = treeCpu(child.pid ?? 0);
         const stolen = stolenSeconds();
         const res = await runPaced(targets[name], opts.rate, opts.seconds);
-        const used = cpuDelta(before, treeCpu(servedBy[name]));
-        const loop = name === "gateway" ? await childLoopStats(platform.child) : undefined;
+        const used = cpuDelta(before, treeCpu(child.pid ?? 0));
+        const loop = platformChild ? await childLoopStats(platformChild) : undefined;
         const round: PacedRound = {
           ...res,
           stolenSeconds: stolenSeconds() - stolen,
@@ -63,9 +75,9 @@ export async function pacedCase(
               .map(([k, v]) => [k, (v * 1000) / Math.max(1, res.sent)]),
           ),
         };
-        out[name].push(round);
+        out.rounds[name].push(round);
         log(
-          `paced ${opts.rate}/s round ${r + 1} ${name.padEnd(7)}: p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}, late ${res.late}, ` +
+          `paced ${opts.rate}/s round ${r + 1} ${name.padEnd(10)}: p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms, errors ${res.errors}, late ${res.late}, ` +
             `cpu ms/req ${Object.entries(round.cpuMsPerRequest)
               .map(([k, v]) => `${k} ${v.toFixed(2)}`)
               .join(", ")}, stolen ${round.stolenSeconds.toFixed(1)} s${loop ? `; platform ${formatLoopStats(loop)}` : ""}`,
@@ -83,6 +95,7 @@ export async function pacedCase(
     }
   } finally {
     platform.child.send("stop");
+    inPath.child.send("stop");
     bare.child.kill();
   }
   return out;
@@ -93,8 +106,8 @@ export function summarizePaced(r: PacedCaseResult): string[] {
     `| path (${r.rate} req/s, open loop) | p50 ms | p99 ms | node CPU ms/req | JVM CPU ms/req | total | errors | loop busy |`,
     "| --- | --: | --: | --: | --: | --: | --: | --: |",
   ];
-  for (const name of ["gateway", "bare"] as const) {
-    const rounds = r[name];
+  for (const name of PACED_PATHS) {
+    const rounds = r.rounds[name];
     const node = median(rounds.map((x) => x.cpuMsPerRequest.node ?? 0));
     const java = median(rounds.map((x) => x.cpuMsPerRequest.java ?? 0));
     const total = median(rounds.map((x) => (x.cpuMsPerRequest.node ?? 0) + (x.cpuMsPerRequest.java ?? 0)));

@@ -30,6 +30,7 @@ const platform = await startLocalPlatform({
   dataDir: process.env.MODELGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "modelgate-bench-")),
   configPath: process.env.MODELGATE_CONFIG ?? "modelgate.config.ts",
   ...(unmetered ? { invokeOverrides: { usage: discardingUsageSink } } : {}),
+  ...(process.env.MODELGATE_BENCH_JOURNAL === "off" ? { usageJournal: false } : {}),
   instrumentClients: (clients) => {
     capacity = meterConsumedCapacity(clients.dynamo);
   },

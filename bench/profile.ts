@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CAPACITY_CONFIG, forkChild } from "./fork-child";
 import { runLoad } from "./load";
+import { runPaced } from "./paced";
 import { summarizeProfile } from "./profile-summary";
 
 /**
- * `tsx bench/profile.ts [--metering off] [--seconds 15] [--concurrency 32]`: loads the
- * gateway path of a platform child and takes a V8 CPU profile of the child during the loaded
+ * `tsx bench/profile.ts [--metering off] [--seconds 15] [--concurrency 32 | --rate 200]`: loads
+ * the gateway path of a platform child (closed loop, or open loop at a fixed rate) and takes a V8 CPU profile of the child during the loaded
  * window only; prints the functions with the most self time, and keeps the .cpuprofile for
  * Chrome DevTools.
  */
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     metering: { type: "string", default: "on" },
     seconds: { type: "string", default: "15" },
     concurrency: { type: "string", default: "32" },
+    rate: { type: "string" },
     top: { type: "string", default: "40" },
   },
 });
@@ -38,7 +40,10 @@ const target = {
 await runLoad(target, Number(values.concurrency), 5); // warm-up
 child.send("profile-start");
 await next();
-const res = await runLoad(target, Number(values.concurrency), Number(values.seconds));
+const seconds = Number(values.seconds);
+const res = values.rate
+  ? await runPaced(target, Number(values.rate), seconds).then((r) => ({ throughput: r.sent / seconds, p50: r.p50 }))
+  : await runLoad(target, Number(values.concurrency), seconds);
 const file = join(mkdtempSync(join(tmpdir(), "modelgate-profile-")), "gateway.cpuprofile");
 child.send({ profileStop: file });
 await next();

@@ -73,8 +73,7 @@ export async function scaleCases(
   );
   afterEach();
   const stolen = [
-    ...paced.gateway,
-    ...paced.bare,
+    ...Object.values(paced.rounds).flat(),
     ...Object.values(proxy.rounds).flat(),
     ...streams.flatMap((s) => [...s.direct, ...s.gateway]),
   ].reduce((n, r) => n + r.stolenSeconds, 0);

@@ -42,6 +42,18 @@ export interface UsageSinkOptions {
   readonly commitWindowMs?: number;
   /** Attempts for a commit refused by throttling before its requests fail. */
   readonly maxAttempts?: number;
+  /**
+   * Told of each pack this sink forms, before its first write, and awaited: a journal notes the
+   * pack (its commit id and records) so that after a crash it can write the very same pack again
+   * with `commitPack` (infra/local/usage-journal.ts).
+   */
+  readonly onPack?: (pack: PackIntent) => Promise<void>;
+}
+
+/** A pack about to be written: its records' request ids, earliest first, and its commit id. */
+export interface PackIntent {
+  readonly commitId: string;
+  readonly requestIds: readonly string[];
 }
 
 /** Errors that mean "try again": throttling, capacity, a transient server error. */
@@ -122,7 +134,7 @@ export class DynamoUsageSink implements UsageSink {
       const ids = batch.map((p) => p.record.requestId);
       for (const id of ids) this.busyIds.add(id);
       this.inFlight++;
-      void this.commit(batch).finally(() => {
+      void this.announceAndCommit(batch).finally(() => {
         for (const id of ids) this.busyIds.delete(id);
         this.inFlight--;
         this.pump();
@@ -189,19 +201,62 @@ export class DynamoUsageSink implements UsageSink {
     return batch;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /**
+   * Writes a pack noted before (a journal's, after a crash) exactly as it was first written:
+   * the same records under the same commit id, so that an attempt that landed then is
+   * recognized now instead of written twice. Resolves with each record's outcome by request id.
+   */
+  async commitPack(records: readonly UsageRecord[], commitId: string): Promise<Map<string, RecordOutcome>> {
+    const outcomes = new Map<string, RecordOutcome>();
+    let failure: unknown;
+    const batch = records.map(
+      (record): Pending => ({
+        record,
+        queuedAt: performance.now(),
+        alone: true,
+        resolve: (o) => outcomes.set(record.requestId, o),
+        reject: (e) => {
+          failure ??= e;
+        },
+      }),
+    );
+    await this.commit(batch, commitId);
+    if (failure !== undefined) throw failure;
+    return outcomes;
+  }
+
+  private async announceAndCommit(batch: Pending[]): Promise<void> {
+    const commitId = randomUUID();
+    if (this.options.onPack) {
+      try {
+        await this.options.onPack({
+          commitId,
+          requestIds: [...batch].sort((a, b) => byRecordPosition(a.record, b.record)).map((p) => p.record.requestId),
+        });
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+    }
+    await this.commit(batch, commitId);
+  }
+
+  private async commit(batch: Pending[], commitId: string): Promise<void> {
     // Earliest first: the pack is keyed by live[0], the record a refused write names as stored.
     let live = [...batch].sort((a, b) => byRecordPosition(a.record, b.record));
     let item: Record<string, unknown> | undefined;
+    let dropped = 0;
     for (let attempt = 1; live.length > 0; attempt++) {
       // One item per set of records, retried as is: its commit id tells its own landed attempt
-      // apart from another writer's item under the same key.
+      // apart from another writer's item under the same key. The id of what remains after
+      // dropping duplicates follows from the pack's own, so a pack written again after a crash
+      // (commitPack) repeats every step of its first writing and meets each item it left.
       item ??= {
         ...packItem(
           live.map((p) => p.record),
           this.options.retentionDays,
         ),
-        commitId: randomUUID(),
+        commitId: dropped === 0 ? commitId : `${commitId}+${dropped}`,
       };
       try {
         await this.doc.send(
@@ -226,6 +281,7 @@ export class DynamoUsageSink implements UsageSink {
           if (first) this.settle([first], "duplicate");
           live = others;
           item = undefined;
+          dropped++;
           attempt--; // Dropping a duplicate is progress, not a failed attempt.
           continue;
         }

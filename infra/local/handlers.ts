@@ -6,6 +6,7 @@ import { aggregatorDeps } from "../../functions/aggregator/deps";
 import { type AuthorizerHandler, createAuthorizerHandler } from "../../functions/authorizer/create-authorizer-handler";
 import type { AwsClients } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
+import { DynamoUsageSink } from "../../functions/aws/usage-sink";
 import { createBatchHandler } from "../../functions/batch/create-batch-handler";
 import { batchDeps } from "../../functions/batch/deps";
 import { createBatchWorkerHandler } from "../../functions/batch-worker/create-batch-worker-handler";
@@ -14,7 +15,7 @@ import type { FunctionSettings } from "../../functions/contract/settings";
 import type { BatchStore } from "../../functions/core/batch/ports";
 import type { PoolCostSource, PoolStateSource } from "../../functions/core/billing/showback-report";
 import { LoggedBudgetAlerts } from "../../functions/core/limits/budget-alerts";
-import type { AccessLog } from "../../functions/core/ports";
+import type { AccessLog, UsageReader } from "../../functions/core/ports";
 import { rememberingUnknownKeys } from "../../functions/core/unknown-keys";
 import { logger } from "../../functions/http/logger";
 import { inferenceMetrics, powertoolsMetrics } from "../../functions/http/metrics";
@@ -27,7 +28,9 @@ import { shadowDeps } from "../../functions/shadow/deps";
 import { createUsageHandler } from "../../functions/usage/create-usage-handler";
 import { usageDeps } from "../../functions/usage/deps";
 import { LocalBatchQueue } from "./batch-queue";
+import { JournalAwareUsageReader, journalAwareAdmin } from "./journal-aware-usage-reader";
 import { installAwsLambdaGlobal } from "./lambda-runtime/awslambda-global";
+import { UsageJournal } from "./usage-journal";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -65,16 +68,21 @@ export interface LocalHandlerOptions {
   readonly poolState?: PoolStateSource;
   /** EMF metric lines on stdout; off by default, since no CloudWatch reads them here. */
   readonly emitMetrics?: boolean;
+  /**
+   * Where the invoke and LLM functions record usage (openUsageJournal); without one, each
+   * writes to the table on the request's path, as in the cloud.
+   */
+  readonly usageJournal?: UsageJournal;
   /** Replaces parts of the invoke function's wiring (the benchmark's sink that records nothing). */
   readonly invokeOverrides?: Partial<InvokeDeps>;
 }
 
 /**
  * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
- * long for an item's lock: one usage commit in flight, eight calls per limit item. Under load a
- * usage commit waits up to 10 ms for company: at 200 requests a second it took ~0.7 ms of the
- * JVM's CPU off each request for ~4 ms of median latency (bench/README.md); a lone request
- * does not wait. Quota leases and rate blocks are shared by two holders here (the invoke and
+ * long for an item's lock: one usage commit in flight, eight calls per limit item. Where usage is
+ * written on the request path (no journal: the benchmark's comparison), a commit waits up to
+ * 10 ms for company under load: at 200 requests a second it took ~0.7 ms of the JVM's CPU off
+ * each request for ~4 ms of median latency (bench/README.md); a lone request does not wait. Quota leases and rate blocks are shared by two holders here (the invoke and
  * the LLM function's stores, in this one process), not the cloud's many Lambda instances, so
  * each may take a larger share.
  */
@@ -82,6 +90,31 @@ const DYNAMODB_LOCAL_TUNING = {
   usageSink: { maxInFlight: 1, commitWindowMs: 10 },
   limitStore: { maxInFlightPerItem: 8, holders: 2 },
 } as const;
+
+/**
+ * The journal's shipper is off every request's path, so its packs wait longer for company:
+ * fuller packs, fewer writes for DynamoDB Local; a record that arrives alone ships at once.
+ */
+const JOURNAL_SHIP_WINDOW_MS = 50;
+
+/**
+ * Opens the local host's usage journal at `path` (ships what a previous process left there
+ * first): the invoke and LLM functions' records are durable on this machine's disk when their
+ * requests end, and reach the usage table in packs off the request path (./usage-journal.ts).
+ */
+export function openUsageJournal(clients: AwsClients, settings: FunctionSettings, path: string): Promise<UsageJournal> {
+  return UsageJournal.open(
+    path,
+    (onPack) =>
+      new DynamoUsageSink(clients.dynamo, settings.tables.usage, {
+        retentionDays: settings.usageRetentionDays,
+        maxInFlight: 1,
+        commitWindowMs: JOURNAL_SHIP_WINDOW_MS,
+        onPack,
+      }),
+    { onError: (message) => logger.error(message) },
+  );
+}
 
 /** A local component's copy is a model host started on this machine: an ONNX session or the small LLM, ready in a second or two. */
 const LOCAL_INVOKER = { invoker: { wakingRetryAfterSeconds: 2 } } as const;
@@ -107,8 +140,13 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   // No event bus here: a budget threshold is a warning in the log, which operators can watch.
   const budgetAlerts = new LoggedBudgetAlerts(logger);
   const wiring = { shadowFunctionName: opts.shadowFunctionName, ...metrics, ...DYNAMODB_LOCAL_TUNING, ...LOCAL_INVOKER, budgetAlerts };
-  const invoke = { ...invokeDeps(clients, settings, wiring), ...opts.invokeOverrides };
-  const llm = { ...llmDeps(clients, settings, wiring), ...opts.invokeOverrides };
+  const journal = opts.usageJournal;
+  const journaled = journal ? { usage: journal } : {};
+  const invoke = { ...invokeDeps(clients, settings, wiring), ...journaled, ...opts.invokeOverrides };
+  const llm = { ...llmDeps(clients, settings, wiring), ...journaled, ...opts.invokeOverrides };
+  // Readers count a record still in the journal as not yet written: asOf stops before it.
+  const reading = <D extends { usage: UsageReader }>(deps: D): D =>
+    journal ? { ...deps, usage: new JournalAwareUsageReader(deps.usage, journal) } : deps;
   const batchQueue = new LocalBatchQueue({ log: (message) => logger.error(message) });
   const batchApi = batchDeps(clients, settings, { modelBucket: opts.modelBucket, queue: batchQueue });
   const worker = batchWorkerDeps(clients, settings, { ...wiring, modelBucket: opts.modelBucket, queue: batchQueue });
@@ -123,8 +161,10 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
     authorizer: createAuthorizerHandler({ keys: rememberingUnknownKeys(new DynamoIdentityStore(dynamo, settings.tables.identity)) }),
     invoke: createInvokeHandler(invoke),
     llm: awslambda.streamifyResponse(createLlmHandler(llm)),
-    usage: createUsageHandler(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore, { modelBucket: opts.modelBucket })),
-    admin: createAdminHandler(adminDeps(clients, settings, admin)),
+    usage: createUsageHandler(reading(usageDeps(clients, settings, DYNAMODB_LOCAL_TUNING.limitStore, { modelBucket: opts.modelBucket }))),
+    admin: createAdminHandler(
+      journal ? journalAwareAdmin(adminDeps(clients, settings, admin), journal) : adminDeps(clients, settings, admin),
+    ),
     shadow: createShadowHandler(shadowDeps(clients, settings, DYNAMODB_LOCAL_TUNING.usageSink)),
     aggregator: createAggregatorHandler(aggregatorDeps(clients, settings)),
   };

@@ -28,7 +28,7 @@ import { CopyLog, LocalPoolCosts } from "./copy-log";
 import { type LocalDeployer, startLocalDeployer } from "./deployer";
 import { AccessLogFile, JsonLinesAccessLog } from "./gateway/access-log-file";
 import { type Gateway, startGateway } from "./gateway/server";
-import { buildLocalHandlers } from "./handlers";
+import { buildLocalHandlers, openUsageJournal } from "./handlers";
 import { type LambdaEmulator, type LocalFunction, startLambdaEmulator } from "./lambda-runtime/server";
 import { LocalPoolState } from "./local-pool-state";
 import { readOnnxSignature } from "./model-host";
@@ -52,6 +52,12 @@ export interface LocalPlatformOptions {
   readonly emitMetrics?: boolean;
   /** Replaces parts of the invoke function's wiring: the benchmark's sink that records nothing. */
   readonly invokeOverrides?: Partial<InvokeDeps>;
+  /**
+   * Records usage through a journal on this machine's disk, shipped to the table off the
+   * request path (./usage-journal.ts); `false`: each request writes its record to the table
+   * before it is answered, as in the cloud (the benchmark compares the two). @default true
+   */
+  readonly usageJournal?: boolean;
   /**
    * Called once with the SDK clients every handler shares, before any is used: the benchmark
    * adds a middleware that sums DynamoDB's ConsumedCapacity (bench/capacity-meter.ts).
@@ -248,7 +254,14 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     const logsDir = join(dataDir, "logs");
     const accessLog = new AccessLogFile(logsDir);
     started.push(accessLog);
+    // Usage a killed predecessor journaled and did not ship reaches the table before anything is served.
+    const usageJournal =
+      opts.usageJournal === false ? undefined : await openUsageJournal(clients, settings, join(dataDir, "usage-journal.jsonl"));
+    // Closed after the gateway (no request records any more), before DynamoDB Local: what has not
+    // reached the table by then stays in the file for the next start.
+    if (usageJournal) started.push({ stop: () => usageJournal.close() });
     const handlers = buildLocalHandlers({
+      ...(usageJournal ? { usageJournal } : {}),
       accessLog: new JsonLinesAccessLog(logsDir),
       clients,
       settings,

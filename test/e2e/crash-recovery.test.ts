@@ -133,6 +133,45 @@ describe("crash recovery", () => {
     expect(usage.rows).toEqual([expect.objectContaining({ model: "iris-fx", version: 3, requests: 1 })]);
   }, 600_000);
 
+  it("records journaled while the table could not be reached, then the process killed: the next start stores each once", async () => {
+    const running = platform ?? (await startChildPlatform(dataDir, env));
+    const { apiKey } = readCredentials(dataDir) ?? { apiKey: "" };
+    const from = new Date().toISOString();
+    const iris = () => ["usage", "show", "--tenant", "demo", "--model", "iris", "--from", from, "--to", new Date().toISOString(), "--json"];
+    const baseline = (await freshShow(modelgate, iris())).totals.requests as number;
+    const infer = () =>
+      fetch(`${running.url}/v2/models/iris/infer`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(inferBody()),
+        signal: AbortSignal.timeout(5000),
+      }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
+        () => 0,
+      );
+    // The key and the model are in the gateway's caches; then DynamoDB Local stops answering.
+    expect(await infer()).toBe(200);
+    const [jvm] = jvmPids(dataDir);
+    process.kill(jvm as number, "SIGSTOP");
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push(await infer());
+    const ok = statuses.filter((s) => s === 200).length;
+    // Answered from the caches, their records only in the journal: the table is frozen.
+    expect(ok).toBeGreaterThan(0);
+    running.child.kill("SIGKILL");
+    process.kill(jvm as number, "SIGKILL");
+    await until("DynamoDB Local to stop", () => jvmPids(dataDir).length === 0, 30_000);
+    const journal = readFileSync(join(dataDir, "usage-journal.jsonl"), "utf8");
+    expect(journal.split("\n").filter((l) => l.startsWith('{"rec"')).length).toBeGreaterThanOrEqual(ok);
+
+    platform = await startChildPlatform(dataDir, env);
+    const usage = await freshShow(modelgate, iris());
+    expect(usage.totals.requests).toBe(baseline + 1 + ok);
+  }, 600_000);
+
   it("DynamoDB Local killed under load is restarted; usage equals the successful responses", async () => {
     const running = platform ?? (await startChildPlatform(dataDir, env));
     platform = running;

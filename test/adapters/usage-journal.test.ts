@@ -1,0 +1,164 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { byRecordPosition } from "../../functions/aws/usage-items";
+import { DynamoUsageSink } from "../../functions/aws/usage-sink";
+import { usageTable } from "../../functions/contract/tables";
+import type { UsageRecord } from "../../functions/core/usage";
+import { UsageJournal, type UsageJournalOptions } from "../../infra/local/usage-journal";
+import { e2eTable, localDocumentClient } from "./dynamo";
+import { usageRecordHelpers } from "./usage-records";
+
+const doc = localDocumentClient();
+const table = e2eTable(usageTable);
+const { record, storedIds } = usageRecordHelpers(doc, table);
+const dir = mkdtempSync(join(tmpdir(), "modelgate-journal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const freshPath = () => join(dir, `${randomUUID()}.jsonl`);
+const tenantOf = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
+const dayOf = (records: readonly UsageRecord[]) => records[0]?.time.slice(0, 10) ?? "";
+const idsOf = (records: readonly UsageRecord[]) => records.map((r) => r.requestId).sort();
+const line = (entry: unknown) => `${JSON.stringify(entry)}\n`;
+
+/** A journal as the local host opens it, on `client` (a faulty one to inject failures). */
+function openJournal(path: string, client = doc, options: UsageJournalOptions = {}): Promise<UsageJournal> {
+  return UsageJournal.open(
+    path,
+    (onPack) => new DynamoUsageSink(client, table, { retentionDays: 30, maxInFlight: 1, commitWindowMs: 20, onPack }),
+    { retryMs: 50, onError: () => undefined, ...options },
+  );
+}
+
+describe("UsageJournal (DynamoDB Local)", () => {
+  it("answers once a record is journaled, ships it in packs, stores each once; a repeated id is a duplicate", async () => {
+    const path = freshPath();
+    const journal = await openJournal(path);
+    const tenant = tenantOf("jr");
+    const records = Array.from({ length: 40 }, () => record(tenant));
+    const outcomes = await Promise.all(records.map((r) => journal.record(r)));
+    expect(new Set(outcomes)).toEqual(new Set(["recorded"]));
+    expect(await journal.record(records[0] as UsageRecord)).toBe("duplicate");
+    expect(journal.journaled(records[0]?.requestId ?? "")).toBe(true);
+    // Journaled means on disk: every record is in the file before any has to reach the table.
+    const journaledIds = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith('{"rec"'))
+      .map((l) => (JSON.parse(l) as { rec: UsageRecord }).rec.requestId);
+    expect(journaledIds.sort()).toEqual(idsOf(records));
+    await journal.drained();
+    expect(journal.pendingCount).toBe(0);
+    expect(journal.earliestPending(tenant)).toBeUndefined();
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
+    await journal.close();
+    // Nothing left for the next start: it writes nothing again.
+    const again = await openJournal(path);
+    expect(again.pendingCount).toBe(0);
+    await again.close();
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
+  });
+
+  it("a start ships what a killed process left, once each, whatever step the kill interrupted", async () => {
+    const tenant = tenantOf("jk");
+    const group = (n: number) => Array.from({ length: n }, () => record(tenant));
+    const plain = new DynamoUsageSink(doc, table, { retentionDays: 30 });
+    const onlyJournaled = group(3); // killed before its pack was noted
+    const noted = group(3); // pack noted, killed before its write
+    const landed = group(3); // pack noted and stored, killed before `done`
+    const done = group(2); // pack noted, stored and done
+    const split = group(3); // its first record stored by another writer; the rest landed as the remainder
+    const [notedId, landedId, doneId, splitId] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await plain.commitPack(landed, landedId);
+    await plain.commitPack(done, doneId);
+    const sorted = [...split].sort(byRecordPosition);
+    await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(sorted[0] as UsageRecord);
+    expect(await plain.commitPack(sorted, splitId)).toEqual(
+      new Map([
+        [sorted[0]?.requestId, "duplicate"],
+        [sorted[1]?.requestId, "recorded"],
+        [sorted[2]?.requestId, "recorded"],
+      ]),
+    );
+    const pack = (commitId: string, records: UsageRecord[]) => line({ pack: { commitId, requestIds: idsOf(records) } });
+    const path = freshPath();
+    writeFileSync(
+      path,
+      [
+        ...[...onlyJournaled, ...noted, ...landed, ...done, ...split].map((rec) => line({ rec })),
+        pack(notedId, noted),
+        pack(landedId, landed),
+        pack(doneId, done),
+        pack(splitId, sorted),
+        line({ done: doneId }),
+        // The kill cut the last write short.
+        '{"rec":{"requestId":"cut-',
+      ].join(""),
+    );
+    const journal = await openJournal(path);
+    // open() resolves once what was left is in the table.
+    expect(journal.pendingCount).toBe(0);
+    expect(await storedIds(tenant, dayOf(onlyJournaled))).toEqual(idsOf([...onlyJournaled, ...noted, ...landed, ...done, ...split]));
+    await journal.close();
+  });
+
+  it("a pack whose write failed is written again, the same pack, until it is stored: once", async () => {
+    let sends = 0;
+    // The first write lands but its answer is lost; the next two fail outright.
+    const faulty = {
+      send: async (command: Parameters<typeof doc.send>[0]) => {
+        sends++;
+        if (sends === 1) {
+          await doc.send(command);
+          throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
+        }
+        if (sends <= 3) throw Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" });
+        return doc.send(command);
+      },
+    } as unknown as typeof doc;
+    const errors: string[] = [];
+    const journal = await openJournal(freshPath(), faulty, { onError: (m) => errors.push(m) });
+    const tenant = tenantOf("jf");
+    const records = Array.from({ length: 5 }, () => record(tenant));
+    expect(new Set(await Promise.all(records.map((r) => journal.record(r))))).toEqual(new Set(["recorded"]));
+    expect(journal.earliestPending(tenant)).toBe(records.map((r) => r.time).sort()[0]);
+    await journal.drained();
+    expect(sends).toBeGreaterThanOrEqual(4);
+    expect(errors.join("\n")).toMatch(/not stored, retrying/);
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
+    await journal.close();
+  });
+
+  it("keeps its file small: rewritten with only what is pending once it grows", async () => {
+    const path = freshPath();
+    const journal = await openJournal(path, doc, { maxBytes: 4096 });
+    const tenant = tenantOf("jw");
+    const records = Array.from({ length: 60 }, () => record(tenant));
+    for (const r of records) await journal.record(r);
+    await journal.drained();
+    await journal.close();
+    expect(statSync(path).size).toBeLessThan(4096 + 2048);
+    const again = await openJournal(path);
+    expect(again.pendingCount).toBe(0);
+    await again.close();
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
+  });
+
+  it("refuses records once closed; what did not reach the table stays for the next start", async () => {
+    const path = freshPath();
+    const down = {
+      send: async () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" })),
+    } as unknown as typeof doc;
+    const journal = await openJournal(path, down);
+    const tenant = tenantOf("jc");
+    const r = record(tenant);
+    expect(await journal.record(r)).toBe("recorded");
+    await journal.close(200);
+    await expect(journal.record(record(tenant))).rejects.toThrow(/closed/);
+    expect(await storedIds(tenant, dayOf([r]))).toEqual([]);
+    const next = await openJournal(path);
+    expect(await storedIds(tenant, dayOf([r]))).toEqual([r.requestId]);
+    await next.close();
+  });
+});

@@ -13,8 +13,9 @@ import { SCALE_CASE_ARGS, scaleCaseOptions, scaleCases } from "./scale-cases";
 /**
  * `npm run bench`: iris inference through the whole local gateway (authorizer, registry,
  * alias routing, SageMaker emulator, metering), through a second gateway with metering off
- * (MODELGATE_BENCH_METERING=off), and straight to the model host, alternating rounds in one run so all
- * three see the same machine; medians of the rounds and their ratios.
+ * (MODELGATE_BENCH_METERING=off), through a third that writes each usage record on the request's
+ * path instead of journaling it (MODELGATE_BENCH_JOURNAL=off), and straight to the model host,
+ * alternating rounds in one run so all see the same machine; medians of the rounds and their ratios.
  */
 const { values } = parseArgs({
   options: {
@@ -82,6 +83,9 @@ const metered = startChild({ MODELGATE_BENCH_QUOTA_TENANT: "on" });
 const meteredInfo = await metered.ready;
 const unmetered = startChild({ MODELGATE_BENCH_METERING: "off" });
 const unmeteredInfo = await unmetered.ready;
+// And one that writes each record to the table before answering (as the cloud does) instead of journaling it.
+const inPath = startChild({ MODELGATE_BENCH_JOURNAL: "off" });
+const inPathInfo = await inPath.ready;
 
 const body = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
 const gateway = (info: ChildInfo): Target => ({
@@ -89,7 +93,7 @@ const gateway = (info: ChildInfo): Target => ({
   headers: { authorization: `Bearer ${info.apiKey}`, "content-type": "application/json" },
   body,
 });
-const PATHS = ["gateway", "quota", "no-meter", "direct"] as const;
+const PATHS = ["gateway", "quota", "no-meter", "no-journal", "direct"] as const;
 type PathName = (typeof PATHS)[number];
 /** The metered paths: their write units per request are read from DynamoDB's ConsumedCapacity. */
 const METERED: Partial<Record<PathName, string>> = { gateway: meteredInfo.apiKey, quota: meteredInfo.quotaApiKey };
@@ -97,6 +101,7 @@ const targets: Record<PathName, Target> = {
   gateway: gateway(meteredInfo),
   quota: { ...gateway(meteredInfo), headers: { authorization: `Bearer ${meteredInfo.quotaApiKey}`, "content-type": "application/json" } },
   "no-meter": gateway(unmeteredInfo),
+  "no-journal": gateway(inPathInfo),
   direct: { url: `${meteredInfo.modelHosts["iris/1"]}/invocations`, headers: { "content-type": "application/json" }, body },
 };
 
@@ -105,6 +110,7 @@ const servedBy: Record<PathName, number> = {
   gateway: metered.child.pid ?? 0,
   quota: metered.child.pid ?? 0,
   "no-meter": unmetered.child.pid ?? 0,
+  "no-journal": inPath.child.pid ?? 0,
   direct: metered.child.pid ?? 0,
 };
 type Round = LoadResult & {
@@ -114,7 +120,7 @@ type Round = LoadResult & {
   /** Metered paths: write units per request (DynamoDB's own figure, and with transactions at the cloud's 2x), and the wait for fresh aggregates. */
   readonly writeUnits?: { reported: number; cloud: number; calls: number; reads: number; freshWaitMs: number };
 };
-const results: Record<PathName, Round[]> = { gateway: [], quota: [], "no-meter": [], direct: [] };
+const results: Record<PathName, Round[]> = { gateway: [], quota: [], "no-meter": [], "no-journal": [], direct: [] };
 const load: number[] = [loadavg()[0] ?? 0];
 // Warm every path (JIT, connections, caches) before measuring.
 for (const t of Object.values(targets)) await runLoad(t, concurrency, 2);
@@ -237,6 +243,7 @@ if (llmDirect) {
 }
 metered.child.send("stop");
 unmetered.child.send("stop");
+inPath.child.send("stop");
 
 const summary = Object.fromEntries(
   PATHS.map((name) => {
@@ -286,10 +293,12 @@ const summary = Object.fromEntries(
 const pairedRatios = (a: PathName, b: PathName) => results[a].map((r, i) => r.throughput / (results[b][i]?.throughput ?? Number.NaN));
 const onOffByRound = pairedRatios("gateway", "no-meter");
 const quotaOffByRound = pairedRatios("quota", "no-meter");
+const journalByRound = pairedRatios("gateway", "no-journal");
 const ratios = {
   meteringOnOff: summary.gateway.throughput / summary["no-meter"].throughput,
   meteringOnOffPaired: median(onOffByRound),
   quotaOffPaired: median(quotaOffByRound),
+  journalPaired: median(journalByRound),
   gatewayDirect: summary.gateway.throughput / summary.direct.throughput,
   noMeterDirect: summary["no-meter"].throughput / summary.direct.throughput,
   p50OnOff: summary.gateway.p50 / summary["no-meter"].p50,
@@ -308,6 +317,7 @@ const lines = [
     `by round ${onOffByRound.map((x) => x.toFixed(2)).join(" ")}, median ${ratios.meteringOnOffPaired.toFixed(2)}`,
   `gateway/direct:       throughput ${ratios.gatewayDirect.toFixed(2)}, p50 ${ratios.p50GatewayDirect.toFixed(2)}x`,
   `no-meter/direct:      throughput ${ratios.noMeterDirect.toFixed(2)}`,
+  `journal/no-journal:   throughput by round ${journalByRound.map((x) => x.toFixed(2)).join(" ")}, median ${ratios.journalPaired.toFixed(2)}`,
   `quota/no-meter:       throughput ${(summary.quota.throughput / summary["no-meter"].throughput).toFixed(2)}, p50 ${(summary.quota.p50 / summary["no-meter"].p50).toFixed(2)}x; ` +
     `by round ${quotaOffByRound.map((x) => x.toFixed(2)).join(" ")}, median ${ratios.quotaOffPaired.toFixed(2)}`,
   "write units per metered request (DynamoDB's ConsumedCapacity, indexes included; cloud = transactions at 2 units per item-KB), with the aggregator's share; read units of the requests themselves:",

@@ -51,8 +51,11 @@ interface Waiter {
 export class UsageJournal implements UsageSink {
   /** Journaled records not yet stored in the table, by request id. */
   private readonly pending = new Map<string, UsageRecord>();
-  /** Packs noted and not yet stored: their records' ids. */
-  private readonly packs = new Map<string, readonly string[]>();
+  /**
+   * Packs noted and not yet stored: all their records, those already stored (a duplicate the
+   * pack dropped) included, since writing a pack again means repeating every step of it.
+   */
+  private readonly packs = new Map<string, readonly UsageRecord[]>();
   /** The pack each pending record was noted in. */
   private readonly packOf = new Map<string, string>();
   /** Request ids journaled, oldest first (a Set keeps insertion order). */
@@ -101,7 +104,7 @@ export class UsageJournal implements UsageSink {
     journal.shipper = shipperFor((pack) => journal.notePack(pack));
     const left = readEntries(path, journal.onError);
     await journal.rewrite(left.records, left.packs);
-    for (const [commitId, ids] of left.packs) await journal.shipAgain(commitId, ids);
+    for (const [commitId, records] of left.packs) await journal.shipAgain(commitId, records);
     for (const r of left.records.values()) if (!journal.packOf.has(r.requestId)) journal.ship(r);
     await journal.drained();
     return journal;
@@ -195,15 +198,14 @@ export class UsageJournal implements UsageSink {
     );
   }
 
-  /** Writes a noted pack again, as it was first written, until it is stored. */
-  private async shipAgain(commitId: string, ids: readonly string[]): Promise<void> {
-    const records = ids.map((id) => this.pending.get(id)).filter((r): r is UsageRecord => r !== undefined);
+  /** Writes a noted pack again, all of it as it was first written, until it is stored. */
+  private async shipAgain(commitId: string, records: readonly UsageRecord[]): Promise<void> {
     if (records.length === 0) return;
     try {
       await this.shipper.commitPack(records, commitId);
-      this.stored(ids);
+      this.stored(records.map((r) => r.requestId));
     } catch (err) {
-      this.later(`pack ${commitId}`, err, () => this.shipAgain(commitId, ids));
+      this.later(`pack ${commitId}`, err, () => this.shipAgain(commitId, records));
     }
   }
 
@@ -221,7 +223,8 @@ export class UsageJournal implements UsageSink {
   private async notePack(pack: PackIntent): Promise<void> {
     // A pack written without its note could be written again, differently, by the next start.
     if (this.stopped) throw new Error("usage journal closed");
-    this.packs.set(pack.commitId, pack.requestIds);
+    const records = pack.requestIds.map((id) => this.pending.get(id)).filter((r): r is UsageRecord => r !== undefined);
+    this.packs.set(pack.commitId, records);
     for (const id of pack.requestIds) this.packOf.set(id, pack.commitId);
     await this.append({ pack });
   }
@@ -233,7 +236,7 @@ export class UsageJournal implements UsageSink {
       const commitId = this.packOf.get(id);
       this.packOf.delete(id);
       const pack = commitId === undefined ? undefined : this.packs.get(commitId);
-      if (commitId !== undefined && pack?.every((other) => !this.pending.has(other))) {
+      if (commitId !== undefined && pack?.every((other) => !this.pending.has(other.requestId))) {
         this.packs.delete(commitId);
         // Not awaited: a lost `done` only means the pack is written again, and recognized, at the next start.
         if (!this.stopped) this.append({ done: commitId }).catch(() => undefined);
@@ -278,13 +281,18 @@ export class UsageJournal implements UsageSink {
   }
 
   /**
-   * Replaces the file with one holding only what is not yet in the table (written beside it,
-   * synced, then renamed over it, so a crash leaves one whole file or the other).
+   * Replaces the file with one holding only what is not yet in the table: the pending records,
+   * the packs not done and every record of theirs (written beside it, synced, then renamed over
+   * it, so a crash leaves one whole file or the other).
    */
-  private async rewrite(records: ReadonlyMap<string, UsageRecord>, packs: ReadonlyMap<string, readonly string[]>): Promise<void> {
+  private async rewrite(records: ReadonlyMap<string, UsageRecord>, packs: ReadonlyMap<string, readonly UsageRecord[]>): Promise<void> {
+    const kept = new Map(records);
+    for (const pack of packs.values()) for (const r of pack) kept.set(r.requestId, r);
     const lines: string[] = [];
-    for (const r of records.values()) lines.push(`${JSON.stringify({ rec: r } satisfies Entry)}\n`);
-    for (const [commitId, requestIds] of packs) lines.push(`${JSON.stringify({ pack: { commitId, requestIds } } satisfies Entry)}\n`);
+    for (const r of kept.values()) lines.push(`${JSON.stringify({ rec: r } satisfies Entry)}\n`);
+    for (const [commitId, pack] of packs) {
+      lines.push(`${JSON.stringify({ pack: { commitId, requestIds: pack.map((r) => r.requestId) } } satisfies Entry)}\n`);
+    }
     const text = lines.join("");
     const next = await open(`${this.path}.next`, "w");
     try {
@@ -301,9 +309,9 @@ export class UsageJournal implements UsageSink {
       this.pending.set(r.requestId, r);
       this.remember(r.requestId);
     }
-    for (const [commitId, ids] of packs) {
-      this.packs.set(commitId, ids);
-      for (const id of ids) this.packOf.set(id, commitId);
+    for (const [commitId, pack] of packs) {
+      this.packs.set(commitId, pack);
+      for (const r of pack) if (this.pending.has(r.requestId)) this.packOf.set(r.requestId, commitId);
     }
   }
 
@@ -318,12 +326,13 @@ export class UsageJournal implements UsageSink {
 
 /**
  * What a journal file holds that is not yet in the table: its records, and the packs noted and
- * not done (records of a done pack are dropped). A line cut short by a crash is the last one
- * written; it is skipped (its write never completed, so nothing counted on it).
+ * not done with their records (records of a done pack are dropped). A line cut short by a crash
+ * is the last one written; it is skipped (its write never completed, so nothing counted on it).
  */
 function readEntries(path: string, onError: (message: string) => void) {
   const records = new Map<string, UsageRecord>();
-  const packs = new Map<string, readonly string[]>();
+  const packIds = new Map<string, readonly string[]>();
+  const packs = new Map<string, readonly UsageRecord[]>();
   if (!existsSync(path)) return { records, packs };
   const lines = readFileSync(path, "utf8").split("\n");
   lines.forEach((line, i) => {
@@ -337,11 +346,16 @@ function readEntries(path: string, onError: (message: string) => void) {
       return;
     }
     if ("rec" in entry) records.set(entry.rec.requestId, entry.rec);
-    else if ("pack" in entry) packs.set(entry.pack.commitId, entry.pack.requestIds);
+    else if ("pack" in entry) packIds.set(entry.pack.commitId, entry.pack.requestIds);
     else if ("done" in entry) {
-      for (const id of packs.get(entry.done) ?? []) records.delete(id);
-      packs.delete(entry.done);
+      for (const id of packIds.get(entry.done) ?? []) records.delete(id);
+      packIds.delete(entry.done);
     }
   });
+  for (const [commitId, ids] of packIds) {
+    const pack = ids.map((id) => records.get(id));
+    if (pack.every((r): r is UsageRecord => r !== undefined)) packs.set(commitId, pack);
+    else onError(`usage journal ${path}: pack ${commitId} lacks some of its records; its records are shipped as new`);
+  }
   return { records, packs };
 }

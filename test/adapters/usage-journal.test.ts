@@ -130,6 +130,64 @@ describe("UsageJournal (DynamoDB Local)", () => {
     await journal.close();
   });
 
+  it("a pack retried after a failure repeats every step, the duplicates it dropped included: once each", async () => {
+    const tenant = tenantOf("jd");
+    const records = Array.from({ length: 3 }, () => record(tenant)).sort(byRecordPosition);
+    // Another writer (a repair) stored the earliest already: the pack drops it and writes the rest.
+    await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(records[0] as UsageRecord);
+    let puts = 0;
+    // The remainder's write lands, but its answer is lost: the pack fails and is written again.
+    const losing = {
+      send: async (command: Parameters<typeof doc.send>[0]) => {
+        puts++;
+        const out = await doc.send(command);
+        if (puts === 3) throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
+        return out;
+      },
+    } as unknown as typeof doc;
+    const journal = await openJournal(freshPath(), losing);
+    // A record just before them ships alone (put 1); the three then arrive close behind it and
+    // wait for each other: one pack (put 2 drops the earliest, put 3 writes the rest).
+    const before = record(tenant);
+    await journal.record(before);
+    await Promise.all(records.map((r) => journal.record(r)));
+    await journal.drained();
+    expect(puts).toBeGreaterThan(3);
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf([before, ...records]));
+    await journal.close();
+  });
+
+  it("a rewritten file keeps every record of a pack not done, so the next start repeats it whole", async () => {
+    const tenant = tenantOf("jr2");
+    const records = Array.from({ length: 3 }, () => record(tenant)).sort(byRecordPosition);
+    await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(records[0] as UsageRecord);
+    let puts = 0;
+    // Put 3 (the pack's remainder) lands and its answer is lost; then the table is gone for good.
+    const failing = {
+      send: async (command: Parameters<typeof doc.send>[0]) => {
+        puts++;
+        if (puts > 3) throw Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" });
+        const out = await doc.send(command);
+        if (puts === 3) throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
+        return out;
+      },
+    } as unknown as typeof doc;
+    const path = freshPath();
+    const journal = await openJournal(path, failing, { maxBytes: 2048 });
+    const before = record(tenant);
+    await journal.record(before);
+    await Promise.all(records.map((r) => journal.record(r)));
+    while (puts < 4) await new Promise((r) => setTimeout(r, 10));
+    // Enough records to pass maxBytes: the file is rewritten while the pack is not done.
+    const more = Array.from({ length: 10 }, () => record(tenant));
+    for (const r of more) await journal.record(r);
+    expect(statSync(path).size).toBeLessThan(2048 * 3);
+    await journal.close(100);
+    const next = await openJournal(path);
+    expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf([before, ...records, ...more]));
+    await next.close();
+  });
+
   it("keeps its file small: rewritten with only what is pending once it grows", async () => {
     const path = freshPath();
     const journal = await openJournal(path, doc, { maxBytes: 4096 });

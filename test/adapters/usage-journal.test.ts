@@ -32,6 +32,32 @@ function openJournal(path: string, client = doc, options: UsageJournalOptions = 
   );
 }
 
+/** What the table does with the n-th write: store it, store it and lose the answer, or refuse it. */
+type PutFate = "store" | "lose the answer" | "refuse";
+
+/** A client that counts writes and lets `fate` decide each (faults the local services cannot produce). */
+function faultyClient(fate: (n: number) => PutFate) {
+  const client = {
+    puts: 0,
+    send: async (command: Parameters<typeof doc.send>[0]) => {
+      const what = fate(++client.puts);
+      if (what === "refuse") throw Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" });
+      const out = await doc.send(command);
+      if (what === "lose the answer") throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
+      return out;
+    },
+  };
+  return client as typeof client & typeof doc;
+}
+
+/** Three records, earliest first, the earliest already stored by another writer (a repair): a pack of them drops it. */
+async function packWithItsFirstStored(what: string) {
+  const tenant = tenantOf(what);
+  const records = Array.from({ length: 3 }, () => record(tenant)).sort(byRecordPosition);
+  await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(records[0] as UsageRecord);
+  return { tenant, records };
+}
+
 describe("UsageJournal (DynamoDB Local)", () => {
   it("answers once a record is journaled, ships it in packs, stores each once; a repeated id is a duplicate", async () => {
     const path = freshPath();
@@ -104,19 +130,8 @@ describe("UsageJournal (DynamoDB Local)", () => {
   });
 
   it("a pack whose write failed is written again, the same pack, until it is stored: once", async () => {
-    let sends = 0;
     // The first write lands but its answer is lost; the next two fail outright.
-    const faulty = {
-      send: async (command: Parameters<typeof doc.send>[0]) => {
-        sends++;
-        if (sends === 1) {
-          await doc.send(command);
-          throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
-        }
-        if (sends <= 3) throw Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" });
-        return doc.send(command);
-      },
-    } as unknown as typeof doc;
+    const faulty = faultyClient((n) => (n === 1 ? "lose the answer" : n <= 3 ? "refuse" : "store"));
     const errors: string[] = [];
     const journal = await openJournal(freshPath(), faulty, { onError: (m) => errors.push(m) });
     const tenant = tenantOf("jf");
@@ -124,60 +139,38 @@ describe("UsageJournal (DynamoDB Local)", () => {
     expect(new Set(await Promise.all(records.map((r) => journal.record(r))))).toEqual(new Set(["recorded"]));
     expect(journal.earliestPending(tenant)).toBe(records.map((r) => r.time).sort()[0]);
     await journal.drained();
-    expect(sends).toBeGreaterThanOrEqual(4);
+    expect(faulty.puts).toBeGreaterThanOrEqual(4);
     expect(errors.join("\n")).toMatch(/not stored, retrying/);
     expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
     await journal.close();
   });
 
   it("a pack retried after a failure repeats every step, the duplicates it dropped included: once each", async () => {
-    const tenant = tenantOf("jd");
-    const records = Array.from({ length: 3 }, () => record(tenant)).sort(byRecordPosition);
-    // Another writer (a repair) stored the earliest already: the pack drops it and writes the rest.
-    await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(records[0] as UsageRecord);
-    let puts = 0;
-    // The remainder's write lands, but its answer is lost: the pack fails and is written again.
-    const losing = {
-      send: async (command: Parameters<typeof doc.send>[0]) => {
-        puts++;
-        const out = await doc.send(command);
-        if (puts === 3) throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
-        return out;
-      },
-    } as unknown as typeof doc;
-    const journal = await openJournal(freshPath(), losing);
+    const { tenant, records } = await packWithItsFirstStored("jd");
+    // The remainder's write (put 3) lands, but its answer is lost: the pack fails and is written again.
+    const client = faultyClient((n) => (n === 3 ? "lose the answer" : "store"));
+    const journal = await openJournal(freshPath(), client);
     // A record just before them ships alone (put 1); the three then arrive close behind it and
     // wait for each other: one pack (put 2 drops the earliest, put 3 writes the rest).
     const before = record(tenant);
     await journal.record(before);
     await Promise.all(records.map((r) => journal.record(r)));
     await journal.drained();
-    expect(puts).toBeGreaterThan(3);
+    expect(client.puts).toBeGreaterThan(3);
     expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf([before, ...records]));
     await journal.close();
   });
 
   it("a rewritten file keeps every record of a pack not done, so the next start repeats it whole", async () => {
-    const tenant = tenantOf("jr2");
-    const records = Array.from({ length: 3 }, () => record(tenant)).sort(byRecordPosition);
-    await new DynamoUsageSink(doc, table, { retentionDays: 30, maxRecordsPerPack: 1 }).record(records[0] as UsageRecord);
-    let puts = 0;
+    const { tenant, records } = await packWithItsFirstStored("jr2");
     // Put 3 (the pack's remainder) lands and its answer is lost; then the table is gone for good.
-    const failing = {
-      send: async (command: Parameters<typeof doc.send>[0]) => {
-        puts++;
-        if (puts > 3) throw Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" });
-        const out = await doc.send(command);
-        if (puts === 3) throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
-        return out;
-      },
-    } as unknown as typeof doc;
+    const client = faultyClient((n) => (n < 3 ? "store" : n === 3 ? "lose the answer" : "refuse"));
     const path = freshPath();
-    const journal = await openJournal(path, failing, { maxBytes: 2048 });
+    const journal = await openJournal(path, client, { maxBytes: 2048 });
     const before = record(tenant);
     await journal.record(before);
     await Promise.all(records.map((r) => journal.record(r)));
-    while (puts < 4) await new Promise((r) => setTimeout(r, 10));
+    while (client.puts < 4) await new Promise((r) => setTimeout(r, 10));
     // Enough records to pass maxBytes: the file is rewritten while the pack is not done.
     const more = Array.from({ length: 10 }, () => record(tenant));
     for (const r of more) await journal.record(r);
@@ -205,9 +198,7 @@ describe("UsageJournal (DynamoDB Local)", () => {
 
   it("refuses records once closed; what did not reach the table stays for the next start", async () => {
     const path = freshPath();
-    const down = {
-      send: async () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { name: "NetworkingError" })),
-    } as unknown as typeof doc;
+    const down = faultyClient(() => "refuse");
     const journal = await openJournal(path, down);
     const tenant = tenantOf("jc");
     const r = record(tenant);

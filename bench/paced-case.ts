@@ -1,6 +1,5 @@
 import { forkChild } from "./fork-child";
-import type { Target } from "./load";
-import { median } from "./load";
+import { median, type Target } from "./load";
 import { childLoopStats, formatLoopStats, type LoopStats } from "./loop-stats";
 import { type PacedResult, runPaced } from "./paced";
 import { cpuDelta, stolenSeconds, treeCpu } from "./proc-cpu";
@@ -35,10 +34,12 @@ export async function pacedCase(
   opts: { rate: number; seconds: number; rounds: number; profileFile?: string },
   log: (line: string) => void,
 ): Promise<PacedCaseResult> {
+  // One platform after the other, so their JVMs do not warm up against each other.
   const platform = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", {});
+  const info = await platform.ready;
   const inPath = forkChild<{ url: string; apiKey: string }>("bench/platform-child.ts", { MODELGATE_BENCH_JOURNAL: "off" });
   const bare = forkChild<{ url: string }>("bench/bare-server.ts", {});
-  const [info, inPathInfo, bareInfo] = [await platform.ready, await inPath.ready, await bare.ready];
+  const [inPathInfo, bareInfo] = [await inPath.ready, await bare.ready];
   const iris = (i: { url: string; apiKey: string }) => ({
     url: `${i.url}/v2/models/iris/infer`,
     headers: { authorization: `Bearer ${i.apiKey}`, "content-type": "application/json" },

@@ -9,9 +9,9 @@ import { summarizeProfile } from "./profile-summary";
 
 /**
  * `tsx bench/profile.ts [--metering off] [--seconds 15] [--concurrency 32 | --rate 200]`: loads
- * the gateway path of a platform child (closed loop, or open loop at a fixed rate) and takes a V8 CPU profile of the child during the loaded
- * window only; prints the functions with the most self time, and keeps the .cpuprofile for
- * Chrome DevTools.
+ * the gateway path of a platform child (closed loop, or open loop at a fixed rate) and takes a
+ * V8 CPU profile of the child during the loaded window only; prints the functions with the most
+ * self time, and keeps the .cpuprofile for Chrome DevTools.
  */
 const { values } = parseArgs({
   options: {

@@ -380,7 +380,7 @@ if (llm.gateway.length > 0) {
   );
 }
 // The request path at a steady rate, the raw route against a bare proxy, and the streaming relay at
-// scale, on platforms of their own (the first two have stopped), in the same run.
+// scale, on platforms of their own (the first three have stopped), in the same run.
 const {
   paced,
   proxy,

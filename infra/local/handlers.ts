@@ -80,11 +80,12 @@ export interface LocalHandlerOptions {
 /**
  * Store tuning for one DynamoDB Local, which serializes writes and fails writes that wait
  * long for an item's lock: one usage commit in flight, eight calls per limit item. Where usage is
- * written on the request path (no journal: the benchmark's comparison), a commit waits up to
- * 10 ms for company under load: at 200 requests a second it took ~0.7 ms of the JVM's CPU off
- * each request for ~4 ms of median latency (bench/README.md); a lone request does not wait. Quota leases and rate blocks are shared by two holders here (the invoke and
- * the LLM function's stores, in this one process), not the cloud's many Lambda instances, so
- * each may take a larger share.
+ * written on the request path (the shadow function; the invoke and LLM functions without a
+ * journal, the benchmark's comparison), a commit waits up to 10 ms for company under load: at
+ * 200 requests a second it took ~0.7 ms of the JVM's CPU off each request for ~4 ms of median
+ * latency (bench/README.md); a lone request does not wait. Quota leases and rate blocks are
+ * shared by two holders here (the invoke and the LLM function's stores, in this one process), not
+ * the cloud's many Lambda instances, so each may take a larger share.
  */
 const DYNAMODB_LOCAL_TUNING = {
   usageSink: { maxInFlight: 1, commitWindowMs: 10 },
@@ -146,7 +147,7 @@ export function buildLocalHandlers(opts: LocalHandlerOptions): LocalHandlers {
   const journaled = journal ? { usage: journal } : {};
   const invoke = { ...invokeDeps(clients, settings, wiring), ...journaled, ...opts.invokeOverrides };
   const llm = { ...llmDeps(clients, settings, wiring), ...journaled, ...opts.invokeOverrides };
-  // Readers count a record still in the journal as not yet written: asOf stops before it.
+  // Readers see the journal: a read of records waits for those it holds, asOf stops before them.
   const reading = <D extends { usage: UsageReader }>(deps: D): D =>
     journal ? { ...deps, usage: new JournalAwareUsageReader(deps.usage, journal) } : deps;
   const batchQueue = new LocalBatchQueue({ log: (message) => logger.error(message) });

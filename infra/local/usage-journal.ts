@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type FileHandle, open, rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { PackIntent } from "../../functions/aws/usage-sink";
 import type { RecordOutcome, UsageSink } from "../../functions/core/ports";
 import type { UsageRecord } from "../../functions/core/usage";
@@ -12,8 +13,6 @@ export interface JournalShipper extends UsageSink {
 export interface UsageJournalOptions {
   /** Bytes after which the file is rewritten with only what is not yet in the table. @default 4 MiB */
   readonly maxBytes?: number;
-  /** Waits for the disk (fdatasync) before a record counts as recorded. @default true */
-  readonly sync?: boolean;
   /** Milliseconds before a pack whose write failed is written again. @default 1000 */
   readonly retryMs?: number;
   /** Where a failed write to the table is told (it is retried). @default console.error */
@@ -76,7 +75,6 @@ export class UsageJournal implements UsageSink {
   /** Readers waiting for some pending records to reach the table: each checked as records do. */
   private shipWaiters = new Set<{ readonly waitingFor: (r: UsageRecord) => boolean; readonly resolve: () => void }>();
   private readonly maxBytes: number;
-  private readonly sync: boolean;
   private readonly retryMs: number;
   private readonly onError: (message: string) => void;
 
@@ -85,7 +83,6 @@ export class UsageJournal implements UsageSink {
     options: UsageJournalOptions,
   ) {
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
-    this.sync = options.sync ?? true;
     this.retryMs = options.retryMs ?? 1000;
     this.onError = options.onError ?? ((m) => console.error(m));
   }
@@ -266,7 +263,7 @@ export class UsageJournal implements UsageSink {
       this.waiters = [];
       try {
         await this.file.write(text);
-        if (this.sync) await this.file.datasync();
+        await this.file.datasync();
         this.bytes += Buffer.byteLength(text);
         if (this.bytes > this.maxBytes) await this.rewrite(this.pending, this.packs);
         for (const w of waiters) w.resolve();
@@ -302,6 +299,13 @@ export class UsageJournal implements UsageSink {
       await next.close();
     }
     await rename(`${this.path}.next`, this.path);
+    // The rename itself reaches the disk before anything is appended to the new file.
+    const dir = await open(dirname(this.path), "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
     await this.file?.close();
     this.file = await open(this.path, "a");
     this.bytes = Buffer.byteLength(text);

@@ -102,6 +102,8 @@ export class DynamoUsageSink implements UsageSink {
   private lastArrival = Number.NEGATIVE_INFINITY;
   /** Pumps when the oldest queued record's commit window closes. */
   private windowTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Someone waits for the queued records (shipNow): no commit waits for company until the queue is empty. */
+  private hurry = false;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -140,6 +142,8 @@ export class DynamoUsageSink implements UsageSink {
         this.pump();
       });
     }
+    // Everything the hurried reader waited for is taken: later records wait for company again.
+    if (this.queue.length === 0) this.hurry = false;
   }
 
   /**
@@ -149,7 +153,7 @@ export class DynamoUsageSink implements UsageSink {
    */
   private windowOpen(): boolean {
     const oldest = this.queue[0];
-    if (this.commitWindowMs === 0 || oldest === undefined || this.queue.length >= this.maxRecords) return false;
+    if (this.hurry || this.commitWindowMs === 0 || oldest === undefined || this.queue.length >= this.maxRecords) return false;
     if (this.queue.length === 1 && oldest.alone) return false;
     const left = oldest.queuedAt + this.commitWindowMs - performance.now();
     if (left <= 0) return false;
@@ -199,6 +203,16 @@ export class DynamoUsageSink implements UsageSink {
     }
     this.queue.splice(0, this.queue.length, ...rest);
     return batch;
+  }
+
+  /**
+   * Commits what is queued without waiting out the commit window: a reader waits for these
+   * records (infra/local/usage-journal.ts). Later records wait for company again.
+   */
+  shipNow(): void {
+    if (this.queue.length === 0) return;
+    this.hurry = true;
+    this.pump();
   }
 
   /**

@@ -96,7 +96,7 @@ const DYNAMODB_LOCAL_TUNING = {
  * The journal's shipper is off every request's path, so its packs wait longer for company:
  * fuller packs, fewer writes for DynamoDB Local (at 200 requests a second, 0.49 ms of its CPU
  * per request with 200 ms against 0.83 with 50 ms: bench/README.md); a record that arrives alone
- * ships at once, and a read of records waits for those of its range.
+ * ships at once, and so do those a read of records waits for.
  */
 const JOURNAL_SHIP_WINDOW_MS = 200;
 

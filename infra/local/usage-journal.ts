@@ -8,6 +8,8 @@ import type { UsageRecord } from "../../functions/core/usage";
 /** What ships a journal's records to the usage table: the DynamoDB usage sink (functions/aws/usage-sink.ts). */
 export interface JournalShipper extends UsageSink {
   commitPack(records: readonly UsageRecord[], commitId: string): Promise<Map<string, RecordOutcome>>;
+  /** Commits what is queued without waiting for company. */
+  shipNow(): void;
 }
 
 export interface UsageJournalOptions {
@@ -139,6 +141,8 @@ export class UsageJournal implements UsageSink {
   shippedBetween(tenantId: string, fromTime: string, toTime: string, timeoutMs = 5000): Promise<void> {
     const waitingFor = (r: UsageRecord) => r.tenantId === tenantId && r.time >= fromTime && r.time <= toTime;
     if (![...this.pending.values()].some(waitingFor)) return Promise.resolve();
+    // A reader waits: what is queued goes now instead of waiting out the ship window.
+    this.shipper.shipNow();
     return new Promise((resolve) => {
       const waiter = {
         waitingFor,

@@ -24,10 +24,10 @@ const idsOf = (records: readonly UsageRecord[]) => records.map((r) => r.requestI
 const line = (entry: unknown) => `${JSON.stringify(entry)}\n`;
 
 /** A journal as the local host opens it, on `client` (a faulty one to inject failures). */
-function openJournal(path: string, client = doc, options: UsageJournalOptions = {}): Promise<UsageJournal> {
+function openJournal(path: string, client = doc, options: UsageJournalOptions = {}, shipWindowMs = 20): Promise<UsageJournal> {
   return UsageJournal.open(
     path,
-    (onPack) => new DynamoUsageSink(client, table, { retentionDays: 30, maxInFlight: 1, commitWindowMs: 20, onPack }),
+    (onPack) => new DynamoUsageSink(client, table, { retentionDays: 30, maxInFlight: 1, commitWindowMs: shipWindowMs, onPack }),
     { retryMs: 50, onError: () => undefined, ...options },
   );
 }
@@ -84,6 +84,22 @@ describe("UsageJournal (DynamoDB Local)", () => {
     expect(again.pendingCount).toBe(0);
     await again.close();
     expect(await storedIds(tenant, dayOf(records))).toEqual(idsOf(records));
+  });
+
+  it("a read does not wait out the ship window: the records it waits for go at once", async () => {
+    const journal = await openJournal(freshPath(), doc, {}, 30_000);
+    const tenant = tenantOf("jn");
+    const first = record(tenant);
+    await journal.record(first); // alone: shipped at once
+    const close = [record(tenant), record(tenant)];
+    await Promise.all(close.map((r) => journal.record(r))); // would wait 30 s for company
+    expect(journal.pendingCount).toBeGreaterThan(0);
+    const asked = performance.now();
+    await journal.shippedBetween(tenant, first.time, new Date(Date.now() + 60_000).toISOString());
+    expect(performance.now() - asked).toBeLessThan(4000);
+    expect(journal.pendingCount).toBe(0);
+    expect(await storedIds(tenant, dayOf(close))).toEqual(idsOf([first, ...close]));
+    await journal.close();
   });
 
   it("a start ships what a killed process left, once each, whatever step the kill interrupted", async () => {

@@ -28,7 +28,9 @@ describe("the benchmark's event-loop watch", () => {
       await sleep(60);
       const quiet = loop.take();
       expect(quiet.delayMax).toBeLessThan(120);
-      expect(quiet.busy).toBeLessThan(stalled.busy);
+      // Busy time, not share: on a loaded machine a short quiet window has read as 100% busy,
+      // but it cannot hold the 150-ms stall of the window before it.
+      expect(quiet.busy * quiet.seconds * 1000).toBeLessThan(150);
     } finally {
       loop.stop();
     }

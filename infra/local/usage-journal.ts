@@ -45,9 +45,9 @@ interface Waiter {
  * attempt landed; records never packed are shipped as new. Until then the platform does not
  * serve. A pack whose write fails is written again, the same pack, until it is stored.
  *
- * Readers see a journaled record once it is shipped (within milliseconds while the table is
- * up); `earliestPending` lets the usage reader hold its `asOf` before a tenant's records still
- * here (JournalAwareUsageReader).
+ * Readers see a journaled record once it is shipped: `shippedBetween` ships at once what a read
+ * waits for, and `earliestPending` lets the usage reader hold its `asOf` before a tenant's
+ * records still here (JournalAwareUsageReader).
  */
 export class UsageJournal implements UsageSink {
   /** Journaled records not yet stored in the table, by request id. */
@@ -73,8 +73,7 @@ export class UsageJournal implements UsageSink {
   private closed = false;
   /** Closed: no more writes to the table either. */
   private stopped = false;
-  private drainWaiters: Array<() => void> = [];
-  /** Readers waiting for some pending records to reach the table: each checked as records do. */
+  /** Those waiting for some pending records to reach the table: each checked as records do. */
   private shipWaiters = new Set<{ readonly waitingFor: (r: UsageRecord) => boolean; readonly resolve: () => void }>();
   private readonly maxBytes: number;
   private readonly retryMs: number;
@@ -139,22 +138,7 @@ export class UsageJournal implements UsageSink {
    * before the call, as a read in the cloud finds every request answered.
    */
   shippedBetween(tenantId: string, fromTime: string, toTime: string, timeoutMs = 5000): Promise<void> {
-    const waitingFor = (r: UsageRecord) => r.tenantId === tenantId && r.time >= fromTime && r.time <= toTime;
-    if (![...this.pending.values()].some(waitingFor)) return Promise.resolve();
-    // A reader waits: what is queued goes now instead of waiting out the ship window.
-    this.shipper.shipNow();
-    return new Promise((resolve) => {
-      const waiter = {
-        waitingFor,
-        resolve: () => {
-          clearTimeout(timer);
-          this.shipWaiters.delete(waiter);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.resolve, timeoutMs);
-      this.shipWaiters.add(waiter);
-    });
+    return this.whenShipped((r) => r.tenantId === tenantId && r.time >= fromTime && r.time <= toTime, timeoutMs);
   }
 
   /** Whether this process journaled the request's record (it is in the table, or will be). */
@@ -169,8 +153,7 @@ export class UsageJournal implements UsageSink {
 
   /** Resolves once every record journaled so far is in the table. */
   drained(): Promise<void> {
-    if (this.pending.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.whenShipped(() => true);
   }
 
   /**
@@ -179,12 +162,31 @@ export class UsageJournal implements UsageSink {
    */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closed = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.drained(), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    await this.whenShipped(() => true, timeoutMs);
     this.stopped = true;
     await this.flushing;
     await this.file.close();
+  }
+
+  /**
+   * Resolves once no pending record is one `waitingFor` picks, or after `timeoutMs`. Someone
+   * waits for them: what is queued ships now instead of waiting out the ship window.
+   */
+  private whenShipped(waitingFor: (r: UsageRecord) => boolean, timeoutMs?: number): Promise<void> {
+    if (![...this.pending.values()].some(waitingFor)) return Promise.resolve();
+    this.shipper.shipNow();
+    return new Promise((resolve) => {
+      const waiter = {
+        waitingFor,
+        resolve: () => {
+          clearTimeout(timer);
+          this.shipWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(waiter.resolve, timeoutMs);
+      this.shipWaiters.add(waiter);
+    });
   }
 
   private ship(r: UsageRecord): void {
@@ -244,7 +246,6 @@ export class UsageJournal implements UsageSink {
       }
     }
     for (const waiter of this.shipWaiters) if (![...this.pending.values()].some(waiter.waitingFor)) waiter.resolve();
-    if (this.pending.size === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   /** Appends an entry; resolves once it is written (and synced), with the others of its turn. */

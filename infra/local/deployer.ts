@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as delay } from "node:timers/promises";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { x as extractTar } from "tar";
 import { ConflictError } from "../../functions/core/errors";
@@ -11,6 +12,7 @@ import type { ModelVersion } from "../../functions/core/registry";
 import { startOnnxModelHost } from "./model-host";
 import type { ComponentTarget, VariantTarget } from "./sagemaker-runtime";
 import { ScaledComponent } from "./scaled-component";
+import type { TableWrites } from "./table-writes";
 
 /** What the deployer needs from the SageMaker Runtime emulator. */
 export interface EndpointRegistry {
@@ -34,6 +36,15 @@ export interface LocalDeployerOptions {
    * CPU and ~30 ms of DynamoDB Local's every second, idle or not (bench/README.md).
    */
   readonly intervalMs?: number;
+  /**
+   * This process's writes to the registry table. With them, passes that find nothing to do come
+   * ever less often (doubling up to `idleIntervalMs`) and a write to the registry starts one at
+   * once: an idle platform then reads the registry every 16 s instead of every 2. A version
+   * waiting for its upload keeps the short interval. Without them, every `intervalMs` throughout.
+   */
+  readonly registryWrites?: { readonly writes: Pick<TableWrites, "pause">; readonly table: string };
+  /** @default 16000 */
+  readonly idleIntervalMs?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -58,6 +69,9 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
   const log = opts.log ?? (() => undefined);
   let running: Promise<void> | undefined;
   let stopped = false;
+
+  /** Whether the last pass found anything to do, or a version still waiting for its upload. */
+  let busy = false;
 
   async function deploy(v: ModelVersion): Promise<void> {
     const id = `${v.model}/${v.version}`;
@@ -86,7 +100,10 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
     } catch (err) {
       // Registration claims the number before it copies the bytes in: give a fresh upload time to land.
       const justRegistered = v.status === "registered" && Date.now() - Date.parse(v.createdAt) < 120_000;
-      if ((err as { name?: string }).name === "NoSuchKey" && justRegistered) return;
+      if ((err as { name?: string }).name === "NoSuchKey" && justRegistered) {
+        busy = true;
+        return;
+      }
       failed.add(id);
       const reason = `could not be served: ${(err as Error).message}`.slice(0, 500);
       log(`version ${id} ${reason}`);
@@ -118,8 +135,12 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
         const id = `${v.model}/${v.version}`;
         if (stopped) return;
         if (v.status === "retired") {
-          if (hosts.has(id)) await undeploy(id, v);
+          if (hosts.has(id)) {
+            busy = true;
+            await undeploy(id, v);
+          }
         } else if (!opts.served.has(id) && !hosts.has(id) && !failed.has(id)) {
+          busy = true;
           await deploy(v);
         }
       }
@@ -127,7 +148,10 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
   }
 
   const tick = () => {
-    running ??= reconcile()
+    running ??= (async () => {
+      busy = false;
+      await reconcile();
+    })()
       .catch((err: unknown) => {
         if (!(err instanceof ConflictError)) log(`deployer pass failed: ${(err as Error).message}`);
       })
@@ -136,13 +160,28 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
       });
     return running;
   };
-  const timer = setInterval(tick, opts.intervalMs ?? 2_000);
-  timer.unref();
+  const intervalMs = opts.intervalMs ?? 2_000;
+  const stop = new AbortController();
+  const pause = (ms: number) =>
+    opts.registryWrites
+      ? opts.registryWrites.writes.pause(opts.registryWrites.table, ms, stop.signal)
+      : delay(ms, undefined, { signal: stop.signal, ref: false }).catch(() => undefined);
+  const loop = (async () => {
+    /** Passes in a row that found nothing to do. */
+    let quiet = 0;
+    while (!stopped) {
+      await pause(opts.registryWrites ? Math.min(opts.idleIntervalMs ?? 16_000, intervalMs * 2 ** quiet) : intervalMs);
+      if (stopped) return;
+      await tick();
+      quiet = busy ? 0 : quiet + 1;
+    }
+  })();
   return {
     reconcile: tick,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      stop.abort();
+      await loop;
       await running;
       for (const h of hosts.values()) await h.close().catch(() => undefined);
       hosts.clear();

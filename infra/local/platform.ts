@@ -38,6 +38,7 @@ import { type RunningDynamoDb, startDynamoDbLocal } from "./services/dynamodb-lo
 import { assertPortFree } from "./services/free-port";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "./services/s3-local";
 import { startStreamPoller } from "./stream-poller";
+import { notifyTableWrites, TableWrites } from "./table-writes";
 import { versionHostStarter } from "./version-hosts";
 
 export interface LocalPlatformOptions {
@@ -154,6 +155,9 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       lambda: { ...common, endpoint: lambda.url },
     });
     opts.instrumentClients?.(clients);
+    // The stream poller and the deployer sleep while their tables are idle and wake at this process's writes.
+    const tableWrites = new TableWrites();
+    notifyTableWrites(clients.dynamo, tableWrites);
     const settings: FunctionSettings = { ...functionSettings(config), ...opts.settings };
     const doc = clients.dynamo;
     const s3Client = clients.s3();
@@ -244,6 +248,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       variants: endpointVariants,
       // Every configured version, components too (one at zero copies has no host to list).
       served: new Set(Object.entries(config.models).flatMap(([model, m]) => m.versions.map((v) => `${model}/${v.version}`))),
+      registryWrites: { writes: tableWrites, table: settings.tables.registry },
       log: (message) => console.error(`deployer: ${message}`),
     });
     started.push(deployer);
@@ -289,6 +294,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
         // a stream batch's aggregator writes (checkpoint, applied counts, aggregates) are shared by
         // its records, so a shorter window costs more write units per request at low traffic.
         batchingWindowMs: 500,
+        writes: tableWrites,
         // No operator replays a discarded batch here, and a restarted DynamoDB Local takes longer
         // than the cloud's retries: retry until applied. Nothing in a batch can fail it for good
         // (invalid counts are skipped), so only an outage holds it up.

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -14,6 +15,7 @@ import {
 import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregatorEvent, AggregatorResult } from "../../functions/aggregator/create-aggregator-handler";
 import { AGGREGATOR_STREAM } from "../../functions/contract/tables";
+import type { TableWrites } from "./table-writes";
 
 /**
  * Pause before reading a shard again once a read came back with less than a full batch (caught
@@ -21,6 +23,8 @@ import { AGGREGATOR_STREAM } from "../../functions/contract/tables";
  * cost DynamoDB Local a call (~2 ms of its CPU) per few records under load.
  */
 const POLL_INTERVAL_MS = 250;
+/** Pause between listings of the stream's shards (new shards are found by them). */
+const LIST_INTERVAL_MS = 1000;
 
 export interface StreamPollerOptions {
   readonly dynamo: DynamoDBClient;
@@ -35,6 +39,15 @@ export interface StreamPollerOptions {
   readonly retryAttempts?: number;
   /** @default AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000 */
   readonly batchingWindowMs?: number;
+  /**
+   * This process's writes to the table. With them, a shard read dry is read again ever less
+   * often (250 ms, doubling up to `idlePollMs`) and at once after such a write, and the shards
+   * are listed ever less often (up to 5 × `idlePollMs`) while none is new: an idle platform then
+   * makes a call every 2 s instead of five a second. Without them, Lambda's cadence throughout.
+   */
+  readonly writes?: Pick<TableWrites, "pause">;
+  /** The longest pause of an idle shard, when `writes` is given; a write by another process waits this long at most. @default 2000 */
+  readonly idlePollMs?: number;
 }
 
 export interface StreamPoller {
@@ -89,9 +102,17 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   if (!streamArn) throw new Error(`${opts.tableName} has no stream`);
   const windowMs = opts.batchingWindowMs ?? AGGREGATOR_STREAM.maxBatchingWindowSeconds * 1000;
   let stopping = false;
+  const stop = new AbortController();
   const finished = new Set<string>();
   const running = new Map<string, Promise<void>>();
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Aborted when a shard is read to its end: its children are listed now, not at the next quiet listing. */
+  let relist = new AbortController();
+  const idlePollMs = opts.idlePollMs ?? 2000;
+  const writes = opts.writes;
+  const tableName = opts.tableName;
+  /** Resolves after `ms` or once any signal aborts (the poller stops). */
+  const sleep = (ms: number, ...signals: AbortSignal[]) =>
+    delay(ms, undefined, { signal: AbortSignal.any([stop.signal, ...signals]) }).catch(() => undefined);
 
   async function invoke(shardId: string, records: DynamoDBRecord[], attempt = 0): Promise<void> {
     if (records.length === 0) return;
@@ -157,6 +178,8 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
     let taken: bigint | undefined;
     let pending: DynamoDBRecord[] = [];
     let windowStart = 0;
+    /** Reads in a row that found nothing and left nothing pending: the longer the run, the longer the pause. */
+    let dryReads = 0;
     while (iterator && !stopping) {
       let out: GetRecordsCommandOutput;
       try {
@@ -190,14 +213,22 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
         windowStart = Date.now();
       }
       const caughtUp = records.length < AGGREGATOR_STREAM.batchSize;
+      dryReads = records.length === 0 && pending.length === 0 ? dryReads + 1 : 0;
       if (caughtUp && iterator) {
-        // With records pending, read again no later than their window closes.
-        const windowLeft = pending.length > 0 ? Math.max(0, windowStart + windowMs - Date.now()) : POLL_INTERVAL_MS;
-        await sleep(Math.min(POLL_INTERVAL_MS, windowLeft));
+        if (writes && dryReads > 0) {
+          await writes.pause(tableName, Math.min(idlePollMs, POLL_INTERVAL_MS * 2 ** (dryReads - 1)), stop.signal);
+        } else {
+          // With records pending, read again no later than their window closes.
+          const windowLeft = pending.length > 0 ? Math.max(0, windowStart + windowMs - Date.now()) : POLL_INTERVAL_MS;
+          await sleep(Math.min(POLL_INTERVAL_MS, windowLeft));
+        }
       }
     }
     if (!stopping) await invoke(shardId, pending);
-    if (!iterator) finished.add(shardId);
+    if (!iterator) {
+      finished.add(shardId);
+      relist.abort();
+    }
   }
 
   async function describe(): Promise<Shard[]> {
@@ -214,7 +245,10 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   }
 
   const loop = (async () => {
+    /** Listings in a row that found no shard to start reading. */
+    let quietListings = 0;
     while (!stopping) {
+      let started = 0;
       try {
         const shards = await describe();
         const known = new Set(shards.map((s) => s.ShardId));
@@ -224,6 +258,7 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
           // Lineage: a child's records come after its parent's, so it waits until the parent is read out.
           const ready = !parent || !known.has(parent) || finished.has(parent);
           if (ready && !finished.has(id) && !running.has(id)) {
+            started++;
             running.set(
               id,
               readShard(id)
@@ -235,13 +270,22 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       } catch (err) {
         if (!stopping) console.error(`stream poller: ${(err as Error).message}`);
       }
-      await sleep(1000);
+      quietListings = started > 0 ? 0 : quietListings + 1;
+      if (!writes) await sleep(LIST_INTERVAL_MS);
+      else {
+        const ms = Math.min(5 * idlePollMs, LIST_INTERVAL_MS * 2 ** (quietListings - 1));
+        // With no shard being read, the table's next write is what makes one worth listing.
+        if (running.size === 0) await writes.pause(tableName, ms, AbortSignal.any([stop.signal, relist.signal]));
+        else await sleep(ms, relist.signal);
+      }
+      if (relist.signal.aborted) relist = new AbortController();
     }
   })();
 
   return {
     async stop() {
       stopping = true;
+      stop.abort();
       await loop;
       await Promise.all(running.values());
     },

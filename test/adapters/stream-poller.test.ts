@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import type { AggregatorEvent } from "../../functions/aggregator/create-aggregator-handler";
 import { packItem } from "../../functions/aws/usage-items";
@@ -9,6 +9,7 @@ import { tableName, usageTable } from "../../functions/contract/tables";
 import { buildUsageRecord } from "../../functions/core/usage";
 import { ensureTables } from "../../infra/local/bootstrap/tables";
 import { type StreamPoller, startStreamPoller } from "../../infra/local/stream-poller";
+import { notifyTableWrites, TableWrites } from "../../infra/local/table-writes";
 import { e2ePlatform } from "../e2e/helpers";
 import { localDocumentClient } from "./dynamo";
 
@@ -76,5 +77,66 @@ describe("local stream poller (DynamoDB Local's stream)", () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(delivered.sort()).toEqual(written.map((i) => String(i.sk)).sort());
     expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([]);
+  });
+
+  it("told of this process's writes, reads an idle shard rarely, a told write at once, and stops without waiting out a pause", async () => {
+    const platform = `poll${randomUUID().slice(0, 8)}`;
+    await ensureTables(dynamo, platform);
+    const table = tableName(platform, usageTable);
+    const writes = new TableWrites();
+    // Written as the platform writes: a document client whose writes are told.
+    const told = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+    notifyTableWrites(told, writes);
+    const counted = new DynamoDBStreamsClient(config);
+    let reads = 0;
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "GetRecordsCommand") reads++;
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const delivered: { sk: string; at: number }[] = [];
+    poller = await startStreamPoller({
+      dynamo,
+      streams: counted,
+      tableName: table,
+      handler: async (e) => {
+        for (const r of e.Records) delivered.push({ sk: String(r.dynamodb?.NewImage?.sk?.S), at: Date.now() });
+        return { batchItemFailures: [], state: {} };
+      },
+      batchingWindowMs: 100,
+      writes,
+      idlePollMs: 5_000,
+      startAfter: async () => undefined,
+      onDiscard: () => undefined,
+    });
+    const deliveredWithin = async (sk: string, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!delivered.some((d) => d.sk === sk) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return delivered.find((d) => d.sk === sk);
+    };
+    const first = pack();
+    await told.send(new PutCommand({ TableName: table, Item: first }));
+    expect(await deliveredWithin(String(first.sk), 10_000)).toBeDefined();
+
+    // Four idle seconds: at Lambda's cadence (4 a second) 16 reads; backing off, a handful.
+    const before = reads;
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(reads - before).toBeLessThanOrEqual(8);
+
+    // Now deep in a pause of up to 5 s: a told write is read at once.
+    const second = pack();
+    const writtenAt = Date.now();
+    await told.send(new PutCommand({ TableName: table, Item: second }));
+    const got = await deliveredWithin(String(second.sk), 10_000);
+    expect((got?.at ?? Number.POSITIVE_INFINITY) - writtenAt).toBeLessThan(2_000);
+
+    await new Promise((r) => setTimeout(r, 1_500));
+    const stopping = Date.now();
+    await poller.stop();
+    poller = undefined;
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+    expect(delivered.map((d) => d.sk)).toEqual([String(first.sk), String(second.sk)]);
   });
 });

@@ -19,7 +19,15 @@ export type PacedPath = (typeof PACED_PATHS)[number];
 export interface PacedCaseResult {
   readonly rate: number;
   readonly rounds: Record<PacedPath, PacedRound[]>;
+  /** The metered platform with no traffic after the rounds: CPU ms per second, by command (node, java). */
+  idleCpuMsPerSecond?: Record<string, number>;
 }
+
+/** Warm-up of each path before the rounds: the platform's code is compiled by then (its CPU per request falls by ~40% over the first 20 s of load). */
+const WARM_UP_SECONDS = 10;
+/** After the rounds: left alone this long (the last records ship, aggregate), then measured idle this long. */
+const IDLE_SETTLE_SECONDS = 5;
+const IDLE_SECONDS = 10;
 
 const IRIS = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
 
@@ -53,7 +61,7 @@ export async function pacedCase(
   const children = { gateway: platform.child, "no journal": inPath.child, bare: bare.child };
   const out: PacedCaseResult = { rate: opts.rate, rounds: { gateway: [], "no journal": [], bare: [] } };
   try {
-    for (const name of PACED_PATHS) await runPaced(targets[name], opts.rate, 2);
+    for (const name of PACED_PATHS) await runPaced(targets[name], opts.rate, WARM_UP_SECONDS);
     for (let r = 0; r < opts.rounds; r++) {
       // Each round starts with another path, so none always runs first (or last).
       const order = PACED_PATHS.map((_, i) => PACED_PATHS[(i + r) % PACED_PATHS.length] as PacedPath);
@@ -85,6 +93,20 @@ export async function pacedCase(
         );
       }
     }
+    // What the platform costs while nobody calls it: its pollers and timers.
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_SECONDS * 1000));
+    const idleBefore = treeCpu(platform.child.pid ?? 0);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    out.idleCpuMsPerSecond = Object.fromEntries(
+      Object.entries(cpuDelta(idleBefore, treeCpu(platform.child.pid ?? 0)))
+        .filter(([k]) => k === "node" || k === "java")
+        .map(([k, v]) => [k, (v * 1000) / IDLE_SECONDS]),
+    );
+    log(
+      `idle platform: ${Object.entries(out.idleCpuMsPerSecond)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(", ")} ms CPU per second`,
+    );
     if (opts.profileFile) {
       // One more gateway window under a V8 CPU profile of the platform process.
       const next = () => new Promise<unknown>((resolve) => platform.child.once("message", resolve));
@@ -118,6 +140,11 @@ export function summarizePaced(r: PacedCaseResult): string[] {
       `| ${name} | ${median(rounds.map((x) => x.p50)).toFixed(1)} | ${median(rounds.map((x) => x.p99)).toFixed(1)} | ${node.toFixed(2)} | ${java.toFixed(2)} | ${total.toFixed(2)} | ${rounds.reduce((n, x) => n + x.errors, 0)} | ${busy} |`,
     );
   }
+  const idle = r.idleCpuMsPerSecond;
+  if (idle)
+    lines.push(
+      `idle platform (${IDLE_SECONDS} s, no traffic): node ${(idle.node ?? 0).toFixed(1)}, JVM ${(idle.java ?? 0).toFixed(1)} ms CPU per second`,
+    );
   return lines;
 }
 

@@ -63,8 +63,10 @@ process.send?.({
   sagemakerRuntime: platform.services.sagemakerRuntime,
 });
 
-// The loop's busy share, timer lateness and GC pauses, per window the parent asks for ("loop-stats").
-const loop = watchLoop();
+// The loop's busy share, timer lateness and GC pauses, per window the parent asks for
+// ("loop-stats"). Watched from the first ask on: its 10-ms timer would otherwise be most of an
+// idle platform's wake-ups.
+let loop: ReturnType<typeof watchLoop> | undefined;
 let session: Session | undefined;
 const stop = async () => {
   await platform.stop();
@@ -73,7 +75,10 @@ const stop = async () => {
 process.on("message", async (m: unknown) => {
   if (m === "stop") return void stop();
   if (m === "capacity") return void process.send?.({ capacity: capacity?.totals() });
-  if (m === "loop-stats") return void process.send?.({ loopStats: loop.take() });
+  if (m === "loop-stats") {
+    loop ??= watchLoop();
+    return void process.send?.({ loopStats: loop.take() });
+  }
   if (m === "profile-start") {
     session = new Session();
     session.connect();

@@ -15,14 +15,17 @@ describe("the benchmark's event-loop watch", () => {
     const loop = watchLoop();
     try {
       loop.take();
-      // A window's first tick only sets where the timer's intervals start from: let it pass.
+      // A window's first tick only sets where the timer's intervals start from, and on a loaded
+      // machine it has come only after a first stall: two stalls, a turn apart, so one is measured.
       await sleep(30);
+      blockFor(150);
+      await sleep(20);
       blockFor(150);
       await sleep(40);
       const stalled = loop.take();
       expect(stalled.delayMax).toBeGreaterThanOrEqual(120);
       expect(stalled.busy).toBeGreaterThan(0.5);
-      expect(stalled.seconds).toBeGreaterThanOrEqual(0.2);
+      expect(stalled.seconds).toBeGreaterThanOrEqual(0.3);
       expect(formatLoopStats(stalled)).toMatch(/^loop busy \d+%, timer late p50 [\d.]+ p99 [\d.]+ max \d+ ms, GC \d+ ms\/s/);
 
       await sleep(60);

@@ -29,6 +29,15 @@ const WARM_UP_SECONDS = 10;
 const IDLE_SETTLE_SECONDS = 5;
 const IDLE_SECONDS = 10;
 
+/** CPU seconds of the serving processes (node, java), as milliseconds per one of `count` units (requests, seconds). */
+function platformMsPer(used: Record<string, number>, count: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(used)
+      .filter(([k]) => k === "node" || k === "java")
+      .map(([k, v]) => [k, (v * 1000) / count]),
+  );
+}
+
 const IRIS = JSON.stringify({ inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }] });
 
 /**
@@ -78,11 +87,7 @@ export async function pacedCase(
           ...res,
           stolenSeconds: stolenSeconds() - stolen,
           ...(loop ? { loop } : {}),
-          cpuMsPerRequest: Object.fromEntries(
-            Object.entries(used)
-              .filter(([k]) => k === "node" || k === "java")
-              .map(([k, v]) => [k, (v * 1000) / Math.max(1, res.sent)]),
-          ),
+          cpuMsPerRequest: platformMsPer(used, Math.max(1, res.sent)),
         };
         out.rounds[name].push(round);
         log(
@@ -97,11 +102,7 @@ export async function pacedCase(
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_SECONDS * 1000));
     const idleBefore = treeCpu(platform.child.pid ?? 0);
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    out.idleCpuMsPerSecond = Object.fromEntries(
-      Object.entries(cpuDelta(idleBefore, treeCpu(platform.child.pid ?? 0)))
-        .filter(([k]) => k === "node" || k === "java")
-        .map(([k, v]) => [k, (v * 1000) / IDLE_SECONDS]),
-    );
+    out.idleCpuMsPerSecond = platformMsPer(cpuDelta(idleBefore, treeCpu(platform.child.pid ?? 0)), IDLE_SECONDS);
     log(
       `idle platform: ${Object.entries(out.idleCpuMsPerSecond)
         .map(([k, v]) => `${k} ${v.toFixed(1)}`)

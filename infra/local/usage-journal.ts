@@ -182,7 +182,7 @@ export class UsageJournal implements UsageSink {
    * waits for them: what is queued ships now instead of waiting out the ship window.
    */
   private whenShipped(waitingFor: (r: UsageRecord) => boolean, timeoutMs?: number): Promise<void> {
-    if (![...this.pending.values()].some(waitingFor)) return Promise.resolve();
+    if (!this.anyPending(waitingFor)) return Promise.resolve();
     this.shipper.shipNow();
     return new Promise((resolve) => {
       const waiter = {
@@ -196,6 +196,12 @@ export class UsageJournal implements UsageSink {
       const timer = timeoutMs === undefined ? undefined : setTimeout(waiter.resolve, timeoutMs);
       this.shipWaiters.add(waiter);
     });
+  }
+
+  /** Whether a record still pending is one `pick` picks (no copy of the map: this runs as every record is stored). */
+  private anyPending(pick: (r: UsageRecord) => boolean): boolean {
+    for (const r of this.pending.values()) if (pick(r)) return true;
+    return false;
   }
 
   private ship(r: UsageRecord): void {
@@ -254,7 +260,7 @@ export class UsageJournal implements UsageSink {
         if (!this.stopped) this.append({ done: commitId }).catch(() => undefined);
       }
     }
-    for (const waiter of this.shipWaiters) if (![...this.pending.values()].some(waiter.waitingFor)) waiter.resolve();
+    for (const waiter of this.shipWaiters) if (!this.anyPending(waiter.waitingFor)) waiter.resolve();
   }
 
   /** Appends an entry; resolves once it is written (and synced), with the others of its turn. */

@@ -4,7 +4,9 @@ import { TtlCache } from "./ttl-cache";
 
 /**
  * Registry reads cached for a short TTL: the hot path reads a model per request, while an
- * alias move only needs to take effect within seconds. Unknown models are cached too.
+ * alias move only needs to take effect within seconds. Unknown models are cached too. Entries
+ * are refreshed behind the requests in the TTL's second half (TtlCache), so with steady traffic
+ * no request waits for the registry table.
  */
 export class CachedRegistry implements RegistryReader {
   private readonly models: TtlCache<ModelRecord | undefined>;

@@ -1,34 +1,52 @@
 /**
  * A small read-through cache with a TTL and in-flight de-duplication, so a burst of requests
  * after expiry makes one lookup, not one per request. Time comes from `now` for tests.
+ *
+ * Refresh ahead: a hit on an entry past `refreshAfterMs` (half the TTL unless told) is answered
+ * from the cache at once while the entry is read again in the background, so under steady
+ * traffic no request waits for a lookup, and none ever sees a value older than the TTL: only a
+ * miss, or a hit past the TTL (no request came in its second half), waits. A failed refresh
+ * keeps the entry until it expires; the next hit tries again. (In Lambda a refresh still in
+ * flight when the response ends finishes, or fails, when the instance next runs.)
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  private readonly entries = new Map<string, { value: V; refreshAt: number; expires: number }>();
   private readonly pending = new Map<string, Promise<V>>();
+  private readonly refreshAfterMs: number;
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     private readonly maxEntries = 1000,
-  ) {}
+    refreshAfterMs?: number,
+  ) {
+    this.refreshAfterMs = Math.min(ttlMs, refreshAfterMs ?? ttlMs / 2);
+  }
 
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && hit.expires > this.now()) return hit.value;
-    const inflight = this.pending.get(key);
-    if (inflight) return inflight;
+    const now = this.now();
+    if (hit && hit.expires > now) {
+      if (hit.refreshAt <= now && !this.pending.has(key)) this.load(key, load).catch(() => undefined);
+      return hit.value;
+    }
+    return this.pending.get(key) ?? this.load(key, load);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private load(key: string, load: () => Promise<V>): Promise<V> {
     const p = load()
       .then((value) => {
-        if (this.entries.size >= this.maxEntries) this.entries.clear();
-        this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+        if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
+        const at = this.now();
+        this.entries.set(key, { value, refreshAt: at + this.refreshAfterMs, expires: at + this.ttlMs });
         return value;
       })
       .finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
   }
 }

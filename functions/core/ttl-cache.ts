@@ -2,26 +2,22 @@
  * A small read-through cache with a TTL and in-flight de-duplication, so a burst of requests
  * after expiry makes one lookup, not one per request. Time comes from `now` for tests.
  *
- * Refresh ahead: a hit on an entry past `refreshAfterMs` (half the TTL unless told) is answered
- * from the cache at once while the entry is read again in the background, so under steady
- * traffic no request waits for a lookup, and none ever sees a value older than the TTL: only a
- * miss, or a hit past the TTL (no request came in its second half), waits. A failed refresh
- * keeps the entry until it expires; the next hit tries again. (In Lambda a refresh still in
- * flight when the response ends finishes, or fails, when the instance next runs.)
+ * Refresh ahead: a hit on an entry past half its TTL is answered from the cache at once while
+ * the entry is read again in the background, so under steady traffic no request waits for a
+ * lookup, and none ever sees a value older than the TTL: only a miss, or a hit past the TTL (no
+ * request came in its second half), waits. A failed refresh keeps the entry until it expires;
+ * the next hit tries again. (In Lambda a refresh still in flight when the response ends
+ * finishes, or fails, when the instance next runs.)
  */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; refreshAt: number; expires: number }>();
   private readonly pending = new Map<string, Promise<V>>();
-  private readonly refreshAfterMs: number;
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     private readonly maxEntries = 1000,
-    refreshAfterMs?: number,
-  ) {
-    this.refreshAfterMs = Math.min(ttlMs, refreshAfterMs ?? ttlMs / 2);
-  }
+  ) {}
 
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
@@ -42,7 +38,7 @@ export class TtlCache<V> {
       .then((value) => {
         if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
         const at = this.now();
-        this.entries.set(key, { value, refreshAt: at + this.refreshAfterMs, expires: at + this.ttlMs });
+        this.entries.set(key, { value, refreshAt: at + this.ttlMs / 2, expires: at + this.ttlMs });
         return value;
       })
       .finally(() => this.pending.delete(key));

@@ -33,75 +33,72 @@ function lookup(values: { current: string | Error }) {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
+/** A 1-s cache of key "m" on a clock the test moves, over a lookup answering `values.current`. */
+function cacheOver(first: string) {
+  const clock = { t: 0 };
+  const values: { current: string | Error } = { current: first };
+  const source = lookup(values);
+  const cache = new TtlCache<string>(1000, () => clock.t);
+  return { clock, values, source, get: () => cache.get("m", source.load) };
+}
+
 describe("the read-through TTL cache", () => {
   it("loads a missing key once for every concurrent caller, then answers from memory until half its TTL", async () => {
-    let t = 0;
-    const cache = new TtlCache<string>(1000, () => t);
-    const values = { current: "v1" };
-    const source = lookup(values);
+    const { clock, values, source, get } = cacheOver("v1");
     source.hold();
-    const waiting = [cache.get("m", source.load), cache.get("m", source.load), cache.get("m", source.load)];
+    const waiting = [get(), get(), get()];
     source.release();
     expect(await Promise.all(waiting)).toEqual(["v1", "v1", "v1"]);
     values.current = "v2";
-    t = 499;
-    expect(await cache.get("m", source.load)).toBe("v1");
+    clock.t = 499;
+    expect(await get()).toBe("v1");
     await flush();
     expect(source.count()).toBe(1);
   });
 
   it("answers a hit in the TTL's second half at once and refreshes it behind the request, once", async () => {
-    let t = 0;
-    const cache = new TtlCache<string>(1000, () => t);
-    const values = { current: "v1" };
-    const source = lookup(values);
-    await cache.get("m", source.load);
+    const { clock, values, source, get } = cacheOver("v1");
+    await get();
     values.current = "v2";
     source.hold();
-    t = 600;
+    clock.t = 600;
     // The caller is not held by the lookup: the cached value comes back while the refresh waits.
-    expect(await cache.get("m", source.load)).toBe("v1");
-    expect(await cache.get("m", source.load)).toBe("v1");
+    expect(await get()).toBe("v1");
+    expect(await get()).toBe("v1");
     expect(source.count()).toBe(2);
     source.release();
     await flush();
-    expect(await cache.get("m", source.load)).toBe("v2");
+    expect(await get()).toBe("v2");
     // The refreshed entry's own TTL runs from the refresh.
-    t = 1500;
-    expect(await cache.get("m", source.load)).toBe("v2");
+    clock.t = 1500;
+    expect(await get()).toBe("v2");
     await flush();
     expect(source.count()).toBe(3);
   });
 
   it("never answers a value older than its TTL: a hit past it waits for the lookup", async () => {
-    let t = 0;
-    const cache = new TtlCache<string>(1000, () => t);
-    const values = { current: "v1" };
-    const source = lookup(values);
-    await cache.get("m", source.load);
+    const { clock, values, get } = cacheOver("v1");
+    await get();
     values.current = "v2";
-    t = 1000;
-    expect(await cache.get("m", source.load)).toBe("v2");
+    clock.t = 1000;
+    expect(await get()).toBe("v2");
   });
 
   it("keeps an entry whose refresh failed until it expires, and then fails the caller that waits", async () => {
-    let t = 0;
-    const cache = new TtlCache<string>(1000, () => t);
-    const values: { current: string | Error } = { current: "v1" };
-    const source = lookup(values);
-    await cache.get("m", source.load);
+    const { clock, values, source, get } = cacheOver("v1");
+    await get();
     values.current = new Error("table unreachable");
-    t = 700;
-    expect(await cache.get("m", source.load)).toBe("v1");
+    clock.t = 700;
+    expect(await get()).toBe("v1");
     await flush();
     // The next hit tries again, and is answered from the cache again.
-    expect(await cache.get("m", source.load)).toBe("v1");
+    expect(await get()).toBe("v1");
     await flush();
     expect(source.count()).toBe(3);
-    t = 1001;
-    await expect(cache.get("m", source.load)).rejects.toThrow("table unreachable");
+    clock.t = 1001;
+    await expect(get()).rejects.toThrow("table unreachable");
     values.current = "v3";
-    expect(await cache.get("m", source.load)).toBe("v3");
+    expect(await get()).toBe("v3");
   });
 
   it("serves a registry's moved alias within the TTL, and no request waits for it while traffic is steady", async () => {

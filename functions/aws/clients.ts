@@ -32,6 +32,13 @@ export interface AwsClients {
 /** Per-service overrides on top of the defaults below (the local host's endpoints and credentials). */
 export interface AwsClientsConfig {
   readonly dynamodb?: DynamoDBClientConfig;
+  /**
+   * Closes the DynamoDB client's pooled sockets once idle this long, so that they are never
+   * closed by the server under a request that reuses them (see DYNAMODB_LOCAL_IDLE_SOCKET_MS).
+   * Unset (the cloud's handlers: an instance idle that long would pay a new TLS handshake),
+   * pooled sockets stay open until the server closes them.
+   */
+  readonly dynamodbIdleSocketMs?: number;
   readonly s3?: S3ClientConfig;
   readonly sagemakerRuntime?: SageMakerRuntimeClientConfig;
   readonly lambda?: LambdaClientConfig;
@@ -54,10 +61,22 @@ const POOL = { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { ke
  */
 export const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000, throwOnRequestTimeout: true } as const;
 
+/**
+ * DynamoDB Local's server closes a connection idle for 30 s. A request written to a pooled
+ * socket in the instant the server closes it fails with "socket hang up", and a burst after a
+ * quiet spell reuses many such sockets at once: in one e2e run two authorizer reads failed so,
+ * unretried (the SDK's retry tokens were spent), and their requests were answered 503. The
+ * local host's client closes its own idle sockets first.
+ */
+export const DYNAMODB_LOCAL_IDLE_SOCKET_MS = 20_000;
+
 /** Creates the clients once per composition root (once per Lambda instance in the cloud). */
 export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
+  const idle = config.dynamodbIdleSocketMs;
+  const pool =
+    idle === undefined ? POOL : { httpAgent: { ...POOL.httpAgent, timeout: idle }, httpsAgent: { ...POOL.httpsAgent, timeout: idle } };
   const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...POOL, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb }),
+    new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...pool, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   // One attempt: a retried inference doubles model load; the client decides on 503s. Its

@@ -4,7 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AwsClients, createAwsClients } from "../../functions/aws/clients";
+import { type AwsClients, createAwsClients, DYNAMODB_LOCAL_IDLE_SOCKET_MS } from "../../functions/aws/clients";
 import { DynamoIdentityStore } from "../../functions/aws/identity-store";
 import { seedRegistry } from "../../functions/aws/registry-seed";
 import { DynamoRegistry } from "../../functions/aws/registry-store";
@@ -141,6 +141,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     const common = { region: REGION, credentials };
     const clients = createAwsClients({
       dynamodb: { ...common, endpoint: dynamo.endpoint },
+      dynamodbIdleSocketMs: DYNAMODB_LOCAL_IDLE_SOCKET_MS,
       // s3rver would store aws-chunked framing verbatim; checksums only where S3 requires them.
       s3: {
         ...common,

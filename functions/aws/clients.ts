@@ -73,8 +73,8 @@ export const DYNAMODB_LOCAL_IDLE_SOCKET_MS = 20_000;
 /** Creates the clients once per composition root (once per Lambda instance in the cloud). */
 export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   const idle = config.dynamodbIdleSocketMs;
-  const pool =
-    idle === undefined ? POOL : { httpAgent: { ...POOL.httpAgent, timeout: idle }, httpsAgent: { ...POOL.httpsAgent, timeout: idle } };
+  const agent = { ...POOL.httpAgent, ...(idle !== undefined ? { timeout: idle } : {}) };
+  const pool = { httpAgent: agent, httpsAgent: agent };
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...pool, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb }),
     { marshallOptions: { removeUndefinedValues: true } },

@@ -29,10 +29,6 @@ export class TtlCache<V> {
     return this.pending.get(key) ?? this.load(key, load);
   }
 
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-
   private load(key: string, load: () => Promise<V>): Promise<V> {
     const p = load()
       .then((value) => {

@@ -12,7 +12,7 @@ import type { ModelVersion } from "../../functions/core/registry";
 import { startOnnxModelHost } from "./model-host";
 import type { ComponentTarget, VariantTarget } from "./sagemaker-runtime";
 import { ScaledComponent } from "./scaled-component";
-import type { TableWrites } from "./table-writes";
+import { quietPauseMs, type TableWrites } from "./table-writes";
 
 /** What the deployer needs from the SageMaker Runtime emulator. */
 export interface EndpointRegistry {
@@ -170,7 +170,7 @@ export function startLocalDeployer(opts: LocalDeployerOptions): LocalDeployer {
     /** Passes in a row that found nothing to do. */
     let quiet = 0;
     while (!stopped) {
-      await pause(opts.registryWrites ? Math.min(opts.idleIntervalMs ?? 16_000, intervalMs * 2 ** quiet) : intervalMs);
+      await pause(opts.registryWrites ? quietPauseMs(intervalMs, opts.idleIntervalMs ?? 16_000, quiet + 1) : intervalMs);
       if (stopped) return;
       await tick();
       quiet = busy ? 0 : quiet + 1;

@@ -15,7 +15,7 @@ import {
 import type { DynamoDBRecord } from "aws-lambda";
 import type { AggregatorEvent, AggregatorResult } from "../../functions/aggregator/create-aggregator-handler";
 import { AGGREGATOR_STREAM } from "../../functions/contract/tables";
-import type { TableWrites } from "./table-writes";
+import { quietPauseMs, type TableWrites } from "./table-writes";
 
 /**
  * Pause before reading a shard again once a read came back with less than a full batch (caught
@@ -216,7 +216,7 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       dryReads = records.length === 0 && pending.length === 0 ? dryReads + 1 : 0;
       if (caughtUp && iterator) {
         if (writes && dryReads > 0) {
-          await writes.pause(tableName, Math.min(idlePollMs, POLL_INTERVAL_MS * 2 ** (dryReads - 1)), stop.signal);
+          await writes.pause(tableName, quietPauseMs(POLL_INTERVAL_MS, idlePollMs, dryReads), stop.signal);
         } else {
           // With records pending, read again no later than their window closes.
           const windowLeft = pending.length > 0 ? Math.max(0, windowStart + windowMs - Date.now()) : POLL_INTERVAL_MS;
@@ -273,7 +273,7 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       quietListings = started > 0 ? 0 : quietListings + 1;
       if (!writes) await sleep(LIST_INTERVAL_MS);
       else {
-        const ms = Math.min(5 * idlePollMs, LIST_INTERVAL_MS * 2 ** (quietListings - 1));
+        const ms = quietPauseMs(LIST_INTERVAL_MS, 5 * idlePollMs, quietListings);
         // With no shard being read, the table's next write is what makes one worth listing.
         if (running.size === 0) await writes.pause(tableName, ms, AbortSignal.any([stop.signal, relist.signal]));
         else await sleep(ms, relist.signal);

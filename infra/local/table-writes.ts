@@ -37,6 +37,14 @@ export class TableWrites {
 }
 
 /**
+ * How long a poller that found nothing `quietRuns` times in a row pauses: `baseMs` after the
+ * first, doubling with each more, at most `capMs`.
+ */
+export function quietPauseMs(baseMs: number, capMs: number, quietRuns: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, quietRuns - 1));
+}
+
+/**
  * Has every successful write `client` makes (single items, transactions, batches; through a
  * document client built on it too) notify `writes` of the tables it wrote.
  */
@@ -53,29 +61,29 @@ export function notifyTableWrites(client: Pick<DynamoDBClient, "middlewareStack"
 
 /** The tables a DynamoDB write command's input names (none for a read). */
 export function tablesWritten(commandName: string, input: unknown): string[] {
-  const command = commandName.replace(/Command$/, "");
   const fields = (input ?? {}) as {
     TableName?: string;
     TransactItems?: readonly Partial<Record<string, { TableName?: string }>>[];
     RequestItems?: Record<string, unknown>;
   };
-  switch (command) {
-    case "PutItem":
-    case "Put":
-    case "UpdateItem":
-    case "Update":
-    case "DeleteItem":
-    case "Delete":
+  // The client's and the document client's command names, as the middleware context has them.
+  switch (commandName) {
+    case "PutItemCommand":
+    case "PutCommand":
+    case "UpdateItemCommand":
+    case "UpdateCommand":
+    case "DeleteItemCommand":
+    case "DeleteCommand":
       return fields.TableName ? [fields.TableName] : [];
-    case "TransactWriteItems":
-    case "TransactWrite":
+    case "TransactWriteItemsCommand":
+    case "TransactWriteCommand":
       return [
         ...new Set(
           (fields.TransactItems ?? []).flatMap((item) => ["Put", "Update", "Delete"].flatMap((kind) => item[kind]?.TableName ?? [])),
         ),
       ];
-    case "BatchWriteItem":
-    case "BatchWrite":
+    case "BatchWriteItemCommand":
+    case "BatchWriteCommand":
       return Object.keys(fields.RequestItems ?? {});
     default:
       return [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { TableWrites, tablesWritten } from "../../infra/local/table-writes";
+import { quietPauseMs, TableWrites, tablesWritten } from "../../infra/local/table-writes";
 
 const elapsed = async (p: Promise<void>) => {
   const start = performance.now();
@@ -37,5 +37,9 @@ describe("the local host's table-write signal", () => {
     expect(await elapsed(aborted)).toBeLessThan(2_000);
     // Already aborted: no pause at all.
     expect(await elapsed(writes.pause("usage", 5_000, stop.signal))).toBeLessThan(2_000);
+  });
+
+  it("pauses a quiet poller its base after a busy run or the first quiet one, doubling with each more, up to its cap", () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => quietPauseMs(250, 2000, n))).toEqual([250, 250, 500, 1000, 2000, 2000, 2000]);
   });
 });

@@ -1,4 +1,4 @@
-// s3rver ships no type declarations; this covers the part the local host uses.
+// s3rver ships no type declarations; this covers the parts the local host uses.
 declare module "s3rver" {
   import type { AddressInfo } from "node:net";
 
@@ -13,5 +13,34 @@ declare module "s3rver" {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+    /** The object store every request reaches through the server's context. */
+    store: import("s3rver/lib/stores/filesystem.js").default;
+    context: { store: import("s3rver/lib/stores/filesystem.js").default };
+  }
+}
+
+declare module "s3rver/lib/stores/filesystem.js" {
+  import type { Readable } from "node:stream";
+
+  /** What s3rver hands its store to write (an S3Object). */
+  export interface StoredObject {
+    bucket: string;
+    key: string;
+    content: Readable | Buffer;
+    metadata: Record<string, unknown>;
+  }
+  export default class FilesystemStore {
+    constructor(rootDirectory: string);
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
+    putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+    copyObject(
+      srcBucket: string,
+      srcKey: string,
+      destBucket: string,
+      destKey: string,
+      replacementMetadata?: Record<string, string>,
+    ): Promise<Record<string, unknown>>;
   }
 }

@@ -1,0 +1,84 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import FilesystemStore, { type StoredObject } from "s3rver/lib/stores/filesystem.js";
+
+/**
+ * s3rver's store writes an object's file in place, so a GET that arrives during a PUT or a copy
+ * reads it part-written: the first moments of a copy serve an empty object (and s3rver caches an
+ * md5 of it). S3 never shows a partial object, and the platform relies on that: the local
+ * deployer fetches a version's artifact the moment its registration is written, while the
+ * artifact may still be being copied into place. This store writes each file under a temporary
+ * name in the same folder and renames it into place, the object's bytes last, so a reader sees
+ * the old object or the whole new one (a new key reads as missing until it is complete).
+ */
+export class AtomicFilesystemStore extends FilesystemStore {
+  override async putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
+    const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+    await mkdir(dirname(objectPath), { recursive: true });
+    const temp = temporaryName(objectPath);
+    const md5 = createHash("md5");
+    let size = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    try {
+      await pipeline(content, measure, createWriteStream(temp));
+      const digest = md5.digest("hex");
+      await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+      await rename(temp, objectPath);
+      return { size, md5: digest };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  override async copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata?: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    const source = await this.getMetadata(srcBucket, srcKey);
+    const srcPath = this.getResourcePath(srcBucket, srcKey, "object");
+    const destPath = this.getResourcePath(destBucket, destKey, "object");
+    if (srcPath === destPath) {
+      if (replacementMetadata) await this.putMetadata(destBucket, destKey, replacementMetadata);
+      return this.getMetadata(destBucket, destKey);
+    }
+    await mkdir(dirname(destPath), { recursive: true });
+    const temp = temporaryName(destPath);
+    try {
+      await copyFile(srcPath, temp);
+      await this.putMetadata(destBucket, destKey, replacementMetadata ?? source, JSON.parse(String(source.etag)) as string);
+      await rename(temp, destPath);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return this.getMetadata(destBucket, destKey);
+  }
+
+  /**
+   * s3rver writes the md5 and metadata files under a key of their own, then they move into place:
+   * those names never end as an object's does, so no listing shows them meanwhile.
+   */
+  override async putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void> {
+    const staged = `${key}.${randomUUID()}.tmp`;
+    await super.putMetadata(bucket, staged, metadata, md5);
+    const resources = md5 ? ["object.md5", "metadata.json"] : ["metadata.json"];
+    for (const resource of resources) {
+      await rename(this.getResourcePath(bucket, staged, resource), this.getResourcePath(bucket, key, resource));
+    }
+  }
+}
+
+const temporaryName = (path: string) => `${path}.${randomUUID()}.tmp`;

@@ -33,8 +33,11 @@ export interface InferenceRequest {
   readonly tokenReservation?: number;
   /** How long the model may take, which bounds a per-second price's reservation. @default the invoke timeout */
   readonly timeoutMs?: number;
-  /** What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed). */
-  readonly shadowBody?: Uint8Array;
+  /**
+   * What a shadow copy is sent, when not `body` (a streamed request's copy is not streamed): built
+   * only when a copy is sent, which most requests never are.
+   */
+  readonly shadowBody?: () => Uint8Array;
   /** The OpenAI route called, passed to the container with the body (see InvokeRequest). */
   readonly route?: UpstreamRoute;
   /** `batch`: a line of a batch job, metered and priced as one (functions/core/batch). @default billable */
@@ -316,7 +319,7 @@ export function dispatchShadow(deps: InferenceDeps, req: InferenceRequest, r: Re
       alias: r.alias,
       version: shadow.version,
       ...invokeTargetOf(shadow),
-      body: Buffer.from(req.shadowBody ?? req.body).toString("base64"),
+      body: Buffer.from(req.shadowBody?.() ?? req.body).toString("base64"),
       contentType: req.contentType,
       ...(req.accept ? { accept: req.accept } : {}),
       ...(req.route ? { route: req.route } : {}),

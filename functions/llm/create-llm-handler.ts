@@ -64,7 +64,7 @@ export function createLlmHandler(wiring: LlmDeps): StreamingLambdaHandler {
         body: encode(upstreamBody(body, model, cap)),
         tokenReservation: tokenReservation(body, cap),
         // A shadow copy is answered in one piece: nobody reads its stream.
-        ...(body.stream ? { shadowBody: encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
+        ...(body.stream ? { shadowBody: () => encode(upstreamBody({ ...body, stream: false }, model, cap)) } : {}),
       };
       const metrics = requestMetrics(deps.metrics, { tenantId: principal.tenantId, keyId: principal.keyId, requestId, receivedAt });
       const publish = (version: number, status: number, metered?: Parameters<typeof metrics>[3], failure?: unknown) =>

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { ModelFailedError } from "../../functions/core/errors";
-import { principal, seedModels, type TestApp, testApp } from "./app";
+import { alias, principal, seedModels, type TestApp, testApp, version } from "./app";
 import { COMPLETION, COMPLETION_USAGE } from "./memory/model";
 import type { StreamedTestResponse } from "./request";
 
@@ -72,6 +72,23 @@ describe("POST /v1/chat/completions", () => {
     // Relayed as the events arrive, not buffered into one write.
     expect(res.pieces.length).toBeGreaterThan(2);
     expect(app.usage.stored.get("r-stream")).toMatchObject({ tokens: { input: 5, output: 2 }, status: 200 });
+  });
+
+  it("sends a streamed request's shadow copy unstreamed, to be answered in one piece", async () => {
+    app.registry.addModel(
+      { model: "tinylm" },
+      [
+        { ...version("tinylm", 1), runtime: "lmi" },
+        { ...version("tinylm", 2), runtime: "lmi" },
+      ],
+      [alias("tinylm", "prod", { targets: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 100 } })],
+    );
+    const res = await app.request("POST", "/v1/chat/completions", { as: caller, json: chat({ stream: true }), requestId: "r-shadow" });
+    expect(res.status).toBe(200);
+    expect(app.shadow.dispatched).toEqual([expect.objectContaining({ requestId: "r-shadow", version: 2 })]);
+    const copy = JSON.parse(Buffer.from(app.shadow.dispatched[0]?.body ?? "", "base64").toString("utf8"));
+    expect(copy).toMatchObject({ model: "tinylm", stream: false, messages: chat().messages });
+    expect(copy).not.toHaveProperty("stream_options");
   });
 
   it("takes the tenant from the authorizer context only", async () => {

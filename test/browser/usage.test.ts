@@ -28,7 +28,11 @@ interface Row {
 
 /** The legend's figures under the pointer, read across the whole plot: period → line label → text. */
 async function readChart(page: Page): Promise<Map<string, Map<string, string>>> {
+  // A report still loading (Refresh is disabled meanwhile) redraws the chart when it lands, and
+  // a plot measured in that instant has no box: read only a settled chart.
+  await page.getByRole("button", { name: "Refresh" }).and(page.locator(":enabled")).waitFor();
   const over = page.locator(".u-over");
+  await over.waitFor({ state: "visible" });
   const box = await over.boundingBox();
   if (!box) throw new Error("no chart plot area");
   const points = new Map<string, Map<string, string>>();

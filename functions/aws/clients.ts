@@ -10,6 +10,7 @@ import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { carryCallSignals, SignalledRequestHandler } from "./call-signal";
+import { eventStreamDecoding } from "./event-stream-decoding";
 
 /** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs, EventBridge and Cost Explorer are built on first use: few handlers need them. */
 export interface AwsClients {
@@ -82,11 +83,13 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   // One attempt: a retried inference doubles model load; the client decides on 503s. Its
   // middleware is resolved once per command, not on every call (the SDK's cacheMiddleware: about
   // a tenth of a request's CPU at saturation, bench/README.md); each call's deadline rides on its
-  // input instead of the per-call options that would bypass the cache (./call-signal.ts).
+  // input instead of the per-call options that would bypass the cache (./call-signal.ts). A
+  // streamed response's messages are decoded in one pass (./event-stream-decoding.ts).
   const sagemakerRuntime = new SageMakerRuntimeClient({
     maxAttempts: 1,
     ...config.sagemakerRuntime,
     cacheMiddleware: true,
+    eventStreamSerdeProvider: eventStreamDecoding,
     requestHandler: new SignalledRequestHandler(NodeHttpHandler.create(config.sagemakerRuntime?.requestHandler ?? POOL)),
   });
   carryCallSignals(sagemakerRuntime);

@@ -1,9 +1,11 @@
-import { eventStreamSerdeProvider } from "@smithy/core/event-streams";
+import { eventStreamSerdeProvider, getMessageUnmarshaller } from "@smithy/core/event-streams";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import type { Decoder, Encoder, EventStreamMarshaller, EventStreamSerdeProvider, Message } from "@smithy/types";
 
 /** A message's first field is its total length in bytes (big-endian), itself included. */
 const LENGTH_BYTES = 4;
+const messageLength = (bytes: Uint8Array, offset: number) =>
+  new DataView(bytes.buffer, bytes.byteOffset + offset, LENGTH_BYTES).getUint32(0, false);
 
 /**
  * The SDK's event-stream marshaller for responses, in one async generator. The SDK's own passes
@@ -11,18 +13,23 @@ const LENGTH_BYTES = 4;
  * decoded ones to events; events out), and at 200 concurrent streams relaying chunk by chunk
  * those layers and copies were most of the SDK's share of a chunk's CPU (bench/README.md). This
  * one cuts whole messages out of the bytes as they arrive, without copying one that lies within
- * a chunk, and decodes each with the SDK's codec (prelude and message CRCs checked, headers
- * parsed) and its protocol's deserializer, with the same outcomes: an `error` message throws an
- * Error named by its code, an `exception` message throws the modeled exception, an event the
- * model does not know is skipped, and a stream that ends inside a message fails. Request event
- * streams (which SageMaker Runtime has none of) stay the SDK's.
+ * a chunk, decodes each with the SDK's codec (prelude and message CRCs checked, headers parsed)
+ * and hands it to the SDK's own message unmarshaller (errors, modeled exceptions, unknown events
+ * as the SDK treats them); a stream that ends inside a message fails. Request event streams
+ * (which SageMaker Runtime has none of) stay the SDK's.
  */
 export const eventStreamDecoding: EventStreamSerdeProvider = (options: { utf8Encoder: Encoder; utf8Decoder: Decoder }) => {
   const sdk = eventStreamSerdeProvider(options);
   const codec = new EventStreamCodec(options.utf8Encoder, options.utf8Decoder);
   const marshaller: EventStreamMarshaller = {
     serialize: (input, serializer) => sdk.serialize(input, serializer),
-    deserialize: (body, deserializer) => events(body as AsyncIterable<Uint8Array>, codec, deserializer, options.utf8Encoder),
+    // Events of a modeled union are records; the marshaller's interface leaves them untyped.
+    deserialize: <T>(body: unknown, deserializer: (input: Record<string, Message>) => Promise<T>) =>
+      events(
+        body as AsyncIterable<Uint8Array>,
+        codec,
+        getMessageUnmarshaller(deserializer as (input: Record<string, Message>) => Promise<Record<string, unknown>>, options.utf8Encoder),
+      ) as AsyncIterable<T>,
   };
   return marshaller;
 };
@@ -30,8 +37,7 @@ export const eventStreamDecoding: EventStreamSerdeProvider = (options: { utf8Enc
 async function* events<T>(
   body: AsyncIterable<Uint8Array>,
   codec: EventStreamCodec,
-  deserializer: (input: Record<string, Message>) => Promise<T>,
-  toUtf8: Encoder,
+  unmarshal: (message: Message) => Promise<T | undefined>,
 ): AsyncIterable<T> {
   const held = new HeldBytes();
   for await (const chunk of body) {
@@ -39,45 +45,15 @@ async function* events<T>(
     if (!bytes) continue;
     let offset = 0;
     while (bytes.length - offset >= LENGTH_BYTES) {
-      const length = new DataView(bytes.buffer, bytes.byteOffset + offset, LENGTH_BYTES).getUint32(0, false);
+      const length = messageLength(bytes, offset);
       if (bytes.length - offset < length) break;
-      const event = await unmarshal(codec.decode(bytes.subarray(offset, offset + length)), deserializer, toUtf8);
+      const event = await unmarshal(codec.decode(bytes.subarray(offset, offset + length)));
       offset += length;
       if (event !== undefined) yield event;
     }
     held.keep(bytes.subarray(offset));
   }
-  if (held.length > 0) throw new Error("Truncated event message received.");
-}
-
-/** What the SDK's message unmarshaller does with one decoded message. */
-async function unmarshal<T>(
-  message: Message,
-  deserializer: (input: Record<string, Message>) => Promise<T>,
-  toUtf8: Encoder,
-): Promise<T | undefined> {
-  const header = (name: string) => message.headers[name]?.value;
-  const messageType = header(":message-type");
-  if (messageType === "error") {
-    const error = new Error(String(header(":error-message") ?? "UnknownError"));
-    error.name = String(header(":error-code"));
-    throw error;
-  }
-  if (messageType === "exception") {
-    const code = String(header(":exception-type"));
-    const exception = (await deserializer({ [code]: message })) as Record<string, unknown>;
-    if (exception.$unknown) {
-      const error = new Error(toUtf8(message.body));
-      error.name = code;
-      throw error;
-    }
-    throw exception[code];
-  }
-  if (messageType === "event") {
-    const event = await deserializer({ [String(header(":event-type"))]: message });
-    return (event as { $unknown?: unknown }).$unknown ? undefined : event;
-  }
-  throw new Error(`Unrecognizable event type: ${String(header(":event-type"))}`);
+  if (!held.empty) throw new Error("Truncated event message received.");
 }
 
 /**
@@ -86,9 +62,13 @@ async function unmarshal<T>(
  */
 class HeldBytes {
   private pieces: Uint8Array[] = [];
+  private length = 0;
   /** The held message's total length, once its first four bytes are here. */
   private need: number | undefined;
-  length = 0;
+
+  get empty(): boolean {
+    return this.length === 0;
+  }
 
   /** `chunk` after what is held, or nothing while the held message is still incomplete. */
   join(chunk: Uint8Array): Uint8Array | undefined {
@@ -98,10 +78,10 @@ class HeldBytes {
     if (this.need === undefined && this.length >= LENGTH_BYTES) {
       const head = Buffer.concat(this.pieces, this.length);
       this.pieces = [head];
-      this.need = head.readUInt32BE(0);
+      this.need = messageLength(head, 0);
     }
     if (this.need === undefined || this.length < this.need) return undefined;
-    const joined = Buffer.concat(this.pieces, this.length);
+    const joined = this.pieces.length === 1 ? (this.pieces[0] as Uint8Array) : Buffer.concat(this.pieces, this.length);
     this.pieces = [];
     this.length = 0;
     this.need = undefined;
@@ -114,6 +94,6 @@ class HeldBytes {
     const copy = Buffer.from(rest);
     this.pieces = [copy];
     this.length = copy.length;
-    this.need = copy.length >= LENGTH_BYTES ? copy.readUInt32BE(0) : undefined;
+    this.need = copy.length >= LENGTH_BYTES ? messageLength(copy, 0) : undefined;
   }
 }

@@ -36,8 +36,9 @@ export class AtomicFilesystemStore extends FilesystemStore {
       await this.putMetadata(object.bucket, object.key, object.metadata, digest);
       await rename(temp, objectPath);
       return { size, md5: digest };
-    } finally {
+    } catch (err) {
       await rm(temp, { force: true });
+      throw err;
     }
   }
 
@@ -48,21 +49,22 @@ export class AtomicFilesystemStore extends FilesystemStore {
     destKey: string,
     replacementMetadata?: Record<string, string>,
   ): Promise<Record<string, unknown>> {
-    const source = await this.getMetadata(srcBucket, srcKey);
     const srcPath = this.getResourcePath(srcBucket, srcKey, "object");
     const destPath = this.getResourcePath(destBucket, destKey, "object");
     if (srcPath === destPath) {
       if (replacementMetadata) await this.putMetadata(destBucket, destKey, replacementMetadata);
       return this.getMetadata(destBucket, destKey);
     }
+    const source = await this.getMetadata(srcBucket, srcKey);
     await mkdir(dirname(destPath), { recursive: true });
     const temp = temporaryName(destPath);
     try {
       await copyFile(srcPath, temp);
       await this.putMetadata(destBucket, destKey, replacementMetadata ?? source, JSON.parse(String(source.etag)) as string);
       await rename(temp, destPath);
-    } finally {
+    } catch (err) {
       await rm(temp, { force: true });
+      throw err;
     }
     return this.getMetadata(destBucket, destKey);
   }

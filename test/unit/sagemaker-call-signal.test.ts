@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand } from "@aws-sdk/client-sagemaker-runtime";
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { HttpResponse } from "@smithy/core/protocols";
-import type { HttpHandlerOptions } from "@smithy/types";
+import type { HttpHandlerOptions, HttpRequest } from "@smithy/types";
 import { createAwsClients } from "../../functions/aws/clients";
 import { SageMakerInvoker } from "../../functions/aws/sagemaker-invoker";
 
@@ -12,9 +12,11 @@ import { SageMakerInvoker } from "../../functions/aws/sagemaker-invoker";
  */
 function clientOver(handle: (options: HttpHandlerOptions) => Promise<{ response: HttpResponse }>) {
   const seen: HttpHandlerOptions[] = [];
+  const requests: HttpRequest[] = [];
   const handler = {
-    handle: (_request: unknown, options: HttpHandlerOptions = {}) => {
+    handle: (request: HttpRequest, options: HttpHandlerOptions = {}) => {
       seen.push(options);
+      requests.push(request);
       return handle(options);
     },
     updateHttpClientConfig: () => undefined,
@@ -28,7 +30,7 @@ function clientOver(handle: (options: HttpHandlerOptions) => Promise<{ response:
       requestHandler: handler,
     },
   });
-  return { invoker: new SageMakerInvoker(clients.sagemakerRuntime, () => undefined), seen };
+  return { invoker: new SageMakerInvoker(clients.sagemakerRuntime, () => undefined), seen, requests, client: clients.sagemakerRuntime };
 }
 
 const call = { endpointName: "e", variantName: "v1", body: new Uint8Array([123, 125]), contentType: "application/json" };
@@ -70,6 +72,37 @@ describe("SageMaker Runtime calls: one middleware resolution per command, a dead
     const err = (await invoker.invoke({ ...call, timeoutMs: 30 }).catch((e) => e)) as { status: number };
     expect(err.status).toBe(504);
     expect(cut).toBe(true);
+  });
+
+  it("makes a call once, signed: a failure is not tried again, and no retry bookkeeping rides on the request", async () => {
+    const failing = async () => ({
+      response: new HttpResponse({
+        statusCode: 500,
+        headers: { "content-type": "application/json", "x-amzn-errortype": "InternalFailure" },
+        body: Readable.from([Buffer.from('{"message":"the endpoint failed"}')]),
+      }),
+    });
+    const { invoker, requests } = clientOver(failing);
+    const err = (await invoker.invoke({ ...call, timeoutMs: 5_000 }).catch((e) => e)) as { status: number };
+    expect(err.status).toBeGreaterThanOrEqual(500);
+    expect(requests).toHaveLength(1);
+    const headers = requests[0]?.headers ?? {};
+    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=a\//);
+    expect(headers).not.toHaveProperty("amz-sdk-request");
+    expect(headers).not.toHaveProperty("amz-sdk-invocation-id");
+  });
+
+  it("signs every call, with one signer for the client instead of one built per call", async () => {
+    const { invoker, requests, client } = clientOver(answer);
+    for (let i = 0; i < 3; i++) await invoker.invoke({ ...call, timeoutMs: 5_000 });
+    expect(requests).toHaveLength(3);
+    for (const r of requests) {
+      expect(r.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=a\/\d{8}\/us-east-1\/sagemaker\/aws4_request, SignedHeaders=.*host.*x-amz-date.*, Signature=[0-9a-f]{64}$/,
+      );
+    }
+    const scheme = { name: "sigv4", signingName: "sagemaker", signingRegion: "us-east-1", properties: {} };
+    expect(await client.config.signer(scheme)).toBe(await client.config.signer(scheme));
   });
 
   it("gives every call its own signal, and resolves each command's middleware once however many calls", async () => {

@@ -1,0 +1,40 @@
+import { retryMiddlewareOptions } from "@smithy/core/retry";
+import type { AuthScheme, MetadataBearer, MiddlewareStack, RequestSigner } from "@smithy/types";
+
+/**
+ * Two things the SDK does on every call that a long-lived client can do once. Each call still
+ * goes through the SDK's own serializer, SigV4 signer and deserializer.
+ */
+
+type SignerProvider = (authScheme?: AuthScheme) => Promise<RequestSigner>;
+
+/**
+ * The SDK's default signer provider builds a new SignatureV4 for every call, from a copy of the
+ * whole client config (~7 KB per call, bench/README.md). A signer holds no per-request state
+ * (it asks the credential provider on each signing, so refreshed credentials are used, and
+ * region and service come with each signing), so one per auth scheme signs the same.
+ */
+export function reuseSigner(client: { config: { signer: SignerProvider } }): void {
+  const build = client.config.signer;
+  const built = new Map<string, Promise<RequestSigner>>();
+  client.config.signer = (authScheme) => {
+    const key = `${authScheme?.name}/${authScheme?.signingRegion}/${authScheme?.signingName}`;
+    let signer = built.get(key);
+    if (!signer) {
+      signer = build(authScheme);
+      built.set(key, signer);
+      // A provider that failed (no region yet, say) is asked again on the next call.
+      signer.catch(() => built.delete(key));
+    }
+    return signer;
+  };
+}
+
+/**
+ * With one attempt the SDK's retry step only stamps invocation headers, and builds a
+ * stack-traced Error, on every call: it is replaced by a step that passes the call on, under
+ * its name, since the signing step is placed relative to it.
+ */
+export function skipRetryStep<I extends object, O extends MetadataBearer>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
+  client.middlewareStack.add((next) => next, { ...retryMiddlewareOptions, override: true });
+}

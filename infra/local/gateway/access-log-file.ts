@@ -1,6 +1,6 @@
 import {
+  closeSync,
   createReadStream,
-  createWriteStream,
   existsSync,
   mkdirSync,
   openSync,
@@ -8,8 +8,8 @@ import {
   readFileSync,
   renameSync,
   statSync,
-  type WriteStream,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -25,8 +25,12 @@ import type { AccessLog } from "../../../functions/core/ports";
  * gateway shares the handlers' process, so a killed process takes the gateway with it: the
  * gateway therefore notes each request handed to a handler in `in-flight.jsonl` first, and
  * the next start logs every request noted there that never ended as the 502 API Gateway would
- * have logged. Writes are appended asynchronously and never fail a request; a write error is
- * reported once on stderr.
+ * have logged. A write error never fails a request; it is reported once on stderr.
+ *
+ * Lines are appended with one synchronous `write` each: a small append lands in the kernel's
+ * page cache in microseconds, so the line survives a killed process the moment the call
+ * returns (a begin note before its handler runs), and no line costs a trip through libuv's
+ * thread pool and back, as an fs.WriteStream's writes do (three per request; bench/README.md).
  */
 export const ACCESS_LOG_FILE = "access.jsonl";
 const IN_FLIGHT_FILE = "in-flight.jsonl";
@@ -50,8 +54,8 @@ export interface AccessLogWriter {
 }
 
 export class AccessLogFile implements AccessLogWriter {
-  private access: WriteStream;
-  private inFlightStream: WriteStream;
+  private access: number;
+  private inFlight: number;
   private accessBytes: number;
   private inFlightBytes = 0;
   /** Begin lines of the requests now with a handler: what a compacted in-flight file holds. */
@@ -74,14 +78,14 @@ export class AccessLogFile implements AccessLogWriter {
     this.accessBytes = existsSync(accessPath) ? statSync(accessPath).size : 0;
     this.access = this.open(ACCESS_LOG_FILE);
     writeFileSync(join(dir, IN_FLIGHT_FILE), "");
-    this.inFlightStream = this.open(IN_FLIGHT_FILE);
+    this.inFlight = this.open(IN_FLIGHT_FILE);
   }
 
   begin(line: AccessLogLine): void {
     if (this.closed) return;
     const requestId = String(line.requestId);
     this.running.set(requestId, line);
-    this.inFlightBytes += this.write(this.inFlightStream, { begin: line });
+    this.inFlightBytes += this.write(this.inFlight, { begin: line });
   }
 
   end(line: AccessLogLine): void {
@@ -89,30 +93,32 @@ export class AccessLogFile implements AccessLogWriter {
     if (this.closed) return;
     const requestId = String(line.requestId);
     this.accessBytes += this.write(this.access, line);
-    if (this.running.delete(requestId)) this.inFlightBytes += this.write(this.inFlightStream, { end: requestId });
+    if (this.running.delete(requestId)) this.inFlightBytes += this.write(this.inFlight, { end: requestId });
     if (this.accessBytes > this.maxBytes) this.rotate();
     // The in-flight file only needs what is running now: rewritten from memory when it grows.
     if (this.inFlightBytes > 1024 * 1024) this.compactInFlight();
   }
 
-  /** Flushes and closes both files. */
+  /** Closes both files (every line is already written). */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.access, this.inFlightStream].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+    closeQuietly(this.access);
+    closeQuietly(this.inFlight);
   }
 
-  private open(name: string): WriteStream {
-    // Opened now, not on the stream's first tick: a rename (rotation) then moves the file its
-    // pending writes go to, and an unopenable file fails here, at start, loudly.
-    const stream = createWriteStream("", { fd: openSync(join(this.dir, name), "a") });
-    stream.on("error", (err) => this.fail(`${name}: ${err.message}`));
-    return stream;
+  /** An unopenable file fails here, at start, loudly. */
+  private open(name: string): number {
+    return openSync(join(this.dir, name), "a");
   }
 
-  private write(stream: WriteStream, value: unknown): number {
+  private write(fd: number, value: unknown): number {
     const text = `${JSON.stringify(value)}\n`;
-    // Asynchronous and buffered: a slow disk delays lines, never requests.
-    stream.write(text);
+    try {
+      writeSync(fd, text);
+    } catch (err) {
+      this.fail((err as Error).message);
+    }
     return Buffer.byteLength(text);
   }
 
@@ -125,7 +131,7 @@ export class AccessLogFile implements AccessLogWriter {
   private rotate(): void {
     const old = this.access;
     try {
-      // Renaming an open file keeps its pending writes in it: they land in access.1.jsonl.
+      // Every line is written by now: the renamed file is whole, and new lines go to a new one.
       for (let n = this.keep; n >= 1; n--) {
         const from = join(this.dir, n === 1 ? ACCESS_LOG_FILE : rotatedName(n - 1));
         if (existsSync(from)) renameSync(from, join(this.dir, rotatedName(n)));
@@ -136,23 +142,31 @@ export class AccessLogFile implements AccessLogWriter {
       return;
     }
     this.accessBytes = 0;
-    old.end();
+    closeQuietly(old);
   }
 
   private compactInFlight(): void {
-    const old = this.inFlightStream;
+    const old = this.inFlight;
     const path = join(this.dir, IN_FLIGHT_FILE);
     try {
       const lines = [...this.running.values()].map((line) => `${JSON.stringify({ begin: line })}\n`).join("");
       writeFileSync(`${path}.tmp`, lines);
       renameSync(`${path}.tmp`, path);
       this.inFlightBytes = Buffer.byteLength(lines);
-      this.inFlightStream = this.open(IN_FLIGHT_FILE);
+      this.inFlight = this.open(IN_FLIGHT_FILE);
     } catch (err) {
       this.fail(`in-flight compaction: ${(err as Error).message}`);
       return;
     }
-    old.end();
+    closeQuietly(old);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed, or a close error on a log: nothing a request could do about it.
   }
 }
 

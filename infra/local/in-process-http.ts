@@ -94,3 +94,79 @@ export function streamedReply(body: PassThrough, onHead: (status: number, header
   };
   return reply;
 }
+
+/** A reply read whole by its caller: `abandon` is the caller giving up (its timeout, an abort). */
+export interface BufferedReply extends LocalHttpReply {
+  abandon(): void;
+}
+
+/**
+ * A reply whose caller wants the body whole (a buffered call in the same process): `onDone` gets
+ * the status, headers and body once the server ends it, with no stream in between; `onCut` is
+ * told if the server cuts it first. Writes never wait: there is no reader to fall behind.
+ */
+export function bufferedReply(
+  onDone: (status: number, headers: Record<string, string>, body: Buffer) => void,
+  onCut: (err: Error) => void,
+): BufferedReply {
+  const headers: Record<string, string> = {};
+  const chunks: Buffer[] = [];
+  let status = 200;
+  let headersSent = false;
+  let over = false;
+  const closeListeners: (() => void)[] = [];
+  const close = () => {
+    over = true;
+    for (const listener of closeListeners.splice(0)) listener();
+  };
+  const add = (chunk: Uint8Array | string) =>
+    chunks.push(
+      typeof chunk === "string"
+        ? Buffer.from(chunk, "utf8")
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
+  return {
+    get headersSent() {
+      return headersSent;
+    },
+    get destroyed() {
+      return over;
+    },
+    setHeader: (name, value) => {
+      headers[name.toLowerCase()] = value;
+    },
+    writeHead: (code, more) => {
+      headersSent = true;
+      status = code;
+      for (const [k, v] of Object.entries(more)) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    },
+    write: (chunk) => {
+      if (!over) add(chunk);
+      return true;
+    },
+    end: (chunk) => {
+      if (over) return;
+      headersSent = true;
+      if (chunk !== undefined) add(chunk);
+      close();
+      onDone(status, headers, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    },
+    destroy: () => {
+      if (over) return;
+      close();
+      onCut(new Error("the server cut the response"));
+    },
+    once: (event, listener) => {
+      if (event === "close") {
+        if (over) queueMicrotask(listener);
+        else closeListeners.push(listener);
+      }
+      return undefined;
+    },
+    abandon: () => {
+      if (!over) close();
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { type Agent, type IncomingHttpHeaders, request } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
 import { inProcessContainer } from "../in-process-containers";
-import { inMemoryRequest, type LocalServe, streamedReply } from "../in-process-http";
+import { bufferedReply, inMemoryRequest, type LocalServe, streamedReply } from "../in-process-http";
 
 /** The container could not be reached at all (refused, reset before answering, DNS...). */
 export class ContainerUnreachableError extends Error {
@@ -69,6 +69,9 @@ export function openContainerRequest(
 
 /** A whole container exchange, body buffered. */
 export async function callContainer(base: string, init: ContainerInit, agent: Agent, timeoutMs: number): Promise<ContainerResponse> {
+  const url = containerUrl(base, init.path);
+  const local = inProcessContainer(url);
+  if (local) return callInProcess(local, url, init, timeoutMs);
   const { response, timedOut } = await openContainerRequest(base, init, agent, timeoutMs);
   const chunks: Buffer[] = [];
   try {
@@ -81,7 +84,38 @@ export async function callContainer(base: string, init: ContainerInit, agent: Ag
   return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) };
 }
 
-/** The same exchange with a container served by this process: no socket, the same timeout. */
+/** The request a container served by this process reads. */
+function inProcessRequest(url: URL, init: ContainerInit) {
+  const headers: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+  return inMemoryRequest(init.method, `${url.pathname}${url.search}`, headers, init.body ?? Buffer.alloc(0));
+}
+
+/** A whole exchange with a container served by this process: its reply handed over whole, the same timeout. */
+function callInProcess(serve: LocalServe, url: URL, init: ContainerInit, timeoutMs: number): Promise<ContainerResponse> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reply.abandon();
+      reject(new ContainerTimeoutError(`no complete response from the container within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const reply = bufferedReply(
+      (status, headers, body) => {
+        clearTimeout(timer);
+        resolve({ status, headers, body });
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(new ContainerUnreachableError(err.message, { cause: err }));
+      },
+    );
+    serve(inProcessRequest(url, init), reply).catch((err: unknown) => {
+      clearTimeout(timer);
+      reject(new ContainerUnreachableError((err as Error).message, { cause: err }));
+    });
+  });
+}
+
+/** The same exchange with a container served by this process, streamed: no socket, the same timeout. */
 function openInProcess(
   serve: LocalServe,
   url: URL,
@@ -105,20 +139,16 @@ function openInProcess(
       statusCode: { get: () => head.statusCode },
       headers: { get: () => head.headers },
     }) as PassThrough & { statusCode?: number; headers: IncomingHttpHeaders };
-    const headers: IncomingHttpHeaders = {};
-    for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
     const reply = streamedReply(body, (status, all) => {
       answered = true;
       head.statusCode = status;
       head.headers = all;
       resolve({ response, timedOut: () => expired });
     });
-    serve(inMemoryRequest(init.method, `${url.pathname}${url.search}`, headers, init.body ?? Buffer.alloc(0)), reply).catch(
-      (err: unknown) => {
-        finished();
-        if (answered) body.destroy(err as Error);
-        else reject(new ContainerUnreachableError((err as Error).message, { cause: err }));
-      },
-    );
+    serve(inProcessRequest(url, init), reply).catch((err: unknown) => {
+      finished();
+      if (answered) body.destroy(err as Error);
+      else reject(new ContainerUnreachableError((err as Error).message, { cause: err }));
+    });
   });
 }

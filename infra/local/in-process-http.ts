@@ -62,6 +62,12 @@ export function inMemoryRequest(method: string, url: string, headers: IncomingHt
   };
 }
 
+/** `more` added to `into` under lower-case names (what `writeHead` does to headers set before). */
+function withHeaders(into: Record<string, string>, more: OutgoingHttpHeaders): Record<string, string> {
+  for (const [k, v] of Object.entries(more)) if (v !== undefined) into[k.toLowerCase()] = String(v);
+  return into;
+}
+
 /**
  * A reply whose body is a stream in the same process: `onHead` is told the status and headers
  * when they are written; the body's bytes follow on `body` as they are written.
@@ -81,9 +87,7 @@ export function streamedReply(body: PassThrough, onHead: (status: number, header
     },
     writeHead: (status, more) => {
       headersSent = true;
-      const all: Record<string, string> = { ...pending };
-      for (const [k, v] of Object.entries(more)) if (v !== undefined) all[k.toLowerCase()] = String(v);
-      onHead(status, all);
+      onHead(status, withHeaders({ ...pending }, more));
     },
     write: (chunk) => (body.destroyed ? true : body.write(chunk)),
     end: (chunk) => {
@@ -140,7 +144,7 @@ export function bufferedReply(
     writeHead: (code, more) => {
       headersSent = true;
       status = code;
-      for (const [k, v] of Object.entries(more)) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+      withHeaders(headers, more);
     },
     write: (chunk) => {
       if (!over) add(chunk);

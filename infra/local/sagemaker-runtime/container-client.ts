@@ -45,7 +45,16 @@ export function openContainerRequest(
 ): Promise<{ response: ContainerStream; timedOut: () => boolean }> {
   const url = containerUrl(base, init.path);
   const local = inProcessContainer(url);
-  if (local) return openInProcess(local, url, init, timeoutMs);
+  return local ? openInProcess(local, url, init, timeoutMs) : openOverHttp(url, init, agent, timeoutMs);
+}
+
+/** The exchange over a socket, with a container of another process. */
+function openOverHttp(
+  url: URL,
+  init: ContainerInit,
+  agent: Agent,
+  timeoutMs: number,
+): Promise<{ response: ContainerStream; timedOut: () => boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method, agent, headers: init.headers });
     let expired = false;
@@ -72,7 +81,7 @@ export async function callContainer(base: string, init: ContainerInit, agent: Ag
   const url = containerUrl(base, init.path);
   const local = inProcessContainer(url);
   if (local) return callInProcess(local, url, init, timeoutMs);
-  const { response, timedOut } = await openContainerRequest(base, init, agent, timeoutMs);
+  const { response, timedOut } = await openOverHttp(url, init, agent, timeoutMs);
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of response) chunks.push(chunk as Buffer);

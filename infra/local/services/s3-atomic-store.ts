@@ -18,8 +18,6 @@ import FilesystemStore, { type StoredObject } from "s3rver/lib/stores/filesystem
 export class AtomicFilesystemStore extends FilesystemStore {
   override async putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, "object");
-    await mkdir(dirname(objectPath), { recursive: true });
-    const temp = temporaryName(objectPath);
     const md5 = createHash("md5");
     let size = 0;
     const measure = new Transform({
@@ -30,16 +28,12 @@ export class AtomicFilesystemStore extends FilesystemStore {
       },
     });
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
-    try {
+    return replaceFile(objectPath, async (temp) => {
       await pipeline(content, measure, createWriteStream(temp));
       const digest = md5.digest("hex");
       await this.putMetadata(object.bucket, object.key, object.metadata, digest);
-      await rename(temp, objectPath);
       return { size, md5: digest };
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
+    });
   }
 
   override async copyObject(
@@ -56,16 +50,10 @@ export class AtomicFilesystemStore extends FilesystemStore {
       return this.getMetadata(destBucket, destKey);
     }
     const source = await this.getMetadata(srcBucket, srcKey);
-    await mkdir(dirname(destPath), { recursive: true });
-    const temp = temporaryName(destPath);
-    try {
+    await replaceFile(destPath, async (temp) => {
       await copyFile(srcPath, temp);
       await this.putMetadata(destBucket, destKey, replacementMetadata ?? source, JSON.parse(String(source.etag)) as string);
-      await rename(temp, destPath);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
+    });
     return this.getMetadata(destBucket, destKey);
   }
 
@@ -83,4 +71,19 @@ export class AtomicFilesystemStore extends FilesystemStore {
   }
 }
 
-const temporaryName = (path: string) => `${path}.${randomUUID()}.tmp`;
+/**
+ * `write` fills a temporary file beside `path`, its folder made first (and does what must precede the object's bytes);
+ * the file then replaces `path` in one rename. A failed write leaves no temporary file behind.
+ */
+async function replaceFile<T>(path: string, write: (temp: string) => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${randomUUID()}.tmp`;
+  try {
+    const out = await write(temp);
+    await rename(temp, path);
+    return out;
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

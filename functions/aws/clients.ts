@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { carryCallSignals, SignalledRequestHandler } from "./call-signal";
 import { eventStreamDecoding } from "./event-stream-decoding";
-import { reuseSigner, skipRetryStep } from "./lean-calls";
+import { fastConfig, reuseSigner, skipRetryStep } from "./lean-calls";
 
 /** The SDK clients the handlers use. S3, Lambda, CloudWatch Logs, EventBridge and Cost Explorer are built on first use: few handlers need them. */
 export interface AwsClients {
@@ -79,13 +79,15 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   const pool = { httpAgent: agent, httpsAgent: agent };
   const dynamodb = new DynamoDBClient({ maxAttempts: 3, requestHandler: { ...pool, ...DYNAMODB_TIMEOUTS }, ...config.dynamodb });
   reuseSigner(dynamodb);
+  fastConfig(dynamodb);
   const dynamo = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   // One attempt: a retried inference doubles model load; the client decides on 503s. Its
   // middleware is resolved once per command, not on every call (the SDK's cacheMiddleware: about
   // a tenth of a request's CPU at saturation, bench/README.md); each call's deadline rides on its
   // input instead of the per-call options that would bypass the cache (./call-signal.ts). A
   // streamed response's messages are decoded in one pass (./event-stream-decoding.ts); one
-  // signer signs every call, and no retry step runs for the one attempt (./lean-calls.ts).
+  // signer signs every call, no retry step runs for the one attempt, and the config the SDK copies
+  // on every call is a fast object (./lean-calls.ts).
   const sagemakerRuntime = new SageMakerRuntimeClient({
     maxAttempts: 1,
     ...config.sagemakerRuntime,
@@ -96,6 +98,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   carryCallSignals(sagemakerRuntime);
   reuseSigner(sagemakerRuntime);
   if ((config.sagemakerRuntime?.maxAttempts ?? 1) === 1) skipRetryStep(sagemakerRuntime);
+  fastConfig(sagemakerRuntime);
   let s3: S3Client | undefined;
   let lambda: LambdaClient | undefined;
   let logs: CloudWatchLogsClient | undefined;

@@ -11,6 +11,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { AtomicFilesystemStore } from "../../infra/local/services/s3-atomic-store";
 import { type RunningS3, S3RVER_CREDENTIALS, startS3Local } from "../../infra/local/services/s3-local";
 
 const BUCKET = "atomic";
@@ -96,5 +97,51 @@ describe("the local S3 shows an object only once it is whole, as S3 does", () =>
     const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "over/model.onnx" }));
     await head.Body?.transformToByteArray();
     expect(head.ETag).toBe(`"${createHash("md5").update(after).digest("hex")}"`);
+  });
+});
+
+describe("a GET that straddles an overwrite", () => {
+  /** A store whose next metadata read is followed by an overwrite of the object: the moment s3rver's own GET was exposed. */
+  class OverwrittenWhileRead extends AtomicFilesystemStore {
+    overwriteWith: Buffer | undefined;
+    override async getMetadata(bucket: string, key: string): Promise<Record<string, unknown>> {
+      const metadata = await super.getMetadata(bucket, key);
+      const next = this.overwriteWith;
+      this.overwriteWith = undefined;
+      if (next) await this.putObject({ bucket, key, content: next, metadata: { "content-type": "application/octet-stream" } });
+      return metadata;
+    }
+  }
+  const read = async (content: NodeJS.ReadableStream | null | undefined) => {
+    const parts: Buffer[] = [];
+    for await (const part of content ?? []) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  };
+
+  it("reads one object whole, its length its own, never the new bytes cut to the old length", async () => {
+    const store = new OverwrittenWhileRead(mkdtempSync(join(tmpdir(), "mg-s3-store-")));
+    const before = randomBytes(1 << 20);
+    const after = randomBytes(2 << 20);
+    await store.putObject({ bucket: "b", key: "m/model.onnx", content: before, metadata: { "content-type": "application/octet-stream" } });
+    store.overwriteWith = after;
+    const object = (await store.getObject("b", "m/model.onnx")) as unknown as { content: NodeJS.ReadableStream; size: number };
+    const bytes = await read(object.content);
+    expect(sha(bytes)).toBe(sha(before));
+    expect(object.size).toBe(before.length);
+    const again = (await store.getObject("b", "m/model.onnx")) as unknown as { content: NodeJS.ReadableStream };
+    expect(sha(await read(again.content))).toBe(sha(after));
+  });
+
+  it("answers a range from the object it opened, and none for a key that is not there", async () => {
+    const store = new AtomicFilesystemStore(mkdtempSync(join(tmpdir(), "mg-s3-store-")));
+    const bytes = randomBytes(4096);
+    await store.putObject({ bucket: "b", key: "k", content: bytes, metadata: {} });
+    const ranged = (await store.getObject("b", "k", { start: 10, end: 19 })) as unknown as {
+      content: NodeJS.ReadableStream;
+      range: { start: number; end: number };
+    };
+    expect(ranged.range).toEqual({ start: 10, end: 19 });
+    expect(await read(ranged.content)).toEqual(bytes.subarray(10, 20));
+    expect(await store.getObject("b", "missing")).toBeNull();
   });
 });

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import S3Object from "s3rver/lib/models/object.js";
 import FilesystemStore, { type StoredObject } from "s3rver/lib/stores/filesystem.js";
 
 /**
@@ -16,6 +17,39 @@ import FilesystemStore, { type StoredObject } from "s3rver/lib/stores/filesystem
  * the old object or the whole new one (a new key reads as missing until it is complete).
  */
 export class AtomicFilesystemStore extends FilesystemStore {
+  /**
+   * s3rver takes an object's length from the file at its path, then opens that path again for
+   * the bytes: a GET that straddled an overwrite's rename read the new file cut to the old one's
+   * length. Here the length and the bytes come from one open file, so a GET reads one object
+   * whole. Its ETag and metadata are read from their own files, which an overwrite moves into
+   * place just before the bytes: for that instant they can be the new object's.
+   */
+  override async getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3Object | null> {
+    let file: FileHandle;
+    try {
+      file = await open(this.getResourcePath(bucket, key, "object"), "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+    try {
+      const stat = await file.stat();
+      const metadata = { ...(await this.getMetadata(bucket, key)), "content-length": stat.size, "last-modified": stat.mtime.toUTCString() };
+      const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
+      const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Number.POSITIVE_INFINITY, Math.max(0, stat.size - 1)) };
+      // s3rver answers an unsatisfiable range (416) from an object without bytes.
+      const satisfiable = range.start >= 0 && range.start <= range.end;
+      const object = new S3Object(bucket, key, satisfiable ? file.createReadStream(range) : null, metadata);
+      if (!satisfiable) await file.close();
+      if (ranged) object.range = range;
+      return object;
+    } catch (err) {
+      await file.close();
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+  }
+
   override async putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, "object");
     const md5 = createHash("md5");

@@ -21,6 +21,7 @@ declare module "s3rver" {
 
 declare module "s3rver/lib/stores/filesystem.js" {
   import type { Readable } from "node:stream";
+  import type S3Object from "s3rver/lib/models/object.js";
 
   /** What s3rver hands its store to write (an S3Object). */
   export interface StoredObject {
@@ -33,6 +34,7 @@ declare module "s3rver/lib/stores/filesystem.js" {
     constructor(rootDirectory: string);
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+    getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3Object | null>;
     putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
     putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
     copyObject(
@@ -42,5 +44,15 @@ declare module "s3rver/lib/stores/filesystem.js" {
       destKey: string,
       replacementMetadata?: Record<string, string>,
     ): Promise<Record<string, unknown>>;
+  }
+}
+
+declare module "s3rver/lib/models/object.js" {
+  import type { Readable } from "node:stream";
+
+  /** An object as s3rver's store returns it: its bytes (none for an unsatisfiable range) and metadata. */
+  export default class S3Object {
+    constructor(bucket: string, key: string, content: Readable | null, metadata: Record<string, unknown>);
+    range?: { start: number; end: number };
   }
 }

@@ -15,6 +15,11 @@ const typescriptEsm = {
 export default {
   // Suites that start JVMs and bundle Lambdas: two at a time on 2 cores.
   maxWorkers: 2,
+  // Each suite loads its own copy of the AWS SDK and the handlers, and a worker that ran half of
+  // them held ~2 GB (1.2 GB of V8 heap) at the end: the operating system took longer than Jest's
+  // half-second grace to tear such a process down, and Jest reported it as "failed to exit
+  // gracefully". A worker past this size after a suite is replaced by a fresh one.
+  workerIdleMemoryLimit: "1GB",
   // Jest reads testTimeout only here, not per project (the e2e project raises it in a setup
   // file), and has no separate hook timeout: hooks get the test timeout.
   testTimeout: 60_000,

@@ -45,10 +45,10 @@ export function skipRetryStep<I extends object, O extends MetadataBearer>(client
  * dictionary-mode object against ~1 µs for a fast one (bench/README.md). That step is bound to
  * `client.config` on the client's first call, so the client is given a fast copy before it. The
  * serializer and deserializer, bound at construction, keep the original: they copy it merged with
- * the call's context, and bound to a fast copy they made each call slower, not faster (V8 grows a
- * new shape for every merge). Call this after every other change to the config: steps bound at
- * construction (the signer's among them) read the original, and a later change to one object is
- * not seen through the other.
+ * the call's context, and bound to a fast copy they made each call slower, not faster (measured
+ * in bench/README.md, not explained). Call this after every other change to the config: steps
+ * bound at construction (the signer's among them) read the original, and a later change to one
+ * object is not seen through the other.
  */
 export function fastConfig(client: { config: object }): void {
   client.config = { ...client.config };

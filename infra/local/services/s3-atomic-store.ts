@@ -39,9 +39,11 @@ export class AtomicFilesystemStore extends FilesystemStore {
       const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Number.POSITIVE_INFINITY, Math.max(0, stat.size - 1)) };
       // s3rver answers an unsatisfiable range (416) from an object without bytes.
       const satisfiable = range.start >= 0 && range.start <= range.end;
-      const object = new S3Object(bucket, key, satisfiable ? file.createReadStream(range) : null, metadata);
-      if (!satisfiable) await file.close();
+      const object = new S3Object(bucket, key, null, metadata);
       if (ranged) object.range = range;
+      // The stream owns the file from here (it closes it at its end): opened last, once nothing can throw.
+      if (satisfiable) object.content = file.createReadStream(range);
+      else await file.close();
       return object;
     } catch (err) {
       await file.close();

@@ -53,6 +53,7 @@ declare module "s3rver/lib/models/object.js" {
   /** An object as s3rver's store returns it: its bytes (none for an unsatisfiable range) and metadata. */
   export default class S3Object {
     constructor(bucket: string, key: string, content: Readable | null, metadata: Record<string, unknown>);
+    content: Readable | null;
     range?: { start: number; end: number };
   }
 }
